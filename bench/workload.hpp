@@ -1,0 +1,29 @@
+// The standard workload file (../shared/bench/WORKLOAD.md) and its expected answers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nadb::bench {
+
+struct Workload {
+  std::uint32_t n = 0, value_size = 0, ntags = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::uint8_t> tag_a, tag_b;  // per key
+  std::string values;                      // n * value_size bytes
+  std::vector<std::uint32_t> gets;
+  std::vector<std::pair<std::uint8_t, std::uint8_t>> queries;
+  std::vector<std::uint32_t> deletes;
+
+  std::string_view value(std::uint32_t i) const {
+    return std::string_view(values).substr(std::size_t{i} * value_size, value_size);
+  }
+  static std::string key(std::uint32_t i);
+  static std::string tag(std::uint32_t t);
+};
+
+// Reads a workload file; throws std::runtime_error when it is malformed.
+Workload load_workload(const std::string& path);
+
+}  // namespace nadb::bench

@@ -1,0 +1,134 @@
+// The storage backend contract, for writers of custom backends. Applications use
+// KeyValueStore; a backend stores encoded records and applies WriteBatches atomically.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nadb/options.hpp"
+#include "nadb/stats.hpp"
+#include "nadb/types.hpp"
+
+namespace nadb {
+
+// How a stored value is encoded; kept in the record header, never in the value bytes.
+enum class ValueCodec : std::uint8_t { None = 0, Zstd = 1, Zlib = 2 };
+
+// Everything a backend keeps about a key besides its value. Times are ms since the Unix epoch.
+struct RecordMeta {
+  std::vector<std::string> tags;  // sorted, no duplicates
+  std::uint64_t version = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never expires
+  std::uint64_t raw_size = 0;
+  std::uint64_t stored_size = 0;
+  ValueCodec codec = ValueCodec::None;
+};
+
+struct StoredRecord {
+  std::string value;  // stored (possibly compressed) bytes
+  RecordMeta meta;
+};
+
+// One operation of a WriteBatch.
+struct WriteOp {
+  enum class Kind : std::uint8_t {
+    Put,     // store value, tags and expiry (replacing all three)
+    Remove,  // delete the key if it is live
+    Expire,  // set the expiry of a live key (0 removes it), keeping value and tags
+    Check,   // write nothing; only its condition counts
+  };
+  enum class Condition : std::uint8_t {
+    None,
+    Absent,   // the key must not be live
+    Version,  // the key must be live with version expected_version
+  };
+
+  Kind kind = Kind::Put;
+  std::string ns;
+  std::string key;
+  std::string value;  // Put: stored bytes
+  ValueCodec codec = ValueCodec::None;
+  std::uint64_t raw_size = 0;
+  std::vector<std::string> tags;  // Put: sorted, no duplicates
+  std::int64_t expires_ms = 0;    // Put, Expire
+  Condition condition = Condition::None;
+  std::uint64_t expected_version = 0;
+};
+
+// The one write primitive: every op is applied, in order, or none is (when a condition fails).
+struct WriteBatch {
+  std::vector<WriteOp> ops;
+  std::int64_t now_ms = 0;  // the write's timestamp; also decides what counts as expired
+  bool sync = false;        // durable (fsynced) before apply returns
+};
+
+struct BatchResult {
+  bool applied = true;  // false: condition of ops[failed_op] failed, nothing written
+  std::size_t failed_op = 0;
+  std::vector<bool> existed;            // per op: was the key live before the batch
+  std::vector<std::uint64_t> versions;  // per op: version written (0 if nothing was written)
+};
+
+struct BackendCapabilities {
+  std::string name;
+  bool persistent = false;  // data survives close and process exit
+  bool shared_by_processes = false;
+  bool physical_backups = false;  // has segment files a physical backup can copy
+  std::uint64_t max_value_size = 0;
+};
+
+// Thread-safety: every member may be called from many threads at once. Reads never see a
+// partially applied batch. Times passed in are the caller's clock (ms since the Unix epoch).
+class StorageBackend {
+ public:
+  virtual ~StorageBackend() = default;
+
+  virtual const BackendCapabilities& capabilities() const = 0;
+  // Applies the batch atomically (see WriteBatch). Throws IOError/BackendUnavailable when it
+  // could not be made as durable as asked; the batch is then not acknowledged.
+  virtual BatchResult apply(const WriteBatch& batch) = 0;
+  // The live record of (ns, key): nullopt when missing or expired at now_ms.
+  virtual std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
+                                          std::int64_t now_ms) = 0;
+  // Like get without the value bytes (no value I/O).
+  virtual std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
+                                             std::int64_t now_ms) = 0;
+  // Live keys of ns starting with prefix, greater than cursor, in key byte order.
+  virtual KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+                       std::size_t limit, std::int64_t now_ms) = 0;
+  // Number of live keys of ns.
+  virtual std::size_t count(std::string_view ns, std::int64_t now_ms) = 0;
+  // Deletes the keys of ns expired at now_ms; returns how many.
+  virtual std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) = 0;
+  // Deletes every key of ns atomically; returns how many live keys there were.
+  virtual std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) = 0;
+  // Makes every applied batch durable.
+  virtual void flush() = 0;
+  // True when enough is buffered that a flush is due now.
+  virtual bool flush_due() = 0;
+  // Reclaims the space of dead records (a no-op report where there is nothing to reclaim).
+  virtual CompactionReport compact() = 0;
+  virtual BackendStats stats() = 0;
+};
+
+using BackendFactory = std::function<std::shared_ptr<StorageBackend>(const Options&)>;
+
+// Creates backends by name. "fs" and "memory" are built in.
+class StorageFactory {
+ public:
+  // Adds or replaces a backend. Thread-safe.
+  static void register_backend(const std::string& name, BackendFactory factory);
+  // Opens options.backend for options.db. Backends of one db are shared by the stores of one
+  // process. Throws InvalidArgument for an unknown name, or what the backend throws.
+  static std::shared_ptr<StorageBackend> create(const Options& options);
+  static std::vector<std::string> backend_names();
+};
+
+}  // namespace nadb

@@ -1,0 +1,10 @@
+// Umbrella header: everything an application needs.
+#pragma once
+
+#include "nadb/backend.hpp"
+#include "nadb/errors.hpp"
+#include "nadb/options.hpp"
+#include "nadb/stats.hpp"
+#include "nadb/store.hpp"
+#include "nadb/sync.hpp"
+#include "nadb/types.hpp"

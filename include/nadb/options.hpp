@@ -1,0 +1,85 @@
+// Options that open a KeyValueStore, and the per-write SetOptions.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nadb {
+
+class KeyValueSync;
+
+// What an acknowledged write survives (docs/ARCHITECTURE.md, "Durability").
+enum class Durability {
+  // Visible at once; written and fsynced when the buffer fills, every flush_interval, on
+  // flush() and on close. A crash (even of the machine) loses at most the last flush_interval.
+  Buffered,
+  // fsynced before the write returns (concurrent writers share one fsync: group commit).
+  Sync,
+};
+
+// Codec used for values of at least Options::compression_threshold bytes (kept only if smaller).
+enum class Compression { None, Zstd, Zlib };
+
+enum class IsolationLevel { ReadCommitted, Serializable };
+
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int database = 0;
+  std::string username;
+  std::string password;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds socket_timeout{10000};
+  std::size_t pool_size = 10;
+  std::chrono::milliseconds pool_wait_timeout{20000};
+  std::chrono::milliseconds health_check_interval{30000};
+  std::string key_prefix = "nadb";
+};
+
+struct Options {
+  // Root folder; the fs backend keeps db `db` in <data_folder>/<db>/.
+  std::string data_folder = "./data";
+  // Database and namespace names: 1-128 chars of [A-Za-z0-9._-], not "." or "..".
+  std::string db = "default";
+  std::string ns = "default";
+  // Backend name: "fs", "memory", or one registered with StorageFactory::register_backend.
+  std::string backend = "fs";
+  // Write buffer size; a full buffer is written and fsynced at once.
+  double buffer_size_mb = 1.0;
+  // Buffered writes become durable at least this often (by Options::sync or the store's own).
+  std::chrono::milliseconds flush_interval{1000};
+  Durability durability = Durability::Buffered;
+  Compression compression = Compression::Zstd;
+  // Values smaller than this many bytes are never compressed.
+  std::size_t compression_threshold = 1024;
+  bool enable_transactions = true;
+  bool enable_backup = true;
+  bool enable_indexing = true;
+  std::size_t cache_size = 10000;
+  std::chrono::seconds transaction_timeout{60};
+  // Default: <data_folder>/backups/<db>.
+  std::string backup_dir;
+  RedisOptions redis;
+  // A started KeyValueSync that flushes and sweeps this store; without one the store runs its
+  // own background flusher.
+  std::shared_ptr<KeyValueSync> sync;
+
+  // fs engine tuning (shared by every namespace of one db; the first store to open it decides).
+  // A segment is sealed and a new one started once it reaches this size.
+  double max_segment_size_mb = 64.0;
+  // Background compaction rewrites a sealed segment once this fraction of its bytes is dead.
+  double compaction_dead_ratio = 0.5;
+};
+
+// Per-write options: the key's complete tag set and its time to live (none: never expires).
+// A set replaces tags and TTL: omitted tags clear the tags, an omitted ttl clears the TTL.
+struct SetOptions {
+  std::vector<std::string> tags;
+  std::optional<std::chrono::seconds> ttl;
+};
+
+}  // namespace nadb

@@ -1,0 +1,52 @@
+// Typed statistics of a store, exportable as JSON and Prometheus text.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace nadb {
+
+// Latency summary of one operation kind (milliseconds).
+struct OperationStats {
+  std::uint64_t count = 0;
+  std::uint64_t errors = 0;
+  double avg_ms = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+};
+
+// What the backend reports about its storage. Fields a backend does not have stay 0.
+struct BackendStats {
+  std::string backend;
+  std::uint64_t segments = 0;
+  std::uint64_t disk_bytes = 0;
+  std::uint64_t live_bytes = 0;
+  std::uint64_t dead_bytes = 0;
+  std::uint64_t buffered_bytes = 0;
+  std::uint64_t flushes = 0;
+  std::uint64_t fsyncs = 0;
+  std::uint64_t compactions = 0;
+  std::uint64_t hint_files = 0;
+  std::uint64_t memory_bytes = 0;  // estimated bytes of in-memory structures (keydir)
+};
+
+struct Stats {
+  std::string name;     // "db:ns"
+  std::string backend;  // backend name
+  std::uint64_t key_count = 0;
+  std::uint64_t bytes_written_raw = 0;               // value bytes given to writes
+  std::uint64_t bytes_written_stored = 0;            // the same after compression
+  std::uint64_t bytes_read = 0;                      // raw value bytes returned by reads
+  double compression_ratio = 1.0;                    // raw / stored over writes of this store
+  std::map<std::string, OperationStats> operations;  // by op name ("set", "get", ...)
+  BackendStats storage;
+
+  std::string to_json() const;
+  // Prometheus text exposition: metrics nadb_*, labels db, ns and op.
+  std::string to_prometheus() const;
+};
+
+}  // namespace nadb

@@ -1,0 +1,104 @@
+// KeyValueStore: one (db, namespace) view of a store. The main entry point of NADB.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nadb/backend.hpp"
+#include "nadb/options.hpp"
+#include "nadb/stats.hpp"
+#include "nadb/types.hpp"
+
+namespace nadb {
+
+class StoreCore;
+
+// Thread-safety: every member may be called from many threads at once; readers run in
+// parallel with writers. Durability: every write is acknowledged as Options::durability
+// promises (see Durability). Validation: keys are 1 B - 64 KiB of any bytes, values 0 B - 1 GiB
+// (fs) or the backend's limit, tags 1-255 bytes without NUL; a violation throws InvalidArgument
+// and changes nothing. Expired keys are invisible to every read at their expiry instant.
+// Errors: IOError / Corruption / BackendUnavailable from the backend, as documented there.
+class KeyValueStore {
+ public:
+  // Opens (creating if needed) options.db / options.ns on options.backend.
+  // Throws InvalidArgument for bad options, Locked if another process holds the db,
+  // Corruption if the stored data cannot be recovered, IOError on file-system failures.
+  explicit KeyValueStore(Options options);
+  // Flushes and closes; never throws (errors are logged).
+  ~KeyValueStore();
+  KeyValueStore(const KeyValueStore&) = delete;
+  KeyValueStore& operator=(const KeyValueStore&) = delete;
+
+  // Stores value under key with exactly these tags (and no TTL), replacing what was there.
+  void set(std::string_view key, std::string_view value, const std::vector<std::string>& tags = {});
+  // Stores value with the tags and TTL of options (an omitted TTL clears the key's TTL).
+  void set(std::string_view key, std::string_view value, const SetOptions& options);
+  // set with a TTL; ttl must be positive.
+  void set_with_ttl(std::string_view key, std::string_view value, std::chrono::seconds ttl,
+                    const std::vector<std::string>& tags = {});
+  // The value, or nullopt when the key is missing or expired.
+  std::optional<std::string> get(std::string_view key);
+  std::optional<Entry> get_with_metadata(std::string_view key);
+  std::optional<Metadata> get_metadata(std::string_view key);
+  bool exists(std::string_view key);
+  // Deletes key; true if it was live.
+  bool remove(std::string_view key);
+
+  // Sets every item atomically (one batch), each as set(key, value, {tags, ttl}) would.
+  void batch_set(const std::vector<BatchItem>& items);
+  // Values in the order of keys (nullopt for missing ones).
+  std::vector<std::optional<std::string>> multi_get(const std::vector<std::string>& keys);
+  // Deletes every key atomically; returns how many were live.
+  std::size_t batch_remove(const std::vector<std::string>& keys);
+
+  // Remaining time to live (rounded up to whole seconds); nullopt if missing or no TTL.
+  std::optional<std::chrono::seconds> ttl(std::string_view key);
+  // Sets the key's TTL (must be positive); false if the key is missing.
+  bool expire(std::string_view key, std::chrono::seconds ttl);
+  // Removes the key's TTL; true if it had one, false if missing or without TTL.
+  bool persist(std::string_view key);
+  // Stores only if the key is not live; true if stored.
+  bool set_if_absent(std::string_view key, std::string_view value, const SetOptions& options = {});
+  // Stores only if the key is live with version expected_version; true if stored.
+  bool compare_and_set(std::string_view key, std::uint64_t expected_version, std::string_view value,
+                       const SetOptions& options = {});
+  // Adds delta to the decimal integer stored under key (a missing key counts as 0) and
+  // returns the new value; keeps tags and TTL. InvalidArgument if the value is not an
+  // integer or the result overflows.
+  std::int64_t increment(std::string_view key, std::int64_t delta = 1);
+
+  // Live keys starting with prefix after cursor, in key byte order, at most limit (1-100000).
+  KeyPage scan(std::string_view prefix = "", std::string_view cursor = "",
+               std::size_t limit = 1000);
+  std::vector<std::string> get_all_keys();
+
+  // Makes every acknowledged write durable before returning.
+  void flush();
+  // Deletes every key of this namespace (and only this namespace), atomically.
+  void flushdb();
+  // Deletes this namespace's expired keys now; returns how many.
+  std::size_t cleanup_expired();
+  // Rewrites storage to drop dead records; returns what it did.
+  CompactionReport compact_storage();
+  Stats get_stats();
+
+  // "db:ns".
+  std::string name() const;
+  const BackendCapabilities& capabilities() const;
+  // Flushes and releases the backend; any later call throws InvalidArgument. Idempotent.
+  void close();
+
+ private:
+  friend class KeyValueSync;
+  std::unique_ptr<StoreCore> core_;
+};
+
+}  // namespace nadb

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package NADB builds, tests or benchmarks with. Idempotent: when every
+# package is present it does nothing (no apt-get update, no root needed).
+#   scripts/bootstrap.sh          build + test dependencies
+#   scripts/bootstrap.sh --bench  also the peer systems of the comparison benchmark
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config python3 clang clang-format libclang-rt-14-dev
+  libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libsqlite3-dev liblmdb-dev librocksdb-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,64 @@
+#include "backends/fs_backend.hpp"
+
+#include "util/files.hpp"
+
+namespace nadb::backends {
+namespace {
+
+class FsBackend final : public StorageBackend {
+ public:
+  explicit FsBackend(std::shared_ptr<engine::Engine> engine) : engine_(std::move(engine)) {
+    capabilities_.name = "fs";
+    capabilities_.persistent = true;
+    capabilities_.shared_by_processes = false;
+    capabilities_.physical_backups = true;
+    capabilities_.max_value_size = 1ull << 30;
+  }
+
+  const BackendCapabilities& capabilities() const override { return capabilities_; }
+  BatchResult apply(const WriteBatch& batch) override { return engine_->apply(batch); }
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
+                                  std::int64_t now_ms) override {
+    return engine_->get(ns, key, now_ms);
+  }
+  std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
+                                     std::int64_t now_ms) override {
+    return engine_->get_meta(ns, key, now_ms);
+  }
+  KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+               std::size_t limit, std::int64_t now_ms) override {
+    return engine_->scan(ns, prefix, cursor, limit, now_ms);
+  }
+  std::size_t count(std::string_view ns, std::int64_t now_ms) override {
+    return engine_->count(ns, now_ms);
+  }
+  std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) override {
+    return engine_->remove_expired(ns, now_ms, sync);
+  }
+  std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) override {
+    return engine_->clear(ns, now_ms, sync);
+  }
+  void flush() override { engine_->flush(); }
+  bool flush_due() override { return engine_->flush_due(); }
+  CompactionReport compact() override { return engine_->compact(); }
+  BackendStats stats() override { return engine_->stats(); }
+
+ private:
+  std::shared_ptr<engine::Engine> engine_;
+  BackendCapabilities capabilities_;
+};
+
+}  // namespace
+
+std::shared_ptr<StorageBackend> open_fs_backend(const Options& options) {
+  engine::EngineOptions engine_options;
+  engine_options.buffer_bytes = static_cast<std::size_t>(options.buffer_size_mb * (1 << 20));
+  engine_options.segment_bytes =
+      static_cast<std::uint64_t>(options.max_segment_size_mb * (1 << 20));
+  engine_options.compaction_dead_ratio = options.compaction_dead_ratio;
+  auto engine =
+      engine::Engine::open(util::join_path(options.data_folder, options.db), engine_options);
+  return std::make_shared<FsBackend>(std::move(engine));
+}
+
+}  // namespace nadb::backends

@@ -1,0 +1,245 @@
+#include "engine/engine.hpp"
+
+#include <sys/stat.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "engine/hint.hpp"
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "util/files.hpp"
+
+namespace nadb::engine {
+namespace {
+
+// One engine per db folder per process: a second open shares it (the flock is per process).
+// Entries remember the pid that opened them: a forked child is another process and must take
+// the lock itself rather than share its parent's engine.
+struct Registry {
+  struct Slot {
+    std::weak_ptr<Engine> engine;
+    pid_t pid = 0;
+  };
+  std::mutex mutex;
+  std::condition_variable closed;
+  std::unordered_map<std::string, Slot> engines;
+};
+
+Registry& registry() {
+  static Registry* instance = new Registry();  // never destroyed: engines may outlive statics
+  return *instance;
+}
+
+void check_options(const EngineOptions& options) {
+  if (options.buffer_bytes == 0) throw InvalidArgument("buffer_size_mb must be positive");
+  if (options.segment_bytes < (64 << 10) || options.segment_bytes > (1ull << 30)) {
+    throw InvalidArgument("max_segment_size_mb must be between 0.0625 and 1024");
+  }
+  if (!(options.compaction_dead_ratio > 0 && options.compaction_dead_ratio <= 1)) {
+    throw InvalidArgument("compaction_dead_ratio must be in (0, 1]");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions& options) {
+  check_options(options);
+  util::create_directories(dir);
+  std::string key = std::filesystem::canonical(dir).string();
+  Registry& r = registry();
+  std::unique_lock lock(r.mutex);
+  for (;;) {
+    auto it = r.engines.find(key);
+    if (it == r.engines.end() || it->second.pid != ::getpid()) break;
+    if (auto existing = it->second.engine.lock()) return existing;
+    r.closed.wait(lock);  // the last user just let go: wait until it has flushed and unlocked
+  }
+  std::shared_ptr<Engine> engine(new Engine(key, options), [key](Engine* e) {
+    delete e;
+    std::lock_guard deleter_lock(registry().mutex);
+    auto it = registry().engines.find(key);
+    if (it != registry().engines.end() && it->second.engine.expired()) registry().engines.erase(it);
+    registry().closed.notify_all();
+  });
+  r.engines[key] = Registry::Slot{engine, ::getpid()};
+  return engine;
+}
+
+Engine::Engine(std::string dir, const EngineOptions& options)
+    : dir_(std::move(dir)),
+      options_(options),
+      lock_(util::join_path(dir_, "LOCK")),
+      writer_(options.buffer_bytes) {
+  recover();
+  if (options_.background_maintenance) maintenance_ = std::thread([this] { maintenance_loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(maintenance_mutex_);
+    stopping_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    obs::log(obs::Level::Error, "nadb.engine", std::string("flush at close failed: ") + e.what());
+  }
+}
+
+RecordMeta Engine::meta_of(const KeyEntry& e) const {
+  RecordMeta meta;
+  meta.tags = keydir_.tag_sets().tags(e.tag_set);
+  meta.version = e.version;
+  meta.created_ms = e.created_ms;
+  meta.updated_ms = e.updated_ms;
+  meta.expires_ms = e.expires_ms;
+  meta.raw_size = e.raw_size;
+  meta.stored_size = e.stored_size;
+  meta.codec = e.codec;
+  return meta;
+}
+
+Engine::RecordBytes Engine::read_record(const KeyEntry& entry,
+                                        std::shared_lock<std::shared_mutex>& state_lock) {
+  RecordBytes out;
+  std::uint64_t offset = entry.offset;
+  std::size_t size = entry.record_size;
+  if (writer_.read_buffered(entry.segment, offset, size, out.copy)) {
+    out.bytes = out.copy;
+    return out;
+  }
+  out.segment = segments_.at(entry.segment).file;
+  state_lock.unlock();  // the segment stays readable through out.segment even if compacted away
+  out.bytes = out.segment->mapping.view(offset, size);
+  if (out.bytes.empty()) {
+    out.segment->file.read_at(offset, size, out.copy);
+    out.bytes = out.copy;
+  }
+  return out;
+}
+
+std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view key,
+                                        std::int64_t now_ms) {
+  std::shared_lock lock(state_mutex_);
+  const KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
+  if (entry == nullptr) return std::nullopt;
+  StoredRecord result;
+  result.meta = meta_of(*entry);
+  std::uint32_t segment = entry->segment, offset = entry->offset;
+  RecordBytes record = read_record(*entry, lock);
+  // The keydir knows the value's size, and the value ends the record: no decode needed.
+  if (!checksum_matches(record.bytes) || record.bytes.size() < result.meta.stored_size) {
+    throw Corruption("record in segment " + std::to_string(segment) + " at offset " +
+                     std::to_string(offset) + " of '" + dir_ + "' fails its checksum");
+  }
+  result.value.assign(record.bytes.substr(record.bytes.size() - result.meta.stored_size));
+  return result;
+}
+
+std::optional<RecordMeta> Engine::get_meta(std::string_view ns, std::string_view key,
+                                           std::int64_t now_ms) {
+  std::shared_lock lock(state_mutex_);
+  const KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
+  if (entry == nullptr) return std::nullopt;
+  return meta_of(*entry);
+}
+
+KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+                     std::size_t limit, std::int64_t now_ms) {
+  KeyPage page;
+  std::shared_lock lock(state_mutex_);
+  const NamespaceKeys* keys = keydir_.find(ns);
+  if (keys == nullptr || limit == 0) return page;
+  bool more = false;
+  keys->keys.visit_ordered(prefix, cursor, [&](const KeyEntry& e) {
+    if (e.expired_at(now_ms)) return true;
+    if (page.keys.size() == limit) {
+      more = true;
+      return false;
+    }
+    page.keys.emplace_back(e.key.view());
+    return true;
+  });
+  if (more) page.next_cursor = page.keys.back();
+  return page;
+}
+
+std::size_t Engine::count(std::string_view ns, std::int64_t now_ms) {
+  std::shared_lock lock(state_mutex_);
+  const NamespaceKeys* keys = keydir_.find(ns);
+  return keys == nullptr ? 0 : keys->keys.size() - keys->expired_count(now_ms);
+}
+
+void Engine::flush() {
+  writer_.sync_to(writer_.appended_position());
+}
+
+bool Engine::flush_due() const {
+  return writer_.pending_bytes() >= options_.buffer_bytes;
+}
+
+BackendStats Engine::stats() {
+  BackendStats s;
+  s.backend = "fs";
+  std::shared_lock lock(state_mutex_);
+  std::uint32_t active = writer_.active_id();
+  for (const auto& [id, info] : segments_) {
+    std::uint64_t size = id == active ? writer_.end_offset() : info.size;
+    s.disk_bytes += size;
+    s.dead_bytes += keydir_.dead_bytes(id);
+    s.hint_files += info.has_hint ? 1 : 0;
+  }
+  s.segments = segments_.size();
+  s.live_bytes = s.disk_bytes - std::min(s.disk_bytes, s.dead_bytes);
+  s.buffered_bytes = writer_.buffered_bytes();
+  s.flushes = writer_.writes();
+  s.fsyncs = writer_.fsyncs();
+  s.compactions = compactions_.load();
+  s.memory_bytes = keydir_.memory_bytes();
+  return s;
+}
+
+void Engine::maintenance_loop() {
+  std::unique_lock lock(maintenance_mutex_);
+  while (!stopping_) {
+    maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    try {
+      write_due_hints();
+      compact_by_dead_ratio();
+    } catch (const std::exception& e) {
+      obs::log(obs::Level::Error, "nadb.engine",
+               std::string("background maintenance: ") + e.what());
+    }
+    lock.lock();
+  }
+}
+
+void Engine::write_due_hints() {
+  std::lock_guard compaction_lock(compaction_mutex_);  // compaction may delete these segments
+  std::vector<std::uint32_t> due;
+  {
+    std::lock_guard lock(maintenance_mutex_);
+    due.swap(hints_due_);
+  }
+  for (std::uint32_t id : due) {
+    SegmentInfo info;
+    {
+      std::shared_lock lock(state_mutex_);
+      auto it = segments_.find(id);
+      if (it == segments_.end()) continue;  // compacted away meanwhile
+      info = it->second;
+    }
+    write_hint_file(dir_, *info.file, info.size);
+    std::unique_lock lock(state_mutex_);
+    if (auto it = segments_.find(id); it != segments_.end()) it->second.has_hint = true;
+  }
+}
+
+}  // namespace nadb::engine

@@ -1,0 +1,126 @@
+// Engine: the embedded log-structured store of one db folder (Bitcask family). Shared by every
+// namespace of the db opened in one process. DESIGN.md section 6 and docs/FORMAT.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/keydir.hpp"
+#include "engine/lock_file.hpp"
+#include "engine/segment.hpp"
+#include "engine/segment_writer.hpp"
+#include "nadb/backend.hpp"
+
+namespace nadb::engine {
+
+struct EngineOptions {
+  std::size_t buffer_bytes = 1 << 20;
+  std::uint64_t segment_bytes = 64ull << 20;
+  double compaction_dead_ratio = 0.5;
+  bool background_maintenance = true;  // hint files and compaction in a background thread
+};
+
+class Engine {
+ public:
+  // The engine of folder dir, shared while any user holds it; recovers it on first open.
+  // Throws Locked, Corruption, IOError, InvalidArgument (options).
+  static std::shared_ptr<Engine> open(const std::string& dir, const EngineOptions& options);
+  // Stops maintenance and makes everything durable; never throws (errors are logged).
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The StorageBackend operations (see nadb/backend.hpp); thread-safe.
+  BatchResult apply(const WriteBatch& batch);
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms);
+  std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
+                                     std::int64_t now_ms);
+  KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+               std::size_t limit, std::int64_t now_ms);
+  std::size_t count(std::string_view ns, std::int64_t now_ms);
+  std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync);
+  std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync);
+  void flush();
+  bool flush_due() const;
+  // Full compaction: seals the active segment, rewrites every sealed segment that has dead
+  // records or tombstones, and drops tombstones (safe because every older record is rewritten).
+  CompactionReport compact();
+  BackendStats stats();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct SegmentInfo {
+    SegmentFilePtr file;
+    std::uint64_t size = 0;  // sealed segments only
+    bool has_hint = false;
+  };
+  class PendingWrite;
+  // A record's bytes: a view into a segment mapping (kept alive by `segment`) or a copy.
+  struct RecordBytes {
+    SegmentFilePtr segment;
+    std::string copy;
+    std::string_view bytes;
+  };
+
+  Engine(std::string dir, const EngineOptions& options);
+  // recovery.cpp
+  void recover();
+  void finish_obsolete_marker();
+  std::shared_ptr<SegmentFile> create_segment(std::uint32_t id);
+  // engine_write.cpp
+  BatchResult apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
+  std::uint64_t commit_locked(PendingWrite& write);
+  std::size_t remove_keys_locked(std::string_view ns, std::int64_t now_ms, bool only_expired,
+                                 bool sync, std::unique_lock<std::mutex>& write_lock);
+  void roll_locked();
+  // compaction.cpp
+  CompactionReport compact_segments(const std::vector<std::uint32_t>& victims,
+                                    bool drop_tombstones);
+  void compact_by_dead_ratio();
+  // engine.cpp
+  // Unlocks state_lock before any file I/O.
+  RecordBytes read_record(const KeyEntry& entry, std::shared_lock<std::shared_mutex>& state_lock);
+  RecordMeta meta_of(const KeyEntry& entry) const;
+  void maintenance_loop();
+  void write_due_hints();
+
+  const std::string dir_;
+  const EngineOptions options_;
+  LockFile lock_;
+
+  // Guarded by write_mutex_: serializes appends, rolls and compaction swaps. Lock order:
+  // compaction_mutex_, write_mutex_, state_mutex_, then the writer's own locks.
+  std::mutex write_mutex_;
+  std::uint64_t next_seq_ = 1;
+  std::uint32_t next_segment_id_ = 1;
+
+  // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.
+  mutable std::shared_mutex state_mutex_;
+  Keydir keydir_;
+  std::map<std::uint32_t, SegmentInfo> segments_;  // the active one included
+
+  SegmentWriter writer_;  // has its own locks
+
+  // One compaction at a time.
+  std::mutex compaction_mutex_;
+  std::atomic<std::uint64_t> compactions_{0};
+
+  // Guarded by maintenance_mutex_: the background thread's work.
+  std::mutex maintenance_mutex_;
+  std::condition_variable maintenance_cv_;
+  std::vector<std::uint32_t> hints_due_;
+  bool stopping_ = false;
+  std::thread maintenance_;
+};
+
+}  // namespace nadb::engine

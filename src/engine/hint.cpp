@@ -1,0 +1,88 @@
+#include "engine/hint.hpp"
+
+#include <fcntl.h>
+
+#include "util/checksum.hpp"
+#include "util/varint.hpp"
+
+namespace nadb::engine {
+namespace {
+
+constexpr char kHintMagic[8] = {'N', 'A', 'D', 'B', 'H', 'N', 'T', '\0'};
+constexpr std::size_t kHintHeaderSize = 16;
+
+}  // namespace
+
+void write_hint_file(const std::string& dir, const SegmentFile& segment, std::uint64_t end) {
+  std::string out(kHintMagic, sizeof kHintMagic);
+  util::put_fixed<std::uint32_t>(out, kFormatVersion);
+  util::put_fixed<std::uint32_t>(out, segment.id);
+  visit_segment(segment, end, false, [&](const LocatedRecord& r) {
+    out.push_back(static_cast<char>(r.fields.type));
+    util::put_varint(out, r.offset);
+    util::put_varint(out, r.size);
+    util::put_varint(out, r.value_size);
+    // The payload without the value: re-encoding the fields with an empty value yields it.
+    std::string prefix;
+    RecordFields fields = r.fields;
+    fields.value = {};
+    encode_record(prefix, fields);
+    util::put_varint(out, prefix.size() - kRecordHeaderSize);
+    out.append(prefix, kRecordHeaderSize);
+  });
+  util::put_fixed<std::uint64_t>(out, util::checksum(out));
+
+  std::string path = util::join_path(dir, hint_file_name(segment.id));
+  std::string temp = path + ".tmp";
+  {
+    util::File file(temp, O_WRONLY | O_CREAT | O_TRUNC);
+    file.write_at(0, out);
+    file.sync();
+  }
+  util::rename_file(temp, path);
+  util::sync_directory(dir);
+}
+
+bool load_hint_file(const std::string& dir, std::uint32_t segment_id, const RecordVisitor& visit) {
+  std::string path = util::join_path(dir, hint_file_name(segment_id));
+  if (!util::path_exists(path)) return false;
+  std::string data = util::read_file(path);
+  if (data.size() < kHintHeaderSize + 8) return false;
+  std::string_view body(data.data(), data.size() - 8);
+  if (util::get_fixed<std::uint64_t>(data.data() + body.size()) != util::checksum(body))
+    return false;
+  if (body.substr(0, 8) != std::string_view(kHintMagic, 8) ||
+      util::get_fixed<std::uint32_t>(body.data() + 8) != kFormatVersion ||
+      util::get_fixed<std::uint32_t>(body.data() + 12) != segment_id) {
+    return false;
+  }
+  // Decode everything first, so that a malformed hint visits nothing.
+  std::vector<LocatedRecord> records;
+  util::Reader in(body.substr(kHintHeaderSize));
+  while (!in.at_end()) {
+    LocatedRecord r;
+    r.segment = segment_id;
+    std::uint8_t type = 0;
+    std::uint64_t offset = 0, size = 0, value_size = 0;
+    std::string_view payload;
+    in.fixed(type);
+    in.varint(offset);
+    in.varint(size);
+    in.varint(value_size);
+    in.length_prefixed(payload);
+    if (!in.ok() || (type != 1 && type != 2) ||
+        !decode_payload(static_cast<RecordType>(type), payload, r.fields)) {
+      return false;
+    }
+    r.offset = static_cast<std::uint32_t>(offset);
+    r.size = static_cast<std::uint32_t>(size);
+    r.value_size = value_size;
+    if (r.fields.codec == ValueCodec::None) r.fields.raw_size = value_size;
+    records.push_back(std::move(r));
+  }
+  for (const auto& r : records)
+    visit(r);
+  return true;
+}
+
+}  // namespace nadb::engine

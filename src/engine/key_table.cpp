@@ -1,0 +1,159 @@
+#include "engine/key_table.hpp"
+
+#include <algorithm>
+
+#include "util/checksum.hpp"
+
+namespace nadb::engine {
+namespace {
+
+std::uint32_t hash32(std::string_view key) {
+  return static_cast<std::uint32_t>(util::checksum(key) >> 32);
+}
+
+std::uint32_t slot_id(std::uint64_t slot) {
+  return static_cast<std::uint32_t>(slot) - 1;
+}
+
+}  // namespace
+
+KeyTable::KeyTable() : slots_(16, 0), mask_(15) {}
+
+std::uint32_t KeyTable::find(std::string_view key) const {
+  std::uint32_t h = hash32(key);
+  for (std::uint32_t i = h & mask_;; i = (i + 1) & mask_) {
+    std::uint64_t slot = slots_[i];
+    if (slot == 0) return kNoId;
+    if (static_cast<std::uint32_t>(slot >> 32) == h && entries_[slot_id(slot)].key.view() == key) {
+      return slot_id(slot);
+    }
+  }
+}
+
+void KeyTable::place(std::uint64_t slot) {
+  std::uint32_t i = home(slot);
+  while (slots_[i] != 0)
+    i = (i + 1) & mask_;
+  slots_[i] = slot;
+}
+
+void KeyTable::grow() {
+  std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+  old.swap(slots_);
+  mask_ = static_cast<std::uint32_t>(slots_.size() - 1);
+  for (std::uint64_t slot : old) {
+    if (slot != 0) place(slot);
+  }
+}
+
+std::uint32_t KeyTable::insert(std::string_view key) {
+  if ((size_ + 1) * 5 > slots_.size() * 4) grow();
+  std::uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    entries_[id] = KeyEntry{};
+  } else {
+    id = static_cast<std::uint32_t>(entries_.size());
+    entries_.emplace_back();
+  }
+  KeyEntry& entry = entries_[id];
+  entry.key.assign(key);
+  entry.live = true;
+  if (is_unordered_.size() <= id) is_unordered_.resize(entries_.size());
+  is_unordered_[id] = true;
+  place(static_cast<std::uint64_t>(hash32(key)) << 32 | (id + 1));
+  unordered_.push_back(id);
+  ++size_;
+  return id;
+}
+
+void KeyTable::erase(std::uint32_t id) {
+  std::uint32_t h = hash32(entries_[id].key.view());
+  std::uint32_t i = h & mask_;
+  while (slot_id(slots_[i]) != id)
+    i = (i + 1) & mask_;
+  // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+  for (std::uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+    std::uint64_t slot = slots_[j];
+    if (slot == 0) break;
+    std::uint32_t k = home(slot);
+    bool movable = (i <= j) ? (k <= i || k > j) : (k <= i && k > j);
+    if (movable) {
+      slots_[i] = slot;
+      i = j;
+    }
+  }
+  slots_[i] = 0;
+  KeyEntry& entry = entries_[id];
+  entry.key.assign({});
+  entry.live = false;
+  free_ids_.push_back(id);
+  has_erased_ = true;
+  --size_;
+}
+
+void KeyTable::merge_order() const {
+  if (unordered_.empty() && !has_erased_) return;
+  // Ids in unordered_ may also sit at stale places in sorted_ (an erased id reused): drop
+  // every id that is dead or unordered, then merge the unordered live ones in.
+  std::vector<std::uint32_t> kept;
+  kept.reserve(size_);
+  for (std::uint32_t id : sorted_) {
+    if (entries_[id].live && !is_unordered_[id]) kept.push_back(id);
+  }
+  std::vector<std::uint32_t> fresh;
+  for (std::uint32_t id : unordered_) {
+    if (!is_unordered_[id]) continue;  // listed twice
+    is_unordered_[id] = false;
+    if (entries_[id].live) fresh.push_back(id);
+  }
+  auto less = [this](std::uint32_t a, std::uint32_t b) {
+    return entries_[a].key.view() < entries_[b].key.view();
+  };
+  std::sort(fresh.begin(), fresh.end(), less);
+  sorted_.clear();
+  sorted_.reserve(kept.size() + fresh.size());
+  std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), std::back_inserter(sorted_),
+             less);
+  unordered_.clear();
+  unordered_.shrink_to_fit();
+  has_erased_ = false;
+}
+
+void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
+                             const std::function<bool(const KeyEntry&)>& fn) const {
+  std::lock_guard lock(order_mutex_);
+  merge_order();
+  auto key_of = [this](std::uint32_t id) { return entries_[id].key.view(); };
+  auto it =
+      (after >= prefix)
+          ? std::upper_bound(sorted_.begin(), sorted_.end(), after,
+                             [&](std::string_view k, std::uint32_t id) { return k < key_of(id); })
+          : std::lower_bound(sorted_.begin(), sorted_.end(), prefix,
+                             [&](std::uint32_t id, std::string_view k) { return key_of(id) < k; });
+  for (; it != sorted_.end(); ++it) {
+    const KeyEntry& entry = entries_[*it];
+    if (entry.key.view().substr(0, prefix.size()) != prefix) break;
+    if (!fn(entry)) break;
+  }
+}
+
+void KeyTable::for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const {
+  for (std::uint32_t id = 0; id < entries_.size(); ++id) {
+    if (entries_[id].live) fn(id, entries_[id]);
+  }
+}
+
+std::size_t KeyTable::memory_bytes() const {
+  std::size_t heap_keys = 0;
+  for (const auto& e : entries_) {
+    if (e.key.view().size() > 15) heap_keys += e.key.view().size();
+  }
+  return entries_.capacity() * sizeof(KeyEntry) + slots_.capacity() * sizeof(std::uint64_t) +
+         (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
+             sizeof(std::uint32_t) +
+         heap_keys;
+}
+
+}  // namespace nadb::engine

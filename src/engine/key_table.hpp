@@ -1,0 +1,83 @@
+// KeyTable: the keys of one namespace in memory. Entries live in a dense array indexed by key
+// id (ids of deleted keys are reused), found by an open-addressing hash index and visited in
+// key order through a lazily merged sorted id list. About 100 bytes per key, key included.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "engine/key_bytes.hpp"
+#include "nadb/backend.hpp"
+
+namespace nadb::engine {
+
+// Where and what the newest record of a live key is.
+struct KeyEntry {
+  KeyBytes key;
+  std::uint64_t version = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
+  std::uint32_t segment = 0;
+  std::uint32_t offset = 0;
+  std::uint32_t record_size = 0;
+  std::uint32_t raw_size = 0;
+  std::uint32_t stored_size = 0;
+  std::uint32_t tag_set = 0;  // id in TagSets
+  ValueCodec codec = ValueCodec::None;
+  bool live = false;
+
+  bool expired_at(std::int64_t now_ms) const { return expires_ms != 0 && expires_ms <= now_ms; }
+};
+
+// Not thread-safe except where noted: the owner's lock guards it.
+class KeyTable {
+ public:
+  static constexpr std::uint32_t kNoId = 0xFFFFFFFFu;
+
+  KeyTable();
+  // The id of key, or kNoId.
+  std::uint32_t find(std::string_view key) const;
+  // Adds key (which must be absent) with a zeroed entry; returns its id.
+  std::uint32_t insert(std::string_view key);
+  void erase(std::uint32_t id);
+  KeyEntry& at(std::uint32_t id) { return entries_[id]; }
+  const KeyEntry& at(std::uint32_t id) const { return entries_[id]; }
+  std::size_t size() const { return size_; }
+
+  // Calls fn for live entries with key >= prefix, key > after and key starting with prefix,
+  // in key order, until fn returns false. Safe to call from several readers at once while no
+  // writer runs (it merges the sorted list under its own mutex).
+  void visit_ordered(std::string_view prefix, std::string_view after,
+                     const std::function<bool(const KeyEntry&)>& fn) const;
+  // Calls fn(id, entry) for every live entry, in no particular order.
+  void for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const;
+  std::size_t memory_bytes() const;
+
+ private:
+  std::uint32_t home(std::uint64_t slot) const {
+    return static_cast<std::uint32_t>(slot >> 32) & mask_;
+  }
+  void grow();
+  void place(std::uint64_t slot);
+  void merge_order() const;
+
+  std::vector<KeyEntry> entries_;
+  std::vector<std::uint32_t> free_ids_;
+  std::vector<std::uint64_t> slots_;  // 0: empty; else hash32 << 32 | (id + 1)
+  std::uint32_t mask_ = 0;
+  std::size_t size_ = 0;
+
+  // The sorted view; guarded by order_mutex_ for readers (writers hold the owner's lock
+  // exclusively, so no reader runs while they append to unordered_).
+  mutable std::mutex order_mutex_;
+  mutable std::vector<std::uint32_t> sorted_;
+  mutable std::vector<std::uint32_t> unordered_;
+  mutable std::vector<bool> is_unordered_;  // by id: not yet merged into sorted_
+  mutable bool has_erased_ = false;
+};
+
+}  // namespace nadb::engine

@@ -1,0 +1,118 @@
+#include "engine/keydir.hpp"
+
+namespace nadb::engine {
+
+std::size_t NamespaceKeys::expired_count(std::int64_t now_ms) const {
+  std::size_t n = 0;
+  for (auto it = expiry.begin(); it != expiry.end() && it->first <= now_ms; ++it)
+    ++n;
+  return n;
+}
+
+NamespaceKeys* Keydir::find(std::string_view ns) {
+  auto it = namespaces_.find(ns);
+  return it == namespaces_.end() ? nullptr : it->second.get();
+}
+
+const NamespaceKeys* Keydir::find(std::string_view ns) const {
+  auto it = namespaces_.find(ns);
+  return it == namespaces_.end() ? nullptr : it->second.get();
+}
+
+NamespaceKeys& Keydir::find_or_create(std::string_view ns) {
+  if (NamespaceKeys* existing = find(ns)) return *existing;
+  return *namespaces_.emplace(std::string(ns), std::make_unique<NamespaceKeys>()).first->second;
+}
+
+const KeyEntry* Keydir::lookup(std::string_view ns, std::string_view key) const {
+  const NamespaceKeys* keys = find(ns);
+  if (keys == nullptr) return nullptr;
+  std::uint32_t id = keys->keys.find(key);
+  return id == KeyTable::kNoId ? nullptr : &keys->keys.at(id);
+}
+
+const KeyEntry* Keydir::lookup_live(std::string_view ns, std::string_view key,
+                                    std::int64_t now_ms) const {
+  const KeyEntry* entry = lookup(ns, key);
+  return entry == nullptr || entry->expired_at(now_ms) ? nullptr : entry;
+}
+
+void Keydir::retire(NamespaceKeys& ns, std::uint32_t id) {
+  KeyEntry& old = ns.keys.at(id);
+  dead_bytes_[old.segment] += old.record_size;
+  tag_sets_.release(old.tag_set);
+  if (old.expires_ms != 0) ns.expiry.erase({old.expires_ms, id});
+}
+
+void Keydir::install(const LocatedRecord& r) {
+  NamespaceKeys& ns = find_or_create(r.fields.ns);
+  std::uint32_t id = ns.keys.find(r.fields.key);
+  if (id != KeyTable::kNoId) retire(ns, id);
+  if (r.fields.type == RecordType::Delete) {
+    tombstone_bytes_[r.segment] += r.size;
+    if (id != KeyTable::kNoId) ns.keys.erase(id);
+    return;
+  }
+  if (id == KeyTable::kNoId) id = ns.keys.insert(r.fields.key);
+  KeyEntry& e = ns.keys.at(id);
+  e.version = r.fields.seq;
+  e.created_ms = r.fields.created_ms;
+  e.updated_ms = r.fields.updated_ms;
+  e.expires_ms = r.fields.expires_ms;
+  e.segment = r.segment;
+  e.offset = r.offset;
+  e.record_size = r.size;
+  e.raw_size = static_cast<std::uint32_t>(r.fields.raw_size);
+  e.stored_size = static_cast<std::uint32_t>(r.value_size);
+  e.codec = r.fields.codec;
+  e.tag_set = tag_sets_.acquire(r.fields.tags);
+  if (e.expires_ms != 0) ns.expiry.emplace(e.expires_ms, id);
+}
+
+bool Keydir::relocate(std::string_view ns_name, std::string_view key, const LocatedRecord& from,
+                      std::uint32_t segment, std::uint32_t offset) {
+  NamespaceKeys* ns = find(ns_name);
+  std::uint32_t id = ns == nullptr ? KeyTable::kNoId : ns->keys.find(key);
+  if (id != KeyTable::kNoId) {
+    KeyEntry& e = ns->keys.at(id);
+    if (e.segment == from.segment && e.offset == from.offset) {
+      e.segment = segment;
+      e.offset = offset;
+      return true;
+    }
+  }
+  dead_bytes_[segment] += from.size;
+  return false;
+}
+
+std::uint64_t Keydir::dead_bytes(std::uint32_t segment) const {
+  auto it = dead_bytes_.find(segment);
+  return it == dead_bytes_.end() ? 0 : it->second;
+}
+
+std::uint64_t Keydir::tombstone_bytes(std::uint32_t segment) const {
+  auto it = tombstone_bytes_.find(segment);
+  return it == tombstone_bytes_.end() ? 0 : it->second;
+}
+
+void Keydir::forget_segment(std::uint32_t segment) {
+  dead_bytes_.erase(segment);
+  tombstone_bytes_.erase(segment);
+}
+
+std::vector<std::string> Keydir::namespace_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, keys] : namespaces_)
+    names.push_back(name);
+  return names;
+}
+
+std::size_t Keydir::memory_bytes() const {
+  std::size_t bytes = tag_sets_.memory_bytes();
+  for (const auto& [name, ns] : namespaces_) {
+    bytes += ns->keys.memory_bytes() + ns->expiry.size() * 48;
+  }
+  return bytes;
+}
+
+}  // namespace nadb::engine

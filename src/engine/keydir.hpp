@@ -1,0 +1,76 @@
+// Keydir: every namespace's KeyTable, the expiry schedules, the interned tag sets and how many
+// bytes of each segment are dead. The engine's state lock guards it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/key_table.hpp"
+#include "engine/segment.hpp"
+#include "engine/tag_sets.hpp"
+
+namespace nadb::engine {
+
+struct NamespaceKeys {
+  KeyTable keys;
+  std::set<std::pair<std::int64_t, std::uint32_t>> expiry;  // (expires_ms, key id)
+
+  // Live keys that have expired by now_ms (walks only the expired part of the schedule).
+  std::size_t expired_count(std::int64_t now_ms) const;
+};
+
+class Keydir {
+ public:
+  NamespaceKeys* find(std::string_view ns);
+  const NamespaceKeys* find(std::string_view ns) const;
+  // The entry of (ns, key), expired or not; nullptr when there is none.
+  const KeyEntry* lookup(std::string_view ns, std::string_view key) const;
+  // The entry of (ns, key) if live and not expired at now_ms.
+  const KeyEntry* lookup_live(std::string_view ns, std::string_view key, std::int64_t now_ms) const;
+
+  // Makes record the newest version of its key (a put installs it, a delete erases the key).
+  // The caller guarantees it is newer than what is installed.
+  void install(const LocatedRecord& record);
+  // Points (ns, key) at its copy at (segment, offset) if it is still at `from`; otherwise the
+  // copy is dead at once. Returns whether it moved.
+  bool relocate(std::string_view ns, std::string_view key, const LocatedRecord& from,
+                std::uint32_t segment, std::uint32_t offset);
+
+  // Bytes of segment that no longer hold the newest version of any key.
+  std::uint64_t dead_bytes(std::uint32_t segment) const;
+  void add_dead_bytes(std::uint32_t segment, std::uint64_t bytes) { dead_bytes_[segment] += bytes; }
+  // Bytes of delete records in segment (kept until a full compaction).
+  std::uint64_t tombstone_bytes(std::uint32_t segment) const;
+  void add_tombstone_bytes(std::uint32_t segment, std::uint64_t bytes) {
+    tombstone_bytes_[segment] += bytes;
+  }
+  void forget_segment(std::uint32_t segment);
+
+  const TagSets& tag_sets() const { return tag_sets_; }
+  std::vector<std::string> namespace_names() const;
+  std::size_t memory_bytes() const;
+
+ private:
+  NamespaceKeys& find_or_create(std::string_view ns);
+  void retire(NamespaceKeys& ns, std::uint32_t id);  // accounts the entry's old record as dead
+
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<NamespaceKeys>, NameHash, std::equal_to<>>
+      namespaces_;
+  TagSets tag_sets_;
+  std::unordered_map<std::uint32_t, std::uint64_t> dead_bytes_;
+  std::unordered_map<std::uint32_t, std::uint64_t> tombstone_bytes_;
+};
+
+}  // namespace nadb::engine

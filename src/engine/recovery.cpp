@@ -1,0 +1,149 @@
+// Opening a db folder: finish an interrupted compaction, load hint files of sealed segments,
+// scan the rest, truncate a torn tail of the active segment, and rebuild the keydir.
+#include <fcntl.h>
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+#include "engine/hint.hpp"
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "util/checksum.hpp"
+#include "util/files.hpp"
+#include "util/varint.hpp"
+
+namespace nadb::engine {
+namespace {
+
+constexpr char kObsoleteMarker[] = "OBSOLETE";
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+// A compaction that wrote OBSOLETE had made its output durable: delete what it replaced.
+void Engine::finish_obsolete_marker() {
+  std::string path = util::join_path(dir_, kObsoleteMarker);
+  if (!util::path_exists(path)) return;
+  std::string data = util::read_file(path);
+  util::Reader in(data);
+  std::uint64_t count = 0;
+  std::vector<std::uint32_t> ids;
+  in.varint(count);
+  for (std::uint64_t i = 0; in.ok() && i < count; ++i) {
+    std::uint64_t id = 0;
+    if (in.varint(id)) ids.push_back(static_cast<std::uint32_t>(id));
+  }
+  std::uint64_t checksum = 0;
+  std::size_t body = in.position();
+  in.fixed(checksum);
+  if (in.ok() && in.at_end() &&
+      checksum == util::checksum(std::string_view(data).substr(0, body))) {
+    for (std::uint32_t id : ids) {
+      util::remove_file(util::join_path(dir_, segment_file_name(id)));
+      util::remove_file(util::join_path(dir_, hint_file_name(id)));
+    }
+  }
+  // A torn marker means the old segments are all still there: nothing to finish.
+  util::sync_directory(dir_);
+  util::remove_file(path);
+  util::sync_directory(dir_);
+}
+
+void Engine::recover() {
+  for (const auto& name : util::list_directory(dir_)) {
+    if (ends_with(name, ".tmp")) util::remove_file(util::join_path(dir_, name));
+  }
+  finish_obsolete_marker();
+
+  std::vector<std::uint32_t> ids;
+  std::set<std::string> names;
+  for (const auto& name : util::list_directory(dir_)) {
+    names.insert(name);
+    if (auto id = parse_segment_file_name(name)) ids.push_back(*id);
+  }
+  for (const auto& name : names) {  // hints whose segment is gone (compacted away)
+    if (ends_with(name, ".hint") && !names.count(name.substr(0, name.size() - 5) + ".seg")) {
+      util::remove_file(util::join_path(dir_, name));
+    }
+  }
+  // The active segment is the newest one without a hint (sealed segments get hints).
+  std::optional<std::uint32_t> active;
+  for (std::uint32_t id : ids) {
+    if (!names.count(hint_file_name(id))) active = id;
+  }
+
+  // Newest version wins; deletes are remembered so that an older put read later (from a
+  // segment written by compaction) cannot resurrect a key.
+  std::unordered_map<std::string, std::uint64_t> deleted;
+  std::uint64_t max_seq = 0;
+  auto recover_record = [&](const LocatedRecord& r) {
+    max_seq = std::max(max_seq, r.fields.seq);
+    std::string id = std::string(r.fields.ns) + '\0' + std::string(r.fields.key);
+    const KeyEntry* current = keydir_.lookup(r.fields.ns, r.fields.key);
+    std::uint64_t newest = current ? current->version : 0;
+    if (auto it = deleted.find(id); it != deleted.end()) newest = std::max(newest, it->second);
+    bool is_put = r.fields.type == RecordType::Put;
+    if (r.fields.seq <= newest) {
+      if (is_put)
+        keydir_.add_dead_bytes(r.segment, r.size);
+      else
+        keydir_.add_tombstone_bytes(r.segment, r.size);
+      return;
+    }
+    if (!is_put) deleted[id] = r.fields.seq;
+    keydir_.install(r);
+  };
+
+  for (std::uint32_t id : ids) {
+    bool is_active = active && id == *active;
+    auto segment = std::make_shared<SegmentFile>();
+    segment->id = id;
+    std::string path = util::join_path(dir_, segment_file_name(id));
+    segment->file = util::File(path, is_active ? O_RDWR : O_RDONLY);
+    std::uint64_t size = segment->file.size();
+    std::string header;
+    if (size < kSegmentHeaderSize && is_active && id == ids.back()) {
+      // Created but its header never became durable: it holds nothing.
+      segment->file.truncate(0);
+      segment->file.write_at(0, segment_header(id));
+      segment->file.sync();
+      size = kSegmentHeaderSize;
+    }
+    segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
+    check_segment_header(header, id, path);
+    bool hinted = !is_active && load_hint_file(dir_, id, recover_record);
+    if (!hinted) {
+      std::uint64_t valid = visit_segment(*segment, size, is_active, recover_record);
+      if (valid < size) {
+        obs::log(obs::Level::Warning, "nadb.engine",
+                 "truncating a torn tail of " + std::to_string(size - valid) + " bytes from '" +
+                     path + "'");
+        segment->file.truncate(valid);
+        segment->file.sync();
+        size = valid;
+      }
+      if (!is_active) hints_due_.push_back(id);
+    }
+    segment->mapping =
+        util::Mapping(segment->file, is_active ? std::max(size, options_.segment_bytes) : size);
+    segments_[id] = SegmentInfo{segment, size, hinted};
+  }
+  next_seq_ = max_seq + 1;
+  next_segment_id_ = ids.empty() ? 1 : ids.back() + 1;
+  if (active) {
+    const SegmentInfo& info = segments_[*active];
+    writer_.activate(info.file, info.size);
+  } else {
+    std::uint32_t id = next_segment_id_++;
+    auto segment = create_segment(id);
+    segments_[id] = SegmentInfo{segment, kSegmentHeaderSize, false};
+    writer_.activate(segment, kSegmentHeaderSize);
+  }
+}
+
+}  // namespace nadb::engine

@@ -1,0 +1,163 @@
+#include "engine/segment_writer.hpp"
+
+#include <exception>
+
+#include "nadb/errors.hpp"
+
+namespace nadb::engine {
+
+void SegmentWriter::activate(SegmentFilePtr file, std::uint64_t size) {
+  std::lock_guard lock(buffer_mutex_);
+  active_ = std::move(file);
+  written_size_ = size;
+  buffer_.clear();
+}
+
+std::uint32_t SegmentWriter::active_id() const {
+  std::lock_guard lock(buffer_mutex_);
+  return active_->id;
+}
+
+std::uint64_t SegmentWriter::end_offset() const {
+  std::lock_guard lock(buffer_mutex_);
+  return written_size_ + buffer_.size();
+}
+
+void SegmentWriter::check_healthy() const {
+  std::lock_guard lock(buffer_mutex_);
+  throw_if_failed_locked();
+}
+
+void SegmentWriter::throw_if_failed_locked() const {
+  if (!failure_.empty()) {
+    throw IOError("writes are refused after an earlier I/O error (" + failure_ +
+                  "); reopen the store");
+  }
+}
+
+void SegmentWriter::fail_locked(const std::exception& error) {
+  failure_ = error.what();
+  throw IOError(error.what());
+}
+
+void SegmentWriter::write_buffer_locked() {
+  if (buffer_.empty()) return;
+  try {
+    active_->file.write_at(written_size_, buffer_);
+  } catch (const std::exception& e) {
+    fail_locked(e);
+  }
+  written_size_ += buffer_.size();
+  buffer_.clear();
+  writes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t SegmentWriter::append(std::string_view bytes) {
+  std::lock_guard lock(buffer_mutex_);
+  throw_if_failed_locked();
+  if (bytes.size() >= buffer_limit_) {
+    write_buffer_locked();
+    try {
+      active_->file.write_at(written_size_, bytes);
+    } catch (const std::exception& e) {
+      fail_locked(e);
+    }
+    written_size_ += bytes.size();
+    writes_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    buffer_.append(bytes);
+  }
+  appended_ += bytes.size();
+  return appended_;
+}
+
+bool SegmentWriter::buffer_full() const {
+  std::lock_guard lock(buffer_mutex_);
+  return buffer_.size() >= buffer_limit_;
+}
+
+std::uint64_t SegmentWriter::appended_position() const {
+  std::lock_guard lock(buffer_mutex_);
+  return appended_;
+}
+
+std::uint64_t SegmentWriter::buffered_bytes() const {
+  std::lock_guard lock(buffer_mutex_);
+  return buffer_.size();
+}
+
+std::uint64_t SegmentWriter::pending_bytes() const {
+  std::uint64_t appended = appended_position();
+  std::lock_guard lock(sync_mutex_);
+  return appended - durable_;
+}
+
+bool SegmentWriter::read_buffered(std::uint32_t segment, std::uint64_t offset, std::size_t n,
+                                  std::string& out) const {
+  std::lock_guard lock(buffer_mutex_);
+  if (!active_ || active_->id != segment || offset < written_size_) return false;
+  out.assign(buffer_, static_cast<std::size_t>(offset - written_size_), n);
+  return true;
+}
+
+void SegmentWriter::sync_to(std::uint64_t position) {
+  std::unique_lock lock(sync_mutex_);
+  while (durable_ < position) {
+    if (leader_active_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    leader_active_ = true;
+    lock.unlock();
+    std::uint64_t reached = 0;
+    std::exception_ptr error;
+    try {
+      SegmentFilePtr file;
+      {
+        std::lock_guard buffer_lock(buffer_mutex_);
+        throw_if_failed_locked();
+        write_buffer_locked();
+        reached = appended_;
+        file = active_;
+      }
+      try {
+        file->file.sync();
+      } catch (const std::exception& e) {
+        std::lock_guard buffer_lock(buffer_mutex_);
+        fail_locked(e);
+      }
+      fsyncs_.fetch_add(1, std::memory_order_relaxed);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    leader_active_ = false;
+    if (!error && reached > durable_) durable_ = reached;
+    sync_cv_.notify_all();
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+std::uint64_t SegmentWriter::seal() {
+  std::uint64_t reached = 0, size = 0;
+  SegmentFilePtr file;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    write_buffer_locked();
+    reached = appended_;
+    size = written_size_;
+    file = active_;
+  }
+  try {
+    file->file.sync();
+  } catch (const std::exception& e) {
+    std::lock_guard lock(buffer_mutex_);
+    fail_locked(e);
+  }
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(sync_mutex_);
+  if (reached > durable_) durable_ = reached;
+  return size;
+}
+
+}  // namespace nadb::engine

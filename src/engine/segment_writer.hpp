@@ -1,0 +1,77 @@
+// SegmentWriter: appends to the active segment through a write buffer, and makes appended
+// bytes durable with group commit (one fsync serves every writer waiting at that moment).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "engine/segment.hpp"
+
+namespace nadb::engine {
+
+class SegmentWriter {
+ public:
+  explicit SegmentWriter(std::size_t buffer_limit) : buffer_limit_(buffer_limit) {}
+
+  // Makes file (holding `size` valid bytes) the active segment. Caller holds the engine's
+  // write lock.
+  void activate(SegmentFilePtr file, std::uint64_t size);
+  std::uint32_t active_id() const;
+  // Offset in the active segment where the next append lands.
+  std::uint64_t end_offset() const;
+  // Appends bytes at end_offset() (buffered, or written directly when as large as the
+  // buffer). Caller holds the engine's write lock. Returns the log position after them.
+  // Throws IOError (and the writer stays failed) if a write fails.
+  std::uint64_t append(std::string_view bytes);
+  bool buffer_full() const;
+  // Log position after everything appended so far.
+  std::uint64_t appended_position() const;
+  // Bytes appended but not yet durable.
+  std::uint64_t pending_bytes() const;
+  // If [offset, offset + n) of segment is still in the buffer, copies it to out and returns
+  // true; false means it is in the segment file.
+  bool read_buffered(std::uint32_t segment, std::uint64_t offset, std::size_t n,
+                     std::string& out) const;
+  // Returns once everything up to log position `position` is written and fsynced.
+  void sync_to(std::uint64_t position);
+  // Writes and fsyncs everything; the caller then activates a new segment. Caller holds the
+  // engine's write lock. Returns the sealed segment's size.
+  std::uint64_t seal();
+  // Throws IOError if an earlier write or fsync failed (the store must be reopened).
+  void check_healthy() const;
+
+  std::uint64_t buffered_bytes() const;
+  std::uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
+  std::uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
+
+ private:
+  void write_buffer_locked();
+  void throw_if_failed_locked() const;
+  [[noreturn]] void fail_locked(const std::exception& error);
+
+  const std::size_t buffer_limit_;
+
+  // Guarded by buffer_mutex_: the active file, its tail buffer and the positions.
+  mutable std::mutex buffer_mutex_;
+  SegmentFilePtr active_;
+  std::uint64_t written_size_ = 0;  // bytes of the active file already written
+  std::string buffer_;              // bytes after written_size_
+  std::uint64_t appended_ = 0;      // log position: bytes appended over the writer's life
+  std::string failure_;             // non-empty once a write or fsync failed
+
+  // Guarded by sync_mutex_: group commit.
+  mutable std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  std::uint64_t durable_ = 0;
+  bool leader_active_ = false;
+
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> fsyncs_{0};
+};
+
+}  // namespace nadb::engine

@@ -1,0 +1,53 @@
+#include "engine/tag_sets.hpp"
+
+#include "util/varint.hpp"
+
+namespace nadb::engine {
+
+TagSets::TagSets() : sets_(1) {}
+
+std::uint32_t TagSets::acquire(const std::vector<std::string_view>& tags) {
+  if (tags.empty()) return kEmpty;
+  std::string encoded;
+  for (auto tag : tags) {
+    util::put_varint(encoded, tag.size());
+    encoded.append(tag);
+  }
+  auto found = lookup_.find(encoded);
+  if (found != lookup_.end()) {
+    ++sets_[found->second].references;
+    return found->second;
+  }
+  std::uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(sets_.size());
+    sets_.emplace_back();
+  }
+  Set& set = sets_[id];
+  set.tags.assign(tags.begin(), tags.end());
+  set.encoded = encoded;
+  set.references = 1;
+  lookup_.emplace(std::move(encoded), id);
+  return id;
+}
+
+void TagSets::release(std::uint32_t id) {
+  if (id == kEmpty) return;
+  Set& set = sets_[id];
+  if (--set.references > 0) return;
+  lookup_.erase(set.encoded);
+  set = Set{};
+  free_ids_.push_back(id);
+}
+
+std::size_t TagSets::memory_bytes() const {
+  std::size_t bytes = sets_.capacity() * sizeof(Set);
+  for (const auto& set : sets_)
+    bytes += 2 * set.encoded.capacity() + set.tags.capacity() * 32;
+  return bytes;
+}
+
+}  // namespace nadb::engine

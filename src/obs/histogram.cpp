@@ -1,0 +1,61 @@
+#include "obs/histogram.hpp"
+
+#include <bit>
+
+namespace nadb::obs {
+
+std::size_t Histogram::bucket_of(std::uint64_t v) {
+  if (v < kLinear) return static_cast<std::size_t>(v);
+  auto exponent = static_cast<std::size_t>(std::bit_width(v) - 1);  // >= 4
+  std::size_t sub = static_cast<std::size_t>(v >> (exponent - 3)) & (kSubBuckets - 1);
+  std::size_t bucket = kLinear + (exponent - 4) * kSubBuckets + sub;
+  return bucket < kBuckets ? bucket : kBuckets - 1;
+}
+
+std::uint64_t Histogram::bucket_upper(std::size_t bucket) {
+  if (bucket < kLinear) return bucket;
+  std::size_t exponent = (bucket - kLinear) / kSubBuckets + 4;
+  std::uint64_t sub = (bucket - kLinear) % kSubBuckets;
+  return ((kSubBuckets + sub + 1) << (exponent - 3)) - 1;
+}
+
+void Histogram::record(std::uint64_t micros, bool error) {
+  counts_[bucket_of(micros)].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  if (error) errors_.fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(micros, std::memory_order_relaxed);
+  std::uint64_t max = max_micros_.load(std::memory_order_relaxed);
+  while (micros > max &&
+         !max_micros_.compare_exchange_weak(max, micros, std::memory_order_relaxed)) {
+  }
+}
+
+OperationStats Histogram::summary() const {
+  OperationStats s;
+  std::array<std::uint64_t, kBuckets> counts;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < kBuckets; ++i)
+    total += counts[i] = counts_[i].load(std::memory_order_relaxed);
+  s.count = total;
+  s.errors = errors_.load(std::memory_order_relaxed);
+  if (total == 0) return s;
+  std::uint64_t max = max_micros_.load(std::memory_order_relaxed);
+  s.avg_ms = static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1000.0 /
+             static_cast<double>(count_.load(std::memory_order_relaxed));
+  s.max_ms = static_cast<double>(max) / 1000.0;
+  auto percentile = [&](double p) {
+    auto rank = static_cast<std::uint64_t>(p * static_cast<double>(total - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < kBuckets; ++i) {
+      seen += counts[i];
+      if (seen >= rank) return static_cast<double>(std::min(bucket_upper(i), max)) / 1000.0;
+    }
+    return s.max_ms;
+  };
+  s.p50_ms = percentile(0.50);
+  s.p95_ms = percentile(0.95);
+  s.p99_ms = percentile(0.99);
+  return s;
+}
+
+}  // namespace nadb::obs

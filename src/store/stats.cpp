@@ -1,0 +1,110 @@
+// Stats export: JSON (nlohmann-json) and Prometheus text exposition.
+#include "nadb/stats.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace nadb {
+namespace {
+
+nlohmann::json op_json(const OperationStats& op) {
+  return {{"count", op.count},   {"errors", op.errors}, {"avg_ms", op.avg_ms},
+          {"p50_ms", op.p50_ms}, {"p95_ms", op.p95_ms}, {"p99_ms", op.p99_ms},
+          {"max_ms", op.max_ms}};
+}
+
+// Label values escape backslash, quote and newline (Prometheus text format).
+std::string label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Stats::to_json() const {
+  nlohmann::json ops = nlohmann::json::object();
+  for (const auto& [op_name, op] : operations)
+    ops[op_name] = op_json(op);
+  nlohmann::json j = {
+      {"name", name},
+      {"backend", backend},
+      {"key_count", key_count},
+      {"bytes_written_raw", bytes_written_raw},
+      {"bytes_written_stored", bytes_written_stored},
+      {"bytes_read", bytes_read},
+      {"compression_ratio", compression_ratio},
+      {"operations", ops},
+      {"storage",
+       {{"backend", storage.backend},
+        {"segments", storage.segments},
+        {"disk_bytes", storage.disk_bytes},
+        {"live_bytes", storage.live_bytes},
+        {"dead_bytes", storage.dead_bytes},
+        {"buffered_bytes", storage.buffered_bytes},
+        {"flushes", storage.flushes},
+        {"fsyncs", storage.fsyncs},
+        {"compactions", storage.compactions},
+        {"hint_files", storage.hint_files},
+        {"memory_bytes", storage.memory_bytes}}},
+  };
+  return j.dump();
+}
+
+std::string Stats::to_prometheus() const {
+  auto colon = name.find(':');
+  std::string labels = "db=\"" + label(name.substr(0, colon)) + "\",ns=\"" +
+                       label(colon == std::string::npos ? "" : name.substr(colon + 1)) + "\"";
+  std::ostringstream out;
+  auto gauge = [&](const char* metric, const char* help, const char* type, double value) {
+    out << "# HELP " << metric << ' ' << help << "\n# TYPE " << metric << ' ' << type << '\n'
+        << metric << '{' << labels << "} " << value << '\n';
+  };
+  gauge("nadb_keys", "Live keys in the namespace.", "gauge", static_cast<double>(key_count));
+  gauge("nadb_bytes_written_raw_total", "Value bytes given to writes.", "counter",
+        static_cast<double>(bytes_written_raw));
+  gauge("nadb_bytes_written_stored_total", "Value bytes stored after compression.", "counter",
+        static_cast<double>(bytes_written_stored));
+  gauge("nadb_bytes_read_total", "Value bytes returned by reads.", "counter",
+        static_cast<double>(bytes_read));
+  gauge("nadb_disk_bytes", "Bytes of segment files.", "gauge",
+        static_cast<double>(storage.disk_bytes));
+  gauge("nadb_dead_bytes", "Bytes of dead records awaiting compaction.", "gauge",
+        static_cast<double>(storage.dead_bytes));
+  gauge("nadb_segments", "Segment files.", "gauge", static_cast<double>(storage.segments));
+  gauge("nadb_fsyncs_total", "fsync calls.", "counter", static_cast<double>(storage.fsyncs));
+  gauge("nadb_compactions_total", "Compactions run.", "counter",
+        static_cast<double>(storage.compactions));
+  out << "# HELP nadb_operations_total Operations done, by op.\n# TYPE nadb_operations_total "
+         "counter\n";
+  for (const auto& [op, s] : operations) {
+    out << "nadb_operations_total{" << labels << ",op=\"" << op << "\"} " << s.count << '\n';
+  }
+  out << "# HELP nadb_operation_errors_total Operations that threw, by op.\n"
+         "# TYPE nadb_operation_errors_total counter\n";
+  for (const auto& [op, s] : operations) {
+    out << "nadb_operation_errors_total{" << labels << ",op=\"" << op << "\"} " << s.errors << '\n';
+  }
+  out << "# HELP nadb_operation_latency_ms Operation latency quantiles in milliseconds.\n"
+         "# TYPE nadb_operation_latency_ms summary\n";
+  for (const auto& [op, s] : operations) {
+    std::string base = "nadb_operation_latency_ms{" + labels + ",op=\"" + op + "\"";
+    out << base << ",quantile=\"0.5\"} " << s.p50_ms << '\n'
+        << base << ",quantile=\"0.95\"} " << s.p95_ms << '\n'
+        << base << ",quantile=\"0.99\"} " << s.p99_ms << '\n'
+        << "nadb_operation_latency_ms_sum{" << labels << ",op=\"" << op << "\"} "
+        << s.avg_ms * static_cast<double>(s.count) << '\n'
+        << "nadb_operation_latency_ms_count{" << labels << ",op=\"" << op << "\"} " << s.count
+        << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace nadb

@@ -1,0 +1,119 @@
+#include "store/store_core.hpp"
+
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "store/compression.hpp"
+#include "store/validation.hpp"
+
+namespace nadb {
+
+const char* store_op_name(StoreOp op) {
+  static constexpr const char* kNames[] = {"set",
+                                           "get",
+                                           "remove",
+                                           "exists",
+                                           "get_metadata",
+                                           "batch_set",
+                                           "multi_get",
+                                           "batch_remove",
+                                           "ttl",
+                                           "expire",
+                                           "persist",
+                                           "set_if_absent",
+                                           "compare_and_set",
+                                           "increment",
+                                           "scan",
+                                           "flush",
+                                           "flushdb",
+                                           "cleanup_expired",
+                                           "compact_storage"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(StoreOp::kCount));
+  return kNames[static_cast<std::size_t>(op)];
+}
+
+StoreCore::StoreCore(Options options)
+    : options_((store::validate_options(options), std::move(options))),
+      name_(options_.db + ":" + options_.ns) {
+  backend_ = StorageFactory::create(options_);
+  if (!backend_) throw InvalidArgument("backend '" + options_.backend + "' returned no backend");
+}
+
+void StoreCore::throw_closed() {
+  throw InvalidArgument("the store is closed");
+}
+
+WriteOp StoreCore::make_op(WriteOp::Kind kind, std::string_view key) const {
+  WriteOp op;
+  op.kind = kind;
+  op.ns = options_.ns;
+  op.key = key;
+  return op;
+}
+
+WriteOp StoreCore::make_put(std::string_view key, std::string_view value, const SetOptions& options,
+                            std::int64_t now_ms) {
+  store::validate_key(key);
+  store::validate_value(value, backend_->capabilities().max_value_size);
+  WriteOp op = make_op(WriteOp::Kind::Put, key);
+  op.tags = store::normalize_tags(options.tags);
+  if (options.ttl) {
+    store::validate_ttl(*options.ttl);
+    op.expires_ms =
+        now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*options.ttl).count();
+  }
+  store::EncodedValue encoded =
+      store::compress_value(value, options_.compression, options_.compression_threshold);
+  op.codec = encoded.codec;
+  op.raw_size = value.size();
+  op.value = encoded.codec == ValueCodec::None ? std::string(value) : std::move(encoded.bytes);
+  bytes_written_raw_.fetch_add(value.size(), std::memory_order_relaxed);
+  bytes_written_stored_.fetch_add(op.value.size(), std::memory_order_relaxed);
+  return op;
+}
+
+BatchResult StoreCore::apply(std::vector<WriteOp> ops, std::int64_t now_ms) {
+  WriteBatch batch;
+  batch.ops = std::move(ops);
+  batch.now_ms = now_ms;
+  batch.sync = options_.durability == Durability::Sync;
+  return backend_->apply(batch);
+}
+
+std::string StoreCore::decode(StoredRecord& record) {
+  std::string value =
+      store::decompress_value(std::move(record.value), record.meta.codec, record.meta.raw_size);
+  bytes_read_.fetch_add(value.size(), std::memory_order_relaxed);
+  return value;
+}
+
+Metadata StoreCore::to_metadata(std::string_view key, const RecordMeta& meta) const {
+  using std::chrono::milliseconds;
+  Metadata m;
+  m.key = key;
+  m.tags = meta.tags;
+  m.size = meta.raw_size;
+  m.stored_size = meta.stored_size;
+  m.created_at = TimePoint(milliseconds(meta.created_ms));
+  m.updated_at = TimePoint(milliseconds(meta.updated_ms));
+  if (meta.expires_ms != 0) m.expires_at = TimePoint(milliseconds(meta.expires_ms));
+  m.compressed = meta.codec != ValueCodec::None;
+  m.version = meta.version;
+  return m;
+}
+
+void StoreCore::background_round(bool sweep, std::uint64_t& expired_removed) {
+  std::shared_lock lock(lifecycle_mutex_);
+  if (!backend_) return;
+  if (sweep) expired_removed += backend_->remove_expired(options_.ns, util::now_ms(), false);
+  backend_->flush();
+}
+
+void StoreCore::close() {
+  std::unique_lock lock(lifecycle_mutex_);
+  if (!backend_) return;
+  std::shared_ptr<StorageBackend> backend = std::move(backend_);
+  backend_.reset();
+  backend->flush();
+}
+
+}  // namespace nadb

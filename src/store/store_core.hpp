@@ -1,0 +1,105 @@
+// StoreCore: the state behind a KeyValueStore (the pimpl), and the helpers its operations
+// share: lifecycle, timing, encoding of writes and decoding of reads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "nadb/backend.hpp"
+#include "nadb/options.hpp"
+#include "nadb/sync.hpp"
+#include "obs/histogram.hpp"
+#include "util/clock.hpp"
+
+namespace nadb {
+
+enum class StoreOp : std::size_t {
+  Set,
+  Get,
+  Remove,
+  Exists,
+  Metadata,
+  BatchSet,
+  MultiGet,
+  BatchRemove,
+  Ttl,
+  Expire,
+  Persist,
+  SetIfAbsent,
+  CompareAndSet,
+  Increment,
+  Scan,
+  Flush,
+  Flushdb,
+  CleanupExpired,
+  Compact,
+  kCount
+};
+
+const char* store_op_name(StoreOp op);
+
+class StoreCore {
+ public:
+  explicit StoreCore(Options options);
+
+  // Runs fn under the lifecycle lock (shared), timing it as op. Throws InvalidArgument when
+  // the store is closed.
+  template <typename F>
+  auto run(StoreOp op, F&& fn) -> decltype(fn()) {
+    std::shared_lock lock(lifecycle_mutex_);
+    if (!backend_) throw_closed();
+    util::Stopwatch watch;
+    bool failed = true;
+    struct Record {
+      StoreCore& core;
+      StoreOp op;
+      util::Stopwatch& watch;
+      bool& failed;
+      ~Record() {
+        core.histograms_[static_cast<std::size_t>(op)].record(
+            static_cast<std::uint64_t>(watch.elapsed_ms() * 1000.0), failed);
+      }
+    } record{*this, op, watch, failed};
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      failed = false;
+    } else {
+      auto result = fn();
+      failed = false;
+      return result;
+    }
+  }
+
+  // A Put of value with options, compressed as configured.
+  WriteOp make_put(std::string_view key, std::string_view value, const SetOptions& options,
+                   std::int64_t now_ms);
+  WriteOp make_op(WriteOp::Kind kind, std::string_view key) const;
+  BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
+  // The decompressed value of a stored record (moved out of it).
+  std::string decode(StoredRecord& record);
+  Metadata to_metadata(std::string_view key, const RecordMeta& meta) const;
+
+  // Flush and sweep, called by a KeyValueSync round.
+  void background_round(bool sweep, std::uint64_t& expired_removed);
+  void close();
+  [[noreturn]] static void throw_closed();
+
+  const Options options_;
+  const std::string name_;
+  std::shared_ptr<StorageBackend> backend_;  // null once closed
+  std::shared_ptr<KeyValueSync> sync_;       // Options::sync, or this store's own
+  bool owns_sync_ = false;
+
+  // Shared by operations, exclusive for close().
+  mutable std::shared_mutex lifecycle_mutex_;
+
+  std::array<obs::Histogram, static_cast<std::size_t>(StoreOp::kCount)> histograms_;
+  std::atomic<std::uint64_t> bytes_written_raw_{0};
+  std::atomic<std::uint64_t> bytes_written_stored_{0};
+  std::atomic<std::uint64_t> bytes_read_{0};
+};
+
+}  // namespace nadb

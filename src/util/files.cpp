@@ -1,0 +1,180 @@
+#include "util/files.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "nadb/errors.hpp"
+
+namespace nadb::util {
+
+void throw_io_error(const std::string& what, const std::string& path, int err) {
+  throw IOError(what + " '" + path + "': " + std::strerror(err));
+}
+
+File::File(const std::string& path, int flags, mode_t mode) : path_(path) {
+  fd_ = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd_ < 0) throw_io_error("open", path, errno);
+}
+
+File::~File() {
+  close();
+}
+
+File::File(File&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+void File::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::size_t File::read_some_at(std::uint64_t offset, std::size_t n, char* out) const {
+  std::size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_io_error("pread", path_, errno);
+    }
+    if (r == 0) break;
+    done += static_cast<std::size_t>(r);
+  }
+  return done;
+}
+
+void File::read_at(std::uint64_t offset, std::size_t n, std::string& out) const {
+  out.resize(n);
+  if (read_some_at(offset, n, out.data()) != n) {
+    throw Corruption("short read of " + std::to_string(n) + " bytes at offset " +
+                     std::to_string(offset) + " of '" + path_ + "'");
+  }
+}
+
+void File::write_at(std::uint64_t offset, std::string_view data) const {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t r =
+        ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_io_error("pwrite", path_, errno);
+    }
+    done += static_cast<std::size_t>(r);
+  }
+}
+
+void File::sync() const {
+  if (::fdatasync(fd_) != 0) throw_io_error("fdatasync", path_, errno);
+}
+
+void File::truncate(std::uint64_t size) const {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_io_error("ftruncate", path_, errno);
+}
+
+std::uint64_t File::size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_io_error("fstat", path_, errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Mapping::Mapping(const File& file, std::uint64_t length) {
+  if (length == 0) return;
+  void* p = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, file.fd(), 0);
+  if (p == MAP_FAILED) return;  // readers fall back to pread
+  data_ = static_cast<const char*>(p);
+  size_ = length;
+}
+
+Mapping::~Mapping() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
+Mapping::Mapping(Mapping&& other) noexcept : data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+void sync_directory(const std::string& dir) {
+  File d(dir, O_RDONLY | O_DIRECTORY);
+  if (::fsync(d.fd()) != 0) throw_io_error("fsync", dir, errno);
+}
+
+void create_directories(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw_io_error("mkdir", dir, ec.value());
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> list_directory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) throw_io_error("opendir", dir, errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void rename_file(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    throw_io_error("rename to '" + to + "' of", from, errno);
+}
+
+void remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_io_error("unlink", path, errno);
+}
+
+std::string read_file(const std::string& path) {
+  File f(path, O_RDONLY);
+  std::string data;
+  f.read_at(0, f.size(), data);
+  return data;
+}
+
+std::string join_path(std::string_view a, std::string_view b) {
+  std::string out(a);
+  if (!out.empty() && out.back() != '/') out.push_back('/');
+  out.append(b);
+  return out;
+}
+
+}  // namespace nadb::util

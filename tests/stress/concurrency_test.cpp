@@ -1,0 +1,112 @@
+// Eight threads share one fs store: writers, readers, scanners and a compactor. Built a second
+// time under ThreadSanitizer (ctest label "tsan").
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "nadb/nadb.hpp"
+#include "support/temp_dir.hpp"
+
+namespace nadb::testing {
+namespace {
+
+std::string value_for(const std::string& key, int generation) {
+  return key + "#" + std::to_string(generation);
+}
+
+TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
+  TempDir dir;
+  Options options;
+  options.data_folder = dir.path();
+  options.max_segment_size_mb = 0.0625;
+  options.compaction_dead_ratio = 0.3;
+  options.flush_interval = std::chrono::milliseconds(50);
+  auto store = std::make_unique<KeyValueStore>(options);
+  constexpr int kWriters = 4, kKeysPerWriter = 200, kOpsPerWriter = 3000;
+  std::atomic<bool> done{false};
+  std::atomic<int> read_errors{0};
+  std::vector<std::map<std::string, std::string>> models(kWriters);
+
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(static_cast<unsigned>(w));
+      for (int i = 0; i < kOpsPerWriter; ++i) {
+        std::string key = "w" + std::to_string(w) + "/" + std::to_string(rng() % kKeysPerWriter);
+        switch (rng() % 6) {
+          case 0:
+            store->remove(key);
+            models[w].erase(key);
+            break;
+          case 1:
+            store->batch_set({{key, value_for(key, i), {"batch"}, std::nullopt},
+                              {key + "b", value_for(key + "b", i), {}, std::nullopt}});
+            models[w][key] = value_for(key, i);
+            models[w][key + "b"] = value_for(key + "b", i);
+            break;
+          default:
+            store->set(key, value_for(key, i), {"t" + std::to_string(i % 4)});
+            models[w][key] = value_for(key, i);
+        }
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {  // point readers: a value always belongs to its key
+    threads.emplace_back([&, r] {
+      std::mt19937 rng(100 + static_cast<unsigned>(r));
+      while (!done) {
+        std::string key =
+            "w" + std::to_string(rng() % kWriters) + "/" + std::to_string(rng() % kKeysPerWriter);
+        auto value = store->get(key);
+        if (value && value->rfind(key + "#", 0) != 0) ++read_errors;
+        auto meta = store->get_metadata(key);
+        if (meta && meta->key != key) ++read_errors;
+      }
+    });
+  }
+  threads.emplace_back([&] {  // scanner: pages are ordered and unique
+    while (!done) {
+      std::string cursor, last;
+      do {
+        KeyPage page = store->scan("w", cursor, 64);
+        for (const auto& k : page.keys) {
+          if (!last.empty() && k <= last) ++read_errors;
+          last = k;
+        }
+        cursor = page.next_cursor;
+      } while (!cursor.empty());
+    }
+  });
+  threads.emplace_back([&] {  // compactor
+    while (!done) {
+      store->compact_storage();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (int w = 0; w < kWriters; ++w)
+    threads[w].join();
+  done = true;
+  for (std::size_t t = kWriters; t < threads.size(); ++t)
+    threads[t].join();
+  EXPECT_EQ(read_errors.load(), 0);
+
+  auto check = [&](KeyValueStore& s) {
+    std::size_t expected_count = 0;
+    for (const auto& model : models) {
+      expected_count += model.size();
+      for (const auto& [key, value] : model)
+        ASSERT_EQ(s.get(key), value) << key;
+    }
+    EXPECT_EQ(s.get_stats().key_count, expected_count);
+  };
+  check(*store);
+  store.reset();
+  KeyValueStore reopened(options);
+  check(reopened);
+}
+
+}  // namespace
+}  // namespace nadb::testing
