@@ -30,13 +30,14 @@ test-tsan: build
 
 # The standard 100k workload (../shared/bench/WORKLOAD.md) on the fs and memory backends.
 BENCH_N ?= 100000
+BENCH_REPEAT ?= 3
+BENCH_SYSTEMS ?= nadb-fs,nadb-memory
 bench: build
 	@mkdir -p $(BUILD_DIR)/bench-data
 	@python3 $(CURDIR)/../shared/bench/gen_workload.py $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
 	  --n $(BENCH_N) --gets $(BENCH_N) --deletes $$(( $(BENCH_N) / 10 )) >/dev/null
-	@for backend in fs memory; do \
-	  $(BUILD_DIR)/bench/nadb-bench --workload $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
-	    --backend $$backend --data $(BUILD_DIR)/bench-data/db || exit 1; done
+	@$(BUILD_DIR)/bench/nadb-bench --workload $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
+	  --systems $(BENCH_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

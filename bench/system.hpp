@@ -1,0 +1,47 @@
+// What every benchmarked system implements: run the five phases of the workload and report
+// timings and checks. nadb-bench prints the result and compares the checks.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "workload.hpp"
+
+namespace nadb::bench {
+
+struct RunConfig {
+  std::string data_dir;     // a fresh folder for this system's files
+  bool sync_writes = false;  // per-write durability (NADB Durability::Sync); peers ignore it
+};
+
+struct RunOutput {
+  nlohmann::json phases = nlohmann::json::object();  // a_set .. e_reopen: {ops, secs, ...}
+  nlohmann::json checks = nlohmann::json::object();  // get_found, ..., final_count
+  nlohmann::json extra = nlohmann::json::object();   // system-specific figures
+};
+
+using SystemRunner = std::function<RunOutput(const Workload&, const RunConfig&)>;
+
+inline double seconds_of(const std::function<void()>& phase) {
+  auto start = std::chrono::steady_clock::now();
+  phase();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+inline nlohmann::json phase(std::size_t ops, double secs) {
+  return {{"ops", ops},
+          {"secs", secs},
+          {"us_per_op", ops ? secs * 1e6 / static_cast<double>(ops) : 0.0}};
+}
+
+long rss_kb();
+long rss_anon_kb();
+
+RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend);
+#ifdef NADB_BENCH_LMDB
+RunOutput run_lmdb(const Workload& w, const RunConfig& config);
+#endif
+
+}  // namespace nadb::bench
