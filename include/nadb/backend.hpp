@@ -69,11 +69,15 @@ struct WriteBatch {
   bool sync = false;        // durable (fsynced) before apply returns
 };
 
+struct OpResult {
+  bool existed = false;       // the key was live before the batch
+  std::uint64_t version = 0;  // version written (0 if the op wrote nothing)
+};
+
 struct BatchResult {
-  bool applied = true;  // false: condition of ops[failed_op] failed, nothing written
+  bool applied = true;  // false: the condition of ops[failed_op] failed, nothing was written
   std::size_t failed_op = 0;
-  std::vector<bool> existed;            // per op: was the key live before the batch
-  std::vector<std::uint64_t> versions;  // per op: version written (0 if nothing was written)
+  std::vector<OpResult> ops;  // one per op of the batch
 };
 
 struct BackendCapabilities {

@@ -58,13 +58,12 @@ class MemoryBackend final : public StorageBackend {
   BatchResult apply(const WriteBatch& batch) override {
     std::unique_lock lock(mutex_);
     BatchResult result;
-    result.existed.resize(batch.ops.size());
-    result.versions.resize(batch.ops.size());
+    result.ops.resize(batch.ops.size());
     for (std::size_t i = 0; i < batch.ops.size(); ++i) {
       const WriteOp& op = batch.ops[i];
       const MemoryRecord* current =
           find_ns(op.ns) ? find_ns(op.ns)->live(op.key, batch.now_ms) : nullptr;
-      result.existed[i] = current != nullptr;
+      result.ops[i].existed = current != nullptr;
       bool holds = op.condition == WriteOp::Condition::None ||
                    (op.condition == WriteOp::Condition::Absent && !current) ||
                    (op.condition == WriteOp::Condition::Version && current &&
@@ -94,7 +93,7 @@ class MemoryBackend final : public StorageBackend {
         case WriteOp::Kind::Remove:
           if (current) {
             ns.erase(op.key);
-            result.versions[i] = next_version_++;
+            result.ops[i].version = next_version_++;
           }
           break;
         case WriteOp::Kind::Put: {
@@ -107,7 +106,7 @@ class MemoryBackend final : public StorageBackend {
           record.meta.expires_ms = op.expires_ms;
           record.meta.created_ms = current ? current->meta.created_ms : batch.now_ms;
           stamp(record, batch.now_ms);
-          result.versions[i] = record.meta.version;
+          result.ops[i].version = record.meta.version;
           ns.put(op.key, std::move(record));
           break;
         }
@@ -116,7 +115,7 @@ class MemoryBackend final : public StorageBackend {
             MemoryRecord record = *current;
             record.meta.expires_ms = op.expires_ms;
             stamp(record, batch.now_ms);
-            result.versions[i] = record.meta.version;
+            result.ops[i].version = record.meta.version;
             ns.put(op.key, std::move(record));
           }
           break;

@@ -17,6 +17,7 @@
 
 #include "engine/keydir.hpp"
 #include "engine/lock_file.hpp"
+#include "engine/pending_write.hpp"
 #include "engine/segment.hpp"
 #include "engine/segment_writer.hpp"
 #include "nadb/backend.hpp"
@@ -64,7 +65,6 @@ class Engine {
     std::uint64_t size = 0;  // sealed segments only
     bool has_hint = false;
   };
-  class PendingWrite;
   // A record's bytes: a view into a segment mapping (kept alive by `segment`) or a copy.
   struct RecordBytes {
     SegmentFilePtr segment;
@@ -79,7 +79,9 @@ class Engine {
   std::shared_ptr<SegmentFile> create_segment(std::uint32_t id);
   // engine_write.cpp
   BatchResult apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
-  std::uint64_t commit_locked(PendingWrite& write);
+  SegmentWriter::Appended commit_locked();
+  // Decodes the current record of a live key into fields (value and tags owned by pending_).
+  void read_current(const KeyEntry& entry, RecordFields& fields);
   std::size_t remove_keys_locked(std::string_view ns, std::int64_t now_ms, bool only_expired,
                                  bool sync, std::unique_lock<std::mutex>& write_lock);
   void roll_locked();
@@ -103,6 +105,8 @@ class Engine {
   std::mutex write_mutex_;
   std::uint64_t next_seq_ = 1;
   std::uint32_t next_segment_id_ = 1;
+  PendingWrite pending_;                   // scratch of the write being applied
+  std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
 
   // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.
   mutable std::shared_mutex state_mutex_;

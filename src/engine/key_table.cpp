@@ -24,7 +24,7 @@ std::uint32_t KeyTable::find(std::string_view key) const {
   for (std::uint32_t i = h & mask_;; i = (i + 1) & mask_) {
     std::uint64_t slot = slots_[i];
     if (slot == 0) return kNoId;
-    if (static_cast<std::uint32_t>(slot >> 32) == h && entries_[slot_id(slot)].key.view() == key) {
+    if (static_cast<std::uint32_t>(slot >> 32) == h && at(slot_id(slot)).key.view() == key) {
       return slot_id(slot);
     }
   }
@@ -52,15 +52,15 @@ std::uint32_t KeyTable::insert(std::string_view key) {
   if (!free_ids_.empty()) {
     id = free_ids_.back();
     free_ids_.pop_back();
-    entries_[id] = KeyEntry{};
+    at(id) = KeyEntry{};
   } else {
-    id = static_cast<std::uint32_t>(entries_.size());
-    entries_.emplace_back();
+    id = id_count_++;
+    if ((id >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<KeyEntry[]>(kChunkMask + 1));
   }
-  KeyEntry& entry = entries_[id];
+  KeyEntry& entry = at(id);
   entry.key.assign(key);
   entry.live = true;
-  if (is_unordered_.size() <= id) is_unordered_.resize(entries_.size());
+  if (is_unordered_.size() <= id) is_unordered_.resize(id + 1);
   is_unordered_[id] = true;
   place(static_cast<std::uint64_t>(hash32(key)) << 32 | (id + 1));
   unordered_.push_back(id);
@@ -69,7 +69,7 @@ std::uint32_t KeyTable::insert(std::string_view key) {
 }
 
 void KeyTable::erase(std::uint32_t id) {
-  std::uint32_t h = hash32(entries_[id].key.view());
+  std::uint32_t h = hash32(at(id).key.view());
   std::uint32_t i = h & mask_;
   while (slot_id(slots_[i]) != id)
     i = (i + 1) & mask_;
@@ -85,7 +85,7 @@ void KeyTable::erase(std::uint32_t id) {
     }
   }
   slots_[i] = 0;
-  KeyEntry& entry = entries_[id];
+  KeyEntry& entry = at(id);
   entry.key.assign({});
   entry.live = false;
   free_ids_.push_back(id);
@@ -100,16 +100,16 @@ void KeyTable::merge_order() const {
   std::vector<std::uint32_t> kept;
   kept.reserve(size_);
   for (std::uint32_t id : sorted_) {
-    if (entries_[id].live && !is_unordered_[id]) kept.push_back(id);
+    if (at(id).live && !is_unordered_[id]) kept.push_back(id);
   }
   std::vector<std::uint32_t> fresh;
   for (std::uint32_t id : unordered_) {
     if (!is_unordered_[id]) continue;  // listed twice
     is_unordered_[id] = false;
-    if (entries_[id].live) fresh.push_back(id);
+    if (at(id).live) fresh.push_back(id);
   }
   auto less = [this](std::uint32_t a, std::uint32_t b) {
-    return entries_[a].key.view() < entries_[b].key.view();
+    return at(a).key.view() < at(b).key.view();
   };
   std::sort(fresh.begin(), fresh.end(), less);
   sorted_.clear();
@@ -125,7 +125,7 @@ void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
                              const std::function<bool(const KeyEntry&)>& fn) const {
   std::lock_guard lock(order_mutex_);
   merge_order();
-  auto key_of = [this](std::uint32_t id) { return entries_[id].key.view(); };
+  auto key_of = [this](std::uint32_t id) { return at(id).key.view(); };
   auto it =
       (after >= prefix)
           ? std::upper_bound(sorted_.begin(), sorted_.end(), after,
@@ -133,24 +133,24 @@ void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
           : std::lower_bound(sorted_.begin(), sorted_.end(), prefix,
                              [&](std::uint32_t id, std::string_view k) { return key_of(id) < k; });
   for (; it != sorted_.end(); ++it) {
-    const KeyEntry& entry = entries_[*it];
+    const KeyEntry& entry = at(*it);
     if (entry.key.view().substr(0, prefix.size()) != prefix) break;
     if (!fn(entry)) break;
   }
 }
 
 void KeyTable::for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const {
-  for (std::uint32_t id = 0; id < entries_.size(); ++id) {
-    if (entries_[id].live) fn(id, entries_[id]);
+  for (std::uint32_t id = 0; id < id_count_; ++id) {
+    if (at(id).live) fn(id, at(id));
   }
 }
 
 std::size_t KeyTable::memory_bytes() const {
   std::size_t heap_keys = 0;
-  for (const auto& e : entries_) {
-    if (e.key.view().size() > 15) heap_keys += e.key.view().size();
+  for (std::uint32_t id = 0; id < id_count_; ++id) {
+    if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
   }
-  return entries_.capacity() * sizeof(KeyEntry) + slots_.capacity() * sizeof(std::uint64_t) +
+  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) + slots_.capacity() * sizeof(std::uint64_t) +
          (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +
          heap_keys;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -44,8 +45,8 @@ class KeyTable {
   // Adds key (which must be absent) with a zeroed entry; returns its id.
   std::uint32_t insert(std::string_view key);
   void erase(std::uint32_t id);
-  KeyEntry& at(std::uint32_t id) { return entries_[id]; }
-  const KeyEntry& at(std::uint32_t id) const { return entries_[id]; }
+  KeyEntry& at(std::uint32_t id) { return chunks_[id >> kChunkBits][id & kChunkMask]; }
+  const KeyEntry& at(std::uint32_t id) const { return chunks_[id >> kChunkBits][id & kChunkMask]; }
   std::size_t size() const { return size_; }
 
   // Calls fn for live entries with key >= prefix, key > after and key starting with prefix,
@@ -65,7 +66,11 @@ class KeyTable {
   void place(std::uint64_t slot);
   void merge_order() const;
 
-  std::vector<KeyEntry> entries_;
+  // Entries in fixed chunks: growing never moves (or re-touches) existing entries.
+  static constexpr std::uint32_t kChunkBits = 12;
+  static constexpr std::uint32_t kChunkMask = (1u << kChunkBits) - 1;
+  std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
+  std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
   std::vector<std::uint32_t> free_ids_;
   std::vector<std::uint64_t> slots_;  // 0: empty; else hash32 << 32 | (id + 1)
   std::uint32_t mask_ = 0;

@@ -11,16 +11,13 @@ void SegmentWriter::activate(SegmentFilePtr file, std::uint64_t size) {
   active_ = std::move(file);
   written_size_ = size;
   buffer_.clear();
+  end_offset_.store(size, std::memory_order_relaxed);
+  publish_locked();
 }
 
 std::uint32_t SegmentWriter::active_id() const {
   std::lock_guard lock(buffer_mutex_);
   return active_->id;
-}
-
-std::uint64_t SegmentWriter::end_offset() const {
-  std::lock_guard lock(buffer_mutex_);
-  return written_size_ + buffer_.size();
 }
 
 void SegmentWriter::check_healthy() const {
@@ -49,12 +46,16 @@ void SegmentWriter::write_buffer_locked() {
   }
   written_size_ += buffer_.size();
   buffer_.clear();
+  publish_locked();
   writes_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::uint64_t SegmentWriter::append(std::string_view bytes) {
+SegmentWriter::Appended SegmentWriter::append(std::string_view bytes) {
   std::lock_guard lock(buffer_mutex_);
   throw_if_failed_locked();
+  Appended result;
+  result.segment = active_->id;
+  result.offset = written_size_ + buffer_.size();
   if (bytes.size() >= buffer_limit_) {
     write_buffer_locked();
     try {
@@ -63,17 +64,16 @@ std::uint64_t SegmentWriter::append(std::string_view bytes) {
       fail_locked(e);
     }
     written_size_ += bytes.size();
+    publish_locked();
     writes_.fetch_add(1, std::memory_order_relaxed);
   } else {
     buffer_.append(bytes);
   }
   appended_ += bytes.size();
-  return appended_;
-}
-
-bool SegmentWriter::buffer_full() const {
-  std::lock_guard lock(buffer_mutex_);
-  return buffer_.size() >= buffer_limit_;
+  end_offset_.store(written_size_ + buffer_.size(), std::memory_order_relaxed);
+  result.position = appended_;
+  result.buffer_full = buffer_.size() >= buffer_limit_;
+  return result;
 }
 
 std::uint64_t SegmentWriter::appended_position() const {
@@ -94,6 +94,8 @@ std::uint64_t SegmentWriter::pending_bytes() const {
 
 bool SegmentWriter::read_buffered(std::uint32_t segment, std::uint64_t offset, std::size_t n,
                                   std::string& out) const {
+  std::uint64_t published = published_.load(std::memory_order_acquire);
+  if (segment != published >> 32 || offset + n <= (published & 0xffffffffu)) return false;
   std::lock_guard lock(buffer_mutex_);
   if (!active_ || active_->id != segment || offset < written_size_) return false;
   out.assign(buffer_, static_cast<std::size_t>(offset - written_size_), n);

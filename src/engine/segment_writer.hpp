@@ -23,12 +23,18 @@ class SegmentWriter {
   void activate(SegmentFilePtr file, std::uint64_t size);
   std::uint32_t active_id() const;
   // Offset in the active segment where the next append lands.
-  std::uint64_t end_offset() const;
+  std::uint64_t end_offset() const { return end_offset_.load(std::memory_order_relaxed); }
+
+  struct Appended {
+    std::uint32_t segment = 0;
+    std::uint64_t offset = 0;    // where the bytes start in the segment
+    std::uint64_t position = 0;  // log position after them (for sync_to)
+    bool buffer_full = false;    // the caller should sync_to(position) now
+  };
   // Appends bytes at end_offset() (buffered, or written directly when as large as the
-  // buffer). Caller holds the engine's write lock. Returns the log position after them.
-  // Throws IOError (and the writer stays failed) if a write fails.
-  std::uint64_t append(std::string_view bytes);
-  bool buffer_full() const;
+  // buffer). Caller holds the engine's write lock. Throws IOError (and the writer stays
+  // failed) if a write fails.
+  Appended append(std::string_view bytes);
   // Log position after everything appended so far.
   std::uint64_t appended_position() const;
   // Bytes appended but not yet durable.
@@ -52,6 +58,9 @@ class SegmentWriter {
  private:
   void write_buffer_locked();
   void throw_if_failed_locked() const;
+  void publish_locked() {
+    published_.store(std::uint64_t{active_->id} << 32 | written_size_, std::memory_order_release);
+  }
   [[noreturn]] void fail_locked(const std::exception& error);
 
   const std::size_t buffer_limit_;
@@ -62,6 +71,8 @@ class SegmentWriter {
   std::uint64_t written_size_ = 0;  // bytes of the active file already written
   std::string buffer_;              // bytes after written_size_
   std::uint64_t appended_ = 0;      // log position: bytes appended over the writer's life
+  // written_size_ + buffer_.size(); changed only under the engine's write lock.
+  std::atomic<std::uint64_t> end_offset_{0};
   std::string failure_;             // non-empty once a write or fsync failed
 
   // Guarded by sync_mutex_: group commit.
@@ -69,6 +80,10 @@ class SegmentWriter {
   std::condition_variable sync_cv_;
   std::uint64_t durable_ = 0;
   bool leader_active_ = false;
+
+  // (active segment id << 32) | bytes written to it: lets readers of written records skip
+  // buffer_mutex_. Stored with release after the bytes are in the file.
+  std::atomic<std::uint64_t> published_{0};
 
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> fsyncs_{0};

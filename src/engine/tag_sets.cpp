@@ -1,19 +1,25 @@
 #include "engine/tag_sets.hpp"
 
+#include "util/checksum.hpp"
 #include "util/varint.hpp"
 
 namespace nadb::engine {
 
 TagSets::TagSets() : sets_(1) {}
 
+std::size_t TagSets::EncodedHash::operator()(std::string_view encoded) const {
+  return util::checksum(encoded);
+}
+
 std::uint32_t TagSets::acquire(const std::vector<std::string_view>& tags) {
   if (tags.empty()) return kEmpty;
-  std::string encoded;
+  thread_local std::string encoded;  // reused: no allocation per write
+  encoded.clear();
   for (auto tag : tags) {
     util::put_varint(encoded, tag.size());
     encoded.append(tag);
   }
-  auto found = lookup_.find(encoded);
+  auto found = lookup_.find(std::string_view(encoded));
   if (found != lookup_.end()) {
     ++sets_[found->second].references;
     return found->second;
@@ -30,7 +36,7 @@ std::uint32_t TagSets::acquire(const std::vector<std::string_view>& tags) {
   set.tags.assign(tags.begin(), tags.end());
   set.encoded = encoded;
   set.references = 1;
-  lookup_.emplace(std::move(encoded), id);
+  lookup_.emplace(encoded, id);
   return id;
 }
 

@@ -32,7 +32,11 @@ class TagSets {
   };
   std::vector<Set> sets_;
   std::vector<std::uint32_t> free_ids_;
-  std::unordered_map<std::string, std::uint32_t> lookup_;
+  struct EncodedHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view encoded) const;
+  };
+  std::unordered_map<std::string, std::uint32_t, EncodedHash, std::equal_to<>> lookup_;
 };
 
 }  // namespace nadb::engine

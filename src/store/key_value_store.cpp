@@ -132,7 +132,7 @@ bool KeyValueStore::remove(std::string_view key) {
     store::validate_key(key);
     std::vector<WriteOp> ops;
     ops.push_back(core_->make_op(Kind::Remove, key));
-    return core_->apply(std::move(ops), util::now_ms()).existed[0];
+    return core_->apply(std::move(ops), util::now_ms()).ops[0].existed;
   });
 }
 
@@ -172,7 +172,8 @@ std::size_t KeyValueStore::batch_remove(const std::vector<std::string>& keys) {
       ops.push_back(core_->make_op(Kind::Remove, key));
     if (ops.empty()) return std::size_t{0};
     BatchResult result = core_->apply(std::move(ops), util::now_ms());
-    return static_cast<std::size_t>(std::count(result.existed.begin(), result.existed.end(), true));
+    return static_cast<std::size_t>(std::count_if(result.ops.begin(), result.ops.end(),
+                                                   [](const OpResult& r) { return r.existed; }));
   });
 }
 
@@ -194,7 +195,7 @@ bool KeyValueStore::expire(std::string_view key, std::chrono::seconds ttl) {
     std::vector<WriteOp> ops;
     ops.push_back(core_->make_op(Kind::Expire, key));
     ops[0].expires_ms = now + std::chrono::duration_cast<milliseconds>(ttl).count();
-    return core_->apply(std::move(ops), now).existed[0];
+    return core_->apply(std::move(ops), now).ops[0].existed;
   });
 }
 

@@ -39,7 +39,7 @@ TEST(EngineRecovery, ReopenRestoresValuesTagsExpiryAndVersions) {
     auto e = engine::Engine::open(dir.path(), small_segments());
     apply(*e, {put_op("a", "1", {"t1", "t2"}, 5'000'000)});
     apply(*e, {put_op("b", "2")});
-    version = apply(*e, {put_op("a", "1b", {"t3"}, 6'000'000)}).versions[0];
+    version = apply(*e, {put_op("a", "1b", {"t3"}, 6'000'000)}).ops[0].version;
     apply(*e, {remove_op("b")});
   }
   auto e = engine::Engine::open(dir.path(), small_segments());
@@ -51,7 +51,7 @@ TEST(EngineRecovery, ReopenRestoresValuesTagsExpiryAndVersions) {
   EXPECT_EQ(a->meta.version, version);
   EXPECT_FALSE(value_of(*e, "b"));
   // Versions keep increasing across reopen.
-  EXPECT_GT(apply(*e, {put_op("c", "3")}).versions[0], version);
+  EXPECT_GT(apply(*e, {put_op("c", "3")}).ops[0].version, version);
 }
 
 TEST(EngineRecovery, TornTailIsTruncatedAndEarlierRecordsSurvive) {
