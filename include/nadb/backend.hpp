@@ -98,9 +98,10 @@ class StorageBackend {
   // Applies the batch atomically (see WriteBatch). Throws IOError/BackendUnavailable when it
   // could not be made as durable as asked; the batch is then not acknowledged.
   virtual BatchResult apply(const WriteBatch& batch) = 0;
-  // The live record of (ns, key): nullopt when missing or expired at now_ms.
+  // The live record of (ns, key): nullopt when missing or expired at now_ms. meta.tags is
+  // filled only when with_tags (a read of the value alone need not copy them).
   virtual std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
-                                          std::int64_t now_ms) = 0;
+                                          std::int64_t now_ms, bool with_tags) = 0;
   // Like get without the value bytes (no value I/O).
   virtual std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                              std::int64_t now_ms) = 0;

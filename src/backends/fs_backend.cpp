@@ -17,9 +17,9 @@ class FsBackend final : public StorageBackend {
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
   BatchResult apply(const WriteBatch& batch) override { return engine_->apply(batch); }
-  std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
-                                  std::int64_t now_ms) override {
-    return engine_->get(ns, key, now_ms);
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                                  bool with_tags) override {
+    return engine_->get(ns, key, now_ms, with_tags);
   }
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                      std::int64_t now_ms) override {

@@ -124,12 +124,14 @@ class MemoryBackend final : public StorageBackend {
     return result;
   }
 
-  std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
-                                  std::int64_t now_ms) override {
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                                  bool with_tags) override {
     std::shared_lock lock(mutex_);
     const MemoryRecord* r = find_live(ns, key, now_ms);
     if (!r) return std::nullopt;
-    return StoredRecord{r->value, r->meta};
+    StoredRecord out{r->value, r->meta};
+    if (!with_tags) out.meta.tags.clear();
+    return out;
   }
 
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,

@@ -91,9 +91,9 @@ Engine::~Engine() {
   }
 }
 
-RecordMeta Engine::meta_of(const KeyEntry& e) const {
+RecordMeta Engine::meta_of(const KeyEntry& e, bool with_tags) const {
   RecordMeta meta;
-  meta.tags = keydir_.tag_sets().tags(e.tag_set);
+  if (with_tags) meta.tags = keydir_.tag_sets().tags(e.tag_set);
   meta.version = e.version;
   meta.created_ms = e.created_ms;
   meta.updated_ms = e.updated_ms;
@@ -124,12 +124,12 @@ Engine::RecordBytes Engine::read_record(const KeyEntry& entry,
 }
 
 std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view key,
-                                        std::int64_t now_ms) {
+                                        std::int64_t now_ms, bool with_tags) {
   std::shared_lock lock(state_mutex_);
   const KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
   if (entry == nullptr) return std::nullopt;
   StoredRecord result;
-  result.meta = meta_of(*entry);
+  result.meta = meta_of(*entry, with_tags);
   std::uint32_t segment = entry->segment, offset = entry->offset;
   RecordBytes record = read_record(*entry, lock);
   // The keydir knows the value's size, and the value ends the record: no decode needed.

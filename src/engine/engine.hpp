@@ -43,7 +43,8 @@ class Engine {
 
   // The StorageBackend operations (see nadb/backend.hpp); thread-safe.
   BatchResult apply(const WriteBatch& batch);
-  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms);
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                                  bool with_tags);
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                      std::int64_t now_ms);
   KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
@@ -92,7 +93,7 @@ class Engine {
   // engine.cpp
   // Unlocks state_lock before any file I/O.
   RecordBytes read_record(const KeyEntry& entry, std::shared_lock<std::shared_mutex>& state_lock);
-  RecordMeta meta_of(const KeyEntry& entry) const;
+  RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const;
   void maintenance_loop();
   void write_due_hints();
 
@@ -105,7 +106,7 @@ class Engine {
   std::mutex write_mutex_;
   std::uint64_t next_seq_ = 1;
   std::uint32_t next_segment_id_ = 1;
-  PendingWrite pending_;                   // scratch of the write being applied
+  PendingWrite pending_;                  // scratch of the write being applied
   std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
 
   // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.

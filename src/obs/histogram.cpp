@@ -1,5 +1,6 @@
 #include "obs/histogram.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace nadb::obs {
@@ -19,36 +20,36 @@ std::uint64_t Histogram::bucket_upper(std::size_t bucket) {
   return ((kSubBuckets + sub + 1) << (exponent - 3)) - 1;
 }
 
-void Histogram::record(std::uint64_t micros, bool error) {
-  counts_[bucket_of(micros)].fetch_add(1, std::memory_order_relaxed);
+void Histogram::record(std::uint64_t value, bool error) {
+  counts_[bucket_of(value)].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   if (error) errors_.fetch_add(1, std::memory_order_relaxed);
-  sum_micros_.fetch_add(micros, std::memory_order_relaxed);
-  std::uint64_t max = max_micros_.load(std::memory_order_relaxed);
-  while (micros > max &&
-         !max_micros_.compare_exchange_weak(max, micros, std::memory_order_relaxed)) {
+  sum_.fetch_add(value, std::memory_order_relaxed);
+  std::uint64_t max = max_.load(std::memory_order_relaxed);
+  while (value > max && !max_.compare_exchange_weak(max, value, std::memory_order_relaxed)) {
   }
 }
 
-OperationStats Histogram::summary() const {
+OperationStats Histogram::summary(double units_per_ms) const {
   OperationStats s;
   std::array<std::uint64_t, kBuckets> counts;
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < kBuckets; ++i)
+  for (std::size_t i = 0; i < kBuckets; ++i) {
     total += counts[i] = counts_[i].load(std::memory_order_relaxed);
+  }
   s.count = total;
   s.errors = errors_.load(std::memory_order_relaxed);
   if (total == 0) return s;
-  std::uint64_t max = max_micros_.load(std::memory_order_relaxed);
-  s.avg_ms = static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1000.0 /
+  std::uint64_t max = max_.load(std::memory_order_relaxed);
+  s.avg_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) / units_per_ms /
              static_cast<double>(count_.load(std::memory_order_relaxed));
-  s.max_ms = static_cast<double>(max) / 1000.0;
+  s.max_ms = static_cast<double>(max) / units_per_ms;
   auto percentile = [&](double p) {
     auto rank = static_cast<std::uint64_t>(p * static_cast<double>(total - 1)) + 1;
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBuckets; ++i) {
       seen += counts[i];
-      if (seen >= rank) return static_cast<double>(std::min(bucket_upper(i), max)) / 1000.0;
+      if (seen >= rank) return static_cast<double>(std::min(bucket_upper(i), max)) / units_per_ms;
     }
     return s.max_ms;
   };

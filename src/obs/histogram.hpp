@@ -1,5 +1,6 @@
 // Histogram: a lock-free latency histogram with log-linear buckets (8 per power of two, so
-// percentiles are within 12.5%). Recording is a few relaxed atomic increments.
+// percentiles are within 12.5%). Recording is a few relaxed atomic increments. Values are in
+// any unit (the store records clock ticks); summary() converts with the units per ms.
 #pragma once
 
 #include <array>
@@ -13,22 +14,22 @@ namespace nadb::obs {
 class Histogram {
  public:
   // Thread-safe.
-  void record(std::uint64_t micros, bool error);
+  void record(std::uint64_t value, bool error);
   // A consistent-enough summary (each counter is read once; concurrent records may straddle).
-  OperationStats summary() const;
+  OperationStats summary(double units_per_ms) const;
 
  private:
   static constexpr std::size_t kLinear = 16;
   static constexpr std::size_t kSubBuckets = 8;
   static constexpr std::size_t kBuckets = kLinear + 60 * kSubBuckets;
-  static std::size_t bucket_of(std::uint64_t micros);
+  static std::size_t bucket_of(std::uint64_t value);
   static std::uint64_t bucket_upper(std::size_t bucket);
 
   std::array<std::atomic<std::uint64_t>, kBuckets> counts_{};
   std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> errors_{0};
-  std::atomic<std::uint64_t> sum_micros_{0};
-  std::atomic<std::uint64_t> max_micros_{0};
+  std::atomic<std::uint64_t> sum_{0};
+  std::atomic<std::uint64_t> max_{0};
 };
 
 }  // namespace nadb::obs

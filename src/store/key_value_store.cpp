@@ -96,7 +96,7 @@ void KeyValueStore::set_with_ttl(std::string_view key, std::string_view value,
 std::optional<std::string> KeyValueStore::get(std::string_view key) {
   return core_->run(StoreOp::Get, [&]() -> std::optional<std::string> {
     store::validate_key(key);
-    auto record = core_->backend_->get(core_->options_.ns, key, util::now_ms());
+    auto record = core_->backend_->get(core_->options_.ns, key, util::now_ms(), false);
     if (!record) return std::nullopt;
     return core_->decode(*record);
   });
@@ -105,7 +105,7 @@ std::optional<std::string> KeyValueStore::get(std::string_view key) {
 std::optional<Entry> KeyValueStore::get_with_metadata(std::string_view key) {
   return core_->run(StoreOp::Get, [&]() -> std::optional<Entry> {
     store::validate_key(key);
-    auto record = core_->backend_->get(core_->options_.ns, key, util::now_ms());
+    auto record = core_->backend_->get(core_->options_.ns, key, util::now_ms(), true);
     if (!record) return std::nullopt;
     return Entry{core_->decode(*record), core_->to_metadata(key, record->meta)};
   });
@@ -156,7 +156,7 @@ std::vector<std::optional<std::string>> KeyValueStore::multi_get(
     std::vector<std::optional<std::string>> values;
     values.reserve(keys.size());
     for (const auto& key : keys) {
-      auto record = core_->backend_->get(core_->options_.ns, key, now);
+      auto record = core_->backend_->get(core_->options_.ns, key, now, false);
       values.push_back(record ? std::optional(core_->decode(*record)) : std::nullopt);
     }
     return values;
@@ -173,7 +173,7 @@ std::size_t KeyValueStore::batch_remove(const std::vector<std::string>& keys) {
     if (ops.empty()) return std::size_t{0};
     BatchResult result = core_->apply(std::move(ops), util::now_ms());
     return static_cast<std::size_t>(std::count_if(result.ops.begin(), result.ops.end(),
-                                                   [](const OpResult& r) { return r.existed; }));
+                                                  [](const OpResult& r) { return r.existed; }));
   });
 }
 
@@ -243,7 +243,7 @@ std::int64_t KeyValueStore::increment(std::string_view key, std::int64_t delta) 
     store::validate_key(key);
     for (;;) {  // optimistic: retried only when another writer changed the key in between
       std::int64_t now = util::now_ms();
-      auto record = core_->backend_->get(core_->options_.ns, key, now);
+      auto record = core_->backend_->get(core_->options_.ns, key, now, true);
       std::int64_t current = record ? parse_counter(core_->decode(*record)) : 0;
       std::int64_t next = 0;
       if (__builtin_add_overflow(current, delta, &next)) {
@@ -324,8 +324,9 @@ Stats KeyValueStore::get_stats() {
       s.bytes_written_stored == 0
           ? 1.0
           : static_cast<double>(s.bytes_written_raw) / static_cast<double>(s.bytes_written_stored);
+  double ticks_per_ms = util::ticks_per_ms();
   for (std::size_t i = 0; i < core_->histograms_.size(); ++i) {
-    OperationStats op = core_->histograms_[i].summary();
+    OperationStats op = core_->histograms_[i].summary(ticks_per_ms);
     if (op.count > 0) s.operations[store_op_name(static_cast<StoreOp>(i))] = op;
   }
   s.storage = core_->backend_->stats();

@@ -51,18 +51,13 @@ class StoreCore {
   auto run(StoreOp op, F&& fn) -> decltype(fn()) {
     std::shared_lock lock(lifecycle_mutex_);
     if (!backend_) throw_closed();
-    util::Stopwatch watch;
     bool failed = true;
-    struct Record {
-      StoreCore& core;
-      StoreOp op;
-      util::Stopwatch& watch;
+    struct Record {  // records the latency (in clock ticks) however fn ends
+      obs::Histogram& histogram;
+      std::uint64_t start;
       bool& failed;
-      ~Record() {
-        core.histograms_[static_cast<std::size_t>(op)].record(
-            static_cast<std::uint64_t>(watch.elapsed_ms() * 1000.0), failed);
-      }
-    } record{*this, op, watch, failed};
+      ~Record() { histogram.record(util::ticks() - start, failed); }
+    } record{histograms_[static_cast<std::size_t>(op)], util::ticks(), failed};
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
       failed = false;

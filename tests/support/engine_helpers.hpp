@@ -48,7 +48,7 @@ inline BatchResult apply(engine::Engine& e, std::vector<WriteOp> ops, bool sync 
 inline std::optional<std::string> value_of(engine::Engine& e, const std::string& key,
                                            const std::string& ns = "ns",
                                            std::int64_t now_ms = 1'000'000) {
-  auto record = e.get(ns, key, now_ms);
+  auto record = e.get(ns, key, now_ms, false);
   if (!record) return std::nullopt;
   return record->value;
 }

@@ -43,7 +43,7 @@ TEST(EngineRecovery, ReopenRestoresValuesTagsExpiryAndVersions) {
     apply(*e, {remove_op("b")});
   }
   auto e = engine::Engine::open(dir.path(), small_segments());
-  auto a = e->get("ns", "a", 1'000'000);
+  auto a = e->get("ns", "a", 1'000'000, true);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->value, "1b");
   EXPECT_EQ(a->meta.tags, std::vector<std::string>{"t3"});
@@ -129,7 +129,7 @@ TEST(EngineRecovery, FlippedByteInSealedSegmentFailsOnlyThatKey) {
   ASSERT_TRUE(fs::exists(segments[0].substr(0, segments[0].size() - 4) + ".hint"));
   flip_byte(segments[0], engine::kSegmentHeaderSize + 20);      // in key0's record
   auto e = engine::Engine::open(dir.path(), small_segments());  // hints: opens without reading it
-  EXPECT_THROW(e->get("ns", "key0", 1'000'000), Corruption);
+  EXPECT_THROW(e->get("ns", "key0", 1'000'000, false), Corruption);
   for (int i = 1; i < 2000; ++i) {
     ASSERT_EQ(value_of(*e, "key" + std::to_string(i)), std::string(100, 'v')) << i;
   }
@@ -154,7 +154,7 @@ TEST(EngineRecovery, DamagedHintFallsBackToScanningTheSegment) {
   flip_byte(hint, fs::file_size(hint) / 2);
   auto e = engine::Engine::open(dir.path(), small_segments());
   for (int i = 0; i < 1500; ++i) {
-    auto r = e->get("ns", "k" + std::to_string(i), 1'000'000);
+    auto r = e->get("ns", "k" + std::to_string(i), 1'000'000, true);
     ASSERT_TRUE(r) << i;
     EXPECT_EQ(r->meta.tags, std::vector<std::string>{"t"});
   }

@@ -11,7 +11,7 @@ TEST(Histogram, PercentilesWithinBucketPrecision) {
   Histogram h;
   for (std::uint64_t us = 1; us <= 1000; ++us)
     h.record(us, false);
-  OperationStats s = h.summary();
+  OperationStats s = h.summary(1000.0);
   EXPECT_EQ(s.count, 1000u);
   EXPECT_NEAR(s.avg_ms, 0.5005, 1e-9);
   EXPECT_NEAR(s.p50_ms, 0.500, 0.500 * 0.125);
@@ -31,13 +31,13 @@ TEST(Histogram, CountsErrorsAndConcurrentRecords) {
   }
   for (auto& t : threads)
     t.join();
-  OperationStats s = h.summary();
+  OperationStats s = h.summary(1000.0);
   EXPECT_EQ(s.count, 40000u);
   EXPECT_EQ(s.errors, 4000u);
 }
 
 TEST(Histogram, EmptyIsAllZero) {
-  OperationStats s = Histogram().summary();
+  OperationStats s = Histogram().summary(1000.0);
   EXPECT_EQ(s.count, 0u);
   EXPECT_EQ(s.p99_ms, 0.0);
 }
