@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-tsan bench format clean
+.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench format clean
 
 all: build
 
@@ -12,6 +12,10 @@ bootstrap:
 
 configure: bootstrap
 	@cmake --preset $(PRESET) >/dev/null
+
+# The benchmark's peer systems (LMDB) are installed only for it.
+configure-bench:
+	@scripts/bootstrap.sh --bench
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -31,8 +35,8 @@ test-tsan: build
 # The standard 100k workload (../shared/bench/WORKLOAD.md) on the fs and memory backends.
 BENCH_N ?= 100000
 BENCH_REPEAT ?= 3
-BENCH_SYSTEMS ?= nadb-fs,nadb-memory
-bench: build
+BENCH_SYSTEMS ?= nadb-fs,nadb-memory,lmdb
+bench: configure-bench build
 	@mkdir -p $(BUILD_DIR)/bench-data
 	@python3 $(CURDIR)/../shared/bench/gen_workload.py $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
 	  --n $(BENCH_N) --gets $(BENCH_N) --deletes $$(( $(BENCH_N) / 10 )) >/dev/null

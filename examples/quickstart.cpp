@@ -10,6 +10,7 @@
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
+  std::cout << std::boolalpha;
   nadb::Options options;
   options.data_folder = argc > 1 ? argv[1] : "./data";
   options.db = "quickstart";
@@ -44,9 +45,11 @@ int main(int argc, char** argv) {
     std::cout << "after 1.1 s, session:abc exists " << store.exists("session:abc") << "\n";
 
     // Compression: values of at least compression_threshold bytes are stored compressed.
-    std::string report(64 * 1024, 'x');
-    for (std::size_t i = 0; i < report.size(); i += 64)
-      report.replace(i, 8, "line ..\n");
+    std::string report;  // a JSON-lines log: repetitive, as real logs are
+    for (int i = 0; report.size() < 64 * 1024; ++i) {
+      report += "{\"ts\":" + std::to_string(1764000000 + i * 7) +
+                ",\"user\":" + std::to_string(i * 7919 % 1000) + ",\"msg\":\"page served\"}\n";
+    }
     store.set("report:2026", report, {"reports"});
     auto stored = store.get_metadata("report:2026");
     std::cout << "report:2026 is " << stored->size << " bytes, stored as " << stored->stored_size
@@ -65,7 +68,8 @@ int main(int argc, char** argv) {
     store.flush();
     auto stats = store.get_stats();
     std::cout << "live keys " << stats.key_count << ", on disk " << stats.storage.disk_bytes
-              << " bytes in " << stats.storage.segments << " segment(s)\n";
+              << " bytes in " << stats.storage.segments << " segment(s); compression ratio "
+              << stats.compression_ratio << "\n";
   } catch (const nadb::Error& e) {
     std::cerr << "quickstart: " << nadb::error_code_name(e.code()) << ": " << e.what() << "\n";
     return 1;

@@ -6,12 +6,11 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config python3 clang clang-format libclang-rt-14-dev
-  libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  build-essential cmake ninja-build pkg-config python3 clang-format
+  libzstd-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev libgtest-dev libgmock-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libsqlite3-dev liblmdb-dev librocksdb-dev)
+  packages+=(liblmdb-dev)
 fi
 
 missing=()
