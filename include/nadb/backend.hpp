@@ -116,8 +116,6 @@ class StorageBackend {
   virtual std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) = 0;
   // Makes every applied batch durable.
   virtual void flush() = 0;
-  // True when enough is buffered that a flush is due now.
-  virtual bool flush_due() = 0;
   // Reclaims the space of dead records (a no-op report where there is nothing to reclaim).
   virtual CompactionReport compact() = 0;
   virtual BackendStats stats() = 0;
@@ -133,7 +131,6 @@ class StorageFactory {
   // Opens options.backend for options.db. Backends of one db are shared by the stores of one
   // process. Throws InvalidArgument for an unknown name, or what the backend throws.
   static std::shared_ptr<StorageBackend> create(const Options& options);
-  static std::vector<std::string> backend_names();
 };
 
 }  // namespace nadb

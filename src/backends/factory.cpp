@@ -46,12 +46,4 @@ std::shared_ptr<StorageBackend> StorageFactory::create(const Options& options) {
   return factory(options);
 }
 
-std::vector<std::string> StorageFactory::backend_names() {
-  std::lock_guard lock(factories().mutex);
-  std::vector<std::string> names;
-  for (const auto& [name, f] : factories().by_name)
-    names.push_back(name);
-  return names;
-}
-
 }  // namespace nadb

@@ -39,7 +39,6 @@ class FsBackend final : public StorageBackend {
     return engine_->clear(ns, now_ms, sync);
   }
   void flush() override { engine_->flush(); }
-  bool flush_due() override { return engine_->flush_due(); }
   CompactionReport compact() override { return engine_->compact(); }
   BackendStats stats() override { return engine_->stats(); }
 

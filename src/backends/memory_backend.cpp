@@ -187,7 +187,6 @@ class MemoryBackend final : public StorageBackend {
   }
 
   void flush() override {}
-  bool flush_due() override { return false; }
   CompactionReport compact() override { return {}; }
 
   BackendStats stats() override {

@@ -179,10 +179,6 @@ void Engine::flush() {
   writer_.sync_to(writer_.appended_position());
 }
 
-bool Engine::flush_due() const {
-  return writer_.pending_bytes() >= options_.buffer_bytes;
-}
-
 BackendStats Engine::stats() {
   BackendStats s;
   s.backend = "fs";

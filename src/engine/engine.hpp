@@ -53,7 +53,6 @@ class Engine {
   std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync);
   std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync);
   void flush();
-  bool flush_due() const;
   // Full compaction: seals the active segment, rewrites every sealed segment that has dead
   // records or tombstones, and drops tombstones (safe because every older record is rewritten).
   CompactionReport compact();

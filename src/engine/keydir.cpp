@@ -100,13 +100,6 @@ void Keydir::forget_segment(std::uint32_t segment) {
   tombstone_bytes_.erase(segment);
 }
 
-std::vector<std::string> Keydir::namespace_names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, keys] : namespaces_)
-    names.push_back(name);
-  return names;
-}
-
 std::size_t Keydir::memory_bytes() const {
   std::size_t bytes = tag_sets_.memory_bytes();
   for (const auto& [name, ns] : namespaces_) {

@@ -53,7 +53,6 @@ class Keydir {
   void forget_segment(std::uint32_t segment);
 
   const TagSets& tag_sets() const { return tag_sets_; }
-  std::vector<std::string> namespace_names() const;
   std::size_t memory_bytes() const;
 
  private:

@@ -86,12 +86,6 @@ std::uint64_t SegmentWriter::buffered_bytes() const {
   return buffer_.size();
 }
 
-std::uint64_t SegmentWriter::pending_bytes() const {
-  std::uint64_t appended = appended_position();
-  std::lock_guard lock(sync_mutex_);
-  return appended - durable_;
-}
-
 bool SegmentWriter::read_buffered(std::uint32_t segment, std::uint64_t offset, std::size_t n,
                                   std::string& out) const {
   std::uint64_t published = published_.load(std::memory_order_acquire);
@@ -102,52 +96,15 @@ bool SegmentWriter::read_buffered(std::uint32_t segment, std::uint64_t offset, s
   return true;
 }
 
-void SegmentWriter::sync_to(std::uint64_t position) {
-  std::unique_lock lock(sync_mutex_);
-  while (durable_ < position) {
-    if (leader_active_) {
-      sync_cv_.wait(lock);
-      continue;
-    }
-    leader_active_ = true;
-    lock.unlock();
-    std::uint64_t reached = 0;
-    std::exception_ptr error;
-    try {
-      SegmentFilePtr file;
-      {
-        std::lock_guard buffer_lock(buffer_mutex_);
-        throw_if_failed_locked();
-        write_buffer_locked();
-        reached = appended_;
-        file = active_;
-      }
-      try {
-        file->file.sync();
-      } catch (const std::exception& e) {
-        std::lock_guard buffer_lock(buffer_mutex_);
-        fail_locked(e);
-      }
-      fsyncs_.fetch_add(1, std::memory_order_relaxed);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    lock.lock();
-    leader_active_ = false;
-    if (!error && reached > durable_) durable_ = reached;
-    sync_cv_.notify_all();
-    if (error) std::rethrow_exception(error);
-  }
-}
-
-std::uint64_t SegmentWriter::seal() {
-  std::uint64_t reached = 0, size = 0;
+std::uint64_t SegmentWriter::write_and_sync(std::uint64_t* written_size) {
+  std::uint64_t reached = 0;
   SegmentFilePtr file;
   {
     std::lock_guard lock(buffer_mutex_);
+    throw_if_failed_locked();
     write_buffer_locked();
     reached = appended_;
-    size = written_size_;
+    if (written_size != nullptr) *written_size = written_size_;
     file = active_;
   }
   try {
@@ -157,6 +114,36 @@ std::uint64_t SegmentWriter::seal() {
     fail_locked(e);
   }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  return reached;
+}
+
+void SegmentWriter::sync_to(std::uint64_t position) {
+  std::unique_lock lock(sync_mutex_);
+  while (durable_ < position) {
+    if (leader_active_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    leader_active_ = true;  // this thread writes and fsyncs for every waiter
+    lock.unlock();
+    std::uint64_t reached = 0;
+    std::exception_ptr error;
+    try {
+      reached = write_and_sync(nullptr);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    leader_active_ = false;
+    if (reached > durable_) durable_ = reached;
+    sync_cv_.notify_all();
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+std::uint64_t SegmentWriter::seal() {
+  std::uint64_t size = 0;
+  std::uint64_t reached = write_and_sync(&size);
   std::lock_guard lock(sync_mutex_);
   if (reached > durable_) durable_ = reached;
   return size;

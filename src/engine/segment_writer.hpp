@@ -37,8 +37,6 @@ class SegmentWriter {
   Appended append(std::string_view bytes);
   // Log position after everything appended so far.
   std::uint64_t appended_position() const;
-  // Bytes appended but not yet durable.
-  std::uint64_t pending_bytes() const;
   // If [offset, offset + n) of segment is still in the buffer, copies it to out and returns
   // true; false means it is in the segment file.
   bool read_buffered(std::uint32_t segment, std::uint64_t offset, std::size_t n,
@@ -57,6 +55,9 @@ class SegmentWriter {
 
  private:
   void write_buffer_locked();
+  // Writes the buffer and fsyncs the active file; returns the log position now durable (and
+  // the active file's written size through written_size when given).
+  std::uint64_t write_and_sync(std::uint64_t* written_size);
   void throw_if_failed_locked() const;
   void publish_locked() {
     published_.store(std::uint64_t{active_->id} << 32 | written_size_, std::memory_order_release);
@@ -73,7 +74,7 @@ class SegmentWriter {
   std::uint64_t appended_ = 0;      // log position: bytes appended over the writer's life
   // written_size_ + buffer_.size(); changed only under the engine's write lock.
   std::atomic<std::uint64_t> end_offset_{0};
-  std::string failure_;             // non-empty once a write or fsync failed
+  std::string failure_;  // non-empty once a write or fsync failed
 
   // Guarded by sync_mutex_: group commit.
   mutable std::mutex sync_mutex_;

@@ -55,6 +55,9 @@ KeyValueStore::~KeyValueStore() {
 }
 
 void KeyValueStore::close() {
+  // Not under lifecycle_mutex_: a sync round holds that lock shared while remove() waits
+  // for the round to end.
+  std::lock_guard lock(core_->close_mutex_);
   if (core_->sync_) {
     core_->sync_->remove(this);  // first: a running round may be flushing this store
     if (core_->owns_sync_) core_->sync_->stop();

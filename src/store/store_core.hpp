@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
@@ -84,12 +85,17 @@ class StoreCore {
 
   const Options options_;
   const std::string name_;
+
+  // Guarded by lifecycle_mutex_: shared by operations, exclusive for close().
+  mutable std::shared_mutex lifecycle_mutex_;
   std::shared_ptr<StorageBackend> backend_;  // null once closed
-  std::shared_ptr<KeyValueSync> sync_;       // Options::sync, or this store's own
+
+  // Guarded by close_mutex_ once the constructor has run.
+  std::mutex close_mutex_;
+  std::shared_ptr<KeyValueSync> sync_;  // Options::sync, or this store's own
   bool owns_sync_ = false;
 
-  // Shared by operations, exclusive for close().
-  mutable std::shared_mutex lifecycle_mutex_;
+  // Lock-free metrics.
 
   std::array<obs::Histogram, static_cast<std::size_t>(StoreOp::kCount)> histograms_;
   std::atomic<std::uint64_t> bytes_written_raw_{0};
