@@ -88,6 +88,48 @@ struct BackendCapabilities {
   std::uint64_t max_value_size = 0;
 };
 
+// What a backend knows of one key, for range conditions (times in ms since the Unix epoch).
+struct KeyFacts {
+  std::uint64_t size = 0;  // raw value bytes
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
+};
+
+// A secondary index of one namespace. The backend reports every change of a key's tags to it
+// inside the critical section that changes the data, so the index is never staler than the
+// data. Keys are named by dense ids (an id of a deleted key may be reused).
+class IndexSink {
+ public:
+  virtual ~IndexSink() = default;
+  // Key `id` changed: before/after are its tags (nullptr: the key was / is now absent).
+  virtual void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
+                         const std::vector<std::string_view>* after) = 0;
+  // Forget everything (a rebuild replays every key afterwards).
+  virtual void clear() = 0;
+};
+
+// Reads one namespace's keys by id; valid only inside StorageBackend::read_index. Live ids
+// include keys that have expired but are not yet swept (callers filter by expiry).
+class KeyIdReader {
+ public:
+  virtual ~KeyIdReader() = default;
+  virtual std::string_view key(std::uint32_t id) const = 0;
+  virtual KeyFacts facts(std::uint32_t id) const = 0;
+  virtual std::vector<std::string_view> tags(std::uint32_t id) const = 0;
+  virtual std::optional<std::uint32_t> find(std::string_view key) const = 0;
+  // Calls fn for every live id (any order).
+  virtual void for_each(const std::function<void(std::uint32_t)>& fn) const = 0;
+  // Calls fn for ids of keys starting with prefix, in key order, until fn returns false.
+  virtual void for_each_prefixed(std::string_view prefix,
+                                 const std::function<bool(std::uint32_t)>& fn) const = 0;
+  // Calls fn for ids whose expiry is at or before now_ms.
+  virtual void for_each_expired(std::int64_t now_ms,
+                                const std::function<void(std::uint32_t)>& fn) const = 0;
+  // The first expiry instant after now_ms, or 0 if no key expires later.
+  virtual std::int64_t next_expiry_after(std::int64_t now_ms) const = 0;
+};
+
 // Thread-safety: every member may be called from many threads at once. Reads never see a
 // partially applied batch. Times passed in are the caller's clock (ms since the Unix epoch).
 class StorageBackend {
@@ -119,6 +161,18 @@ class StorageBackend {
   // Reclaims the space of dead records (a no-op report where there is nothing to reclaim).
   virtual CompactionReport compact() = 0;
   virtual BackendStats stats() = 0;
+
+  // Local indexing (backends that keep their keys in this process). The default
+  // implementations throw NotSupported.
+  //
+  // The index of ns: made by `make` on first use, then shared. The backend replays every key
+  // into it (after clear() when rebuild) and then reports every change.
+  virtual std::shared_ptr<IndexSink> attach_index(
+      std::string_view ns, const std::function<std::shared_ptr<IndexSink>()>& make, bool rebuild);
+  // Runs fn with a reader of ns's keys and its index (nullptr if none is attached) while no
+  // write can change them.
+  virtual void read_index(std::string_view ns,
+                          const std::function<void(const KeyIdReader&, IndexSink*)>& fn);
 };
 
 using BackendFactory = std::function<std::shared_ptr<StorageBackend>(const Options&)>;

@@ -41,6 +41,15 @@ class FsBackend final : public StorageBackend {
   void flush() override { engine_->flush(); }
   CompactionReport compact() override { return engine_->compact(); }
   BackendStats stats() override { return engine_->stats(); }
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns,
+                                          const std::function<std::shared_ptr<IndexSink>()>& make,
+                                          bool rebuild) override {
+    return engine_->attach_index(ns, make, rebuild);
+  }
+  void read_index(std::string_view ns,
+                  const std::function<void(const KeyIdReader&, IndexSink*)>& fn) override {
+    engine_->read_index(ns, fn);
+  }
 
  private:
   std::shared_ptr<engine::Engine> engine_;

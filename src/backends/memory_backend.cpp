@@ -14,14 +14,22 @@ namespace {
 struct MemoryRecord {
   std::string value;
   RecordMeta meta;
+  std::uint32_t id = 0;  // dense per namespace, for indexes
   bool expired_at(std::int64_t now_ms) const {
     return meta.expires_ms != 0 && meta.expires_ms <= now_ms;
   }
 };
 
+std::vector<std::string_view> views(const std::vector<std::string>& tags) {
+  return {tags.begin(), tags.end()};
+}
+
 struct MemoryNamespace {
   std::map<std::string, MemoryRecord, std::less<>> records;
   std::set<std::pair<std::int64_t, std::string>, std::less<>> expiry;
+  std::vector<const std::pair<const std::string, MemoryRecord>*> by_id;  // nullptr: free id
+  std::vector<std::uint32_t> free_ids;
+  std::shared_ptr<IndexSink> index;
 
   const MemoryRecord* live(std::string_view key, std::int64_t now_ms) const {
     auto it = records.find(key);
@@ -30,13 +38,40 @@ struct MemoryNamespace {
   void erase(std::string_view key) {
     auto it = records.find(key);
     if (it == records.end()) return;
-    if (it->second.meta.expires_ms != 0) expiry.erase({it->second.meta.expires_ms, it->first});
+    MemoryRecord& r = it->second;
+    if (index) {
+      auto before = views(r.meta.tags);
+      index->on_change(r.id, &before, nullptr);
+    }
+    if (r.meta.expires_ms != 0) expiry.erase({r.meta.expires_ms, it->first});
+    by_id[r.id] = nullptr;
+    free_ids.push_back(r.id);
     records.erase(it);
   }
   void put(std::string_view key, MemoryRecord record) {
-    erase(key);
-    if (record.meta.expires_ms != 0) expiry.emplace(record.meta.expires_ms, std::string(key));
-    records.emplace(std::string(key), std::move(record));
+    auto it = records.find(key);
+    auto after = views(record.meta.tags);
+    if (it == records.end()) {
+      it = records.emplace(std::string(key), MemoryRecord{}).first;
+      if (free_ids.empty()) {
+        record.id = static_cast<std::uint32_t>(by_id.size());
+        by_id.push_back(nullptr);
+      } else {
+        record.id = free_ids.back();
+        free_ids.pop_back();
+      }
+      by_id[record.id] = &*it;
+      if (index) index->on_change(record.id, nullptr, &after);
+    } else {
+      record.id = it->second.id;
+      if (index) {
+        auto before = views(it->second.meta.tags);
+        index->on_change(record.id, &before, &after);
+      }
+      if (it->second.meta.expires_ms != 0) expiry.erase({it->second.meta.expires_ms, it->first});
+    }
+    if (record.meta.expires_ms != 0) expiry.emplace(record.meta.expires_ms, it->first);
+    it->second = std::move(record);
   }
   std::size_t expired(std::int64_t now_ms) const {
     std::size_t n = 0;
@@ -44,6 +79,49 @@ struct MemoryNamespace {
       ++n;
     return n;
   }
+};
+
+class MemoryReader final : public KeyIdReader {
+ public:
+  explicit MemoryReader(const MemoryNamespace& ns) : ns_(ns) {}
+  std::string_view key(std::uint32_t id) const override { return ns_.by_id[id]->first; }
+  KeyFacts facts(std::uint32_t id) const override {
+    const RecordMeta& m = ns_.by_id[id]->second.meta;
+    return KeyFacts{m.raw_size, m.created_ms, m.updated_ms, m.expires_ms};
+  }
+  std::vector<std::string_view> tags(std::uint32_t id) const override {
+    return views(ns_.by_id[id]->second.meta.tags);
+  }
+  std::optional<std::uint32_t> find(std::string_view key) const override {
+    auto it = ns_.records.find(key);
+    return it == ns_.records.end() ? std::nullopt : std::optional(it->second.id);
+  }
+  void for_each(const std::function<void(std::uint32_t)>& fn) const override {
+    for (const auto& [key, record] : ns_.records)
+      fn(record.id);
+  }
+  void for_each_prefixed(std::string_view prefix,
+                         const std::function<bool(std::uint32_t)>& fn) const override {
+    for (auto it = ns_.records.lower_bound(prefix);
+         it != ns_.records.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (!fn(it->second.id)) return;
+    }
+  }
+  void for_each_expired(std::int64_t now_ms,
+                        const std::function<void(std::uint32_t)>& fn) const override {
+    for (auto it = ns_.expiry.begin(); it != ns_.expiry.end() && it->first <= now_ms; ++it) {
+      fn(ns_.records.find(it->second)->second.id);
+    }
+  }
+  std::int64_t next_expiry_after(std::int64_t now_ms) const override {
+    for (const auto& [expires, key] : ns_.expiry) {
+      if (expires > now_ms) return expires;
+    }
+    return 0;
+  }
+
+ private:
+  const MemoryNamespace& ns_;
 };
 
 class MemoryBackend final : public StorageBackend {
@@ -182,8 +260,35 @@ class MemoryBackend final : public StorageBackend {
     MemoryNamespace* ns = find_ns(ns_name);
     if (!ns) return 0;
     std::size_t live = ns->records.size() - ns->expired(now_ms);
-    namespaces_.erase(std::string(ns_name));
+    MemoryNamespace empty;
+    empty.index = std::move(ns->index);
+    if (empty.index) empty.index->clear();
+    *ns = std::move(empty);
     return live;
+  }
+
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns_name,
+                                          const std::function<std::shared_ptr<IndexSink>()>& make,
+                                          bool rebuild) override {
+    std::unique_lock lock(mutex_);
+    MemoryNamespace& ns = namespaces_[std::string(ns_name)];
+    if (ns.index && !rebuild) return ns.index;
+    if (!ns.index) ns.index = make();
+    if (rebuild) ns.index->clear();
+    for (const auto& [key, record] : ns.records) {
+      auto after = views(record.meta.tags);
+      ns.index->on_change(record.id, nullptr, &after);
+    }
+    return ns.index;
+  }
+
+  void read_index(std::string_view ns_name,
+                  const std::function<void(const KeyIdReader&, IndexSink*)>& fn) override {
+    static const MemoryNamespace kEmpty;
+    std::shared_lock lock(mutex_);
+    const MemoryNamespace* ns = find_ns(ns_name);
+    if (!ns) ns = &kEmpty;
+    fn(MemoryReader(*ns), ns->index.get());
   }
 
   void flush() override {}

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "engine/hint.hpp"
+#include "engine/namespace_reader.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "util/files.hpp"
@@ -156,7 +157,7 @@ KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_v
   const NamespaceKeys* keys = keydir_.find(ns);
   if (keys == nullptr || limit == 0) return page;
   bool more = false;
-  keys->keys.visit_ordered(prefix, cursor, [&](const KeyEntry& e) {
+  keys->keys.visit_ordered(prefix, cursor, [&](std::uint32_t, const KeyEntry& e) {
     if (e.expired_at(now_ms)) return true;
     if (page.keys.size() == limit) {
       more = true;
@@ -198,6 +199,25 @@ BackendStats Engine::stats() {
   s.compactions = compactions_.load();
   s.memory_bytes = keydir_.memory_bytes();
   return s;
+}
+
+std::shared_ptr<IndexSink> Engine::attach_index(
+    std::string_view ns, const std::function<std::shared_ptr<IndexSink>()>& make, bool rebuild) {
+  std::unique_lock lock(state_mutex_);
+  NamespaceKeys& keys = keydir_.find_or_create(ns);
+  if (keys.index && !rebuild) return keys.index;
+  std::shared_ptr<IndexSink> index = keys.index ? keys.index : make();
+  keydir_.attach_index(keys, index, rebuild);
+  return index;
+}
+
+void Engine::read_index(std::string_view ns,
+                        const std::function<void(const KeyIdReader&, IndexSink*)>& fn) {
+  static const NamespaceKeys kEmpty;
+  std::shared_lock lock(state_mutex_);
+  const NamespaceKeys* keys = keydir_.find(ns);
+  if (keys == nullptr) keys = &kEmpty;
+  fn(NamespaceReader(*keys, keydir_.tag_sets()), keys->index.get());
 }
 
 void Engine::maintenance_loop() {

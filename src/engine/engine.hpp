@@ -57,6 +57,11 @@ class Engine {
   // records or tombstones, and drops tombstones (safe because every older record is rewritten).
   CompactionReport compact();
   BackendStats stats();
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns,
+                                          const std::function<std::shared_ptr<IndexSink>()>& make,
+                                          bool rebuild);
+  void read_index(std::string_view ns,
+                  const std::function<void(const KeyIdReader&, IndexSink*)>& fn);
   const std::string& dir() const { return dir_; }
 
  private:

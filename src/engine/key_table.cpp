@@ -55,7 +55,8 @@ std::uint32_t KeyTable::insert(std::string_view key) {
     at(id) = KeyEntry{};
   } else {
     id = id_count_++;
-    if ((id >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<KeyEntry[]>(kChunkMask + 1));
+    if ((id >> kChunkBits) == chunks_.size())
+      chunks_.push_back(std::make_unique<KeyEntry[]>(kChunkMask + 1));
   }
   KeyEntry& entry = at(id);
   entry.key.assign(key);
@@ -122,7 +123,7 @@ void KeyTable::merge_order() const {
 }
 
 void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
-                             const std::function<bool(const KeyEntry&)>& fn) const {
+                             const std::function<bool(std::uint32_t, const KeyEntry&)>& fn) const {
   std::lock_guard lock(order_mutex_);
   merge_order();
   auto key_of = [this](std::uint32_t id) { return at(id).key.view(); };
@@ -135,7 +136,7 @@ void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
   for (; it != sorted_.end(); ++it) {
     const KeyEntry& entry = at(*it);
     if (entry.key.view().substr(0, prefix.size()) != prefix) break;
-    if (!fn(entry)) break;
+    if (!fn(*it, entry)) break;
   }
 }
 
@@ -150,7 +151,8 @@ std::size_t KeyTable::memory_bytes() const {
   for (std::uint32_t id = 0; id < id_count_; ++id) {
     if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
   }
-  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) + slots_.capacity() * sizeof(std::uint64_t) +
+  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) +
+         slots_.capacity() * sizeof(std::uint64_t) +
          (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +
          heap_keys;

@@ -53,7 +53,7 @@ class KeyTable {
   // in key order, until fn returns false. Safe to call from several readers at once while no
   // writer runs (it merges the sorted list under its own mutex).
   void visit_ordered(std::string_view prefix, std::string_view after,
-                     const std::function<bool(const KeyEntry&)>& fn) const;
+                     const std::function<bool(std::uint32_t, const KeyEntry&)>& fn) const;
   // Calls fn(id, entry) for every live entry, in no particular order.
   void for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const;
   std::size_t memory_bytes() const;

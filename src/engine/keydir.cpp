@@ -47,13 +47,24 @@ void Keydir::retire(NamespaceKeys& ns, std::uint32_t id) {
 void Keydir::install(const LocatedRecord& r) {
   NamespaceKeys& ns = find_or_create(r.fields.ns);
   std::uint32_t id = ns.keys.find(r.fields.key);
-  if (id != KeyTable::kNoId) retire(ns, id);
-  if (r.fields.type == RecordType::Delete) {
+  bool existed = id != KeyTable::kNoId;
+  bool is_put = r.fields.type == RecordType::Put;
+  if (is_put && !existed) id = ns.keys.insert(r.fields.key);
+  if (ns.index && (existed || is_put)) {
+    // Before the old tag set is released: the views point into it.
+    before_.clear();
+    if (existed) {
+      for (const auto& tag : tag_sets_.tags(ns.keys.at(id).tag_set))
+        before_.push_back(tag);
+    }
+    ns.index->on_change(id, existed ? &before_ : nullptr, is_put ? &r.fields.tags : nullptr);
+  }
+  if (existed) retire(ns, id);
+  if (!is_put) {
     tombstone_bytes_[r.segment] += r.size;
-    if (id != KeyTable::kNoId) ns.keys.erase(id);
+    if (existed) ns.keys.erase(id);
     return;
   }
-  if (id == KeyTable::kNoId) id = ns.keys.insert(r.fields.key);
   KeyEntry& e = ns.keys.at(id);
   e.version = r.fields.seq;
   e.created_ms = r.fields.created_ms;
@@ -83,6 +94,17 @@ bool Keydir::relocate(std::string_view ns_name, std::string_view key, const Loca
   }
   dead_bytes_[segment] += from.size;
   return false;
+}
+
+void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild) {
+  if (rebuild) index->clear();
+  ns.index = std::move(index);
+  ns.keys.for_each([&](std::uint32_t id, const KeyEntry& e) {
+    after_.clear();
+    for (const auto& tag : tag_sets_.tags(e.tag_set))
+      after_.push_back(tag);
+    ns.index->on_change(id, nullptr, &after_);
+  });
 }
 
 std::uint64_t Keydir::dead_bytes(std::uint32_t segment) const {

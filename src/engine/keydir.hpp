@@ -20,6 +20,7 @@ namespace nadb::engine {
 struct NamespaceKeys {
   KeyTable keys;
   std::set<std::pair<std::int64_t, std::uint32_t>> expiry;  // (expires_ms, key id)
+  std::shared_ptr<IndexSink> index;                         // told of every change, if attached
 
   // Live keys that have expired by now_ms (walks only the expired part of the schedule).
   std::size_t expired_count(std::int64_t now_ms) const;
@@ -28,6 +29,7 @@ struct NamespaceKeys {
 class Keydir {
  public:
   NamespaceKeys* find(std::string_view ns);
+  NamespaceKeys& find_or_create(std::string_view ns);
   const NamespaceKeys* find(std::string_view ns) const;
   // The entry of (ns, key), expired or not; nullptr when there is none.
   const KeyEntry* lookup(std::string_view ns, std::string_view key) const;
@@ -53,10 +55,11 @@ class Keydir {
   void forget_segment(std::uint32_t segment);
 
   const TagSets& tag_sets() const { return tag_sets_; }
+  // Attaches index to ns (clearing it when rebuild) and tells it of every live key.
+  void attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild);
   std::size_t memory_bytes() const;
 
  private:
-  NamespaceKeys& find_or_create(std::string_view ns);
   void retire(NamespaceKeys& ns, std::uint32_t id);  // accounts the entry's old record as dead
 
   struct NameHash {
@@ -68,6 +71,7 @@ class Keydir {
   std::unordered_map<std::string, std::unique_ptr<NamespaceKeys>, NameHash, std::equal_to<>>
       namespaces_;
   TagSets tag_sets_;
+  std::vector<std::string_view> before_, after_;  // scratch for index notifications
   std::unordered_map<std::uint32_t, std::uint64_t> dead_bytes_;
   std::unordered_map<std::uint32_t, std::uint64_t> tombstone_bytes_;
 };

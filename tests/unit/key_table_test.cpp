@@ -11,7 +11,7 @@ namespace {
 std::vector<std::string> ordered(const KeyTable& table, std::string_view prefix = "",
                                  std::string_view after = "") {
   std::vector<std::string> keys;
-  table.visit_ordered(prefix, after, [&](const KeyEntry& e) {
+  table.visit_ordered(prefix, after, [&](std::uint32_t, const KeyEntry& e) {
     keys.emplace_back(e.key.view());
     return true;
   });

@@ -1,0 +1,17 @@
+// Defaults of the optional StorageBackend members.
+#include "nadb/backend.hpp"
+#include "nadb/errors.hpp"
+
+namespace nadb {
+
+std::shared_ptr<IndexSink> StorageBackend::attach_index(
+    std::string_view, const std::function<std::shared_ptr<IndexSink>()>&, bool) {
+  throw NotSupported("backend '" + capabilities().name + "' keeps no local key index");
+}
+
+void StorageBackend::read_index(std::string_view,
+                                const std::function<void(const KeyIdReader&, IndexSink*)>&) {
+  throw NotSupported("backend '" + capabilities().name + "' keeps no local key index");
+}
+
+}  // namespace nadb
