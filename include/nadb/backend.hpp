@@ -107,6 +107,8 @@ class IndexSink {
                          const std::vector<std::string_view>* after) = 0;
   // Forget everything (a rebuild replays every key afterwards).
   virtual void clear() = 0;
+  // Called after every replay, still inside the critical section: compact what was built.
+  virtual void optimize() {}
 };
 
 // Reads one namespace's keys by id; valid only inside StorageBackend::read_index. Live ids

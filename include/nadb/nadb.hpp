@@ -4,6 +4,7 @@
 #include "nadb/backend.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/options.hpp"
+#include "nadb/query.hpp"
 #include "nadb/stats.hpp"
 #include "nadb/store.hpp"
 #include "nadb/sync.hpp"

@@ -65,6 +65,7 @@ class Query {
   // A canonical text form (parse(to_string()) is an equal query).
   std::string to_string() const;
   const Node& root() const { return *root_; }
+  const std::shared_ptr<const Node>& root_ptr() const { return root_; }
   explicit Query(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
 
  private:

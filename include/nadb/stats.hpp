@@ -33,6 +33,19 @@ struct BackendStats {
   std::uint64_t memory_bytes = 0;  // estimated bytes of in-memory structures (keydir)
 };
 
+// The tag index and query cache of a namespace.
+struct IndexStats {
+  bool enabled = false;  // tag bitmaps (false: queries scan the keys)
+  std::uint64_t tags = 0;
+  std::uint64_t memory_bytes = 0;  // measured by CRoaring
+  std::uint64_t cache_entries = 0;
+  std::uint64_t cache_capacity = 0;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t cache_evictions = 0;
+  std::map<std::string, std::uint64_t> popular_tags;  // the 10 most queried tags, with counts
+};
+
 struct Stats {
   std::string name;     // "db:ns"
   std::string backend;  // backend name
@@ -43,6 +56,7 @@ struct Stats {
   double compression_ratio = 1.0;                    // raw / stored over writes of this store
   std::map<std::string, OperationStats> operations;  // by op name ("set", "get", ...)
   BackendStats storage;
+  IndexStats index;
 
   std::string to_json() const;
   // Prometheus text exposition: metrics nadb_*, labels db, ns and op.

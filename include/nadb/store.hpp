@@ -13,6 +13,7 @@
 
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
+#include "nadb/query.hpp"
 #include "nadb/stats.hpp"
 #include "nadb/types.hpp"
 
@@ -79,6 +80,30 @@ class KeyValueStore {
   KeyPage scan(std::string_view prefix = "", std::string_view cursor = "",
                std::size_t limit = 1000);
   std::vector<std::string> get_all_keys();
+
+  // Tag queries. Results are sorted by key bytes and never include an expired key; pages are
+  // 1-based, page_size 1-100000 (InvalidArgument otherwise, and for an empty tag list or a bad
+  // tag). A repeated query with no write in between is served from the query cache
+  // (QueryResult::cache_hit); a cached result is never staler than the last write.
+  //
+  // Every key having all of tags.
+  std::vector<std::string> query_by_tags(const std::vector<std::string>& tags);
+  // And: all tags; Or: any of them; Not: none of them.
+  QueryResult query_by_tags_advanced(const std::vector<std::string>& tags,
+                                     TagOperator op = TagOperator::And, std::size_t page = 1,
+                                     std::size_t page_size = 100);
+  // Conditions are ANDed (see Condition); an unknown field or op is InvalidArgument.
+  QueryResult complex_query(const std::vector<Condition>& conditions, std::size_t page = 1,
+                            std::size_t page_size = 100);
+  QueryResult query(const Query& query, std::size_t page = 1, std::size_t page_size = 100);
+  // Every tag of a live key, with how many live keys have it.
+  std::map<std::string, std::size_t> list_all_tags();
+  // Compacts the tag index (a rebuild from the keydir) and drops expired cache entries.
+  void optimize_indexes();
+  // Rebuilds this namespace's tag index from the stored keys.
+  void rebuild_indexes();
+  // Empties this store's query cache: the next query is a miss.
+  void clear_caches();
 
   // Makes every acknowledged write durable before returning.
   void flush();

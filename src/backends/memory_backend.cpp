@@ -279,6 +279,7 @@ class MemoryBackend final : public StorageBackend {
       auto after = views(record.meta.tags);
       ns.index->on_change(record.id, nullptr, &after);
     }
+    ns.index->optimize();
     return ns.index;
   }
 

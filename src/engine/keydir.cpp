@@ -105,6 +105,7 @@ void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, b
       after_.push_back(tag);
     ns.index->on_change(id, nullptr, &after_);
   });
+  ns.index->optimize();
 }
 
 std::uint64_t Keydir::dead_bytes(std::uint32_t segment) const {

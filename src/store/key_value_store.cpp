@@ -333,6 +333,7 @@ Stats KeyValueStore::get_stats() {
     if (op.count > 0) s.operations[store_op_name(static_cast<StoreOp>(i))] = op;
   }
   s.storage = core_->backend_->stats();
+  s.index = core_->index_stats();
   return s;
 }
 

@@ -42,6 +42,16 @@ std::string Stats::to_json() const {
       {"bytes_read", bytes_read},
       {"compression_ratio", compression_ratio},
       {"operations", ops},
+      {"index",
+       {{"enabled", index.enabled},
+        {"tags", index.tags},
+        {"memory_bytes", index.memory_bytes},
+        {"cache_entries", index.cache_entries},
+        {"cache_capacity", index.cache_capacity},
+        {"cache_hits", index.cache_hits},
+        {"cache_misses", index.cache_misses},
+        {"cache_evictions", index.cache_evictions},
+        {"popular_tags", index.popular_tags}}},
       {"storage",
        {{"backend", storage.backend},
         {"segments", storage.segments},
@@ -82,6 +92,12 @@ std::string Stats::to_prometheus() const {
   gauge("nadb_fsyncs_total", "fsync calls.", "counter", static_cast<double>(storage.fsyncs));
   gauge("nadb_compactions_total", "Compactions run.", "counter",
         static_cast<double>(storage.compactions));
+  gauge("nadb_index_memory_bytes", "Bytes of the tag index.", "gauge",
+        static_cast<double>(index.memory_bytes));
+  gauge("nadb_query_cache_hits_total", "Query cache hits.", "counter",
+        static_cast<double>(index.cache_hits));
+  gauge("nadb_query_cache_misses_total", "Query cache misses.", "counter",
+        static_cast<double>(index.cache_misses));
   out << "# HELP nadb_operations_total Operations done, by op.\n# TYPE nadb_operations_total "
          "counter\n";
   for (const auto& [op, s] : operations) {

@@ -26,7 +26,14 @@ const char* store_op_name(StoreOp op) {
                                            "flush",
                                            "flushdb",
                                            "cleanup_expired",
-                                           "compact_storage"};
+                                           "compact_storage",
+                                           "query_by_tags",
+                                           "query_by_tags_advanced",
+                                           "complex_query",
+                                           "query",
+                                           "list_all_tags",
+                                           "optimize_indexes",
+                                           "rebuild_indexes"};
   static_assert(std::size(kNames) == static_cast<std::size_t>(StoreOp::kCount));
   return kNames[static_cast<std::size_t>(op)];
 }
@@ -36,6 +43,8 @@ StoreCore::StoreCore(Options options)
       name_(options_.db + ":" + options_.ns) {
   backend_ = StorageFactory::create(options_);
   if (!backend_) throw InvalidArgument("backend '" + options_.backend + "' returned no backend");
+  cache_ = std::make_unique<index::QueryCache>(options_.cache_size);
+  attach_index(false);
 }
 
 void StoreCore::throw_closed() {

@@ -8,7 +8,10 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
+#include "index/query_cache.hpp"
+#include "index/tag_index.hpp"
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
 #include "nadb/sync.hpp"
@@ -37,6 +40,13 @@ enum class StoreOp : std::size_t {
   Flushdb,
   CleanupExpired,
   Compact,
+  QueryByTags,
+  QueryByTagsAdvanced,
+  ComplexQuery,
+  RunQuery,
+  ListAllTags,
+  OptimizeIndexes,
+  RebuildIndexes,
   kCount
 };
 
@@ -78,6 +88,15 @@ class StoreCore {
   std::string decode(StoredRecord& record);
   Metadata to_metadata(std::string_view key, const RecordMeta& meta) const;
 
+  // Attaches this namespace's index to the backend (the backend keeps it; stores of one
+  // namespace share it). Without local indexing in the backend, index_ stays null.
+  void attach_index(bool rebuild);
+  // page_size that puts every matching key on page 1 (query_by_tags).
+  static constexpr std::size_t kEveryKey = static_cast<std::size_t>(-1);
+  // Evaluates q through the query cache. page_size: 1-100000, or kEveryKey.
+  QueryResult run_query(const Query& q, std::size_t page, std::size_t page_size);
+  IndexStats index_stats();
+
   // Flush and sweep, called by a KeyValueSync round.
   void background_round(bool sweep, std::uint64_t& expired_removed);
   void close();
@@ -94,6 +113,15 @@ class StoreCore {
   std::mutex close_mutex_;
   std::shared_ptr<KeyValueSync> sync_;  // Options::sync, or this store's own
   bool owns_sync_ = false;
+
+  // Set at construction: the namespace's TagIndex (a WriteCounter when indexing is disabled),
+  // null when the backend keeps no local index; and this store's query cache.
+  std::shared_ptr<index::WriteCounter> index_;
+  std::unique_ptr<index::QueryCache> cache_;
+
+  // Guarded by tag_stats_mutex_: how often each tag was queried.
+  std::mutex tag_stats_mutex_;
+  std::unordered_map<std::string, std::uint64_t> tag_queries_;
 
   // Lock-free metrics.
 

@@ -1,0 +1,151 @@
+#include "index/query_evaluator.hpp"
+
+#include <algorithm>
+
+namespace nadb::index {
+namespace {
+
+using Node = Query::Node;
+using Kind = Query::Node::Kind;
+
+std::int64_t field_value(const KeyFacts& f, RangeField field) {
+  switch (field) {
+    case RangeField::Size:
+      return static_cast<std::int64_t>(f.size);
+    case RangeField::CreatedAt:
+      return f.created_ms;
+    case RangeField::UpdatedAt:
+      return f.updated_ms;
+    case RangeField::ExpiresAt:
+      return f.expires_ms;
+  }
+  return 0;
+}
+
+bool in_range(const Node& n, const KeyIdReader& reader, std::uint32_t id) {
+  KeyFacts facts = reader.facts(id);
+  if (n.field == RangeField::ExpiresAt && facts.expires_ms == 0) return false;  // never expires
+  std::int64_t v = field_value(facts, n.field);
+  return v >= n.min && v <= n.max;
+}
+
+// One key against the tree: the evaluator without an index.
+bool matches(const Node& n, const KeyIdReader& reader, std::uint32_t id) {
+  switch (n.kind) {
+    case Kind::Tag: {
+      auto tags = reader.tags(id);
+      return std::binary_search(tags.begin(), tags.end(), std::string_view(n.text));
+    }
+    case Kind::KeyPrefix:
+      return reader.key(id).substr(0, n.text.size()) == n.text;
+    case Kind::KeyEquals:
+      return reader.key(id) == n.text;
+    case Kind::Range:
+      return in_range(n, reader, id);
+    case Kind::Not:
+      return !matches(*n.children[0], reader, id);
+    case Kind::And:
+      return std::all_of(n.children.begin(), n.children.end(),
+                         [&](const auto& c) { return matches(*c, reader, id); });
+    case Kind::Or:
+      return std::any_of(n.children.begin(), n.children.end(),
+                         [&](const auto& c) { return matches(*c, reader, id); });
+  }
+  return false;
+}
+
+Roaring filter(const Roaring& candidates, const Node& range, const KeyIdReader& reader) {
+  Roaring out;
+  for (std::uint32_t id : candidates) {
+    if (in_range(range, reader, id)) out.add(id);
+  }
+  return out;
+}
+
+Roaring on_bitmaps(const Node& n, const KeyIdReader& reader, const TagIndex& index) {
+  switch (n.kind) {
+    case Kind::Tag: {
+      const Roaring* ids = index.postings(n.text);
+      return ids ? *ids : Roaring();
+    }
+    case Kind::KeyPrefix: {
+      Roaring out;
+      reader.for_each_prefixed(n.text, [&](std::uint32_t id) {
+        out.add(id);
+        return true;
+      });
+      return out;
+    }
+    case Kind::KeyEquals: {
+      Roaring out;
+      if (auto id = reader.find(n.text)) out.add(*id);
+      return out;
+    }
+    case Kind::Range:
+      return filter(index.all(), n, reader);
+    case Kind::Not:
+      return index.all() - on_bitmaps(*n.children[0], reader, index);
+    case Kind::Or: {
+      Roaring out;
+      for (const auto& c : n.children)
+        out |= on_bitmaps(*c, reader, index);
+      return out;
+    }
+    case Kind::And: {
+      // Bitmap terms first, smallest first; ranges then filter what is left.
+      std::vector<Roaring> sets;
+      std::vector<const Node*> ranges;
+      for (const auto& c : n.children) {
+        if (c->kind == Kind::Range)
+          ranges.push_back(c.get());
+        else
+          sets.push_back(on_bitmaps(*c, reader, index));
+      }
+      std::sort(sets.begin(), sets.end(), [](const Roaring& a, const Roaring& b) {
+        return a.cardinality() < b.cardinality();
+      });
+      Roaring out = sets.empty() ? index.all() : std::move(sets[0]);
+      for (std::size_t i = 1; i < sets.size() && !out.isEmpty(); ++i)
+        out &= sets[i];
+      for (const Node* range : ranges)
+        out = filter(out, *range, reader);
+      return out;
+    }
+  }
+  return Roaring();
+}
+
+}  // namespace
+
+Roaring evaluate(const Query::Node& node, const KeyIdReader& reader, const TagIndex* index,
+                 std::int64_t now_ms) {
+  Roaring expired;
+  reader.for_each_expired(now_ms, [&](std::uint32_t id) { expired.add(id); });
+  if (index != nullptr) return on_bitmaps(node, reader, *index) - expired;
+  Roaring out;
+  reader.for_each([&](std::uint32_t id) {
+    if (!expired.contains(id) && matches(node, reader, id)) out.add(id);
+  });
+  return out;
+}
+
+std::vector<std::string> sorted_page(const Roaring& ids, const KeyIdReader& reader,
+                                     std::size_t page, std::size_t page_size) {
+  std::vector<std::string_view> keys;
+  keys.reserve(ids.cardinality());
+  for (std::uint32_t id : ids)
+    keys.push_back(reader.key(id));
+  std::size_t first = page - 1 > keys.size() / page_size
+                          ? keys.size()
+                          : std::min(keys.size(), (page - 1) * page_size);
+  std::size_t last = std::min(keys.size(), first + page_size);
+  // Only the page needs ordering: select its first element, then sort just the page.
+  if (first > 0)
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(first), keys.end());
+  std::partial_sort(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                    keys.begin() + static_cast<std::ptrdiff_t>(last), keys.end());
+  return {keys.begin() + static_cast<std::ptrdiff_t>(first),
+          keys.begin() + static_cast<std::ptrdiff_t>(last)};
+}
+
+}  // namespace nadb::index

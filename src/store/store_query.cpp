@@ -1,0 +1,111 @@
+// The store's side of queries: attaching the index, evaluating through the cache, stats.
+#include <algorithm>
+#include <limits>
+
+#include "index/query_evaluator.hpp"
+#include "nadb/errors.hpp"
+#include "store/store_core.hpp"
+#include "store/validation.hpp"
+
+namespace nadb {
+namespace {
+
+void collect_tags(const Query::Node& node, std::vector<const std::string*>& out) {
+  if (node.kind == Query::Node::Kind::Tag) out.push_back(&node.text);
+  for (const auto& child : node.children)
+    collect_tags(*child, out);
+}
+
+}  // namespace
+
+void StoreCore::attach_index(bool rebuild) {
+  bool indexing = options_.enable_indexing;
+  try {
+    auto sink = backend_->attach_index(
+        options_.ns,
+        [indexing]() -> std::shared_ptr<IndexSink> {
+          if (indexing) return std::make_shared<index::TagIndex>();
+          return std::make_shared<index::WriteCounter>();
+        },
+        rebuild);
+    index_ = std::dynamic_pointer_cast<index::WriteCounter>(sink);
+  } catch (const NotSupported&) {
+    index_.reset();  // queries are then the backend's own business (or unsupported)
+  }
+}
+
+QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t page_size) {
+  if (!index_) throw NotSupported("backend '" + options_.backend + "' does not answer tag queries");
+  if (page < 1) throw InvalidArgument("page must be at least 1, got " + std::to_string(page));
+  if (page_size != kEveryKey) store::validate_limit(page_size);
+  std::uint64_t start = util::ticks();
+  {
+    std::vector<const std::string*> tags;
+    collect_tags(q.root(), tags);
+    std::lock_guard lock(tag_stats_mutex_);
+    for (const std::string* tag : tags)
+      ++tag_queries_[*tag];
+  }
+  std::string cache_key =
+      q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
+  std::int64_t now = util::now_ms();
+  QueryResult result;
+  if (auto hit = cache_->find(cache_key, index_->write_generation(), now)) {
+    result = *hit;
+    result.cache_hit = true;
+  } else {
+    std::uint64_t generation = 0;
+    std::int64_t valid_until = 0;
+    backend_->read_index(options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
+      auto* counter = dynamic_cast<index::WriteCounter*>(sink);
+      generation = counter ? counter->write_generation() : 0;
+      Roaring ids = index::evaluate(q.root(), reader, dynamic_cast<index::TagIndex*>(sink), now);
+      result.total_count = ids.cardinality();
+      std::size_t size =
+          page_size == kEveryKey ? std::max<std::size_t>(1, result.total_count) : page_size;
+      result.keys = index::sorted_page(ids, reader, page, size);
+      result.page = page;
+      result.page_size = size;
+      result.has_more = page - 1 < result.total_count / size && page * size < result.total_count;
+      valid_until = reader.next_expiry_after(now);
+    });
+    cache_->insert(cache_key, std::make_shared<const QueryResult>(result), generation, valid_until);
+  }
+  result.execution_time_ms = static_cast<double>(util::ticks() - start) / util::ticks_per_ms();
+  return result;
+}
+
+IndexStats StoreCore::index_stats() {
+  IndexStats s;
+  index::CacheStats cache = cache_->stats();
+  s.cache_entries = cache.entries;
+  s.cache_capacity = cache.capacity;
+  s.cache_hits = cache.hits;
+  s.cache_misses = cache.misses;
+  s.cache_evictions = cache.evictions;
+  if (index_) {
+    backend_->read_index(options_.ns, [&](const KeyIdReader&, IndexSink* sink) {
+      if (auto* tags = dynamic_cast<index::TagIndex*>(sink)) {
+        s.enabled = true;
+        s.tags = tags->tag_count();
+        s.memory_bytes = tags->memory_bytes();
+      }
+    });
+  }
+  std::vector<std::pair<std::uint64_t, std::string>> popular;
+  {
+    std::lock_guard lock(tag_stats_mutex_);
+    for (const auto& [tag, count] : tag_queries_)
+      popular.emplace_back(count, tag);
+  }
+  std::size_t top = std::min<std::size_t>(10, popular.size());
+  std::partial_sort(popular.begin(), popular.begin() + static_cast<std::ptrdiff_t>(top),
+                    popular.end(), [](const auto& a, const auto& b) {
+                      return a.first > b.first || (a.first == b.first && a.second < b.second);
+                    });
+  for (std::size_t i = 0; i < top; ++i)
+    s.popular_tags[popular[i].second] = popular[i].first;
+  return s;
+}
+
+}  // namespace nadb

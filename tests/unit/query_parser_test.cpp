@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include "index/query_node.hpp"
+#include "nadb/errors.hpp"
+
+namespace nadb {
+namespace {
+
+using Kind = Query::Node::Kind;
+
+std::string error_of(std::string_view text) {
+  try {
+    Query::parse(text);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(QueryParser, PrecedenceIsNotThenAndThenOr) {
+  Query q = Query::parse("tag:a OR tag:b AND NOT tag:c");
+  ASSERT_EQ(q.root().kind, Kind::Or);
+  EXPECT_EQ(q.root().children[0]->text, "a");
+  const auto& right = *q.root().children[1];
+  ASSERT_EQ(right.kind, Kind::And);
+  EXPECT_EQ(right.children[1]->kind, Kind::Not);
+  EXPECT_EQ(q.to_string(), R"((tag:"a" OR (tag:"b" AND NOT tag:"c")))");
+}
+
+TEST(QueryParser, ParenthesesGroupAndOperatorsIgnoreCase) {
+  Query q = Query::parse("(tag:a or tag:b) and tag:c");
+  ASSERT_EQ(q.root().kind, Kind::And);
+  EXPECT_EQ(q.root().children[0]->kind, Kind::Or);
+}
+
+TEST(QueryParser, QuotedTagsKeysRangesAndPrefixes) {
+  Query q = Query::parse(
+      R"(tag:"with space" AND tag:"a:b\"c" AND key:user:* AND key:"x*" AND size:[0, 1024] AND created_at:[-5,7])");
+  const auto& c = q.root().children;
+  ASSERT_EQ(c.size(), 6u);
+  EXPECT_EQ(c[0]->text, "with space");
+  EXPECT_EQ(c[1]->text, "a:b\"c");
+  EXPECT_EQ(c[2]->kind, Kind::KeyPrefix);
+  EXPECT_EQ(c[2]->text, "user:");
+  EXPECT_EQ(c[3]->kind, Kind::KeyEquals);
+  EXPECT_EQ(c[3]->text, "x*");
+  EXPECT_EQ(c[4]->kind, Kind::Range);
+  EXPECT_EQ(c[4]->max, 1024);
+  EXPECT_EQ(c[5]->min, -5);
+}
+
+TEST(QueryParser, CanonicalTextParsesBackToTheSameQuery) {
+  for (const char* text :
+       {"tag:a", R"(NOT (tag:"x y" OR key:"k\\"*))", "key:\"a*\"* AND expires_at:[1,2]",
+        "tag:a AND (tag:b OR NOT tag:c) AND size:[0,1024] AND key:user:*"}) {
+    Query q = Query::parse(text);
+    EXPECT_EQ(Query::parse(q.to_string()).to_string(), q.to_string()) << text;
+  }
+}
+
+TEST(QueryParser, ErrorsNameTheProblemAndPosition) {
+  EXPECT_NE(error_of("").find("empty expression at position 0"), std::string::npos);
+  EXPECT_NE(error_of("   ").find("empty expression"), std::string::npos);
+  EXPECT_NE(error_of("tag:").find("has no value at position 4"), std::string::npos);
+  EXPECT_NE(error_of("tag:a AND (tag:b").find("unbalanced '(' opened at position 10"),
+            std::string::npos);
+  EXPECT_NE(error_of("tag:a)").find("unbalanced ')' at position 5"), std::string::npos);
+  EXPECT_NE(error_of("tag:a AND").find("dangling operator"), std::string::npos);
+  EXPECT_NE(error_of("NOT").find("dangling operator"), std::string::npos);
+  EXPECT_NE(error_of("tag:\"abc").find("unterminated quote at position 4"), std::string::npos);
+  EXPECT_NE(error_of("colour:red").find("unknown field 'colour'"), std::string::npos);
+  EXPECT_NE(error_of("tag:a AND colour:red").find("at position 10"), std::string::npos);
+  EXPECT_NE(error_of("tag:a tag:b").find("expected AND, OR or the end at position 6"),
+            std::string::npos);
+  EXPECT_NE(error_of("size:[5,1]").find("lo > hi"), std::string::npos);
+  EXPECT_NE(error_of("size:[a,1]").find("expected an integer"), std::string::npos);
+  EXPECT_NE(error_of("tag").find("expected ':'"), std::string::npos);
+}
+
+TEST(QueryBuilders, OperatorsFlattenAndValidate) {
+  Query q = Query::tag("a") && Query::tag("b") && Query::tag("c");
+  EXPECT_EQ(q.root().children.size(), 3u);
+  EXPECT_THROW(Query::tag(""), InvalidArgument);
+  EXPECT_THROW(Query::range("colour", 0, 1), InvalidArgument);
+  EXPECT_THROW(Query::range("size", 2, 1), InvalidArgument);
+  EXPECT_THROW(Query::key_equals(""), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace nadb
