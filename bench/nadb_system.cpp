@@ -18,24 +18,37 @@ long rss_field_kb(const char* field) {
   }
   return 0;
 }
-long rss_kb() { return rss_field_kb("VmRSS:"); }
-long rss_anon_kb() { return rss_field_kb("RssAnon:"); }
+long rss_kb() {
+  return rss_field_kb("VmRSS:");
+}
+long rss_anon_kb() {
+  return rss_field_kb("RssAnon:");
+}
 
 namespace {
 
-// Keys having both tags. The foundation has no tag index yet: evaluated over the keys'
-// metadata (replaced by query_by_tags when the index lands).
-std::size_t count_with_both(KeyValueStore& store, const std::vector<std::string>& keys,
-                            const std::string& a, const std::string& b) {
-  std::size_t n = 0;
-  for (const auto& key : keys) {
-    auto meta = store.get_metadata(key);
-    if (meta && std::binary_search(meta->tags.begin(), meta->tags.end(), a) &&
-        std::binary_search(meta->tags.begin(), meta->tags.end(), b)) {
-      ++n;
-    }
+// p50/p95/p99 of per-query latencies, in ms.
+nlohmann::json percentiles(std::vector<double> ms) {
+  if (ms.empty()) return {};
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double p) {
+    return ms[static_cast<std::size_t>(p * static_cast<double>(ms.size() - 1))];
+  };
+  return {{"p50_ms", at(0.50)}, {"p95_ms", at(0.95)}, {"p99_ms", at(0.99)}, {"max_ms", ms.back()}};
+}
+
+// The AND queries of the workload: the sum of result sizes and each query's latency.
+std::uint64_t run_queries(KeyValueStore& store, const Workload& w,
+                          const std::vector<std::string>& tags, std::vector<double>& latencies_ms) {
+  std::uint64_t sum = 0;
+  for (auto [a, b] : w.queries) {
+    auto start = std::chrono::steady_clock::now();
+    sum += store.query_by_tags({tags[a], tags[b]}).size();
+    latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
   }
-  return n;
+  return sum;
 }
 
 }  // namespace
@@ -48,54 +61,79 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
   options.durability = config.sync_writes ? Durability::Sync : Durability::Buffered;
 
   std::vector<std::string> keys(w.n), tags(w.ntags);
-  for (std::uint32_t i = 0; i < w.n; ++i) keys[i] = Workload::key(i);
-  for (std::uint32_t t = 0; t < w.ntags; ++t) tags[t] = Workload::tag(t);
+  for (std::uint32_t i = 0; i < w.n; ++i)
+    keys[i] = Workload::key(i);
+  for (std::uint32_t t = 0; t < w.ntags; ++t)
+    tags[t] = Workload::tag(t);
 
   RunOutput out;
   long anon_before = rss_anon_kb();
   auto store = std::make_unique<KeyValueStore>(options);
-  out.phases["a_set"] = phase(w.n, seconds_of([&] {
-    for (std::uint32_t i = 0; i < w.n; ++i) store->set(keys[i], w.value(i), {tags[w.tag_a[i]], tags[w.tag_b[i]]});
-    store->flush();
-  }));
-  out.extra["anon_bytes_per_key_after_set"] = static_cast<double>(rss_anon_kb() - anon_before) * 1024.0 / w.n;
-  out.extra["keydir_bytes_per_key"] = static_cast<double>(store->get_stats().storage.memory_bytes) / w.n;
+  out.phases["a_set"] =
+      phase(w.n, seconds_of([&] {
+              for (std::uint32_t i = 0; i < w.n; ++i)
+                store->set(keys[i], w.value(i), {tags[w.tag_a[i]], tags[w.tag_b[i]]});
+              store->flush();
+            }));
+  out.extra["anon_bytes_per_key_after_set"] =
+      static_cast<double>(rss_anon_kb() - anon_before) * 1024.0 / w.n;
+  out.extra["keydir_bytes_per_key"] =
+      static_cast<double>(store->get_stats().storage.memory_bytes) / w.n;
 
   std::uint64_t found = 0, first_byte_sum = 0;
   out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
-    for (std::uint32_t i : w.gets) {
-      auto value = store->get(keys[i]);
-      if (!value) continue;
-      if (*value != w.value(i)) throw std::runtime_error("wrong value for " + keys[i]);
-      ++found;
-      first_byte_sum += static_cast<unsigned char>((*value)[0]);
-    }
-  }));
+                                for (std::uint32_t i : w.gets) {
+                                  auto value = store->get(keys[i]);
+                                  if (!value) continue;
+                                  if (*value != w.value(i))
+                                    throw std::runtime_error("wrong value for " + keys[i]);
+                                  ++found;
+                                  first_byte_sum += static_cast<unsigned char>((*value)[0]);
+                                }
+                              }));
   out.checks["get_found"] = found;
   out.checks["get_first_byte_sum"] = first_byte_sum;
 
   std::uint64_t result_sum = 0;
-  out.phases["c_query"] = phase(w.queries.size(), seconds_of([&] {
-    std::vector<std::string> all = store->get_all_keys();
-    for (auto [a, b] : w.queries) result_sum += count_with_both(*store, all, tags[a], tags[b]);
-  }));
-  out.phases["c_query"]["method"] = "metadata scan (no tag index yet)";
+  std::vector<double> latencies;
+  out.phases["c_query"] = phase(
+      w.queries.size(), seconds_of([&] { result_sum = run_queries(*store, w, tags, latencies); }));
+  out.phases["c_query"]["latency"] = percentiles(latencies);
   out.checks["query_result_sum"] = result_sum;
+  {  // the same queries with the query cache off: every one evaluated on the bitmaps
+    Options uncached = options;
+    uncached.cache_size = 0;
+    KeyValueStore plain(uncached);
+    std::vector<double> plain_latencies;
+    std::uint64_t plain_sum = 0;
+    out.extra["c_query_uncached"] =
+        phase(w.queries.size(),
+              seconds_of([&] { plain_sum = run_queries(plain, w, tags, plain_latencies); }));
+    out.extra["c_query_uncached"]["latency"] = percentiles(plain_latencies);
+    if (plain_sum != result_sum)
+      throw std::runtime_error("uncached queries disagree with cached ones");
+  }
+  Stats stats = store->get_stats();
+  out.extra["index_bytes_per_key_tag_pair"] =
+      static_cast<double>(stats.index.memory_bytes) / (2.0 * w.n);
+  out.extra["query_cache_hits"] = stats.index.cache_hits;
 
   out.phases["d_delete"] = phase(w.deletes.size(), seconds_of([&] {
-    for (std::uint32_t i : w.deletes) store->remove(keys[i]);
-    store->flush();
-  }));
+                                   for (std::uint32_t i : w.deletes)
+                                     store->remove(keys[i]);
+                                   store->flush();
+                                 }));
 
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only
-    out.phases["e_reopen"] = phase(1, seconds_of([&] { final_count = store->get_stats().key_count; }));
+    out.phases["e_reopen"] =
+        phase(1, seconds_of([&] { final_count = store->get_stats().key_count; }));
   } else {
     out.phases["e_reopen"] = phase(1, seconds_of([&] {
-      store.reset();
-      store = std::make_unique<KeyValueStore>(options);
-      final_count = store->get_stats().key_count;
-    }));
+                                     store.reset();
+                                     store = std::make_unique<KeyValueStore>(options);
+                                     final_count = store->get_stats().key_count;
+                                   }));
   }
   out.checks["final_count"] = final_count;
   return out;

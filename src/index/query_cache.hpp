@@ -31,6 +31,7 @@ class QueryCache {
               std::uint64_t generation, std::int64_t valid_until);
   void clear();
   CacheStats stats() const;
+  bool enabled() const { return capacity_ > 0; }
 
  private:
   struct Entry {

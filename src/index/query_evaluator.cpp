@@ -92,21 +92,30 @@ Roaring on_bitmaps(const Node& n, const KeyIdReader& reader, const TagIndex& ind
       return out;
     }
     case Kind::And: {
-      // Bitmap terms first, smallest first; ranges then filter what is left.
-      std::vector<Roaring> sets;
+      // Tag postings are used in place (no copy); other terms are evaluated; the smallest set
+      // is intersected first, and range conditions filter what is left.
+      std::vector<Roaring> owned;
+      owned.reserve(n.children.size());
+      std::vector<const Roaring*> sets;
       std::vector<const Node*> ranges;
+      static const Roaring kEmpty;
       for (const auto& c : n.children) {
-        if (c->kind == Kind::Range)
+        if (c->kind == Kind::Range) {
           ranges.push_back(c.get());
-        else
-          sets.push_back(on_bitmaps(*c, reader, index));
+        } else if (c->kind == Kind::Tag) {
+          const Roaring* ids = index.postings(c->text);
+          sets.push_back(ids ? ids : &kEmpty);
+        } else {
+          owned.push_back(on_bitmaps(*c, reader, index));
+          sets.push_back(&owned.back());
+        }
       }
-      std::sort(sets.begin(), sets.end(), [](const Roaring& a, const Roaring& b) {
-        return a.cardinality() < b.cardinality();
+      std::sort(sets.begin(), sets.end(), [](const Roaring* a, const Roaring* b) {
+        return a->cardinality() < b->cardinality();
       });
-      Roaring out = sets.empty() ? index.all() : std::move(sets[0]);
-      for (std::size_t i = 1; i < sets.size() && !out.isEmpty(); ++i)
-        out &= sets[i];
+      Roaring out = sets.empty() ? index.all() : sets.size() == 1 ? *sets[0] : *sets[0] & *sets[1];
+      for (std::size_t i = 2; i < sets.size() && !out.isEmpty(); ++i)
+        out &= *sets[i];
       for (const Node* range : ranges)
         out = filter(out, *range, reader);
       return out;
@@ -139,11 +148,17 @@ std::vector<std::string> sorted_page(const Roaring& ids, const KeyIdReader& read
                           ? keys.size()
                           : std::min(keys.size(), (page - 1) * page_size);
   std::size_t last = std::min(keys.size(), first + page_size);
-  // Only the page needs ordering: select its first element, then sort just the page.
-  if (first > 0)
-    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(first), keys.end());
-  std::partial_sort(keys.begin() + static_cast<std::ptrdiff_t>(first),
-                    keys.begin() + static_cast<std::ptrdiff_t>(last), keys.end());
+  // Keys often come in id order already sorted (ids follow insertion); otherwise only the
+  // page needs ordering: select its first element, then sort just the page.
+  if (!std::is_sorted(keys.begin(), keys.end())) {
+    if (first == 0 && last == keys.size()) {
+      std::sort(keys.begin(), keys.end());
+    } else {
+      auto begin = keys.begin() + static_cast<std::ptrdiff_t>(first);
+      if (first > 0) std::nth_element(keys.begin(), begin, keys.end());
+      std::partial_sort(begin, keys.begin() + static_cast<std::ptrdiff_t>(last), keys.end());
+    }
+  }
   return {keys.begin() + static_cast<std::ptrdiff_t>(first),
           keys.begin() + static_cast<std::ptrdiff_t>(last)};
 }

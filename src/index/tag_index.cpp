@@ -7,6 +7,10 @@ namespace nadb::index {
 
 void TagIndex::on_change(std::uint32_t id, const std::vector<std::string_view>* before,
                          const std::vector<std::string_view>* after) {
+  if (before != nullptr && after != nullptr && *before == *after) {  // an overwrite, same tags
+    WriteCounter::on_change(id, before, after);
+    return;
+  }
   if (before != nullptr) {
     for (auto tag : *before) {
       if (after != nullptr && std::binary_search(after->begin(), after->end(), tag)) continue;

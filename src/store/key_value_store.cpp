@@ -78,22 +78,16 @@ const BackendCapabilities& KeyValueStore::capabilities() const {
 
 void KeyValueStore::set(std::string_view key, std::string_view value,
                         const std::vector<std::string>& tags) {
-  set(key, value, SetOptions{tags, std::nullopt});
+  core_->run(StoreOp::Set, [&] { core_->put(key, value, tags, std::nullopt); });
 }
 
 void KeyValueStore::set(std::string_view key, std::string_view value, const SetOptions& options) {
-  core_->run(StoreOp::Set, [&] {
-    std::int64_t now = util::now_ms();
-    std::vector<WriteOp> ops;
-    ops.push_back(core_->make_put(key, value, options, now));
-    core_->apply(std::move(ops), now);
-  });
+  core_->run(StoreOp::Set, [&] { core_->put(key, value, options.tags, options.ttl); });
 }
 
 void KeyValueStore::set_with_ttl(std::string_view key, std::string_view value,
                                  std::chrono::seconds ttl, const std::vector<std::string>& tags) {
-  store::validate_ttl(ttl);
-  set(key, value, SetOptions{tags, ttl});
+  core_->run(StoreOp::Set, [&] { core_->put(key, value, tags, ttl); });
 }
 
 std::optional<std::string> KeyValueStore::get(std::string_view key) {
@@ -145,7 +139,7 @@ void KeyValueStore::batch_set(const std::vector<BatchItem>& items) {
     std::vector<WriteOp> ops;
     ops.reserve(items.size());
     for (const auto& item : items) {
-      ops.push_back(core_->make_put(item.key, item.value, SetOptions{item.tags, item.ttl}, now));
+      ops.push_back(core_->make_put(item.key, item.value, item.tags, item.ttl, now));
     }
     if (!ops.empty()) core_->apply(std::move(ops), now);
   });
@@ -223,7 +217,7 @@ bool KeyValueStore::set_if_absent(std::string_view key, std::string_view value,
   return core_->run(StoreOp::SetIfAbsent, [&]() -> bool {
     std::int64_t now = util::now_ms();
     std::vector<WriteOp> ops;
-    ops.push_back(core_->make_put(key, value, options, now));
+    ops.push_back(core_->make_put(key, value, options.tags, options.ttl, now));
     ops[0].condition = WriteOp::Condition::Absent;
     return core_->apply(std::move(ops), now).applied;
   });
@@ -234,7 +228,7 @@ bool KeyValueStore::compare_and_set(std::string_view key, std::uint64_t expected
   return core_->run(StoreOp::CompareAndSet, [&]() -> bool {
     std::int64_t now = util::now_ms();
     std::vector<WriteOp> ops;
-    ops.push_back(core_->make_put(key, value, options, now));
+    ops.push_back(core_->make_put(key, value, options.tags, options.ttl, now));
     ops[0].condition = WriteOp::Condition::Version;
     ops[0].expected_version = expected_version;
     return core_->apply(std::move(ops), now).applied;
@@ -253,10 +247,10 @@ std::int64_t KeyValueStore::increment(std::string_view key, std::int64_t delta) 
         throw InvalidArgument("increment: " + std::to_string(current) + " + " +
                               std::to_string(delta) + " overflows a 64-bit integer");
       }
-      SetOptions keep;
-      if (record) keep.tags = record->meta.tags;
       std::vector<WriteOp> ops;
-      ops.push_back(core_->make_put(key, std::to_string(next), keep, now));
+      ops.push_back(core_->make_put(key, std::to_string(next),
+                                    record ? record->meta.tags : std::vector<std::string>{},
+                                    std::nullopt, now));
       if (record) {
         ops[0].expires_ms = record->meta.expires_ms;
         ops[0].condition = WriteOp::Condition::Version;

@@ -59,16 +59,16 @@ WriteOp StoreCore::make_op(WriteOp::Kind kind, std::string_view key) const {
   return op;
 }
 
-WriteOp StoreCore::make_put(std::string_view key, std::string_view value, const SetOptions& options,
-                            std::int64_t now_ms) {
+WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
+                            const std::vector<std::string>& tags,
+                            std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) {
   store::validate_key(key);
   store::validate_value(value, backend_->capabilities().max_value_size);
   WriteOp op = make_op(WriteOp::Kind::Put, key);
-  op.tags = store::normalize_tags(options.tags);
-  if (options.ttl) {
-    store::validate_ttl(*options.ttl);
-    op.expires_ms =
-        now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*options.ttl).count();
+  op.tags = store::normalize_tags(tags);
+  if (ttl) {
+    store::validate_ttl(*ttl);
+    op.expires_ms = now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*ttl).count();
   }
   store::EncodedValue encoded =
       store::compress_value(value, options_.compression, options_.compression_threshold);
@@ -78,6 +78,14 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value, const 
   bytes_written_raw_.fetch_add(value.size(), std::memory_order_relaxed);
   bytes_written_stored_.fetch_add(op.value.size(), std::memory_order_relaxed);
   return op;
+}
+
+void StoreCore::put(std::string_view key, std::string_view value,
+                    const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl) {
+  std::int64_t now = util::now_ms();
+  std::vector<WriteOp> ops;
+  ops.push_back(make_put(key, value, tags, ttl, now));
+  apply(std::move(ops), now);
 }
 
 BatchResult StoreCore::apply(std::vector<WriteOp> ops, std::int64_t now_ms) {

@@ -79,9 +79,13 @@ class StoreCore {
     }
   }
 
-  // A Put of value with options, compressed as configured.
-  WriteOp make_put(std::string_view key, std::string_view value, const SetOptions& options,
+  // A Put of value with these tags and TTL, compressed as configured.
+  WriteOp make_put(std::string_view key, std::string_view value,
+                   const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
                    std::int64_t now_ms);
+  // set(): one Put applied as its own batch.
+  void put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
+           std::optional<std::chrono::seconds> ttl);
   WriteOp make_op(WriteOp::Kind kind, std::string_view key) const;
   BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
   // The decompressed value of a stored record (moved out of it).

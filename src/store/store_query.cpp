@@ -69,7 +69,10 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
       result.has_more = page - 1 < result.total_count / size && page * size < result.total_count;
       valid_until = reader.next_expiry_after(now);
     });
-    cache_->insert(cache_key, std::make_shared<const QueryResult>(result), generation, valid_until);
+    if (cache_->enabled()) {
+      cache_->insert(cache_key, std::make_shared<const QueryResult>(result), generation,
+                     valid_until);
+    }
   }
   result.execution_time_ms = static_cast<double>(util::ticks() - start) / util::ticks_per_ms();
   return result;
