@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "nadb/errors.hpp"
+#include "util/shared_mutex.hpp"
 
 namespace nadb::backends {
 namespace {
@@ -324,7 +325,7 @@ class MemoryBackend final : public StorageBackend {
 
   BackendCapabilities capabilities_;
   // Guarded by mutex_ (shared for reads).
-  std::shared_mutex mutex_;
+  util::SharedMutex mutex_;
   std::unordered_map<std::string, MemoryNamespace> namespaces_;
   std::uint64_t next_version_ = 1;
 };

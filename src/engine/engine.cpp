@@ -106,7 +106,7 @@ RecordMeta Engine::meta_of(const KeyEntry& e, bool with_tags) const {
 }
 
 Engine::RecordBytes Engine::read_record(const KeyEntry& entry,
-                                        std::shared_lock<std::shared_mutex>& state_lock) {
+                                        std::shared_lock<util::SharedMutex>& state_lock) {
   RecordBytes out;
   std::uint64_t offset = entry.offset;
   std::size_t size = entry.record_size;

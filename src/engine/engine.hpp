@@ -21,6 +21,7 @@
 #include "engine/segment.hpp"
 #include "engine/segment_writer.hpp"
 #include "nadb/backend.hpp"
+#include "util/shared_mutex.hpp"
 
 namespace nadb::engine {
 
@@ -96,7 +97,7 @@ class Engine {
   void compact_by_dead_ratio();
   // engine.cpp
   // Unlocks state_lock before any file I/O.
-  RecordBytes read_record(const KeyEntry& entry, std::shared_lock<std::shared_mutex>& state_lock);
+  RecordBytes read_record(const KeyEntry& entry, std::shared_lock<util::SharedMutex>& state_lock);
   RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const;
   void maintenance_loop();
   void write_due_hints();
@@ -114,7 +115,7 @@ class Engine {
   std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
 
   // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.
-  mutable std::shared_mutex state_mutex_;
+  mutable util::SharedMutex state_mutex_;
   Keydir keydir_;
   std::map<std::uint32_t, SegmentInfo> segments_;  // the active one included
 

@@ -2,7 +2,9 @@
 // time under ThreadSanitizer (ctest label "tsan").
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <thread>
@@ -80,6 +82,17 @@ TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
       } while (!cursor.empty());
     }
   });
+  threads.emplace_back([&] {  // tag queries: sorted, and every key is one a writer wrote
+    while (!done) {
+      auto keys = store->query_by_tags({"t" + std::to_string(std::rand() % 4)});
+      if (!std::is_sorted(keys.begin(), keys.end())) ++read_errors;
+      QueryResult page = store->query(Query::parse("tag:batch OR NOT tag:t1"), 1, 50);
+      for (const auto& k : page.keys) {
+        if (k.empty() || k[0] != 'w') ++read_errors;
+      }
+      store->list_all_tags();
+    }
+  });
   threads.emplace_back([&] {  // compactor
     while (!done) {
       store->compact_storage();
@@ -101,6 +114,12 @@ TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
         ASSERT_EQ(s.get(key), value) << key;
     }
     EXPECT_EQ(s.get_stats().key_count, expected_count);
+    std::size_t tagged = 0;
+    for (int t = 0; t < 4; ++t)
+      tagged += s.query_by_tags({"t" + std::to_string(t)}).size();
+    std::size_t batch = s.query_by_tags({"batch"}).size();
+    EXPECT_LE(tagged + batch, expected_count);
+    EXPECT_EQ(s.query(Query::parse("NOT tag:zzz"), 1, 100000).total_count, expected_count);
   };
   check(*store);
   store.reset();
