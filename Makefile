@@ -35,7 +35,7 @@ test-tsan: build
 # The standard 100k workload (../shared/bench/WORKLOAD.md) on the fs and memory backends.
 BENCH_N ?= 100000
 BENCH_REPEAT ?= 3
-BENCH_SYSTEMS ?= nadb-fs,nadb-memory,lmdb
+BENCH_SYSTEMS ?= nadb-fs,nadb-memory,lmdb,sqlite
 bench: configure-bench build
 	@mkdir -p $(BUILD_DIR)/bench-data
 	@python3 $(CURDIR)/../shared/bench/gen_workload.py $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \

@@ -11,11 +11,16 @@ namespace nadb::bench {
 namespace {
 
 void check(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw std::runtime_error(std::string("lmdb ") + what + ": " + mdb_strerror(rc));
+  if (rc != MDB_SUCCESS)
+    throw std::runtime_error(std::string("lmdb ") + what + ": " + mdb_strerror(rc));
 }
 
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+MDB_val val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+std::string_view view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
 
 struct Lmdb {
   MDB_env* env = nullptr;
@@ -58,83 +63,89 @@ std::vector<std::string> keys_of_tag(MDB_txn* txn, MDB_dbi tags, const std::stri
 
 RunOutput run_lmdb(const Workload& w, const RunConfig& config) {
   std::vector<std::string> keys(w.n), tags(w.ntags);
-  for (std::uint32_t i = 0; i < w.n; ++i) keys[i] = Workload::key(i);
-  for (std::uint32_t t = 0; t < w.ntags; ++t) tags[t] = Workload::tag(t);
+  for (std::uint32_t i = 0; i < w.n; ++i)
+    keys[i] = Workload::key(i);
+  for (std::uint32_t t = 0; t < w.ntags; ++t)
+    tags[t] = Workload::tag(t);
   RunOutput out;
   auto db = std::make_unique<Lmdb>(config.data_dir);
 
-  out.phases["a_set"] = phase(w.n, seconds_of([&] {
-    MDB_txn* txn = db->begin(false);
-    std::string record;
-    for (std::uint32_t i = 0; i < w.n; ++i) {
-      record.assign({static_cast<char>(w.tag_a[i]), static_cast<char>(w.tag_b[i])});
-      record.append(w.value(i));
-      MDB_val k = val(keys[i]), v = val(record);
-      check(mdb_put(txn, db->main, &k, &v, 0), "put");
-      for (auto t : {w.tag_a[i], w.tag_b[i]}) {
-        MDB_val tk = val(tags[t]), tv = val(keys[i]);
-        check(mdb_put(txn, db->tags, &tk, &tv, 0), "put tag");
-      }
-    }
-    check(mdb_txn_commit(txn), "commit");
-  }));
+  out.phases["a_set"] =
+      phase(w.n, seconds_of([&] {
+              MDB_txn* txn = db->begin(false);
+              std::string record;
+              for (std::uint32_t i = 0; i < w.n; ++i) {
+                record.assign({static_cast<char>(w.tag_a[i]), static_cast<char>(w.tag_b[i])});
+                record.append(w.value(i));
+                MDB_val k = val(keys[i]), v = val(record);
+                check(mdb_put(txn, db->main, &k, &v, 0), "put");
+                for (auto t : {w.tag_a[i], w.tag_b[i]}) {
+                  MDB_val tk = val(tags[t]), tv = val(keys[i]);
+                  check(mdb_put(txn, db->tags, &tk, &tv, 0), "put tag");
+                }
+              }
+              check(mdb_txn_commit(txn), "commit");
+            }));
 
   std::uint64_t found = 0, first_byte_sum = 0;
-  out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
-    MDB_txn* txn = db->begin(true);
-    for (std::uint32_t i : w.gets) {
-      MDB_val k = val(keys[i]), v;
-      if (mdb_get(txn, db->main, &k, &v) != MDB_SUCCESS) continue;
-      std::string value(view(v).substr(2));  // a copy, as every system returns one
-      if (value != w.value(i)) throw std::runtime_error("lmdb: wrong value");
-      ++found;
-      first_byte_sum += static_cast<unsigned char>(value[0]);
-    }
-    mdb_txn_abort(txn);
-  }));
+  out.phases["b_get"] =
+      phase(w.gets.size(), seconds_of([&] {
+              MDB_txn* txn = db->begin(true);
+              for (std::uint32_t i : w.gets) {
+                MDB_val k = val(keys[i]), v;
+                if (mdb_get(txn, db->main, &k, &v) != MDB_SUCCESS) continue;
+                std::string value(view(v).substr(2));  // a copy, as every system returns one
+                if (value != w.value(i)) throw std::runtime_error("lmdb: wrong value");
+                ++found;
+                first_byte_sum += static_cast<unsigned char>(value[0]);
+              }
+              mdb_txn_abort(txn);
+            }));
   out.checks["get_found"] = found;
   out.checks["get_first_byte_sum"] = first_byte_sum;
 
   std::uint64_t result_sum = 0;
   out.phases["c_query"] = phase(w.queries.size(), seconds_of([&] {
-    MDB_txn* txn = db->begin(true);
-    for (auto [a, b] : w.queries) {
-      auto left = keys_of_tag(txn, db->tags, tags[a]);
-      auto right = keys_of_tag(txn, db->tags, tags[b]);
-      std::vector<std::string> both;
-      std::set_intersection(left.begin(), left.end(), right.begin(), right.end(), std::back_inserter(both));
-      result_sum += both.size();
-    }
-    mdb_txn_abort(txn);
-  }));
+                                  MDB_txn* txn = db->begin(true);
+                                  for (auto [a, b] : w.queries) {
+                                    auto left = keys_of_tag(txn, db->tags, tags[a]);
+                                    auto right = keys_of_tag(txn, db->tags, tags[b]);
+                                    std::vector<std::string> both;
+                                    std::set_intersection(left.begin(), left.end(), right.begin(),
+                                                          right.end(), std::back_inserter(both));
+                                    result_sum += both.size();
+                                  }
+                                  mdb_txn_abort(txn);
+                                }));
   out.checks["query_result_sum"] = result_sum;
 
   out.phases["d_delete"] = phase(w.deletes.size(), seconds_of([&] {
-    MDB_txn* txn = db->begin(false);
-    for (std::uint32_t i : w.deletes) {
-      MDB_val k = val(keys[i]), v;
-      if (mdb_get(txn, db->main, &k, &v) != MDB_SUCCESS) continue;
-      std::string_view record = view(v);
-      std::uint8_t ta = static_cast<std::uint8_t>(record[0]), tb = static_cast<std::uint8_t>(record[1]);
-      for (auto t : {ta, tb}) {
-        MDB_val tk = val(tags[t]), tv = val(keys[i]);
-        check(mdb_del(txn, db->tags, &tk, &tv), "del tag");
-      }
-      check(mdb_del(txn, db->main, &k, nullptr), "del");
-    }
-    check(mdb_txn_commit(txn), "commit");
-  }));
+                                   MDB_txn* txn = db->begin(false);
+                                   for (std::uint32_t i : w.deletes) {
+                                     MDB_val k = val(keys[i]), v;
+                                     if (mdb_get(txn, db->main, &k, &v) != MDB_SUCCESS) continue;
+                                     std::string_view record = view(v);
+                                     std::uint8_t ta = static_cast<std::uint8_t>(record[0]),
+                                                  tb = static_cast<std::uint8_t>(record[1]);
+                                     for (auto t : {ta, tb}) {
+                                       MDB_val tk = val(tags[t]), tv = val(keys[i]);
+                                       check(mdb_del(txn, db->tags, &tk, &tv), "del tag");
+                                     }
+                                     check(mdb_del(txn, db->main, &k, nullptr), "del");
+                                   }
+                                   check(mdb_txn_commit(txn), "commit");
+                                 }));
 
   std::uint64_t final_count = 0;
   out.phases["e_reopen"] = phase(1, seconds_of([&] {
-    db.reset();
-    db = std::make_unique<Lmdb>(config.data_dir);
-    MDB_txn* txn = db->begin(true);
-    MDB_stat stat;
-    check(mdb_stat(txn, db->main, &stat), "stat");
-    final_count = stat.ms_entries;
-    mdb_txn_abort(txn);
-  }));
+                                   db.reset();
+                                   db = std::make_unique<Lmdb>(config.data_dir);
+                                   MDB_txn* txn = db->begin(true);
+                                   MDB_stat stat;
+                                   check(mdb_stat(txn, db->main, &stat), "stat");
+                                   final_count = stat.ms_entries;
+                                   mdb_txn_abort(txn);
+                                 }));
   out.checks["final_count"] = final_count;
   return out;
 }

@@ -49,12 +49,18 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
       return argv[++i];
     };
-    if (flag == "--workload") args.workload = value();
-    else if (flag == "--systems") args.systems = split(value());
-    else if (flag == "--data") args.data = value();
-    else if (flag == "--repeat") args.repeat = std::stoi(value());
-    else if (flag == "--durability") args.sync_writes = value() == "sync";
-    else throw std::runtime_error("unknown argument " + flag);
+    if (flag == "--workload")
+      args.workload = value();
+    else if (flag == "--systems")
+      args.systems = split(value());
+    else if (flag == "--data")
+      args.data = value();
+    else if (flag == "--repeat")
+      args.repeat = std::stoi(value());
+    else if (flag == "--durability")
+      args.sync_writes = value() == "sync";
+    else
+      throw std::runtime_error("unknown argument " + flag);
   }
   if (args.workload.empty()) throw std::runtime_error("--workload FILE is required");
   if (args.repeat < 1) throw std::runtime_error("--repeat must be at least 1");
@@ -63,10 +69,17 @@ Args parse_args(int argc, char** argv) {
 
 std::map<std::string, SystemRunner> runners() {
   std::map<std::string, SystemRunner> r;
-  r["nadb-fs"] = [](const Workload& w, const RunConfig& c) { return nadb::bench::run_nadb(w, c, "fs"); };
-  r["nadb-memory"] = [](const Workload& w, const RunConfig& c) { return nadb::bench::run_nadb(w, c, "memory"); };
+  r["nadb-fs"] = [](const Workload& w, const RunConfig& c) {
+    return nadb::bench::run_nadb(w, c, "fs");
+  };
+  r["nadb-memory"] = [](const Workload& w, const RunConfig& c) {
+    return nadb::bench::run_nadb(w, c, "memory");
+  };
 #ifdef NADB_BENCH_LMDB
   r["lmdb"] = nadb::bench::run_lmdb;
+#endif
+#ifdef NADB_BENCH_SQLITE
+  r["sqlite"] = nadb::bench::run_sqlite;
 #endif
   return r;
 }
@@ -100,14 +113,21 @@ int run(const Args& args) {
       fs::remove_all(config.data_dir);
       fs::create_directories(config.data_dir);
       RunOutput out = known.at(system)(w, config);
-      Json result = {{"system", system}, {"n", w.n}, {"repetition", rep + 1},
+      Json result = {{"system", system},
+                     {"n", w.n},
+                     {"repetition", rep + 1},
                      {"durability", args.sync_writes ? "sync" : "buffered"},
-                     {"phases", out.phases}, {"checks", out.checks}, {"extra", out.extra},
-                     {"rss_kb", nadb::bench::rss_kb()}, {"disk_bytes", disk_bytes(config.data_dir)}};
+                     {"phases", out.phases},
+                     {"checks", out.checks},
+                     {"extra", out.extra},
+                     {"rss_kb", nadb::bench::rss_kb()},
+                     {"disk_bytes", disk_bytes(config.data_dir)}};
       std::cout << "RESULT " << result.dump() << std::endl;
-      for (const auto& [phase, data] : out.phases.items()) secs[system][phase].push_back(data["secs"]);
+      for (const auto& [phase, data] : out.phases.items())
+        secs[system][phase].push_back(data["secs"]);
       disk[system].push_back(static_cast<double>(result["disk_bytes"].get<std::uint64_t>()));
-      for (const char* check : {"get_found", "get_first_byte_sum", "query_result_sum", "final_count"}) {
+      for (const char* check :
+           {"get_found", "get_first_byte_sum", "query_result_sum", "final_count"}) {
         if (out.checks[check] != expected[check]) {
           std::cerr << "nadb-bench: " << system << " check " << check << " is " << out.checks[check]
                     << ", expected " << expected[check] << "\n";
@@ -117,13 +137,17 @@ int run(const Args& args) {
       fs::remove_all(config.data_dir);
     }
   }
-  Json summary = {{"n", w.n}, {"repetitions", args.repeat}, {"median_secs", Json::object()},
-                  {"ratio_to_nadb_fs", Json::object()}, {"median_disk_bytes", Json::object()}};
+  Json summary = {{"n", w.n},
+                  {"repetitions", args.repeat},
+                  {"median_secs", Json::object()},
+                  {"ratio_to_nadb_fs", Json::object()},
+                  {"median_disk_bytes", Json::object()}};
   for (const auto& [system, phases] : secs) {
     for (const auto& [phase, values] : phases) {
       summary["median_secs"][system][phase] = median(values);
       if (secs.count("nadb-fs") && secs["nadb-fs"].count(phase)) {
-        summary["ratio_to_nadb_fs"][system][phase] = median(values) / median(secs["nadb-fs"][phase]);
+        summary["ratio_to_nadb_fs"][system][phase] =
+            median(values) / median(secs["nadb-fs"][phase]);
       }
     }
     summary["median_disk_bytes"][system] = median(disk[system]);

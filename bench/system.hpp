@@ -12,7 +12,7 @@
 namespace nadb::bench {
 
 struct RunConfig {
-  std::string data_dir;     // a fresh folder for this system's files
+  std::string data_dir;      // a fresh folder for this system's files
   bool sync_writes = false;  // per-write durability (NADB Durability::Sync); peers ignore it
 };
 
@@ -42,6 +42,9 @@ long rss_anon_kb();
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend);
 #ifdef NADB_BENCH_LMDB
 RunOutput run_lmdb(const Workload& w, const RunConfig& config);
+#endif
+#ifdef NADB_BENCH_SQLITE
+RunOutput run_sqlite(const Workload& w, const RunConfig& config);
 #endif
 
 }  // namespace nadb::bench

@@ -10,7 +10,7 @@ packages=(
   libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev nlohmann-json3-dev libgtest-dev libgmock-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(liblmdb-dev)
+  packages+=(liblmdb-dev libsqlite3-dev)
 fi
 
 missing=()
