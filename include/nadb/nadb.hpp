@@ -8,4 +8,5 @@
 #include "nadb/stats.hpp"
 #include "nadb/store.hpp"
 #include "nadb/sync.hpp"
+#include "nadb/transaction.hpp"
 #include "nadb/types.hpp"

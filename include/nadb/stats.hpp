@@ -46,6 +46,15 @@ struct IndexStats {
   std::map<std::string, std::uint64_t> popular_tags;  // the 10 most queried tags, with counts
 };
 
+struct TransactionStats {
+  std::uint64_t active = 0;
+  double oldest_active_age_ms = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t rollbacks = 0;
+  std::uint64_t conflicts = 0;
+  std::uint64_t timeouts = 0;
+};
+
 struct Stats {
   std::string name;     // "db:ns"
   std::string backend;  // backend name
@@ -57,6 +66,7 @@ struct Stats {
   std::map<std::string, OperationStats> operations;  // by op name ("set", "get", ...)
   BackendStats storage;
   IndexStats index;
+  TransactionStats transactions;
 
   std::string to_json() const;
   // Prometheus text exposition: metrics nadb_*, labels db, ns and op.

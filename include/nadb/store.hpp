@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
 #include "nadb/query.hpp"
+#include "nadb/transaction.hpp"
 #include "nadb/stats.hpp"
 #include "nadb/types.hpp"
 
@@ -104,6 +106,15 @@ class KeyValueStore {
   void rebuild_indexes();
   // Empties this store's query cache: the next query is a miss.
   void clear_caches();
+
+  // Starts a transaction (see Transaction). Throws NotSupported when enable_transactions is
+  // false.
+  Transaction transaction(IsolationLevel level = IsolationLevel::ReadCommitted);
+  // Calls fn with a new transaction and commits it unless fn finished it; on
+  // TransactionConflict starts over, at most max_retries more times, then rethrows. Any other
+  // exception from fn rolls back and propagates.
+  void run_transaction(const std::function<void(Transaction&)>& fn,
+                       IsolationLevel level = IsolationLevel::ReadCommitted, int max_retries = 3);
 
   // Makes every acknowledged write durable before returning.
   void flush();

@@ -52,6 +52,10 @@ std::string Stats::to_json() const {
         {"cache_misses", index.cache_misses},
         {"cache_evictions", index.cache_evictions},
         {"popular_tags", index.popular_tags}}},
+      {"transactions",
+       {{"active", transactions.active}, {"oldest_active_age_ms", transactions.oldest_active_age_ms},
+        {"commits", transactions.commits}, {"rollbacks", transactions.rollbacks},
+        {"conflicts", transactions.conflicts}, {"timeouts", transactions.timeouts}}},
       {"storage",
        {{"backend", storage.backend},
         {"segments", storage.segments},
@@ -92,6 +96,10 @@ std::string Stats::to_prometheus() const {
   gauge("nadb_fsyncs_total", "fsync calls.", "counter", static_cast<double>(storage.fsyncs));
   gauge("nadb_compactions_total", "Compactions run.", "counter",
         static_cast<double>(storage.compactions));
+  gauge("nadb_transactions_active", "Open transactions.", "gauge",
+        static_cast<double>(transactions.active));
+  gauge("nadb_transaction_conflicts_total", "Serializable commits refused.", "counter",
+        static_cast<double>(transactions.conflicts));
   gauge("nadb_index_memory_bytes", "Bytes of the tag index.", "gauge",
         static_cast<double>(index.memory_bytes));
   gauge("nadb_query_cache_hits_total", "Query cache hits.", "counter",

@@ -75,8 +75,6 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
   op.codec = encoded.codec;
   op.raw_size = value.size();
   op.value = encoded.codec == ValueCodec::None ? std::string(value) : std::move(encoded.bytes);
-  bytes_written_raw_.fetch_add(value.size(), std::memory_order_relaxed);
-  bytes_written_stored_.fetch_add(op.value.size(), std::memory_order_relaxed);
   return op;
 }
 
@@ -89,11 +87,51 @@ void StoreCore::put(std::string_view key, std::string_view value,
 }
 
 BatchResult StoreCore::apply(std::vector<WriteOp> ops, std::int64_t now_ms) {
+  return apply_locked(std::move(ops), now_ms, options_.durability == Durability::Sync);
+}
+
+BatchResult StoreCore::apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) {
+  std::shared_lock lock(lifecycle_mutex_);
+  if (!backend_) throw_closed();
+  return apply_locked(std::move(ops), now_ms, sync);
+}
+
+BatchResult StoreCore::apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) {
   WriteBatch batch;
   batch.ops = std::move(ops);
   batch.now_ms = now_ms;
-  batch.sync = options_.durability == Durability::Sync;
-  return backend_->apply(batch);
+  batch.sync = sync;
+  BatchResult result = backend_->apply(batch);
+  if (result.applied) {
+    std::uint64_t raw = 0, stored = 0;
+    for (const auto& op : batch.ops) {
+      if (op.kind != WriteOp::Kind::Put) continue;
+      raw += op.raw_size;
+      stored += op.value.size();
+    }
+    bytes_written_raw_.fetch_add(raw, std::memory_order_relaxed);
+    bytes_written_stored_.fetch_add(stored, std::memory_order_relaxed);
+  }
+  return result;
+}
+
+WriteOp StoreCore::stage_put(std::string_view key, std::string_view value,
+                             const std::vector<std::string>& tags,
+                             std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) {
+  std::shared_lock lock(lifecycle_mutex_);
+  if (!backend_) throw_closed();
+  return make_put(key, value, tags, ttl, now_ms);
+}
+
+WriteOp StoreCore::stage_remove(std::string_view key) {
+  store::validate_key(key);
+  return make_op(WriteOp::Kind::Remove, key);
+}
+
+std::optional<StoredRecord> StoreCore::read(std::string_view key, std::int64_t now_ms) {
+  std::shared_lock lock(lifecycle_mutex_);
+  if (!backend_) throw_closed();
+  return backend_->get(options_.ns, key, now_ms, true);
 }
 
 std::string StoreCore::decode(StoredRecord& record) {

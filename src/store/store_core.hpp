@@ -16,6 +16,8 @@
 #include "nadb/options.hpp"
 #include "nadb/sync.hpp"
 #include "obs/histogram.hpp"
+#include "txn/transaction_host.hpp"
+#include "txn/transaction_registry.hpp"
 #include "util/clock.hpp"
 
 namespace nadb {
@@ -52,7 +54,7 @@ enum class StoreOp : std::size_t {
 
 const char* store_op_name(StoreOp op);
 
-class StoreCore {
+class StoreCore final : public txn::TransactionHost {
  public:
   explicit StoreCore(Options options);
 
@@ -87,9 +89,9 @@ class StoreCore {
   void put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
            std::optional<std::chrono::seconds> ttl);
   WriteOp make_op(WriteOp::Kind kind, std::string_view key) const;
+  // Applies ops with the store's durability. Caller holds the lifecycle lock.
   BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
-  // The decompressed value of a stored record (moved out of it).
-  std::string decode(StoredRecord& record);
+  BatchResult apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync);
   Metadata to_metadata(std::string_view key, const RecordMeta& meta) const;
 
   // Attaches this namespace's index to the backend (the backend keeps it; stores of one
@@ -100,6 +102,15 @@ class StoreCore {
   // Evaluates q through the query cache. page_size: 1-100000, or kEveryKey.
   QueryResult run_query(const Query& q, std::size_t page, std::size_t page_size);
   IndexStats index_stats();
+
+  // TransactionHost: entry points of their own (each takes the lifecycle lock).
+  WriteOp stage_put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
+                    std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) override;
+  WriteOp stage_remove(std::string_view key) override;
+  std::optional<StoredRecord> read(std::string_view key, std::int64_t now_ms) override;
+  std::string decode(StoredRecord& record) override;
+  BatchResult apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) override;
+  const Options& options() const override { return options_; }
 
   // Flush and sweep, called by a KeyValueSync round.
   void background_round(bool sweep, std::uint64_t& expired_removed);
@@ -126,6 +137,8 @@ class StoreCore {
   // Guarded by tag_stats_mutex_: how often each tag was queried.
   std::mutex tag_stats_mutex_;
   std::unordered_map<std::string, std::uint64_t> tag_queries_;
+
+  std::shared_ptr<txn::TransactionRegistry> transactions_ = std::make_shared<txn::TransactionRegistry>();
 
   // Lock-free metrics.
 
