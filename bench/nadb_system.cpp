@@ -124,6 +124,34 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
                                    store->flush();
                                  }));
 
+  {  // transactions of 10 sets against 10 single sets (other keys; the index stays the same)
+    constexpr int kTransactions = 2000, kOps = 10;
+    std::string value(w.value_size, 't');
+    double singles = seconds_of([&] {
+      for (int i = 0; i < kTransactions * kOps; ++i)
+        store->set("single:" + std::to_string(i), value, {"tx"});
+    });
+    double transactions = seconds_of([&] {
+      for (int t = 0; t < kTransactions; ++t) {
+        Transaction tx = store->transaction();
+        for (int i = 0; i < kOps; ++i)
+          tx.set("tx:" + std::to_string(t * kOps + i), value, {"tx"});
+        tx.commit();
+      }
+    });
+    out.extra["f_transaction"] = {{"transactions", kTransactions},
+                                  {"ops_per_transaction", kOps},
+                                  {"us_per_transaction", transactions * 1e6 / kTransactions},
+                                  {"us_per_10_single_sets", singles * 1e6 / kTransactions},
+                                  {"ratio", transactions / singles}};
+    std::vector<std::string> extra_keys;
+    for (int i = 0; i < kTransactions * kOps; ++i) {
+      extra_keys.push_back("single:" + std::to_string(i));
+      extra_keys.push_back("tx:" + std::to_string(i));
+    }
+    store->batch_remove(extra_keys);  // leave the workload's keys exactly
+  }
+
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only
     out.phases["e_reopen"] =

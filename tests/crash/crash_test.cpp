@@ -145,5 +145,64 @@ TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
   EXPECT_GT(acknowledged, 200u) << "too few writes to mean anything";
 }
 
+// Multi-key transactions under SIGKILL: after every reopen each transaction is all or nothing,
+// and every acknowledged commit is whole.
+[[noreturn]] void transaction_child(const Options& options, int fd, std::uint32_t round) {
+  KeyValueStore store(options);
+  for (std::uint32_t i = 0;; ++i) {
+    Transaction tx = store.transaction();
+    for (const char* part : {"a", "b", "c"}) {
+      tx.set(key_of(round, 9, i) + part, value_of(round, 9, i), {std::string("tx") + part});
+    }
+    tx.commit(Durability::Sync);
+    Message m{Report::SetDone, round, 9, i};
+    if (::write(fd, &m, sizeof m) != sizeof m) ::_exit(9);
+  }
+}
+
+TEST(Crash, TransactionsAreAllOrNothingAfterSigkill) {
+  TempDir dir;
+  Options options;
+  options.data_folder = dir.path();
+  options.max_segment_size_mb = 0.25;
+  std::mt19937 rng(std::random_device{}());
+  std::map<std::uint32_t, std::uint32_t> acknowledged;  // round -> transactions acknowledged
+  std::size_t partial_checks = 0;
+  for (std::uint32_t round = 0; round < 20; ++round) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      transaction_child(options, fds[1], round);
+    }
+    ::close(fds[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    Message m;
+    while (::read(fds[0], &m, sizeof m) == static_cast<ssize_t>(sizeof m))
+      acknowledged[m.round] = m.index + 1;
+    ::close(fds[0]);
+
+    KeyValueStore store(options);
+    for (std::uint32_t r = 0; r <= round; ++r) {
+      // Every acknowledged transaction, and the (at most one) in flight after them.
+      for (std::uint32_t i = 0; i <= acknowledged[r]; ++i) {
+        int present = 0;
+        for (const char* part : {"a", "b", "c"})
+          present += store.exists(key_of(r, 9, i) + part) ? 1 : 0;
+        ASSERT_TRUE(present == 0 || present == 3)
+            << "transaction " << r << "/" << i << " is partial";
+        if (i < acknowledged[r]) {
+          ASSERT_EQ(present, 3) << "acknowledged transaction lost: " << r << "/" << i;
+        }
+        ++partial_checks;
+      }
+    }
+  }
+  EXPECT_GT(partial_checks, 100u);
+}
+
 }  // namespace
 }  // namespace nadb::testing
