@@ -62,11 +62,8 @@ std::vector<std::string> keys_of_tag(MDB_txn* txn, MDB_dbi tags, const std::stri
 }  // namespace
 
 RunOutput run_lmdb(const Workload& w, const RunConfig& config) {
-  std::vector<std::string> keys(w.n), tags(w.ntags);
-  for (std::uint32_t i = 0; i < w.n; ++i)
-    keys[i] = Workload::key(i);
-  for (std::uint32_t t = 0; t < w.ntags; ++t)
-    tags[t] = Workload::tag(t);
+  const std::vector<std::string>& keys = w.key_names;
+  const std::vector<std::string>& tags = w.tag_names;
   RunOutput out;
   auto db = std::make_unique<Lmdb>(config.data_dir);
 

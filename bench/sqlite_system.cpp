@@ -75,11 +75,8 @@ class Statement {
 }  // namespace
 
 RunOutput run_sqlite(const Workload& w, const RunConfig& config) {
-  std::vector<std::string> keys(w.n), tags(w.ntags);
-  for (std::uint32_t i = 0; i < w.n; ++i)
-    keys[i] = Workload::key(i);
-  for (std::uint32_t t = 0; t < w.ntags; ++t)
-    tags[t] = Workload::tag(t);
+  const std::vector<std::string>& keys = w.key_names;
+  const std::vector<std::string>& tags = w.tag_names;
   std::string path = config.data_dir + "/bench.sqlite";
   RunOutput out;
   auto db = std::make_unique<Db>(path);

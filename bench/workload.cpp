@@ -75,6 +75,10 @@ Workload load_workload(const std::string& path) {
   }
   for (std::uint32_t i = 0; i < d; ++i)
     w.deletes.push_back(c.read<std::uint32_t>());
+  for (std::uint32_t i = 0; i < w.n; ++i)
+    w.key_names.push_back(Workload::key(i));
+  for (std::uint32_t t = 0; t < w.ntags; ++t)
+    w.tag_names.push_back(Workload::tag(t));
   return w;
 }
 

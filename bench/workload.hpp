@@ -15,6 +15,8 @@ struct Workload {
   std::vector<std::uint32_t> gets;
   std::vector<std::pair<std::uint8_t, std::uint8_t>> queries;
   std::vector<std::uint32_t> deletes;
+  std::vector<std::string> key_names;  // key i, "user:%08d"
+  std::vector<std::string> tag_names;  // tag t, "tag_%02d"
 
   std::string_view value(std::uint32_t i) const {
     return std::string_view(values).substr(std::size_t{i} * value_size, value_size);

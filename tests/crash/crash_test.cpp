@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "nadb/nadb.hpp"
@@ -31,6 +33,32 @@ struct Message {
 };
 #pragma pack(pop)
 static_assert(sizeof(Message) < PIPE_BUF);  // each write is atomic
+
+// Runs body(fd) in a child process that reports through fd, kills it with SIGKILL after
+// `delay`, and returns every message it had sent.
+std::vector<Message> run_and_kill(const std::function<void(int)>& body,
+                                  std::chrono::milliseconds delay) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    body(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::this_thread::sleep_for(delay);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFSIGNALED(status)) throw std::runtime_error("the child ended by itself");
+  std::vector<Message> messages;
+  Message m;
+  while (::read(fds[0], &m, sizeof m) == static_cast<ssize_t>(sizeof m))
+    messages.push_back(m);
+  ::close(fds[0]);
+  return messages;
+}
 
 std::string key_of(std::uint32_t round, std::uint32_t writer, std::uint32_t index) {
   return "r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(index);
@@ -88,21 +116,9 @@ TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
   constexpr int kRounds = 24;
   std::size_t acknowledged = 0;
   for (std::uint32_t round = 0; round < kRounds; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      child(options, fds[1], round);
-    }
-    ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 250));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child ended by itself: " << status;
-    Message m;
-    while (::read(fds[0], &m, sizeof m) == static_cast<ssize_t>(sizeof m)) {
+    auto messages = run_and_kill([&](int fd) { child(options, fd, round); },
+                                 std::chrono::milliseconds(30 + rng() % 250));
+    for (const Message& m : messages) {
       Expected& e = model[key_of(m.round, m.writer, m.index)];
       e.round = m.round;
       e.writer = m.writer;
@@ -117,7 +133,6 @@ TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
         e.certain = true;
       }
     }
-    ::close(fds[0]);
 
     KeyValueStore store(options);  // must open cleanly after every kill
     for (auto& [key, e] : model) {
@@ -169,21 +184,10 @@ TEST(Crash, TransactionsAreAllOrNothingAfterSigkill) {
   std::map<std::uint32_t, std::uint32_t> acknowledged;  // round -> transactions acknowledged
   std::size_t partial_checks = 0;
   for (std::uint32_t round = 0; round < 20; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      transaction_child(options, fds[1], round);
-    }
-    ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    Message m;
-    while (::read(fds[0], &m, sizeof m) == static_cast<ssize_t>(sizeof m))
+    auto messages = run_and_kill([&](int fd) { transaction_child(options, fd, round); },
+                                 std::chrono::milliseconds(30 + rng() % 200));
+    for (const Message& m : messages)
       acknowledged[m.round] = m.index + 1;
-    ::close(fds[0]);
 
     KeyValueStore store(options);
     for (std::uint32_t r = 0; r <= round; ++r) {
