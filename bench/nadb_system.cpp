@@ -82,6 +82,27 @@ nlohmann::json transaction_phase(Options options, std::size_t value_size) {
           {"ratio", transactions / singles}};
 }
 
+// Export of the whole namespace to JSONL and import into a fresh db (removed afterwards).
+nlohmann::json export_import_phase(KeyValueStore& store, Options options) {
+  std::string file = options.data_folder + "/export.jsonl";
+  ExportReport exported = store.export_jsonl(file);
+  options.db = "bench-import";
+  ImportReport imported;
+  {
+    KeyValueStore target(options);
+    imported = target.import_jsonl(file);
+    target.flush();
+  }
+  std::uint64_t file_bytes = std::filesystem::file_size(file);
+  std::filesystem::remove(file);
+  std::filesystem::remove_all(std::filesystem::path(options.data_folder) / options.db);
+  if (imported.imported != exported.keys) throw std::runtime_error("import lost keys");
+  return {{"keys", exported.keys},
+          {"export_keys_per_sec", exported.keys / (exported.duration_ms / 1000)},
+          {"import_keys_per_sec", imported.imported / (imported.duration_ms / 1000)},
+          {"file_bytes", file_bytes}};
+}
+
 }  // namespace
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend) {
@@ -153,6 +174,7 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
                                  }));
 
   out.extra["f_transaction"] = transaction_phase(options, w.value_size);
+  out.extra["g_export_import"] = export_import_phase(*store, options);
 
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only

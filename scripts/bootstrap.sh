@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config python3 clang-format
-  libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(liblmdb-dev libsqlite3-dev)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nadb/backend.hpp"
+#include "nadb/backup.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/options.hpp"
 #include "nadb/query.hpp"

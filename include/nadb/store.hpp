@@ -2,8 +2,8 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "nadb/backend.hpp"
+#include "nadb/backup.hpp"
 #include "nadb/options.hpp"
 #include "nadb/query.hpp"
-#include "nadb/transaction.hpp"
 #include "nadb/stats.hpp"
+#include "nadb/transaction.hpp"
 #include "nadb/types.hpp"
 
 namespace nadb {
@@ -115,6 +116,19 @@ class KeyValueStore {
   // exception from fn rolls back and propagates.
   void run_transaction(const std::function<void(Transaction&)>& fn,
                        IsolationLevel level = IsolationLevel::ReadCommitted, int max_retries = 3);
+
+  // Logical export of this namespace to path as JSONL (gzip for ".gz", zstd for ".zst"):
+  // every live key with value, tags and times (docs/FORMAT.md). Keys written meanwhile may or
+  // may not be included. Throws IOError.
+  ExportReport export_jsonl(const std::string& path, const ProgressCallback& progress = {});
+  // Imports an export into this namespace (set semantics: an imported key replaces the
+  // current one; expiry is kept as the same absolute instant; keys already expired are not
+  // imported). The whole file is validated first: a bad line (InvalidArgument naming its
+  // 1-based line number) aborts before anything is written, unless options.skip_invalid.
+  ImportReport import_jsonl(const std::string& path, const ImportOptions& options = {});
+  // Copies every live key of this namespace into other (any backend), keeping tags and
+  // absolute expiry; with remove_extraneous, also deletes other's keys this one lacks.
+  SyncReport sync_to(KeyValueStore& other, bool remove_extraneous = false);
 
   // Makes every acknowledged write durable before returning.
   void flush();

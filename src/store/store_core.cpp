@@ -78,6 +78,16 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
   return op;
 }
 
+void StoreCore::put_entries(const std::vector<backup::JsonlEntry>& entries, std::int64_t now_ms) {
+  std::vector<WriteOp> ops;
+  ops.reserve(entries.size());
+  for (const auto& e : entries) {
+    ops.push_back(make_put(e.key, e.value, e.tags, std::nullopt, now_ms));
+    ops.back().expires_ms = e.expires_ms;
+  }
+  if (!ops.empty()) apply(std::move(ops), now_ms);
+}
+
 void StoreCore::put(std::string_view key, std::string_view value,
                     const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl) {
   std::int64_t now = util::now_ms();

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "backup/jsonl.hpp"
 #include "index/query_cache.hpp"
 #include "index/tag_index.hpp"
 #include "nadb/backend.hpp"
@@ -85,6 +86,8 @@ class StoreCore final : public txn::TransactionHost {
   WriteOp make_put(std::string_view key, std::string_view value,
                    const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
                    std::int64_t now_ms);
+  // Sets entries (raw values, absolute expiry) as one batch. Caller holds the lifecycle lock.
+  void put_entries(const std::vector<backup::JsonlEntry>& entries, std::int64_t now_ms);
   // set(): one Put applied as its own batch.
   void put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
            std::optional<std::chrono::seconds> ttl);
@@ -104,8 +107,9 @@ class StoreCore final : public txn::TransactionHost {
   IndexStats index_stats();
 
   // TransactionHost: entry points of their own (each takes the lifecycle lock).
-  WriteOp stage_put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
-                    std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) override;
+  WriteOp stage_put(std::string_view key, std::string_view value,
+                    const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
+                    std::int64_t now_ms) override;
   WriteOp stage_remove(std::string_view key) override;
   std::optional<StoredRecord> read(std::string_view key, std::int64_t now_ms) override;
   std::string decode(StoredRecord& record) override;
@@ -138,7 +142,8 @@ class StoreCore final : public txn::TransactionHost {
   std::mutex tag_stats_mutex_;
   std::unordered_map<std::string, std::uint64_t> tag_queries_;
 
-  std::shared_ptr<txn::TransactionRegistry> transactions_ = std::make_shared<txn::TransactionRegistry>();
+  std::shared_ptr<txn::TransactionRegistry> transactions_ =
+      std::make_shared<txn::TransactionRegistry>();
 
   // Lock-free metrics.
 

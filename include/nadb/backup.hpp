@@ -1,0 +1,43 @@
+// Backups, exports and synchronisation between stores: reports and options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace nadb {
+
+// Called now and then during long work with how much is done (and the total when known, else 0).
+using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
+
+struct ExportReport {
+  std::string path;
+  std::size_t keys = 0;
+  std::uint64_t value_bytes = 0;  // raw value bytes exported
+  double duration_ms = 0;
+};
+
+struct ImportOptions {
+  // false: the first bad line aborts the import before anything is written;
+  // true: bad lines are skipped and listed in ImportReport::invalid_lines.
+  bool skip_invalid = false;
+  ProgressCallback progress;
+};
+
+struct ImportReport {
+  std::size_t lines = 0;  // entry lines read
+  std::size_t imported = 0;
+  std::size_t skipped_expired = 0;         // already expired: not imported
+  std::vector<std::string> invalid_lines;  // "line N: what was wrong" (skip_invalid only)
+  double duration_ms = 0;
+};
+
+struct SyncReport {
+  std::size_t copied = 0;
+  std::size_t removed = 0;  // keys of the target the source lacks (remove_extraneous only)
+  double duration_ms = 0;
+};
+
+}  // namespace nadb

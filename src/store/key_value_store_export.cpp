@@ -1,0 +1,216 @@
+// KeyValueStore's logical export, import and sync: streams of keys with their values, tags
+// and absolute expiry, on any backend.
+#include "backup/jsonl.hpp"
+#include "backup/line_file.hpp"
+#include "nadb/errors.hpp"
+#include "nadb/store.hpp"
+#include "store/store_core.hpp"
+#include "store/validation.hpp"
+#include "util/files.hpp"
+
+namespace nadb {
+namespace {
+
+constexpr std::size_t kChunk = 1000;  // keys per scan page and per write batch
+
+// Calls fn with every live key of core's namespace as a JsonlEntry, page by page.
+void for_each_entry(StoreCore& core, const std::function<void(backup::JsonlEntry&)>& fn) {
+  std::string cursor;
+  do {
+    std::int64_t now = util::now_ms();
+    KeyPage page = core.backend_->scan(core.options_.ns, "", cursor, kChunk, now);
+    for (auto& key : page.keys) {
+      auto record = core.backend_->get(core.options_.ns, key, now, true);
+      if (!record) continue;  // removed or expired since the scan
+      backup::JsonlEntry e;
+      e.key = std::move(key);
+      e.tags = record->meta.tags;
+      e.expires_ms = record->meta.expires_ms;
+      e.created_ms = record->meta.created_ms;
+      e.updated_ms = record->meta.updated_ms;
+      e.value = core.decode(*record);
+      fn(e);
+    }
+    cursor = std::move(page.next_cursor);
+  } while (!cursor.empty());
+}
+
+// The entries of an export, checked line by line; fn(entry) for each valid one.
+// A bad line throws, or is recorded when skip_invalid.
+void read_export(const std::string& path, const ImportOptions& options, ImportReport& report,
+                 const std::function<void(backup::JsonlEntry&)>& fn) {
+  auto reader = backup::open_line_reader(path);
+  std::string line;
+  std::size_t number = 0, entries = 0;
+  bool ended = false;
+  if (!reader->read_line(line)) throw InvalidArgument("line 1: the file is empty");
+  backup::check_jsonl_header(line, ++number);
+  auto reject = [&](const InvalidArgument& e) {
+    if (!options.skip_invalid) throw e;
+    report.invalid_lines.emplace_back(e.what());
+  };
+  while (reader->read_line(line)) {
+    ++number;
+    if (ended)
+      throw InvalidArgument("line " + std::to_string(number) + ": data after the end line");
+    backup::JsonlLine parsed;
+    try {
+      parsed = backup::parse_jsonl_line(line, number);
+    } catch (const InvalidArgument& e) {
+      ++entries;  // a bad line stands for one key
+      reject(e);
+      continue;
+    }
+    if (parsed.kind == backup::JsonlLine::Kind::End) {
+      if (parsed.end_count != entries) {
+        throw InvalidArgument("line " + std::to_string(number) + ": the export says " +
+                              std::to_string(parsed.end_count) + " keys, the file has " +
+                              std::to_string(entries));
+      }
+      ended = true;
+      continue;
+    }
+    ++entries;
+    try {
+      store::validate_key(parsed.entry.key);
+      store::normalize_tags(parsed.entry.tags);
+    } catch (const InvalidArgument& e) {
+      reject(InvalidArgument("line " + std::to_string(number) + ": " + e.what()));
+      continue;
+    }
+    ++report.lines;
+    fn(parsed.entry);
+  }
+  if (!ended)
+    throw InvalidArgument("line " + std::to_string(number + 1) +
+                          ": the end line is missing (truncated export)");
+}
+
+}  // namespace
+
+ExportReport KeyValueStore::export_jsonl(const std::string& path,
+                                         const ProgressCallback& progress) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  if (!core_->backend_) StoreCore::throw_closed();
+  util::Stopwatch watch;
+  ExportReport report;
+  report.path = path;
+  std::size_t total = core_->backend_->count(core_->options_.ns, util::now_ms());
+  // Written under a temporary name (same extension, so the same compression) and renamed
+  // when complete: a failed export never leaves a file that looks whole.
+  std::size_t dot = path.ends_with(".gz") || path.ends_with(".zst") ? path.rfind('.') : path.size();
+  std::string partial = path.substr(0, dot) + ".partial" + path.substr(dot);
+  try {
+    auto writer = backup::open_line_writer(partial);
+    writer->write_line(backup::jsonl_header(core_->name_, core_->backend_->capabilities().name,
+                                            total, util::now_ms()));
+    for_each_entry(*core_, [&](backup::JsonlEntry& e) {
+      writer->write_line(backup::jsonl_entry(core_->options_.ns, e));
+      ++report.keys;
+      report.value_bytes += e.value.size();
+      if (progress && report.keys % kChunk == 0) progress(report.keys, total);
+    });
+    writer->write_line(backup::jsonl_end(report.keys));
+    writer->finish();
+    util::rename_file(partial, path);
+  } catch (...) {
+    util::remove_file(partial);
+    throw;
+  }
+  if (progress) progress(report.keys, report.keys);
+  report.duration_ms = watch.elapsed_ms();
+  return report;
+}
+
+ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOptions& options) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  if (!core_->backend_) StoreCore::throw_closed();
+  util::Stopwatch watch;
+  ImportReport report;
+  std::int64_t now = util::now_ms();
+  // Nothing is written before the whole file is validated: entries are held in memory up to
+  // kHeldBytes (one pass); a larger file is validated, then read again to write.
+  constexpr std::size_t kHeldBytes = 256 << 20;
+  std::vector<backup::JsonlEntry> held;
+  std::size_t held_bytes = 0;
+  bool holding = true;
+  read_export(path, options, report, [&](backup::JsonlEntry& e) {
+    if (!holding) return;
+    held_bytes += e.key.size() + e.value.size() + 64;
+    if (held_bytes > kHeldBytes) {
+      holding = false;
+      held.clear();
+      held.shrink_to_fit();
+      return;
+    }
+    held.push_back(std::move(e));
+  });
+  auto put_live = [&](std::vector<backup::JsonlEntry>& chunk, backup::JsonlEntry& e,
+                      std::size_t total) {
+    if (e.expires_ms != 0 && e.expires_ms <= now) {
+      ++report.skipped_expired;
+      return;
+    }
+    chunk.push_back(std::move(e));
+    if (chunk.size() < kChunk) return;
+    core_->put_entries(chunk, util::now_ms());
+    report.imported += chunk.size();
+    chunk.clear();
+    if (options.progress) options.progress(report.imported, total);
+  };
+  std::vector<backup::JsonlEntry> chunk;
+  std::size_t total = report.lines;
+  if (holding) {
+    for (auto& e : held)
+      put_live(chunk, e, total);
+  } else {
+    ImportReport again;
+    read_export(path, options, again, [&](backup::JsonlEntry& e) { put_live(chunk, e, total); });
+  }
+  core_->put_entries(chunk, util::now_ms());
+  report.imported += chunk.size();
+  if (options.progress) options.progress(report.imported, total);
+  report.duration_ms = watch.elapsed_ms();
+  return report;
+}
+
+SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous) {
+  if (&other == this) throw InvalidArgument("sync_to: a store cannot sync to itself");
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  std::shared_lock other_lock(other.core_->lifecycle_mutex_);
+  if (!core_->backend_ || !other.core_->backend_) StoreCore::throw_closed();
+  util::Stopwatch watch;
+  SyncReport report;
+  std::vector<backup::JsonlEntry> chunk;
+  auto write_chunk = [&] {
+    other.core_->put_entries(chunk, util::now_ms());
+    report.copied += chunk.size();
+    chunk.clear();
+  };
+  for_each_entry(*core_, [&](backup::JsonlEntry& e) {
+    chunk.push_back(std::move(e));
+    if (chunk.size() == kChunk) write_chunk();
+  });
+  write_chunk();
+  if (remove_extraneous) {
+    StoreCore& target = *other.core_;
+    std::string cursor;
+    do {
+      std::int64_t now = util::now_ms();
+      KeyPage page = target.backend_->scan(target.options_.ns, "", cursor, kChunk, now);
+      std::vector<WriteOp> removals;
+      for (const auto& key : page.keys) {
+        if (!core_->backend_->get_meta(core_->options_.ns, key, now)) {
+          removals.push_back(target.make_op(WriteOp::Kind::Remove, key));
+        }
+      }
+      report.removed += removals.size();
+      if (!removals.empty()) target.apply(std::move(removals), now);
+      cursor = std::move(page.next_cursor);
+    } while (!cursor.empty());
+  }
+  report.duration_ms = watch.elapsed_ms();
+  return report;
+}
+
+}  // namespace nadb
