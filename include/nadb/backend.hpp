@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +133,19 @@ class KeyIdReader {
   virtual std::int64_t next_expiry_after(std::int64_t now_ms) const = 0;
 };
 
+// One file of a point-in-time snapshot (physical backups). The file stays readable through
+// `read` even if the backend deletes it meanwhile.
+struct SnapshotFile {
+  std::string name;
+  std::uint64_t size = 0;
+  std::function<void(std::uint64_t offset, std::size_t n, std::string& out)> read;
+};
+
+struct Snapshot {
+  std::vector<SnapshotFile> files;
+  std::map<std::string, std::size_t> keys_by_namespace;  // live keys at the snapshot instant
+};
+
 // Thread-safety: every member may be called from many threads at once. Reads never see a
 // partially applied batch. Times passed in are the caller's clock (ms since the Unix epoch).
 class StorageBackend {
@@ -175,6 +189,18 @@ class StorageBackend {
   // write can change them.
   virtual void read_index(std::string_view ns,
                           const std::function<void(const KeyIdReader&, IndexSink*)>& fn);
+
+  // Physical backups (backends with files). The defaults throw NotSupported.
+  //
+  // A point-in-time snapshot: every write acknowledged before the call is in its files, none
+  // after. Writers are paused only while the current segment is sealed.
+  virtual Snapshot snapshot();
+  // Atomically replaces the db's files with those of `folder` (a complete db folder on the
+  // same file system) and reloads; indexes are rebuilt. Afterwards `folder` holds the old
+  // files. Either the old or the new files are in place, whatever happens.
+  virtual void replace_files(const std::string& folder);
+  // Names of the namespaces that have keys.
+  virtual std::vector<std::string> namespaces();
 };
 
 using BackendFactory = std::function<std::shared_ptr<StorageBackend>(const Options&)>;

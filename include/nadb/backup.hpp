@@ -34,6 +34,26 @@ struct ImportReport {
   double duration_ms = 0;
 };
 
+// A physical backup (fs backend), as its manifest describes it.
+struct BackupInfo {
+  std::string id;
+  std::string type;        // "full" or "incremental"
+  std::string parent;      // incremental: the backup it extends
+  std::string created_at;  // ISO-8601 UTC with microseconds
+  std::string db;
+  std::vector<std::string> namespaces;
+  std::size_t key_count = 0;       // live keys at the snapshot instant
+  std::size_t file_count = 0;      // files stored in this backup
+  std::uint64_t stored_bytes = 0;  // their size in the backup
+  bool compressed = false;
+};
+
+// What verify_backup_report found; ok when problems is empty.
+struct VerifyReport {
+  bool ok = true;
+  std::vector<std::string> problems;
+};
+
 struct SyncReport {
   std::size_t copied = 0;
   std::size_t removed = 0;  // keys of the target the source lacks (remove_extraneous only)

@@ -117,6 +117,32 @@ class KeyValueStore {
   void run_transaction(const std::function<void(Transaction&)>& fn,
                        IsolationLevel level = IsolationLevel::ReadCommitted, int max_retries = 3);
 
+  // Physical backups of the whole db (fs backend; NotSupported elsewhere and when
+  // enable_backup is false), kept in Options::backup_dir. See docs/FORMAT.md.
+  //
+  // A hot, point-in-time full backup (writers pause only while the current segment is
+  // sealed). An empty id gets a unique one; a bad or existing id is InvalidArgument.
+  BackupInfo create_backup(const std::string& id = {}, bool compression = true);
+  // Stores only the files the parent's chain lacks; deletes and TTLs restore exactly.
+  // NotFound for an unknown parent.
+  BackupInfo create_incremental_backup(const std::string& parent_id, const std::string& id = {},
+                                       bool compression = true);
+  // Restores backup id (NotFound if unknown): verifies the chain first when verify_integrity
+  // (Corruption, nothing changed, if it fails); clear_existing replaces the whole db
+  // atomically, otherwise the backup's keys are merged in (the backup wins). The open store
+  // sees the result at once (indexes rebuilt, caches cleared).
+  void restore_backup(const std::string& id, bool verify_integrity = true,
+                      bool clear_existing = false);
+  std::vector<BackupInfo> list_backups();
+  // Recomputes every checksum of the chain; false (with the reasons logged) on any problem.
+  bool verify_backup(const std::string& id);
+  VerifyReport verify_backup_report(const std::string& id);
+  // false when another backup depends on id (unless force, which deletes those too).
+  bool delete_backup(const std::string& id, bool force = false);
+  // Deletes backups beyond the newest keep_count that are older than keep_days, never one a
+  // kept backup depends on. Returns how many were deleted.
+  std::size_t cleanup_old_backups(std::size_t keep_count, int keep_days);
+
   // Logical export of this namespace to path as JSONL (gzip for ".gz", zstd for ".zst"):
   // every live key with value, tags and times (docs/FORMAT.md). Keys written meanwhile may or
   // may not be included. Throws IOError.

@@ -50,6 +50,9 @@ class FsBackend final : public StorageBackend {
                   const std::function<void(const KeyIdReader&, IndexSink*)>& fn) override {
     engine_->read_index(ns, fn);
   }
+  Snapshot snapshot() override { return engine_->snapshot(); }
+  void replace_files(const std::string& folder) override { engine_->replace_files(folder); }
+  std::vector<std::string> namespaces() override { return engine_->namespaces(); }
 
  private:
   std::shared_ptr<engine::Engine> engine_;

@@ -72,7 +72,7 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
 Engine::Engine(std::string dir, const EngineOptions& options)
     : dir_(std::move(dir)),
       options_(options),
-      lock_(util::join_path(dir_, "LOCK")),
+      lock_(std::make_unique<LockFile>(util::join_path(dir_, "LOCK"))),
       writer_(options.buffer_bytes) {
   recover();
   if (options_.background_maintenance) maintenance_ = std::thread([this] { maintenance_loop(); });

@@ -63,6 +63,9 @@ class Engine {
                                           bool rebuild);
   void read_index(std::string_view ns,
                   const std::function<void(const KeyIdReader&, IndexSink*)>& fn);
+  Snapshot snapshot();
+  void replace_files(const std::string& folder);
+  std::vector<std::string> namespaces();
   const std::string& dir() const { return dir_; }
 
  private:
@@ -104,7 +107,7 @@ class Engine {
 
   const std::string dir_;
   const EngineOptions options_;
-  LockFile lock_;
+  std::unique_ptr<LockFile> lock_;  // replaced, with the files, by replace_files
 
   // Guarded by write_mutex_: serializes appends, rolls and compaction swaps. Lock order:
   // compaction_mutex_, write_mutex_, state_mutex_, then the writer's own locks.

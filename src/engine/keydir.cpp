@@ -1,5 +1,7 @@
 #include "engine/keydir.hpp"
 
+#include <algorithm>
+
 namespace nadb::engine {
 
 std::size_t NamespaceKeys::expired_count(std::int64_t now_ms) const {
@@ -121,6 +123,23 @@ std::uint64_t Keydir::tombstone_bytes(std::uint32_t segment) const {
 void Keydir::forget_segment(std::uint32_t segment) {
   dead_bytes_.erase(segment);
   tombstone_bytes_.erase(segment);
+}
+
+std::vector<std::string> Keydir::namespace_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, ns] : namespaces_) {
+    if (ns->keys.size() > 0) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::map<std::string, std::shared_ptr<IndexSink>> Keydir::indexes() const {
+  std::map<std::string, std::shared_ptr<IndexSink>> out;
+  for (const auto& [name, ns] : namespaces_) {
+    if (ns->index) out[name] = ns->index;
+  }
+  return out;
 }
 
 std::size_t Keydir::memory_bytes() const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -55,6 +56,9 @@ class Keydir {
   void forget_segment(std::uint32_t segment);
 
   const TagSets& tag_sets() const { return tag_sets_; }
+  // Namespaces with live keys, and their attached indexes (for a reload).
+  std::vector<std::string> namespace_names() const;
+  std::map<std::string, std::shared_ptr<IndexSink>> indexes() const;
   // Attaches index to ns (clearing it when rebuild) and tells it of every live key.
   void attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild);
   std::size_t memory_bytes() const;

@@ -127,7 +127,10 @@ void Engine::recover() {
         segment->file.sync();
         size = valid;
       }
-      if (!is_active) hints_due_.push_back(id);
+      if (!is_active) {
+        std::lock_guard maintenance_lock(maintenance_mutex_);
+        hints_due_.push_back(id);
+      }
     }
     segment->mapping =
         util::Mapping(segment->file, is_active ? std::max(size, options_.segment_bytes) : size);

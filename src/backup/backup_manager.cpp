@@ -1,0 +1,340 @@
+#include "backup/backup_manager.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "util/encoding.hpp"
+#include "util/files.hpp"
+
+namespace nadb::backup {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string utc_now_micros() {
+  auto now = std::chrono::system_clock::now();
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[48];
+  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%06lldZ", static_cast<long long>(micros % 1000000));
+  return text;
+}
+
+// Holds backup_dir/LOCK: one process changes the backup folder at a time.
+class FolderLock {
+ public:
+  explicit FolderLock(const std::string& dir)
+      : file_(util::join_path(dir, "LOCK"), O_RDWR | O_CREAT) {
+    if (::flock(file_.fd(), LOCK_EX) != 0) util::throw_io_error("flock", file_.path(), errno);
+  }
+
+ private:
+  util::File file_;
+};
+
+void write_durably(const std::string& path, std::string_view bytes) {
+  {
+    util::File file(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC);
+    file.write_at(0, bytes);
+    file.sync();
+  }
+  util::rename_file(path + ".tmp", path);
+}
+
+std::string compress(const std::string& raw) {
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+  if (ZSTD_isError(n)) throw IOError(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+void validate_backup_id(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 64 && id != "." && id != "..";
+  for (char c : id) {
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (!ok)
+    throw InvalidArgument("backup id '" + id + "' must be 1-64 characters of A-Z a-z 0-9 . _ -");
+}
+
+BackupManager::BackupManager(std::string backup_dir, std::string db, std::string db_folder,
+                             StorageBackend& backend)
+    : backup_dir_(std::move(backup_dir)),
+      db_(std::move(db)),
+      db_folder_(std::move(db_folder)),
+      backend_(backend) {}
+
+std::string BackupManager::path_of(const std::string& id) const {
+  return util::join_path(backup_dir_, id);
+}
+
+Manifest BackupManager::read_manifest(const std::string& id) const {
+  validate_backup_id(id);
+  std::string path = util::join_path(path_of(id), "manifest.json");
+  if (!util::path_exists(path)) throw NotFound("no backup '" + id + "' in '" + backup_dir_ + "'");
+  return manifest_from_json(util::read_file(path), "manifest of backup '" + id + "'");
+}
+
+std::vector<Manifest> BackupManager::chain(const std::string& id) const {
+  std::vector<Manifest> out{read_manifest(id)};
+  while (!out.back().info.parent.empty()) {
+    if (out.size() > 10000) throw Corruption("backup chain of '" + id + "' loops");
+    out.push_back(read_manifest(out.back().info.parent));
+  }
+  return out;
+}
+
+std::vector<std::string> BackupManager::read_index() const {
+  std::string path = util::join_path(backup_dir_, "index.json");
+  if (!util::path_exists(path)) return {};
+  return index_from_json(util::read_file(path), "backup index '" + path + "'");
+}
+
+void BackupManager::write_index(const std::vector<std::string>& ids) {
+  write_durably(util::join_path(backup_dir_, "index.json"), index_to_json(ids));
+  util::sync_directory(backup_dir_);
+}
+
+BackupInfo BackupManager::create(std::string id, const std::string& parent, bool compress_files) {
+  static std::atomic<std::uint64_t> counter{0};
+  if (!id.empty()) validate_backup_id(id);
+  util::create_directories(backup_dir_);
+  FolderLock lock(backup_dir_);
+  std::vector<std::string> index = read_index();
+  if (id.empty()) {
+    do {  // unique even for several backups in one microsecond
+      std::string stamp = utc_now_micros();
+      stamp.erase(
+          std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == ':' || c == '-'; }),
+          stamp.end());
+      id = "backup-" + stamp + "-" + std::to_string(counter.fetch_add(1));
+    } while (util::path_exists(path_of(id)));
+  } else if (util::path_exists(path_of(id))) {
+    throw InvalidArgument("backup '" + id + "' already exists");
+  }
+  // What the parent chain already holds (name -> its raw checksum): not stored again.
+  std::map<std::string, std::string> have;
+  if (!parent.empty()) {
+    for (const auto& m : chain(parent)) {
+      for (const auto& f : m.files)
+        have.emplace(f.name, f.raw_sha256);
+    }
+  }
+  Snapshot snapshot = backend_.snapshot();
+  Manifest m;
+  m.info.id = id;
+  m.info.type = parent.empty() ? "full" : "incremental";
+  m.info.parent = parent;
+  m.info.created_at = utc_now_micros();
+  m.info.db = db_;
+  m.info.compressed = compress_files;
+  for (const auto& [ns, keys] : snapshot.keys_by_namespace) {
+    m.info.namespaces.push_back(ns);
+    m.info.key_count += keys;
+  }
+  std::string staging = path_of(id) + ".tmp";
+  fs::remove_all(staging);
+  util::create_directories(staging);
+  try {
+    for (const auto& file : snapshot.files) {
+      m.live_files.push_back(file.name);
+      if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
+      std::string raw;
+      file.read(0, file.size, raw);
+      ManifestFile entry{file.name, 0, "", compress_files, raw.size(), util::sha256_hex(raw)};
+      std::string stored = compress_files ? compress(raw) : std::move(raw);
+      entry.size = stored.size();
+      entry.sha256 = util::sha256_hex(stored);
+      {
+        util::File out(util::join_path(staging, file.name), O_WRONLY | O_CREAT | O_TRUNC);
+        out.write_at(0, stored);
+        out.sync();
+      }
+      m.files.push_back(std::move(entry));
+    }
+    write_durably(util::join_path(staging, "manifest.json"), manifest_to_json(m));
+    util::sync_directory(staging);
+    util::rename_file(staging, path_of(id));
+    util::sync_directory(backup_dir_);
+  } catch (...) {
+    fs::remove_all(staging);
+    throw;
+  }
+  index.push_back(id);
+  write_index(index);
+  m.info.file_count = m.files.size();
+  for (const auto& f : m.files)
+    m.info.stored_bytes += f.size;
+  return m.info;
+}
+
+std::vector<BackupInfo> BackupManager::list() {
+  std::vector<BackupInfo> out;
+  for (const auto& id : read_index())
+    out.push_back(read_manifest(id).info);
+  return out;
+}
+
+VerifyReport BackupManager::verify(const std::string& id) {
+  VerifyReport report;
+  auto problem = [&](const std::string& what) {
+    report.ok = false;
+    report.problems.push_back(what);
+  };
+  std::vector<Manifest> manifests;
+  try {
+    read_index();  // the index is covered too
+    manifests = chain(id);
+  } catch (const NotFound&) {
+    throw;
+  } catch (const std::exception& e) {
+    problem(e.what());
+    return report;
+  }
+  std::set<std::string> stored;
+  for (const auto& m : manifests) {
+    for (const auto& f : m.files) {
+      stored.insert(f.name);
+      std::string path = util::join_path(path_of(m.info.id), f.name);
+      if (!util::path_exists(path)) {
+        problem("backup '" + m.info.id + "': file " + f.name + " is missing");
+        continue;
+      }
+      std::string bytes = util::read_file(path);
+      if (bytes.size() != f.size || util::sha256_hex(bytes) != f.sha256) {
+        problem("backup '" + m.info.id + "': file " + f.name + " fails its SHA-256");
+      }
+    }
+  }
+  for (const auto& name : manifests.front().live_files) {
+    if (!stored.count(name)) problem("backup '" + id + "': no backup of its chain holds " + name);
+  }
+  for (const auto& p : report.problems)
+    obs::log(obs::Level::Warning, "nadb.backup", p);
+  return report;
+}
+
+void BackupManager::delete_one(const std::string& id, std::vector<std::string>& index) {
+  fs::remove_all(path_of(id));
+  index.erase(std::remove(index.begin(), index.end(), id), index.end());
+}
+
+bool BackupManager::remove(const std::string& id, bool force) {
+  util::create_directories(backup_dir_);
+  FolderLock lock(backup_dir_);
+  read_manifest(id);  // NotFound for an unknown id
+  std::vector<std::string> index = read_index();
+  // Dependents: every backup whose chain contains id.
+  std::vector<std::string> doomed{id};
+  for (const auto& other : index) {
+    if (other == id) continue;
+    auto c = chain(other);
+    if (std::any_of(c.begin() + 1, c.end(), [&](const Manifest& m) { return m.info.id == id; })) {
+      doomed.push_back(other);
+    }
+  }
+  if (doomed.size() > 1 && !force) return false;
+  for (const auto& d : doomed)
+    delete_one(d, index);
+  write_index(index);
+  util::sync_directory(backup_dir_);
+  return true;
+}
+
+std::size_t BackupManager::cleanup(std::size_t keep_count, std::chrono::hours keep_age) {
+  util::create_directories(backup_dir_);
+  FolderLock lock(backup_dir_);
+  std::vector<std::string> index = read_index();
+  auto now = std::chrono::system_clock::now();
+  std::set<std::string> keep;
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    bool recent = i + keep_count >= index.size();
+    auto dir_time = fs::last_write_time(path_of(index[i]));
+    auto age = std::chrono::file_clock::to_sys(dir_time);
+    bool young = now - age < keep_age;
+    if (recent || young) {
+      for (const auto& m : chain(index[i]))
+        keep.insert(m.info.id);  // with everything it needs
+    }
+  }
+  std::size_t deleted = 0;
+  for (const auto& id : std::vector<std::string>(index)) {
+    if (keep.count(id)) continue;
+    delete_one(id, index);
+    ++deleted;
+  }
+  write_index(index);
+  return deleted;
+}
+
+std::string BackupManager::rebuild(const std::string& id, bool verify_first) {
+  std::vector<Manifest> manifests = chain(id);
+  if (verify_first) {
+    VerifyReport report = verify(id);
+    if (!report.ok)
+      throw Corruption("backup '" + id + "' fails verification: " + report.problems.front());
+  }
+  std::map<std::string, std::pair<const Manifest*, const ManifestFile*>> where;
+  for (const auto& m : manifests) {
+    for (const auto& f : m.files)
+      where.emplace(f.name, std::make_pair(&m, &f));  // nearest wins
+  }
+  static std::atomic<std::uint64_t> counter{0};
+  std::string parent = fs::path(db_folder_).parent_path().string();
+  std::string temp = util::join_path(parent, "." + db_ + ".restore-" + std::to_string(::getpid()) +
+                                                 "-" + std::to_string(counter.fetch_add(1)));
+  // Folders of restores that were killed: the db is locked by this process, so none is live.
+  for (const auto& entry : fs::directory_iterator(parent)) {
+    if (entry.path().filename().string().rfind("." + db_ + ".restore-", 0) == 0)
+      fs::remove_all(entry.path());
+  }
+  util::create_directories(temp);
+  try {
+    for (const auto& name : manifests.front().live_files) {
+      auto it = where.find(name);
+      if (it == where.end()) throw Corruption("backup '" + id + "' lacks " + name);
+      const auto& [m, f] = it->second;
+      std::string bytes = util::read_file(util::join_path(path_of(m->info.id), f->name));
+      if (util::sha256_hex(bytes) != f->sha256)
+        throw Corruption("backup file " + name + " fails its SHA-256");
+      if (f->compressed) {
+        std::string raw(f->raw_size, '\0');
+        std::size_t n = ZSTD_decompress(raw.data(), raw.size(), bytes.data(), bytes.size());
+        if (ZSTD_isError(n) || n != f->raw_size)
+          throw Corruption("backup file " + name + " does not decompress");
+        bytes.swap(raw);
+      }
+      if (util::sha256_hex(bytes) != f->raw_sha256)
+        throw Corruption("restored " + name + " fails its SHA-256");
+      util::File out(util::join_path(temp, name), O_WRONLY | O_CREAT | O_TRUNC);
+      out.write_at(0, bytes);
+      out.sync();
+    }
+    util::sync_directory(temp);
+  } catch (...) {
+    fs::remove_all(temp);
+    throw;
+  }
+  return temp;
+}
+
+}  // namespace nadb::backup

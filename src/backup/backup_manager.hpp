@@ -1,0 +1,58 @@
+// BackupManager: physical backups of one db in a backup folder — full and incremental
+// snapshots, verification of whole chains, retention, and restore (atomic replace or merge).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/manifest.hpp"
+#include "nadb/backend.hpp"
+#include "nadb/backup.hpp"
+
+namespace nadb::backup {
+
+// ids: 1-64 chars of [A-Za-z0-9._-], not "." or ".."; InvalidArgument otherwise.
+void validate_backup_id(const std::string& id);
+
+class BackupManager {
+ public:
+  // backup_dir holds the backups of db; db_folder is the db's own folder (restores are built
+  // next to it, on the same file system).
+  BackupManager(std::string backup_dir, std::string db, std::string db_folder,
+                StorageBackend& backend);
+
+  // A point-in-time snapshot; incremental when parent is given (stores only the files the
+  // parent chain lacks). An empty id gets a unique one. Throws InvalidArgument (bad or
+  // existing id), NotFound (unknown parent), NotSupported (backend without files).
+  BackupInfo create(std::string id, const std::string& parent, bool compress);
+  std::vector<BackupInfo> list();
+  // Checks the manifest and every file of the whole chain.
+  VerifyReport verify(const std::string& id);
+  // false when another backup depends on id and force is false; force also deletes those.
+  bool remove(const std::string& id, bool force);
+  // Deletes backups beyond the newest keep_count that are older than keep_days, except
+  // those a kept backup needs. Returns how many were deleted.
+  std::size_t cleanup(std::size_t keep_count, std::chrono::hours keep_age);
+  // Rebuilds the backup's files in a temporary folder, then replaces the db's files
+  // atomically (clear_existing) or returns the folder for a merge. Throws Corruption when
+  // verification fails; the current data is then untouched.
+  std::string rebuild(const std::string& id, bool verify_first);
+
+ private:
+  std::string path_of(const std::string& id) const;
+  Manifest read_manifest(const std::string& id) const;
+  std::vector<Manifest> chain(const std::string& id) const;  // id first, then its parents
+  std::vector<std::string> read_index() const;
+  void write_index(const std::vector<std::string>& ids);
+  void delete_one(const std::string& id, std::vector<std::string>& index);
+
+  const std::string backup_dir_;
+  const std::string db_;
+  const std::string db_folder_;
+  StorageBackend& backend_;
+};
+
+}  // namespace nadb::backup

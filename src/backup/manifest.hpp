@@ -1,0 +1,38 @@
+// Backup manifests and the backup index: JSON documents, each carrying a SHA-256 of its own
+// content so that a flipped byte anywhere is detected (docs/FORMAT.md, "Physical backups").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nadb/backup.hpp"
+
+namespace nadb::backup {
+
+inline constexpr int kBackupFormatVersion = 1;
+
+struct ManifestFile {
+  std::string name;         // segment file name
+  std::uint64_t size = 0;   // bytes stored in the backup
+  std::string sha256;       // of the stored bytes
+  bool compressed = false;  // stored as one zstd frame
+  std::uint64_t raw_size = 0;
+  std::string raw_sha256;  // of the restored file
+};
+
+struct Manifest {
+  BackupInfo info;
+  std::vector<std::string> live_files;  // every segment of the snapshot, in order
+  std::vector<ManifestFile> files;      // those stored in this backup
+};
+
+std::string manifest_to_json(const Manifest& manifest);
+// Throws Corruption when the text is not a manifest or fails its checksum.
+Manifest manifest_from_json(const std::string& text, const std::string& what);
+
+// The index: ids in creation order.
+std::string index_to_json(const std::vector<std::string>& ids);
+std::vector<std::string> index_from_json(const std::string& text, const std::string& what);
+
+}  // namespace nadb::backup

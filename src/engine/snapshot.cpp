@@ -1,0 +1,69 @@
+// Physical snapshots and file replacement: what backups and restores ask of the engine.
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+
+#include "engine/engine.hpp"
+#include "nadb/errors.hpp"
+#include "util/clock.hpp"
+#include "util/files.hpp"
+
+namespace nadb::engine {
+
+Snapshot Engine::snapshot() {
+  std::lock_guard compaction_lock(compaction_mutex_);  // the segment set stays as listed
+  std::unique_lock write_lock(write_mutex_);
+  writer_.check_healthy();
+  // Sealing writes and fsyncs everything acknowledged so far: the snapshot instant.
+  if (writer_.end_offset() > kSegmentHeaderSize) roll_locked();
+  Snapshot snapshot;
+  std::shared_lock state_lock(state_mutex_);
+  std::uint32_t active = writer_.active_id();
+  for (const auto& [id, info] : segments_) {
+    if (id == active) continue;
+    SegmentFilePtr file = info.file;
+    snapshot.files.push_back(
+        SnapshotFile{segment_file_name(id), info.size,
+                     [file](std::uint64_t offset, std::size_t n, std::string& out) {
+                       file->file.read_at(offset, n, out);
+                     }});
+  }
+  std::int64_t now = util::now_ms();
+  for (const auto& name : keydir_.namespace_names()) {
+    const NamespaceKeys* keys = keydir_.find(name);
+    snapshot.keys_by_namespace[name] = keys->keys.size() - keys->expired_count(now);
+  }
+  return snapshot;
+}
+
+std::vector<std::string> Engine::namespaces() {
+  std::shared_lock lock(state_mutex_);
+  return keydir_.namespace_names();
+}
+
+void Engine::replace_files(const std::string& folder) {
+  std::lock_guard compaction_lock(compaction_mutex_);
+  std::unique_lock write_lock(write_mutex_);
+  std::unique_lock state_lock(state_mutex_);
+  // One atomic step: the restored folder takes the db's name and the old files move to
+  // `folder` (removed by the caller). A crash leaves one or the other in place, whole.
+  if (::renameat2(AT_FDCWD, folder.c_str(), AT_FDCWD, dir_.c_str(), RENAME_EXCHANGE) != 0) {
+    util::throw_io_error("renameat2(RENAME_EXCHANGE) with '" + dir_ + "' of", folder, errno);
+  }
+  std::string parent = dir_.substr(0, dir_.rfind('/'));
+  util::sync_directory(parent.empty() ? "/" : parent);
+  auto indexes = keydir_.indexes();
+  lock_ = std::make_unique<LockFile>(util::join_path(dir_, "LOCK"));
+  segments_.clear();
+  keydir_ = Keydir();
+  {
+    std::lock_guard maintenance_lock(maintenance_mutex_);
+    hints_due_.clear();
+  }
+  recover();
+  for (auto& [name, index] : indexes)
+    keydir_.attach_index(keydir_.find_or_create(name), index, true);
+}
+
+}  // namespace nadb::engine

@@ -1,0 +1,121 @@
+// KeyValueStore's physical backups: BackupManager over the store's backend and folders.
+#include <filesystem>
+
+#include "backup/backup_manager.hpp"
+#include "nadb/errors.hpp"
+#include "nadb/store.hpp"
+#include "store/store_core.hpp"
+#include "util/files.hpp"
+
+namespace nadb {
+namespace {
+
+constexpr std::size_t kChunk = 1000;
+
+backup::BackupManager manager_of(StoreCore& core) {
+  if (!core.backend_) StoreCore::throw_closed();
+  if (!core.options_.enable_backup)
+    throw NotSupported("backups are disabled (Options::enable_backup is false)");
+  const Options& o = core.options_;
+  std::string dir = o.backup_dir.empty()
+                        ? util::join_path(util::join_path(o.data_folder, "backups"), o.db)
+                        : o.backup_dir;
+  return backup::BackupManager(dir, o.db, util::join_path(o.data_folder, o.db), *core.backend_);
+}
+
+// Copies every key of the db folder `folder` into backend (the folder's keys win).
+void merge_folder(StoreCore& core, const std::string& folder) {
+  Options temp = core.options_;
+  std::filesystem::path path(folder);
+  temp.data_folder = path.parent_path().string();
+  temp.db = path.filename().string();
+  temp.backend = "fs";
+  auto source = StorageFactory::create(temp);
+  for (const auto& ns : source->namespaces()) {
+    std::string cursor;
+    do {
+      std::int64_t now = util::now_ms();
+      KeyPage page = source->scan(ns, "", cursor, kChunk, now);
+      std::vector<WriteOp> ops;
+      for (const auto& key : page.keys) {
+        auto record = source->get(ns, key, now, true);
+        if (!record) continue;
+        WriteOp op;
+        op.ns = ns;
+        op.key = key;
+        op.value = std::move(record->value);  // still encoded: no recompression
+        op.codec = record->meta.codec;
+        op.raw_size = record->meta.raw_size;
+        op.tags = std::move(record->meta.tags);
+        op.expires_ms = record->meta.expires_ms;
+        ops.push_back(std::move(op));
+      }
+      if (!ops.empty()) {
+        WriteBatch batch{std::move(ops), now, false};
+        core.backend_->apply(batch);
+      }
+      cursor = std::move(page.next_cursor);
+    } while (!cursor.empty());
+  }
+  core.backend_->flush();
+}
+
+}  // namespace
+
+BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  return manager_of(*core_).create(id, "", compression);
+}
+
+BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id,
+                                                    const std::string& id, bool compression) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  if (parent_id.empty()) throw InvalidArgument("an incremental backup needs a parent id");
+  return manager_of(*core_).create(id, parent_id, compression);
+}
+
+void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
+                                   bool clear_existing) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  backup::BackupManager manager = manager_of(*core_);
+  std::string folder = manager.rebuild(id, verify_integrity);
+  try {
+    if (clear_existing) {
+      core_->backend_->replace_files(folder);  // folder now holds the old files
+    } else {
+      merge_folder(*core_, folder);
+    }
+  } catch (...) {
+    std::filesystem::remove_all(folder);
+    throw;
+  }
+  std::filesystem::remove_all(folder);
+  core_->cache_->clear();
+}
+
+std::vector<BackupInfo> KeyValueStore::list_backups() {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  return manager_of(*core_).list();
+}
+
+bool KeyValueStore::verify_backup(const std::string& id) {
+  return verify_backup_report(id).ok;
+}
+
+VerifyReport KeyValueStore::verify_backup_report(const std::string& id) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  return manager_of(*core_).verify(id);
+}
+
+bool KeyValueStore::delete_backup(const std::string& id, bool force) {
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  return manager_of(*core_).remove(id, force);
+}
+
+std::size_t KeyValueStore::cleanup_old_backups(std::size_t keep_count, int keep_days) {
+  if (keep_days < 0) throw InvalidArgument("keep_days must not be negative");
+  std::shared_lock lock(core_->lifecycle_mutex_);
+  return manager_of(*core_).cleanup(keep_count, std::chrono::hours(24 * keep_days));
+}
+
+}  // namespace nadb
