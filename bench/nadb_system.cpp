@@ -2,6 +2,7 @@
 #include <nadb/nadb.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -103,6 +104,52 @@ nlohmann::json export_import_phase(KeyValueStore& store, Options options) {
           {"file_bytes", file_bytes}};
 }
 
+// Full backups (with and without compression) against cp of the db folder, then an
+// incremental backup after 1% of the keys changed. The backups are removed afterwards.
+nlohmann::json backup_phase(Options options, const Workload& w) {
+  options.db = "bench-backup";  // a db of its own, removed afterwards
+  KeyValueStore store(options);
+  for (std::uint32_t i = 0; i < w.n; ++i) {
+    store.set(w.key_names[i], w.value(i), {w.tag_names[w.tag_a[i]], w.tag_names[w.tag_b[i]]});
+  }
+  std::string db = options.data_folder + "/" + options.db;
+  std::string copy = options.data_folder + "/cp-copy";
+  store.flush();
+  double cp = seconds_of([&] {
+    if (std::system(("cp -r '" + db + "' '" + copy + "'").c_str()) != 0)
+      throw std::runtime_error("cp failed");
+  });
+  std::filesystem::remove_all(copy);
+  double cp_sync = seconds_of([&] {  // cp that also makes its copy durable, as a backup must
+    std::string command = "cp -r '" + db + "' '" + copy + "' && sync -f '" + copy + "'";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("cp failed");
+  });
+  std::filesystem::remove_all(copy);
+  BackupInfo raw, packed, incremental;
+  double full = seconds_of([&] { raw = store.create_backup("full-raw", false); });
+  double full_zstd = seconds_of([&] { packed = store.create_backup("full-zstd", true); });
+  for (std::uint32_t i = 0; i < w.n / 100; ++i)
+    store.set(w.key_names[i * 97 % w.n], "changed", {"changed"});
+  double inc =
+      seconds_of([&] { incremental = store.create_incremental_backup("full-zstd", "inc", true); });
+  std::filesystem::remove_all(options.data_folder + "/backups");
+  store.close();
+  std::filesystem::remove_all(db);
+  return {{"cp_secs", cp},
+          {"cp_sync_secs", cp_sync},
+          {"full_vs_cp_sync", full / cp_sync},
+          {"full_secs", full},
+          {"full_bytes", raw.stored_bytes},
+          {"full_vs_cp", full / cp},
+          {"full_zstd_secs", full_zstd},
+          {"full_zstd_bytes", packed.stored_bytes},
+          {"incremental_secs", inc},
+          {"incremental_bytes", incremental.stored_bytes},
+          {"incremental_time_vs_full", inc / full_zstd},
+          {"incremental_size_vs_full",
+           static_cast<double>(incremental.stored_bytes) / packed.stored_bytes}};
+}
+
 }  // namespace
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend) {
@@ -175,6 +222,7 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
 
   out.extra["f_transaction"] = transaction_phase(options, w.value_size);
   out.extra["g_export_import"] = export_import_phase(*store, options);
+  if (backend == "fs") out.extra["h_backup"] = backup_phase(options, w);
 
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only

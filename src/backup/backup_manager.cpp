@@ -163,7 +163,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
       ManifestFile entry{file.name, 0, "", compress_files, raw.size(), util::sha256_hex(raw)};
       std::string stored = compress_files ? compress(raw) : std::move(raw);
       entry.size = stored.size();
-      entry.sha256 = util::sha256_hex(stored);
+      entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
       {
         util::File out(util::join_path(staging, file.name), O_WRONLY | O_CREAT | O_TRUNC);
         out.write_at(0, stored);
