@@ -139,6 +139,8 @@ struct SnapshotFile {
   std::string name;
   std::uint64_t size = 0;
   std::function<void(std::uint64_t offset, std::size_t n, std::string& out)> read;
+  // The whole file in memory without a copy (a mapping), or an empty view if there is none.
+  std::function<std::string_view()> view;
 };
 
 struct Snapshot {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <ctime>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 
@@ -56,7 +57,7 @@ void write_durably(const std::string& path, std::string_view bytes) {
   util::rename_file(path + ".tmp", path);
 }
 
-std::string compress(const std::string& raw) {
+std::string compress(std::string_view raw) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
   if (ZSTD_isError(n)) throw IOError(std::string("zstd: ") + ZSTD_getErrorName(n));
@@ -158,17 +159,26 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
     for (const auto& file : snapshot.files) {
       m.live_files.push_back(file.name);
       if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
-      std::string raw;
-      file.read(0, file.size, raw);
-      ManifestFile entry{file.name, 0, "", compress_files, raw.size(), util::sha256_hex(raw)};
-      std::string stored = compress_files ? compress(raw) : std::move(raw);
+      // The segment's bytes, from its mapping when there is one (no copy).
+      std::string copy;
+      std::string_view raw = file.view ? file.view() : std::string_view();
+      if (raw.size() != file.size) {
+        file.read(0, file.size, copy);
+        raw = copy;
+      }
+      ManifestFile entry{file.name, 0, "", compress_files, raw.size(), ""};
+      std::string compressed = compress_files ? compress(raw) : std::string();
+      std::string_view stored = compress_files ? std::string_view(compressed) : raw;
+      // Hashing runs beside the write and fsync: the two costs overlap.
+      auto raw_sum = std::async(std::launch::async, [raw] { return util::sha256_hex(raw); });
       entry.size = stored.size();
-      entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
       {
         util::File out(util::join_path(staging, file.name), O_WRONLY | O_CREAT | O_TRUNC);
         out.write_at(0, stored);
         out.sync();
       }
+      entry.raw_sha256 = raw_sum.get();
+      entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
       m.files.push_back(std::move(entry));
     }
     write_durably(util::join_path(staging, "manifest.json"), manifest_to_json(m));

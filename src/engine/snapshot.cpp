@@ -23,11 +23,13 @@ Snapshot Engine::snapshot() {
   for (const auto& [id, info] : segments_) {
     if (id == active) continue;
     SegmentFilePtr file = info.file;
+    std::uint64_t size = info.size;
     snapshot.files.push_back(
-        SnapshotFile{segment_file_name(id), info.size,
+        SnapshotFile{segment_file_name(id), size,
                      [file](std::uint64_t offset, std::size_t n, std::string& out) {
                        file->file.read_at(offset, n, out);
-                     }});
+                     },
+                     [file, size]() { return file->mapping.view(0, size); }});
   }
   std::int64_t now = util::now_ms();
   for (const auto& name : keydir_.namespace_names()) {
