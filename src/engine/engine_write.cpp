@@ -64,7 +64,8 @@ BatchResult Engine::apply(const WriteBatch& batch) {
   return apply_locked(batch, write_lock);
 }
 
-BatchResult Engine::apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock) {
+BatchResult Engine::apply_locked(const WriteBatch& batch,
+                                 std::unique_lock<std::mutex>& write_lock) {
   writer_.check_healthy();
   BatchResult result;
   result.ops.resize(batch.ops.size());
@@ -137,14 +138,17 @@ void Engine::read_current(const KeyEntry& entry, RecordFields& fields) {
   std::shared_lock state_lock(state_mutex_);
   RecordBytes record = read_record(entry, state_lock);
   if (!decode_record(record.bytes, fields)) {
-    throw Corruption("the current record of a key being rewritten fails its checksum in '" + dir_ + "'");
+    throw Corruption("the current record of a key being rewritten fails its checksum in '" + dir_ +
+                     "'");
   }
   fields.value = pending_.own(fields.value);
-  for (auto& tag : fields.tags) tag = pending_.own(tag);
+  for (auto& tag : fields.tags)
+    tag = pending_.own(tag);
 }
 
-std::size_t Engine::remove_keys_locked(std::string_view ns_name, std::int64_t now_ms, bool only_expired,
-                                       bool sync, std::unique_lock<std::mutex>& write_lock) {
+std::size_t Engine::remove_keys_locked(std::string_view ns_name, std::int64_t now_ms,
+                                       bool only_expired, bool sync,
+                                       std::unique_lock<std::mutex>& write_lock) {
   writer_.check_healthy();
   const NamespaceKeys* ns = keydir_.find(ns_name);
   if (ns == nullptr) return 0;

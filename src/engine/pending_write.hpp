@@ -57,7 +57,8 @@ class PendingWrite {
     std::size_t start = begin_batch(framed_);
     framed_.append(body_);
     end_batch(framed_, start);
-    for (auto& r : records()) r.offset += static_cast<std::uint32_t>(kRecordHeaderSize);
+    for (auto& r : records())
+      r.offset += static_cast<std::uint32_t>(kRecordHeaderSize);
     return framed_;
   }
   std::span<LocatedRecord> records() { return {records_.data(), count_}; }

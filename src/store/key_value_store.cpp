@@ -329,8 +329,8 @@ Stats KeyValueStore::get_stats() {
   s.storage = core_->backend_->stats();
   s.index = core_->index_stats();
   txn::TransactionRegistry::Snapshot tx = core_->transactions_->snapshot();
-  s.transactions = TransactionStats{tx.active, tx.oldest_active_age_ms, tx.commits,
-                                    tx.rollbacks, tx.conflicts, tx.timeouts};
+  s.transactions = TransactionStats{
+      tx.active, tx.oldest_active_age_ms, tx.commits, tx.rollbacks, tx.conflicts, tx.timeouts};
   return s;
 }
 

@@ -15,8 +15,8 @@ Transaction KeyValueStore::transaction(IsolationLevel level) {
   return Transaction(std::make_unique<TransactionCore>(*core_, core_->transactions_, level));
 }
 
-void KeyValueStore::run_transaction(const std::function<void(Transaction&)>& fn, IsolationLevel level,
-                                    int max_retries) {
+void KeyValueStore::run_transaction(const std::function<void(Transaction&)>& fn,
+                                    IsolationLevel level, int max_retries) {
   if (max_retries < 0) throw InvalidArgument("max_retries must not be negative");
   for (int attempt = 0;; ++attempt) {
     Transaction tx = transaction(level);

@@ -24,17 +24,22 @@ std::string new_transaction_id() {
 
 const char* state_name(TransactionState state) {
   switch (state) {
-    case TransactionState::Active: return "active";
-    case TransactionState::Committed: return "committed";
-    case TransactionState::RolledBack: return "rolled back";
-    case TransactionState::Failed: return "failed";
+    case TransactionState::Active:
+      return "active";
+    case TransactionState::Committed:
+      return "committed";
+    case TransactionState::RolledBack:
+      return "rolled back";
+    case TransactionState::Failed:
+      return "failed";
   }
   return "?";
 }
 
 }  // namespace
 
-TransactionCore::TransactionCore(txn::TransactionHost& host, std::shared_ptr<txn::TransactionRegistry> registry,
+TransactionCore::TransactionCore(txn::TransactionHost& host,
+                                 std::shared_ptr<txn::TransactionRegistry> registry,
                                  IsolationLevel level)
     : host_(host),
       registry_(std::move(registry)),
@@ -45,7 +50,8 @@ TransactionCore::TransactionCore(txn::TransactionHost& host, std::shared_ptr<txn
 }
 
 TransactionCore::~TransactionCore() {
-  if (state_ == TransactionState::Active) finish(TransactionState::RolledBack, txn::TransactionRegistry::Outcome::RolledBack);
+  if (state_ == TransactionState::Active)
+    finish(TransactionState::RolledBack, txn::TransactionRegistry::Outcome::RolledBack);
 }
 
 void TransactionCore::check_active() const {
@@ -62,7 +68,8 @@ void TransactionCore::finish(TransactionState state, txn::TransactionRegistry::O
   registry_->ended(id_, outcome);
 }
 
-void TransactionCore::set(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
+void TransactionCore::set(std::string_view key, std::string_view value,
+                          const std::vector<std::string>& tags,
                           std::optional<std::chrono::seconds> ttl) {
   check_active();
   ops_.push_back(host_.stage_put(key, value, tags, ttl, util::now_ms()));  // validates first
@@ -109,7 +116,8 @@ void TransactionCore::batch_set(const std::vector<BatchItem>& items) {
   std::int64_t now = util::now_ms();
   std::vector<WriteOp> ops;
   ops.reserve(items.size());
-  for (const auto& item : items) ops.push_back(host_.stage_put(item.key, item.value, item.tags, item.ttl, now));
+  for (const auto& item : items)
+    ops.push_back(host_.stage_put(item.key, item.value, item.tags, item.ttl, now));
   for (std::size_t i = 0; i < items.size(); ++i) {
     ops_.push_back(std::move(ops[i]));
     staged_[items[i].key] = Staged{false, items[i].value};
@@ -120,7 +128,8 @@ std::size_t TransactionCore::batch_remove(const std::vector<std::string>& keys) 
   check_active();
   std::vector<WriteOp> ops;
   ops.reserve(keys.size());
-  for (const auto& key : keys) ops.push_back(host_.stage_remove(key));
+  for (const auto& key : keys)
+    ops.push_back(host_.stage_remove(key));
   std::size_t existed = 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (visible(keys[i])) ++existed;
@@ -149,7 +158,8 @@ void TransactionCore::commit(bool force_sync) {
     check.expected_version = version;
     ops.push_back(std::move(check));
   }
-  for (auto& op : ops_) ops.push_back(std::move(op));
+  for (auto& op : ops_)
+    ops.push_back(std::move(op));
   bool sync = force_sync || host_.options().durability == Durability::Sync;
   BatchResult result;
   try {

@@ -53,9 +53,9 @@ class TransactionCore {
   const std::string id_;
   const txn::TransactionRegistry::Clock::time_point started_;
   TransactionState state_ = TransactionState::Active;
-  std::vector<WriteOp> ops_;                         // in staging order
-  std::unordered_map<std::string, Staged> staged_;   // read-your-writes
-  std::map<std::string, std::uint64_t> reads_;       // Serializable: version read, 0 = absent
+  std::vector<WriteOp> ops_;                        // in staging order
+  std::unordered_map<std::string, Staged> staged_;  // read-your-writes
+  std::map<std::string, std::uint64_t> reads_;      // Serializable: version read, 0 = absent
 };
 
 }  // namespace nadb

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "nadb/nadb.hpp"
+#include "support/damage.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 
@@ -51,14 +52,6 @@ class Backups : public ::testing::Test {
   }
   TempDir dir_;
 };
-
-void flip_byte(const std::string& path, std::uint64_t offset) {
-  util::File f(path, O_RDWR);
-  std::string byte;
-  f.read_at(offset, 1, byte);
-  byte[0] ^= 0x04;
-  f.write_at(offset, byte);
-}
 
 TEST_F(Backups, FullBackupRestoresThePointInTimeExactly) {
   KeyValueStore s(options());

@@ -23,7 +23,8 @@ TEST(GroupCommit, ConcurrentSyncWritersShareFsyncs) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   std::uint64_t fsyncs = e->stats().fsyncs - before;
   EXPECT_GE(fsyncs, 1u);
   // Each writer waits for its own fsync, so while one runs the others queue behind it and
@@ -36,7 +37,8 @@ TEST(GroupCommit, BufferedWritesAreNotFsyncedOneByOne) {
   TempDir dir;
   auto e = engine::Engine::open(dir.path(), small_segments(1 << 20));
   std::uint64_t before = e->stats().fsyncs;
-  for (int i = 0; i < 1000; ++i) apply(*e, {put_op("k" + std::to_string(i), "v")});
+  for (int i = 0; i < 1000; ++i)
+    apply(*e, {put_op("k" + std::to_string(i), "v")});
   EXPECT_EQ(e->stats().fsyncs, before);
   EXPECT_GT(e->stats().buffered_bytes, 0u);
   e->flush();

@@ -7,6 +7,7 @@
 
 #include "engine/hint.hpp"
 #include "nadb/errors.hpp"
+#include "support/damage.hpp"
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -22,14 +23,6 @@ std::vector<std::string> segment_files(const std::string& dir) {
     if (engine::parse_segment_file_name(name)) out.push_back(util::join_path(dir, name));
   }
   return out;
-}
-
-void flip_byte(const std::string& path, std::uint64_t offset) {
-  util::File f(path, O_RDWR);
-  std::string byte;
-  f.read_at(offset, 1, byte);
-  byte[0] ^= 0x20;
-  f.write_at(offset, byte);
 }
 
 TEST(EngineRecovery, ReopenRestoresValuesTagsExpiryAndVersions) {
