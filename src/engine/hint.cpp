@@ -56,33 +56,34 @@ bool load_hint_file(const std::string& dir, std::uint32_t segment_id, const Reco
       util::get_fixed<std::uint32_t>(body.data() + 12) != segment_id) {
     return false;
   }
-  // Decode everything first, so that a malformed hint visits nothing.
-  std::vector<LocatedRecord> records;
-  util::Reader in(body.substr(kHintHeaderSize));
-  while (!in.at_end()) {
+  // Two passes over the bytes: the first only checks that every entry decodes (so that a
+  // malformed hint visits nothing), the second visits. No list of records is built.
+  auto each = [&](const RecordVisitor* visitor) {
+    util::Reader in(body.substr(kHintHeaderSize));
     LocatedRecord r;
     r.segment = segment_id;
-    std::uint8_t type = 0;
-    std::uint64_t offset = 0, size = 0, value_size = 0;
-    std::string_view payload;
-    in.fixed(type);
-    in.varint(offset);
-    in.varint(size);
-    in.varint(value_size);
-    in.length_prefixed(payload);
-    if (!in.ok() || (type != 1 && type != 2) ||
-        !decode_payload(static_cast<RecordType>(type), payload, r.fields)) {
-      return false;
+    while (!in.at_end()) {
+      std::uint8_t type = 0;
+      std::uint64_t offset = 0, size = 0, value_size = 0;
+      std::string_view payload;
+      in.fixed(type);
+      in.varint(offset);
+      in.varint(size);
+      in.varint(value_size);
+      in.length_prefixed(payload);
+      if (!in.ok() || (type != 1 && type != 2) ||
+          !decode_payload(static_cast<RecordType>(type), payload, r.fields)) {
+        return false;
+      }
+      r.offset = static_cast<std::uint32_t>(offset);
+      r.size = static_cast<std::uint32_t>(size);
+      r.value_size = value_size;
+      if (r.fields.codec == ValueCodec::None) r.fields.raw_size = value_size;
+      if (visitor != nullptr) (*visitor)(r);
     }
-    r.offset = static_cast<std::uint32_t>(offset);
-    r.size = static_cast<std::uint32_t>(size);
-    r.value_size = value_size;
-    if (r.fields.codec == ValueCodec::None) r.fields.raw_size = value_size;
-    records.push_back(std::move(r));
-  }
-  for (const auto& r : records)
-    visit(r);
-  return true;
+    return true;
+  };
+  return each(nullptr) && each(&visit);
 }
 
 }  // namespace nadb::engine

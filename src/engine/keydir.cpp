@@ -46,9 +46,12 @@ void Keydir::retire(NamespaceKeys& ns, std::uint32_t id) {
   if (old.expires_ms != 0) ns.expiry.erase({old.expires_ms, id});
 }
 
-void Keydir::install(const LocatedRecord& r) {
+bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   NamespaceKeys& ns = find_or_create(r.fields.ns);
   std::uint32_t id = ns.keys.find(r.fields.key);
+  if (r.fields.seq <= floor || (id != KeyTable::kNoId && ns.keys.at(id).version >= r.fields.seq)) {
+    return false;
+  }
   bool existed = id != KeyTable::kNoId;
   bool is_put = r.fields.type == RecordType::Put;
   if (is_put && !existed) id = ns.keys.insert(r.fields.key);
@@ -65,7 +68,7 @@ void Keydir::install(const LocatedRecord& r) {
   if (!is_put) {
     tombstone_bytes_[r.segment] += r.size;
     if (existed) ns.keys.erase(id);
-    return;
+    return true;
   }
   KeyEntry& e = ns.keys.at(id);
   e.version = r.fields.seq;
@@ -80,6 +83,7 @@ void Keydir::install(const LocatedRecord& r) {
   e.codec = r.fields.codec;
   e.tag_set = tag_sets_.acquire(r.fields.tags);
   if (e.expires_ms != 0) ns.expiry.emplace(e.expires_ms, id);
+  return true;
 }
 
 bool Keydir::relocate(std::string_view ns_name, std::string_view key, const LocatedRecord& from,

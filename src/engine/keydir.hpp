@@ -39,7 +39,10 @@ class Keydir {
 
   // Makes record the newest version of its key (a put installs it, a delete erases the key).
   // The caller guarantees it is newer than what is installed.
-  void install(const LocatedRecord& record);
+  void install(const LocatedRecord& record) { install_if_newer(record, 0); }
+  // As install, if record's seq is above floor and above the installed version's (recovery
+  // meets records out of order); false, changing nothing, otherwise.
+  bool install_if_newer(const LocatedRecord& record, std::uint64_t floor);
   // Points (ns, key) at its copy at (segment, offset) if it is still at `from`; otherwise the
   // copy is dead at once. Returns whether it moved.
   bool relocate(std::string_view ns, std::string_view key, const LocatedRecord& from,

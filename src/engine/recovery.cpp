@@ -83,20 +83,22 @@ void Engine::recover() {
   std::uint64_t max_seq = 0;
   auto recover_record = [&](const LocatedRecord& r) {
     max_seq = std::max(max_seq, r.fields.seq);
-    std::string id = std::string(r.fields.ns) + '\0' + std::string(r.fields.key);
-    const KeyEntry* current = keydir_.lookup(r.fields.ns, r.fields.key);
-    std::uint64_t newest = current ? current->version : 0;
-    if (auto it = deleted.find(id); it != deleted.end()) newest = std::max(newest, it->second);
     bool is_put = r.fields.type == RecordType::Put;
-    if (r.fields.seq <= newest) {
-      if (is_put)
+    std::uint64_t floor = 0;  // the newest delete of this key seen so far
+    std::string id;           // built only when deletes are involved (most records are puts)
+    if (!is_put || !deleted.empty()) {
+      id = std::string(r.fields.ns) + '\0' + std::string(r.fields.key);
+      if (auto it = deleted.find(id); it != deleted.end()) floor = it->second;
+    }
+    if (!keydir_.install_if_newer(r, floor)) {
+      if (is_put) {
         keydir_.add_dead_bytes(r.segment, r.size);
-      else
+      } else {
         keydir_.add_tombstone_bytes(r.segment, r.size);
+      }
       return;
     }
     if (!is_put) deleted[id] = r.fields.seq;
-    keydir_.install(r);
   };
 
   for (std::uint32_t id : ids) {
