@@ -168,8 +168,10 @@ class KeyValueStore {
 
   // "db:ns".
   std::string name() const;
+  // What the backend offers; valid (and unchanged) for the store's life, also after close().
   const BackendCapabilities& capabilities() const;
-  // Flushes and releases the backend; any later call throws InvalidArgument. Idempotent.
+  // Flushes and releases the backend; later operations (all but name() and capabilities())
+  // throw InvalidArgument. Idempotent.
   void close();
 
  private:

@@ -71,9 +71,7 @@ std::string KeyValueStore::name() const {
 }
 
 const BackendCapabilities& KeyValueStore::capabilities() const {
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  if (!core_->backend_) StoreCore::throw_closed();
-  return core_->backend_->capabilities();
+  return core_->capabilities_;
 }
 
 void KeyValueStore::set(std::string_view key, std::string_view value,

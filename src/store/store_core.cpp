@@ -43,6 +43,7 @@ StoreCore::StoreCore(Options options)
       name_(options_.db + ":" + options_.ns) {
   backend_ = StorageFactory::create(options_);
   if (!backend_) throw InvalidArgument("backend '" + options_.backend + "' returned no backend");
+  capabilities_ = backend_->capabilities();
   cache_ = std::make_unique<index::QueryCache>(options_.cache_size);
   attach_index(false);
 }

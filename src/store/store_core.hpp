@@ -123,6 +123,7 @@ class StoreCore final : public txn::TransactionHost {
 
   const Options options_;
   const std::string name_;
+  BackendCapabilities capabilities_;  // a copy: valid for the store's whole life, even closed
 
   // Guarded by lifecycle_mutex_: shared by operations, exclusive for close().
   mutable std::shared_mutex lifecycle_mutex_;

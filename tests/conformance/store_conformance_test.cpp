@@ -218,6 +218,8 @@ TEST_P(Basics, ClosedStoreRefusesOperations) {
   s->close();  // idempotent
   EXPECT_THROW(s->get("k"), InvalidArgument);
   EXPECT_THROW(s->set("k", "v"), InvalidArgument);
+  EXPECT_EQ(s->capabilities().name, GetParam());  // still valid after close
+  EXPECT_EQ(s->name(), "db:default");
 }
 
 TEST_P(Basics, StatsCountOperations) {
