@@ -60,6 +60,7 @@ class Transaction {
  private:
   friend class KeyValueStore;
   explicit Transaction(std::unique_ptr<TransactionCore> core);
+  TransactionCore& core() const;  // InvalidArgument on a moved-from Transaction
   std::unique_ptr<TransactionCore> core_;
 };
 

@@ -94,6 +94,12 @@ TEST_P(Transactions, FinishedTransactionsRefuseEverything) {
   EXPECT_THROW(tx.remove("k"), InvalidArgument);
   EXPECT_THROW(tx.commit(), InvalidArgument);
   EXPECT_THROW(tx.rollback(), InvalidArgument);
+  Transaction moved_from = s->transaction();
+  Transaction owner = std::move(moved_from);
+  EXPECT_THROW(moved_from.set("k", "v"), InvalidArgument);  // NOLINT(bugprone-use-after-move)
+  owner.set("m", "v");
+  owner.commit();
+  EXPECT_EQ(s->get("m"), "v");
 }
 
 TEST_P(Transactions, BadInputIsRejectedWhenStagedAndStagesNothing) {
