@@ -48,15 +48,6 @@ class FolderLock {
   util::File file_;
 };
 
-void write_durably(const std::string& path, std::string_view bytes) {
-  {
-    util::File file(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC);
-    file.write_at(0, bytes);
-    file.sync();
-  }
-  util::rename_file(path + ".tmp", path);
-}
-
 std::string compress(std::string_view raw) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
@@ -111,7 +102,7 @@ std::vector<std::string> BackupManager::read_index() const {
 }
 
 void BackupManager::write_index(const std::vector<std::string>& ids) {
-  write_durably(util::join_path(backup_dir_, "index.json"), index_to_json(ids));
+  util::write_file_atomically(util::join_path(backup_dir_, "index.json"), index_to_json(ids));
   util::sync_directory(backup_dir_);
 }
 
@@ -181,7 +172,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
       entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
       m.files.push_back(std::move(entry));
     }
-    write_durably(util::join_path(staging, "manifest.json"), manifest_to_json(m));
+    util::write_file_atomically(util::join_path(staging, "manifest.json"), manifest_to_json(m));
     util::sync_directory(staging);
     util::rename_file(staging, path_of(id));
     util::sync_directory(backup_dir_);

@@ -96,13 +96,7 @@ void write_obsolete_marker(const std::string& dir, const std::vector<std::uint32
   for (std::uint32_t id : ids)
     util::put_varint(data, id);
   util::put_fixed<std::uint64_t>(data, util::checksum(data));
-  std::string path = util::join_path(dir, "OBSOLETE");
-  {
-    util::File file(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC);
-    file.write_at(0, data);
-    file.sync();
-  }
-  util::rename_file(path + ".tmp", path);
+  util::write_file_atomically(util::join_path(dir, "OBSOLETE"), data);
   util::sync_directory(dir);
 }
 

@@ -32,14 +32,7 @@ void write_hint_file(const std::string& dir, const SegmentFile& segment, std::ui
   });
   util::put_fixed<std::uint64_t>(out, util::checksum(out));
 
-  std::string path = util::join_path(dir, hint_file_name(segment.id));
-  std::string temp = path + ".tmp";
-  {
-    util::File file(temp, O_WRONLY | O_CREAT | O_TRUNC);
-    file.write_at(0, out);
-    file.sync();
-  }
-  util::rename_file(temp, path);
+  util::write_file_atomically(util::join_path(dir, hint_file_name(segment.id)), out);
   util::sync_directory(dir);
 }
 

@@ -170,6 +170,16 @@ std::string read_file(const std::string& path) {
   return data;
 }
 
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  std::string temp = path + ".tmp";
+  {
+    File file(temp, O_WRONLY | O_CREAT | O_TRUNC);
+    file.write_at(0, bytes);
+    file.sync();
+  }
+  rename_file(temp, path);
+}
+
 std::string join_path(std::string_view a, std::string_view b) {
   std::string out(a);
   if (!out.empty() && out.back() != '/') out.push_back('/');

@@ -77,6 +77,9 @@ std::vector<std::string> list_directory(const std::string& dir);
 void rename_file(const std::string& from, const std::string& to);
 void remove_file(const std::string& path);  // no error if missing
 std::string read_file(const std::string& path);
+// Replaces path with bytes all at once: writes <path>.tmp, fsyncs it, renames it over path.
+// The caller fsyncs the directory when the rename itself must be durable.
+void write_file_atomically(const std::string& path, std::string_view bytes);
 std::string join_path(std::string_view a, std::string_view b);
 
 }  // namespace nadb::util
