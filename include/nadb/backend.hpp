@@ -61,6 +61,20 @@ struct WriteOp {
   std::int64_t expires_ms = 0;    // Put, Expire
   Condition condition = Condition::None;
   std::uint64_t expected_version = 0;
+
+  // Whether the condition holds for the key's state before the batch: live_version is the
+  // version of the live key, or nullopt when the key is not live.
+  bool condition_holds(std::optional<std::uint64_t> live_version) const {
+    switch (condition) {
+      case Condition::None:
+        return true;
+      case Condition::Absent:
+        return !live_version;
+      case Condition::Version:
+        return live_version && *live_version == expected_version;
+    }
+    return false;
+  }
 };
 
 // The one write primitive: every op is applied, in order, or none is (when a condition fails).

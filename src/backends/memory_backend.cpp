@@ -143,11 +143,7 @@ class MemoryBackend final : public StorageBackend {
       const MemoryRecord* current =
           find_ns(op.ns) ? find_ns(op.ns)->live(op.key, batch.now_ms) : nullptr;
       result.ops[i].existed = current != nullptr;
-      bool holds = op.condition == WriteOp::Condition::None ||
-                   (op.condition == WriteOp::Condition::Absent && !current) ||
-                   (op.condition == WriteOp::Condition::Version && current &&
-                    current->meta.version == op.expected_version);
-      if (!holds) {
+      if (!op.condition_holds(current ? std::optional(current->meta.version) : std::nullopt)) {
         result.applied = false;
         result.failed_op = i;
         return result;

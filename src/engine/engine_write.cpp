@@ -75,11 +75,7 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
     const WriteOp& op = batch.ops[i];
     current_[i] = keydir_.lookup_live(op.ns, op.key, batch.now_ms);
     result.ops[i].existed = current_[i] != nullptr;
-    bool holds = op.condition == WriteOp::Condition::None ||
-                 (op.condition == WriteOp::Condition::Absent && !current_[i]) ||
-                 (op.condition == WriteOp::Condition::Version && current_[i] &&
-                  current_[i]->version == op.expected_version);
-    if (!holds) {
+    if (!op.condition_holds(current_[i] ? std::optional(current_[i]->version) : std::nullopt)) {
       result.applied = false;
       result.failed_op = i;
       return result;
