@@ -306,8 +306,7 @@ CompactionReport KeyValueStore::compact_storage() {
 }
 
 Stats KeyValueStore::get_stats() {
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  if (!core_->backend_) StoreCore::throw_closed();
+  auto lock = core_->use();
   Stats s;
   s.name = core_->name_;
   s.backend = core_->backend_->capabilities().name;

@@ -13,7 +13,6 @@ namespace {
 constexpr std::size_t kChunk = 1000;
 
 backup::BackupManager manager_of(StoreCore& core) {
-  if (!core.backend_) StoreCore::throw_closed();
   if (!core.options_.enable_backup)
     throw NotSupported("backups are disabled (Options::enable_backup is false)");
   const Options& o = core.options_;
@@ -63,20 +62,20 @@ void merge_folder(StoreCore& core, const std::string& folder) {
 }  // namespace
 
 BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   return manager_of(*core_).create(id, "", compression);
 }
 
 BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id,
                                                     const std::string& id, bool compression) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   if (parent_id.empty()) throw InvalidArgument("an incremental backup needs a parent id");
   return manager_of(*core_).create(id, parent_id, compression);
 }
 
 void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
                                    bool clear_existing) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   backup::BackupManager manager = manager_of(*core_);
   std::string folder = manager.rebuild(id, verify_integrity);
   try {
@@ -94,7 +93,7 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
 }
 
 std::vector<BackupInfo> KeyValueStore::list_backups() {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   return manager_of(*core_).list();
 }
 
@@ -103,18 +102,18 @@ bool KeyValueStore::verify_backup(const std::string& id) {
 }
 
 VerifyReport KeyValueStore::verify_backup_report(const std::string& id) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   return manager_of(*core_).verify(id);
 }
 
 bool KeyValueStore::delete_backup(const std::string& id, bool force) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   return manager_of(*core_).remove(id, force);
 }
 
 std::size_t KeyValueStore::cleanup_old_backups(std::size_t keep_count, int keep_days) {
   if (keep_days < 0) throw InvalidArgument("keep_days must not be negative");
-  std::shared_lock lock(core_->lifecycle_mutex_);
+  auto lock = core_->use();
   return manager_of(*core_).cleanup(keep_count, std::chrono::hours(24 * keep_days));
 }
 

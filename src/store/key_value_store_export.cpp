@@ -90,8 +90,7 @@ void read_export(const std::string& path, const ImportOptions& options, ImportRe
 
 ExportReport KeyValueStore::export_jsonl(const std::string& path,
                                          const ProgressCallback& progress) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  if (!core_->backend_) StoreCore::throw_closed();
+  auto lock = core_->use();
   util::Stopwatch watch;
   ExportReport report;
   report.path = path;
@@ -123,8 +122,7 @@ ExportReport KeyValueStore::export_jsonl(const std::string& path,
 }
 
 ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOptions& options) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  if (!core_->backend_) StoreCore::throw_closed();
+  auto lock = core_->use();
   util::Stopwatch watch;
   ImportReport report;
   std::int64_t now = util::now_ms();
@@ -176,9 +174,8 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
 
 SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous) {
   if (&other == this) throw InvalidArgument("sync_to: a store cannot sync to itself");
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  std::shared_lock other_lock(other.core_->lifecycle_mutex_);
-  if (!core_->backend_ || !other.core_->backend_) StoreCore::throw_closed();
+  auto lock = core_->use();
+  auto other_lock = other.core_->use();
   util::Stopwatch watch;
   SyncReport report;
   std::vector<backup::JsonlEntry> chunk;

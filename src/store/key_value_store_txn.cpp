@@ -7,8 +7,7 @@
 namespace nadb {
 
 Transaction KeyValueStore::transaction(IsolationLevel level) {
-  std::shared_lock lock(core_->lifecycle_mutex_);
-  if (!core_->backend_) StoreCore::throw_closed();
+  auto lock = core_->use();
   if (!core_->options_.enable_transactions) {
     throw NotSupported("transactions are disabled (Options::enable_transactions is false)");
   }

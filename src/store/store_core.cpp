@@ -102,8 +102,7 @@ BatchResult StoreCore::apply(std::vector<WriteOp> ops, std::int64_t now_ms) {
 }
 
 BatchResult StoreCore::apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) {
-  std::shared_lock lock(lifecycle_mutex_);
-  if (!backend_) throw_closed();
+  auto lock = use();
   return apply_locked(std::move(ops), now_ms, sync);
 }
 
@@ -129,8 +128,7 @@ BatchResult StoreCore::apply_locked(std::vector<WriteOp> ops, std::int64_t now_m
 WriteOp StoreCore::stage_put(std::string_view key, std::string_view value,
                              const std::vector<std::string>& tags,
                              std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) {
-  std::shared_lock lock(lifecycle_mutex_);
-  if (!backend_) throw_closed();
+  auto lock = use();
   return make_put(key, value, tags, ttl, now_ms);
 }
 
@@ -140,8 +138,7 @@ WriteOp StoreCore::stage_remove(std::string_view key) {
 }
 
 std::optional<StoredRecord> StoreCore::read(std::string_view key, std::int64_t now_ms) {
-  std::shared_lock lock(lifecycle_mutex_);
-  if (!backend_) throw_closed();
+  auto lock = use();
   return backend_->get(options_.ns, key, now_ms, true);
 }
 

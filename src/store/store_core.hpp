@@ -63,8 +63,7 @@ class StoreCore final : public txn::TransactionHost {
   // the store is closed.
   template <typename F>
   auto run(StoreOp op, F&& fn) -> decltype(fn()) {
-    std::shared_lock lock(lifecycle_mutex_);
-    if (!backend_) throw_closed();
+    auto lock = use();
     bool failed = true;
     struct Record {  // records the latency (in clock ticks) however fn ends
       obs::Histogram& histogram;
@@ -120,6 +119,12 @@ class StoreCore final : public txn::TransactionHost {
   void background_round(bool sweep, std::uint64_t& expired_removed);
   void close();
   [[noreturn]] static void throw_closed();
+  // The lifecycle lock, held shared for an operation; InvalidArgument if the store is closed.
+  std::shared_lock<std::shared_mutex> use() const {
+    std::shared_lock lock(lifecycle_mutex_);
+    if (!backend_) throw_closed();
+    return lock;
+  }
 
   const Options options_;
   const std::string name_;
