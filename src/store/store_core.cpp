@@ -132,8 +132,12 @@ WriteOp StoreCore::stage_put(std::string_view key, std::string_view value,
   return make_put(key, value, tags, ttl, now_ms);
 }
 
-WriteOp StoreCore::stage_remove(std::string_view key) {
+void StoreCore::check_key(std::string_view key) const {
   store::validate_key(key);
+}
+
+WriteOp StoreCore::stage_remove(std::string_view key) {
+  check_key(key);
   return make_op(WriteOp::Kind::Remove, key);
 }
 

@@ -110,6 +110,7 @@ class StoreCore final : public txn::TransactionHost {
                     const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
                     std::int64_t now_ms) override;
   WriteOp stage_remove(std::string_view key) override;
+  void check_key(std::string_view key) const override;
   std::optional<StoredRecord> read(std::string_view key, std::int64_t now_ms) override;
   std::string decode(StoredRecord& record) override;
   BatchResult apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) override;

@@ -46,11 +46,15 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
     for (const std::string* tag : tags)
       ++tag_queries_[*tag];
   }
-  std::string cache_key =
-      q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
+  // Without a cache there is no key to build and nothing to look up.
+  std::string cache_key;
+  if (cache_->enabled()) {
+    cache_key = q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
+  }
   std::int64_t now = util::now_ms();
   QueryResult result;
-  if (auto hit = cache_->find(cache_key, index_->write_generation(), now)) {
+  if (auto hit =
+          cache_->enabled() ? cache_->find(cache_key, index_->write_generation(), now) : nullptr) {
     result = *hit;
     result.cache_hit = true;
   } else {

@@ -102,7 +102,7 @@ bool TransactionCore::remove(std::string_view key) {
 
 std::optional<std::string> TransactionCore::get(std::string_view key) {
   check_active();
-  host_.stage_remove(key);  // validates the key
+  host_.check_key(key);
   auto it = staged_.find(std::string(key));
   if (it != staged_.end()) {
     if (it->second.removed) return std::nullopt;

@@ -21,6 +21,8 @@ class TransactionHost {
                             const std::vector<std::string>& tags,
                             std::optional<std::chrono::seconds> ttl, std::int64_t now_ms) = 0;
   virtual WriteOp stage_remove(std::string_view key) = 0;
+  // InvalidArgument if key is not a valid key.
+  virtual void check_key(std::string_view key) const = 0;
   // The live record of key (value still encoded).
   virtual std::optional<StoredRecord> read(std::string_view key, std::int64_t now_ms) = 0;
   virtual std::string decode(StoredRecord& record) = 0;
