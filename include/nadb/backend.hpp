@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nadb/options.hpp"
+#include "nadb/query.hpp"
 #include "nadb/stats.hpp"
 #include "nadb/types.hpp"
 
@@ -162,6 +163,13 @@ struct Snapshot {
   std::map<std::string, std::size_t> keys_by_namespace;  // live keys at the snapshot instant
 };
 
+// A page of a server-side query, with what a cache needs to know to keep it.
+struct ServerQueryPage {
+  QueryResult result;
+  std::uint64_t generation = 0;     // write_generation(ns) the page was computed at
+  std::int64_t valid_until_ms = 0;  // the first later expiry in ns (0: none)
+};
+
 // Thread-safety: every member may be called from many threads at once. Reads never see a
 // partially applied batch. Times passed in are the caller's clock (ms since the Unix epoch).
 class StorageBackend {
@@ -217,6 +225,19 @@ class StorageBackend {
   virtual void replace_files(const std::string& folder);
   // Names of the namespaces that have keys.
   virtual std::vector<std::string> namespaces();
+
+  // Server-side queries (backends without a local index). The defaults throw NotSupported.
+  //
+  // One page of the keys of ns matching q at now_ms, sorted by key bytes; page_size
+  // kEveryKey puts every match on page 1.
+  static constexpr std::size_t kEveryKey = static_cast<std::size_t>(-1);
+  virtual ServerQueryPage query(std::string_view ns, const Query& q, std::size_t page,
+                                std::size_t page_size, std::int64_t now_ms);
+  // A number that changes whenever ns is written, by any process sharing the backend (what
+  // query caches are invalidated by).
+  virtual std::uint64_t write_generation(std::string_view ns);
+  // Live keys of ns per tag.
+  virtual std::map<std::string, std::size_t> tag_counts(std::string_view ns, std::int64_t now_ms);
 };
 
 using BackendFactory = std::function<std::shared_ptr<StorageBackend>(const Options&)>;

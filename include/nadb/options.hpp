@@ -26,7 +26,11 @@ enum class Compression { None, Zstd, Zlib };
 
 enum class IsolationLevel { ReadCommitted, Serializable };
 
+// The redis backend's server and connection pool (docs/ARCHITECTURE.md, "Redis").
 struct RedisOptions {
+  // redis://[user:password@]host[:port][/database]; when set it overrides host, port,
+  // database, username and password (InvalidArgument at open when malformed).
+  std::string url;
   std::string host = "127.0.0.1";
   int port = 6379;
   int database = 0;
@@ -36,8 +40,12 @@ struct RedisOptions {
   std::chrono::milliseconds socket_timeout{10000};
   std::size_t pool_size = 10;
   std::chrono::milliseconds pool_wait_timeout{20000};
+  // An idle connection unused this long is PINGed before it is handed out.
   std::chrono::milliseconds health_check_interval{30000};
+  // Every key of the store starts with <key_prefix>:{<db>:<ns>}:
   std::string key_prefix = "nadb";
+  // How long deletes are remembered for incremental logical backups.
+  std::chrono::hours tombstone_retention{24 * 7};
 };
 
 struct Options {

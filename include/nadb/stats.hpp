@@ -18,6 +18,21 @@ struct OperationStats {
   double max_ms = 0;
 };
 
+// A backend's connection pool (redis); all zero for backends without one.
+struct PoolStats {
+  std::uint64_t size = 0;  // configured maximum
+  std::uint64_t open = 0;  // connections open now (in use + idle)
+  std::uint64_t in_use = 0;
+  std::uint64_t idle = 0;
+  std::uint64_t waits = 0;          // acquires that had to wait for a free connection
+  double wait_time_ms = 0;          // total time spent waiting
+  std::uint64_t timeouts = 0;       // acquires that gave up after pool_wait_timeout
+  std::uint64_t created = 0;        // connections established
+  std::uint64_t failed = 0;         // connection attempts that failed
+  std::uint64_t reconnects = 0;     // connections established to replace a broken one
+  std::uint64_t health_checks = 0;  // PINGs of long-idle connections
+};
+
 // What the backend reports about its storage. Fields a backend does not have stay 0.
 struct BackendStats {
   std::string backend;
@@ -31,13 +46,14 @@ struct BackendStats {
   std::uint64_t compactions = 0;
   std::uint64_t hint_files = 0;
   std::uint64_t memory_bytes = 0;  // estimated bytes of in-memory structures (keydir)
+  PoolStats pool;
 };
 
 // The tag index and query cache of a namespace.
 struct IndexStats {
   bool enabled = false;  // tag bitmaps (false: queries scan the keys)
   std::uint64_t tags = 0;
-  std::uint64_t memory_bytes = 0;  // measured by CRoaring
+  std::uint64_t memory_bytes = 0;  // of the local index, measured by CRoaring (redis: 0)
   std::uint64_t cache_entries = 0;
   std::uint64_t cache_capacity = 0;
   std::uint64_t cache_hits = 0;

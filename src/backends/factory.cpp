@@ -4,6 +4,7 @@
 
 #include "backends/fs_backend.hpp"
 #include "backends/memory_backend.hpp"
+#include "backends/redis_backend.hpp"
 #include "nadb/errors.hpp"
 
 namespace nadb {
@@ -14,6 +15,7 @@ struct Factories {
   std::map<std::string, BackendFactory> by_name{
       {"fs", backends::open_fs_backend},
       {"memory", backends::open_memory_backend},
+      {"redis", backends::open_redis_backend},
   };
 };
 

@@ -6,7 +6,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "nadb/errors.hpp"
+#include "backends/batch_rules.hpp"
 #include "util/shared_mutex.hpp"
 
 namespace nadb::backends {
@@ -135,6 +135,7 @@ class MemoryBackend final : public StorageBackend {
   const BackendCapabilities& capabilities() const override { return capabilities_; }
 
   BatchResult apply(const WriteBatch& batch) override {
+    check_batch_rules(batch);
     std::unique_lock lock(mutex_);
     BatchResult result;
     result.ops.resize(batch.ops.size());
@@ -147,14 +148,6 @@ class MemoryBackend final : public StorageBackend {
         result.applied = false;
         result.failed_op = i;
         return result;
-      }
-      if (op.kind == WriteOp::Kind::Expire && batch.ops.size() > 1) {
-        for (std::size_t j = 0; j < i; ++j) {
-          if (batch.ops[j].key == op.key && batch.ops[j].ns == op.ns &&
-              batch.ops[j].kind != WriteOp::Kind::Check) {
-            throw InvalidArgument("a batch cannot change the expiry of a key it also writes");
-          }
-        }
       }
     }
     // Every condition held and nothing below can fail: apply in order.

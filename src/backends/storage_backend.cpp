@@ -27,4 +27,17 @@ std::vector<std::string> StorageBackend::namespaces() {
   throw NotSupported("backend '" + capabilities().name + "' cannot list its namespaces");
 }
 
+ServerQueryPage StorageBackend::query(std::string_view, const Query&, std::size_t, std::size_t,
+                                      std::int64_t) {
+  throw NotSupported("backend '" + capabilities().name + "' does not answer tag queries");
+}
+
+std::uint64_t StorageBackend::write_generation(std::string_view) {
+  throw NotSupported("backend '" + capabilities().name + "' keeps no write generation");
+}
+
+std::map<std::string, std::size_t> StorageBackend::tag_counts(std::string_view, std::int64_t) {
+  throw NotSupported("backend '" + capabilities().name + "' does not count tags");
+}
+
 }  // namespace nadb

@@ -105,10 +105,9 @@ QueryResult KeyValueStore::query(const Query& q, std::size_t page, std::size_t p
 
 std::map<std::string, std::size_t> KeyValueStore::list_all_tags() {
   return core_->run(StoreOp::ListAllTags, [&] {
-    if (!core_->index_)
-      throw NotSupported("backend '" + core_->options_.backend + "' does not list tags");
-    std::map<std::string, std::size_t> counts;
     std::int64_t now = util::now_ms();
+    if (!core_->index_) return core_->backend_->tag_counts(core_->options_.ns, now);
+    std::map<std::string, std::size_t> counts;
     core_->backend_->read_index(
         core_->options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
           Roaring expired;

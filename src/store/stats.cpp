@@ -70,7 +70,19 @@ std::string Stats::to_json() const {
         {"fsyncs", storage.fsyncs},
         {"compactions", storage.compactions},
         {"hint_files", storage.hint_files},
-        {"memory_bytes", storage.memory_bytes}}},
+        {"memory_bytes", storage.memory_bytes},
+        {"pool",
+         {{"size", storage.pool.size},
+          {"open", storage.pool.open},
+          {"in_use", storage.pool.in_use},
+          {"idle", storage.pool.idle},
+          {"waits", storage.pool.waits},
+          {"wait_time_ms", storage.pool.wait_time_ms},
+          {"timeouts", storage.pool.timeouts},
+          {"created", storage.pool.created},
+          {"failed", storage.pool.failed},
+          {"reconnects", storage.pool.reconnects},
+          {"health_checks", storage.pool.health_checks}}}}},
   };
   return j.dump();
 }
@@ -99,6 +111,18 @@ std::string Stats::to_prometheus() const {
   gauge("nadb_fsyncs_total", "fsync calls.", "counter", static_cast<double>(storage.fsyncs));
   gauge("nadb_compactions_total", "Compactions run.", "counter",
         static_cast<double>(storage.compactions));
+  gauge("nadb_pool_connections_in_use", "Pooled backend connections in use.", "gauge",
+        static_cast<double>(storage.pool.in_use));
+  gauge("nadb_pool_connections_idle", "Pooled backend connections idle.", "gauge",
+        static_cast<double>(storage.pool.idle));
+  gauge("nadb_pool_waits_total", "Acquires that waited for a free connection.", "counter",
+        static_cast<double>(storage.pool.waits));
+  gauge("nadb_pool_timeouts_total", "Acquires that gave up waiting.", "counter",
+        static_cast<double>(storage.pool.timeouts));
+  gauge("nadb_pool_connect_failures_total", "Failed connection attempts.", "counter",
+        static_cast<double>(storage.pool.failed));
+  gauge("nadb_pool_reconnects_total", "Connections made to replace broken ones.", "counter",
+        static_cast<double>(storage.pool.reconnects));
   gauge("nadb_transactions_active", "Open transactions.", "gauge",
         static_cast<double>(transactions.active));
   gauge("nadb_transaction_conflicts_total", "Serializable commits refused.", "counter",

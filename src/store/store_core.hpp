@@ -100,9 +100,12 @@ class StoreCore final : public txn::TransactionHost {
   // namespace share it). Without local indexing in the backend, index_ stays null.
   void attach_index(bool rebuild);
   // page_size that puts every matching key on page 1 (query_by_tags).
-  static constexpr std::size_t kEveryKey = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kEveryKey = StorageBackend::kEveryKey;
   // Evaluates q through the query cache. page_size: 1-100000, or kEveryKey.
   QueryResult run_query(const Query& q, std::size_t page, std::size_t page_size);
+  // Evaluates q over the local index (index_ is set).
+  ServerQueryPage query_local(const Query& q, std::size_t page, std::size_t page_size,
+                              std::int64_t now);
   IndexStats index_stats();
 
   // TransactionHost: entry points of their own (each takes the lifecycle lock).
@@ -141,7 +144,8 @@ class StoreCore final : public txn::TransactionHost {
   bool owns_sync_ = false;
 
   // Set at construction: the namespace's TagIndex (a WriteCounter when indexing is disabled),
-  // null when the backend keeps no local index; and this store's query cache.
+  // null when the backend keeps no local index (queries then run in the backend, and the
+  // cache is invalidated by the backend's write generation); and this store's query cache.
   std::shared_ptr<index::WriteCounter> index_;
   std::unique_ptr<index::QueryCache> cache_;
 

@@ -35,7 +35,6 @@ void StoreCore::attach_index(bool rebuild) {
 }
 
 QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t page_size) {
-  if (!index_) throw NotSupported("backend '" + options_.backend + "' does not answer tag queries");
   if (page < 1) throw InvalidArgument("page must be at least 1, got " + std::to_string(page));
   if (page_size != kEveryKey) store::validate_limit(page_size);
   std::uint64_t start = util::ticks();
@@ -46,40 +45,51 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
     for (const std::string* tag : tags)
       ++tag_queries_[*tag];
   }
-  // Without a cache there is no key to build and nothing to look up.
-  std::string cache_key;
-  if (cache_->enabled()) {
-    cache_key = q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
-  }
   std::int64_t now = util::now_ms();
   QueryResult result;
-  if (auto hit =
-          cache_->enabled() ? cache_->find(cache_key, index_->write_generation(), now) : nullptr) {
+  // Without a cache there is no key to build and nothing to look up.
+  std::string cache_key;
+  std::shared_ptr<const QueryResult> hit;
+  if (cache_->enabled()) {
+    cache_key = q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
+    std::uint64_t generation =
+        index_ ? index_->write_generation() : backend_->write_generation(options_.ns);
+    hit = cache_->find(cache_key, generation, now);
+  }
+  if (hit) {
     result = *hit;
     result.cache_hit = true;
   } else {
-    std::uint64_t generation = 0;
-    std::int64_t valid_until = 0;
-    backend_->read_index(options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
-      auto* counter = dynamic_cast<index::WriteCounter*>(sink);
-      generation = counter ? counter->write_generation() : 0;
-      Roaring ids = index::evaluate(q.root(), reader, dynamic_cast<index::TagIndex*>(sink), now);
-      result.total_count = ids.cardinality();
-      std::size_t size =
-          page_size == kEveryKey ? std::max<std::size_t>(1, result.total_count) : page_size;
-      result.keys = index::sorted_page(ids, reader, page, size);
-      result.page = page;
-      result.page_size = size;
-      result.has_more = page - 1 < result.total_count / size && page * size < result.total_count;
-      valid_until = reader.next_expiry_after(now);
-    });
+    ServerQueryPage computed = index_ ? query_local(q, page, page_size, now)
+                                      : backend_->query(options_.ns, q, page, page_size, now);
+    result = std::move(computed.result);
     if (cache_->enabled()) {
-      cache_->insert(cache_key, std::make_shared<const QueryResult>(result), generation,
-                     valid_until);
+      cache_->insert(cache_key, std::make_shared<const QueryResult>(result), computed.generation,
+                     computed.valid_until_ms);
     }
   }
   result.execution_time_ms = static_cast<double>(util::ticks() - start) / util::ticks_per_ms();
   return result;
+}
+
+ServerQueryPage StoreCore::query_local(const Query& q, std::size_t page, std::size_t page_size,
+                                       std::int64_t now) {
+  ServerQueryPage out;
+  QueryResult& result = out.result;
+  backend_->read_index(options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
+    auto* counter = dynamic_cast<index::WriteCounter*>(sink);
+    out.generation = counter ? counter->write_generation() : 0;
+    Roaring ids = index::evaluate(q.root(), reader, dynamic_cast<index::TagIndex*>(sink), now);
+    result.total_count = ids.cardinality();
+    std::size_t size =
+        page_size == kEveryKey ? std::max<std::size_t>(1, result.total_count) : page_size;
+    result.keys = index::sorted_page(ids, reader, page, size);
+    result.page = page;
+    result.page_size = size;
+    result.has_more = page - 1 < result.total_count / size && page * size < result.total_count;
+    out.valid_until_ms = reader.next_expiry_after(now);
+  });
+  return out;
 }
 
 IndexStats StoreCore::index_stats() {
@@ -98,6 +108,9 @@ IndexStats StoreCore::index_stats() {
         s.memory_bytes = tags->memory_bytes();
       }
     });
+  } else {  // the backend indexes tags itself (redis: a set per tag on the server)
+    s.enabled = true;
+    s.tags = backend_->tag_counts(options_.ns, util::now_ms()).size();
   }
   std::vector<std::pair<std::uint64_t, std::string>> popular;
   {

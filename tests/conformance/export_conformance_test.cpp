@@ -154,9 +154,7 @@ TEST_P(Export, SyncToEveryOtherBackend) {
   auto source = open("source");
   fill(*source);
   for (const auto& backend : kBackends) {
-    Options o = options("copy-" + backend, "other-" + backend);
-    o.backend = backend;
-    KeyValueStore target(o);
+    KeyValueStore target(options_for(backend, "copy-" + backend, "other-" + backend));
     target.set("extra", "only in target");
     SyncReport report = source->sync_to(target);
     EXPECT_EQ(report.copied, 2504u);

@@ -166,7 +166,9 @@ TEST_P(Queries, StatsReportIndexCacheAndQueryKinds) {
   Stats stats = s->get_stats();
   EXPECT_TRUE(stats.index.enabled);
   EXPECT_EQ(stats.index.tags, 3u);
-  EXPECT_GT(stats.index.memory_bytes, 0u);
+  if (GetParam() != "redis") {  // redis indexes on the server: no local bytes to count
+    EXPECT_GT(stats.index.memory_bytes, 0u);
+  }
   EXPECT_EQ(stats.index.cache_hits, 1u);
   EXPECT_EQ(stats.index.cache_misses, 2u);
   EXPECT_EQ(stats.index.popular_tags["red"], 2u);

@@ -1,0 +1,74 @@
+// One connection to a Redis server (hiredis, blocking, with timeouts), and the arguments of
+// the commands sent over it.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/redis/reply.hpp"
+#include "nadb/options.hpp"
+
+namespace nadb::backends::redis {
+
+// The arguments of one command. Text arguments are borrowed (they must outlive the call);
+// numbers are formatted and kept here.
+class Command {
+ public:
+  Command() = default;
+  Command(std::initializer_list<std::string_view> args);
+  Command& arg(std::string_view text);
+  Command& arg(std::int64_t number);
+  // An argument kept here (for text built just for this command).
+  Command& arg_copy(std::string text);
+  // Appends other's arguments (borrowing other's kept numbers: other must outlive this).
+  Command& append(const Command& other);
+  std::size_t size() const { return argv_.size(); }
+
+ private:
+  friend class Connection;
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> lengths_;
+  std::deque<std::string> owned_;  // a deque: growing it never moves the kept strings
+};
+
+// Not thread-safe: one thread at a time (the pool hands it to one lease holder).
+class Connection {
+ public:
+  // Connects within connect_timeout, then AUTH (when a password is set) and SELECT.
+  // Throws BackendUnavailable naming the server and the cause.
+  explicit Connection(const RedisOptions& options);
+
+  // Sends command and waits up to socket_timeout for its reply. Error replies are returned;
+  // an I/O error or timeout marks the connection broken and throws BackendUnavailable.
+  Reply run(const Command& command);
+  // Sends every command, then reads every reply: one round trip for all.
+  std::vector<Reply> run_pipeline(const std::vector<Command>& commands);
+
+  // True once an I/O error has been seen: the connection must be discarded.
+  bool broken() const { return broken_; }
+  // The server this connection talks to, "host:port", for messages.
+  const std::string& address() const { return address_; }
+
+  // Kept by the pool: when it was last returned, and which pool epoch it belongs to.
+  std::chrono::steady_clock::time_point idle_since;
+  std::uint64_t epoch = 0;
+
+ private:
+  struct ContextDeleter {
+    void operator()(redisContext* context) const { redisFree(context); }
+  };
+  [[noreturn]] void fail(const char* doing);
+  void expect_ok(const Command& command, const char* doing);
+
+  std::string address_;
+  std::unique_ptr<redisContext, ContextDeleter> context_;
+  bool broken_ = false;
+};
+
+}  // namespace nadb::backends::redis

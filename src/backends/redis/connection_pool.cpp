@@ -1,0 +1,153 @@
+#include "backends/redis/connection_pool.hpp"
+
+#include <algorithm>
+
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Reconnect backoff: 50 ms doubling per consecutive failure up to 2 s, with jitter in
+// [50%, 100%] so that many clients do not retry in step.
+constexpr milliseconds kFirstBackoff{50};
+constexpr milliseconds kMaxBackoff{2000};
+
+double elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(RedisOptions options) : options_(std::move(options)) {
+  if (options_.pool_size == 0) throw InvalidArgument("RedisOptions::pool_size must be at least 1");
+  stats_.size = options_.pool_size;
+}
+
+ConnectionPool::Lease ConnectionPool::acquire() {
+  std::unique_lock lock(mutex_);
+  const auto deadline = Clock::now() + options_.pool_wait_timeout;
+  bool waited = false;
+  const auto wait_start = Clock::now();
+  for (;;) {
+    if (auto connection = take_idle(lock)) {
+      if (waited) stats_.wait_time_ms += elapsed_ms(wait_start);
+      ++stats_.in_use;
+      return Lease(*this, std::move(connection));
+    }
+    if (open_ < options_.pool_size) {
+      ++open_;
+      if (waited) stats_.wait_time_ms += elapsed_ms(wait_start);
+      lock.unlock();
+      try {
+        auto connection = connect();
+        lock.lock();
+        ++stats_.in_use;
+        return Lease(*this, std::move(connection));
+      } catch (...) {
+        lock.lock();
+        --open_;
+        returned_.notify_one();
+        throw;
+      }
+    }
+    if (!waited) ++stats_.waits;
+    waited = true;
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= options_.pool_size) {
+      stats_.wait_time_ms += elapsed_ms(wait_start);
+      ++stats_.timeouts;
+      throw BackendUnavailable("redis: no free connection within pool_wait_timeout (" +
+                               std::to_string(options_.pool_wait_timeout.count()) + " ms; all " +
+                               std::to_string(options_.pool_size) +
+                               " in use): raise RedisOptions::pool_size or pool_wait_timeout");
+    }
+  }
+}
+
+std::unique_ptr<Connection> ConnectionPool::take_idle(std::unique_lock<std::mutex>& lock) {
+  while (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    bool stale = connection->epoch != epoch_;
+    if (!stale && Clock::now() - connection->idle_since >= options_.health_check_interval) {
+      ++stats_.health_checks;
+      lock.unlock();
+      stale = !healthy(*connection);
+      lock.lock();
+    }
+    if (!stale) return connection;
+    --open_;  // dropped; the next acquire may open a fresh one
+  }
+  return nullptr;
+}
+
+bool ConnectionPool::healthy(Connection& connection) {
+  try {
+    Reply reply = connection.run(Command{"PING"});
+    return !is_error(*reply);
+  } catch (const BackendUnavailable&) {
+    return false;
+  }
+}
+
+std::unique_ptr<Connection> ConnectionPool::connect() {
+  {
+    std::lock_guard lock(mutex_);
+    auto now = Clock::now();
+    if (now < next_attempt_) {
+      auto wait = std::chrono::duration_cast<milliseconds>(next_attempt_ - now).count();
+      throw BackendUnavailable("redis at " + options_.host + ":" + std::to_string(options_.port) +
+                               " unavailable (" + last_error_ + "); next attempt in " +
+                               std::to_string(wait) + " ms");
+    }
+  }
+  try {
+    auto connection = std::make_unique<Connection>(options_);
+    std::lock_guard lock(mutex_);
+    connection->epoch = epoch_;
+    failures_ = 0;
+    ++stats_.created;
+    if (to_replace_ > 0) {
+      --to_replace_;
+      ++stats_.reconnects;
+    }
+    return connection;
+  } catch (const BackendUnavailable& e) {
+    std::lock_guard lock(mutex_);
+    ++stats_.failed;
+    ++failures_;
+    auto backoff = std::min(kMaxBackoff, kFirstBackoff * (1 << std::min(failures_ - 1, 10)));
+    std::uniform_int_distribution<long> half(backoff.count() / 2, backoff.count());
+    next_attempt_ = Clock::now() + milliseconds(half(jitter_));
+    last_error_ = e.what();
+    throw;
+  }
+}
+
+void ConnectionPool::give_back(std::unique_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  --stats_.in_use;
+  if (connection->broken()) {
+    // The server may have restarted: every idle connection of this epoch is suspect.
+    if (connection->epoch == epoch_) ++epoch_;
+    ++to_replace_;
+    --open_;
+  } else {
+    connection->idle_since = Clock::now();
+    idle_.push_back(std::move(connection));
+  }
+  returned_.notify_one();
+}
+
+PoolStats ConnectionPool::stats() const {
+  std::lock_guard lock(mutex_);
+  PoolStats s = stats_;
+  s.open = open_;
+  s.idle = idle_.size();
+  return s;
+}
+
+}  // namespace nadb::backends::redis

@@ -1,0 +1,313 @@
+#include "backends/redis/redis_backend.hpp"
+
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "backends/batch_rules.hpp"
+#include "backends/redis/lua_sources.hpp"
+#include "backends/redis/redis_url.hpp"
+#include "backends/redis_backend.hpp"
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+// Redis refuses bulk strings over 512 MiB (proto-max-bulk-len) and requests over 1 GiB
+// (client-query-buffer-limit); both are checked before anything is sent.
+constexpr std::uint64_t kMaxValue = 512ull << 20;
+constexpr std::uint64_t kMaxRequest = (1ull << 30) - (1ull << 20);
+// Keys swept per script call: bounds how long one sweep blocks the server.
+constexpr std::int64_t kSweepChunk = 1000;
+
+RedisOptions resolved(const Options& options) {
+  RedisOptions r = options.redis;
+  if (!r.url.empty()) apply_url(r.url, r);
+  if (r.key_prefix.empty() || r.key_prefix.find_first_of("{}") != std::string::npos) {
+    throw InvalidArgument("RedisOptions::key_prefix must be non-empty without '{' or '}', got '" +
+                          r.key_prefix + "'");
+  }
+  return r;
+}
+
+// The op and condition letters of lua/apply.lua.
+std::string_view kind_letter(WriteOp::Kind kind) {
+  switch (kind) {
+    case WriteOp::Kind::Put:
+      return "P";
+    case WriteOp::Kind::Remove:
+      return "R";
+    case WriteOp::Kind::Expire:
+      return "E";
+    case WriteOp::Kind::Check:
+      return "C";
+  }
+  return "C";
+}
+
+std::string_view condition_letter(WriteOp::Condition condition) {
+  switch (condition) {
+    case WriteOp::Condition::None:
+      return "N";
+    case WriteOp::Condition::Absent:
+      return "A";
+    case WriteOp::Condition::Version:
+      return "V";
+  }
+  return "N";
+}
+
+std::vector<std::string> unpack_tags(std::string_view packed) {
+  std::vector<std::string> tags;
+  while (!packed.empty()) {
+    if (packed.size() < 4) throw Corruption("redis: truncated tag list");
+    auto length = static_cast<std::size_t>(static_cast<unsigned char>(packed[0])) << 24 |
+                  static_cast<std::size_t>(static_cast<unsigned char>(packed[1])) << 16 |
+                  static_cast<std::size_t>(static_cast<unsigned char>(packed[2])) << 8 |
+                  static_cast<std::size_t>(static_cast<unsigned char>(packed[3]));
+    if (packed.size() - 4 < length) throw Corruption("redis: truncated tag list");
+    tags.emplace_back(packed.substr(4, length));
+    packed.remove_prefix(4 + length);
+  }
+  return tags;
+}
+
+// The ZRANGEBYLEX bounds of the keys starting with prefix and greater than cursor.
+std::pair<std::string, std::string> lex_bounds(std::string_view prefix, std::string_view cursor) {
+  std::string min = !cursor.empty() && cursor >= prefix ? "(" + std::string(cursor)
+                    : prefix.empty()                    ? "-"
+                                                        : "[" + std::string(prefix);
+  std::string successor(prefix);
+  while (!successor.empty() && static_cast<unsigned char>(successor.back()) == 0xff)
+    successor.pop_back();
+  if (successor.empty()) return {min, "+"};
+  successor.back() = static_cast<char>(static_cast<unsigned char>(successor.back()) + 1);
+  return {min, "(" + successor};
+}
+
+}  // namespace
+
+RedisBackend::RedisBackend(const Options& options)
+    : db_(options.db),
+      tombstone_retention_(options.redis.tombstone_retention),
+      pool_(resolved(options)),
+      apply_script_(lua::apply),
+      sweep_script_(lua::sweep),
+      clear_script_(lua::clear),
+      scan_script_(lua::scan),
+      query_script_(lua::query) {
+  capabilities_.name = "redis";
+  capabilities_.persistent = true;
+  capabilities_.shared_by_processes = true;
+  capabilities_.max_value_size = kMaxValue;
+}
+
+std::string RedisBackend::prefix(std::string_view ns) const {
+  return pool_.options().key_prefix + ":{" + db_ + ":" + std::string(ns) + "}";
+}
+
+BatchResult RedisBackend::apply(const WriteBatch& batch) {
+  check_batch_rules(batch);
+  BatchResult result;
+  result.ops.resize(batch.ops.size());
+  if (batch.ops.empty()) return result;
+  std::vector<std::string> prefixes;
+  std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> KEYS index (1-based)
+  for (const WriteOp& op : batch.ops) {
+    if (index_of.emplace(op.ns, prefixes.size() + 1).second) prefixes.push_back(prefix(op.ns));
+  }
+  Command command;
+  for (const auto& p : prefixes)
+    command.arg(p);
+  command.arg(batch.now_ms).arg(static_cast<std::int64_t>(batch.ops.size()));
+  std::uint64_t bytes = 0;
+  for (const WriteOp& op : batch.ops) {
+    bytes += op.value.size() + op.key.size();
+    command.arg(kind_letter(op.kind))
+        .arg(index_of.at(op.ns))
+        .arg(condition_letter(op.condition))
+        .arg(static_cast<std::int64_t>(op.expected_version))
+        .arg(op.key)
+        .arg(op.value)
+        .arg(static_cast<std::int64_t>(op.codec))
+        .arg(static_cast<std::int64_t>(op.raw_size))
+        .arg(op.expires_ms)
+        .arg(static_cast<std::int64_t>(op.tags.size()));
+    for (const auto& tag : op.tags) {
+      bytes += tag.size();
+      command.arg(tag);
+    }
+  }
+  if (bytes > kMaxRequest) {
+    throw InvalidArgument("batch of " + std::to_string(bytes) +
+                          " bytes exceeds what one Redis request may carry (1 GiB); split it");
+  }
+  Reply reply = with_connection(false, [&](Connection& connection) {
+    try {
+      return apply_script_.run(connection, prefixes.size(), command);
+    } catch (const BackendUnavailable& e) {
+      if (!connection.broken()) throw;
+      throw BackendUnavailable(std::string(e.what()) +
+                               " (the connection broke: the batch may or may not be applied)");
+    }
+  });
+  if (integer_of(element_of(*reply, 0, "apply"), "apply status") == 0) {
+    result.applied = false;
+    result.failed_op = static_cast<std::size_t>(integer_of(element_of(*reply, 1, "apply"), "op"));
+    return result;
+  }
+  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
+    result.ops[i].existed = integer_of(element_of(*reply, 1 + 2 * i, "apply"), "existed") != 0;
+    result.ops[i].version =
+        static_cast<std::uint64_t>(integer_of(element_of(*reply, 2 + 2 * i, "apply"), "version"));
+  }
+  return result;
+}
+
+std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_view key,
+                                               std::int64_t now_ms, bool with_value,
+                                               bool with_tags) {
+  std::string hash = prefix(ns) + ":v:" + std::string(key);
+  Command command{"HMGET", hash, "v", "c", "u", "e", "r", "k", "d", "g"};
+  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  if (is_error(*reply)) {
+    throw BackendUnavailable("redis: reading a key failed: " + std::string(error_text(*reply)));
+  }
+  const redisReply& fields = *reply;
+  if (is_nil(element_of(fields, 0, "HMGET"))) return std::nullopt;
+  StoredRecord record;
+  RecordMeta& meta = record.meta;
+  meta.version = static_cast<std::uint64_t>(decimal_of(element_of(fields, 0, "HMGET"), "version"));
+  meta.created_ms = decimal_of(element_of(fields, 1, "HMGET"), "created");
+  meta.updated_ms = decimal_of(element_of(fields, 2, "HMGET"), "updated");
+  meta.expires_ms = decimal_of(element_of(fields, 3, "HMGET"), "expires");
+  meta.raw_size = static_cast<std::uint64_t>(decimal_of(element_of(fields, 4, "HMGET"), "size"));
+  meta.codec = static_cast<ValueCodec>(decimal_of(element_of(fields, 5, "HMGET"), "codec"));
+  std::string_view value = string_of(element_of(fields, 6, "HMGET"), "value");
+  meta.stored_size = value.size();
+  if (meta.expires_ms != 0 && meta.expires_ms <= now_ms) {
+    remove_expired(ns, now_ms, false);  // lazily: a read that meets an expired key sweeps
+    return std::nullopt;
+  }
+  if (with_value) record.value = value;
+  if (with_tags) meta.tags = unpack_tags(string_of(element_of(fields, 7, "HMGET"), "tags"));
+  return record;
+}
+
+std::optional<StoredRecord> RedisBackend::get(std::string_view ns, std::string_view key,
+                                              std::int64_t now_ms, bool with_tags) {
+  return read(ns, key, now_ms, true, with_tags);
+}
+
+std::optional<RecordMeta> RedisBackend::get_meta(std::string_view ns, std::string_view key,
+                                                 std::int64_t now_ms) {
+  auto record = read(ns, key, now_ms, false, true);
+  if (!record) return std::nullopt;
+  return std::move(record->meta);
+}
+
+KeyPage RedisBackend::scan(std::string_view ns, std::string_view prefix_of_keys,
+                           std::string_view cursor, std::size_t limit, std::int64_t now_ms) {
+  KeyPage page;
+  if (limit == 0) return page;
+  auto [min, max] = lex_bounds(prefix_of_keys, cursor);
+  std::string p = prefix(ns);
+  Command args{p, min, max};
+  args.arg(static_cast<std::int64_t>(limit)).arg(now_ms);
+  Reply reply = with_connection(true, [&](Connection& c) { return scan_script_.run(c, 1, args); });
+  std::size_t n = array_size(*reply, "scan");
+  for (std::size_t i = 0; i < n && i < limit; ++i)
+    page.keys.emplace_back(string_of(element_of(*reply, i, "scan"), "key"));
+  if (n > limit) page.next_cursor = page.keys.back();
+  return page;
+}
+
+std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
+  std::string p = prefix(ns);
+  std::string keys = p + ":k", expiry = p + ":x";
+  Command total{"ZCARD", keys};
+  Command expired{"ZCOUNT", expiry, "-inf"};
+  expired.arg(now_ms);
+  auto replies = with_connection(true, [&](Connection& c) {
+    return c.run_pipeline({total, expired});
+  });
+  return static_cast<std::size_t>(integer_of(*replies[0], "ZCARD") -
+                                  integer_of(*replies[1], "ZCOUNT"));
+}
+
+std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t now_ms, bool) {
+  std::string p = prefix(ns);
+  Command args{p};
+  args.arg(now_ms).arg(kSweepChunk).arg(now_ms - tombstone_retention_.count());
+  std::size_t removed = 0;
+  for (;;) {
+    Reply reply =
+        with_connection(true, [&](Connection& c) { return sweep_script_.run(c, 1, args); });
+    auto n = integer_of(*reply, "sweep");
+    removed += static_cast<std::size_t>(n);
+    if (n < kSweepChunk) return removed;
+  }
+}
+
+std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms, bool) {
+  std::string p = prefix(ns);
+  Command args{p};
+  args.arg(now_ms);
+  Reply reply =
+      with_connection(false, [&](Connection& c) { return clear_script_.run(c, 1, args); });
+  return static_cast<std::size_t>(integer_of(*reply, "clear"));
+}
+
+BackendStats RedisBackend::stats() {
+  BackendStats s;
+  s.backend = "redis";
+  s.pool = pool_.stats();
+  return s;
+}
+
+std::vector<std::string> RedisBackend::namespaces() {
+  // SCAN (never KEYS) for "<key_prefix>:{<db>:*}:k", the key index every non-empty
+  // namespace has; glob characters of the prefix are escaped.
+  std::string pattern;
+  for (char c : pool_.options().key_prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  std::string head = pattern + ":{" + db_ + ":";
+  pattern = head + "*}:k";
+  std::set<std::string> names;
+  std::string cursor = "0";
+  do {
+    Command command{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+    Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+    cursor = string_of(element_of(*reply, 0, "SCAN"), "cursor");
+    const redisReply& keys = element_of(*reply, 1, "SCAN");
+    std::size_t skip = pool_.options().key_prefix.size() + 2 + db_.size() + 1;
+    for (std::size_t i = 0; i < array_size(keys, "SCAN"); ++i) {
+      std::string_view key = string_of(element_of(keys, i, "SCAN"), "key");
+      if (key.size() > skip + 3) names.emplace(key.substr(skip, key.size() - skip - 3));
+    }
+  } while (cursor != "0");
+  return {names.begin(), names.end()};
+}
+
+}  // namespace nadb::backends::redis
+
+namespace nadb::backends {
+
+std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
+  // One backend (and pool) per server, db and prefix in a process, like the other backends.
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::weak_ptr<StorageBackend>> open;
+  RedisOptions r = options.redis;
+  if (!r.url.empty()) redis::apply_url(r.url, r);
+  std::string id = r.host + ':' + std::to_string(r.port) + '/' + std::to_string(r.database) + '/' +
+                   r.username + '/' + r.key_prefix + '/' + options.db;
+  std::lock_guard lock(mutex);
+  if (auto existing = open[id].lock()) return existing;
+  auto backend = std::make_shared<redis::RedisBackend>(options);
+  open[id] = backend;
+  return backend;
+}
+
+}  // namespace nadb::backends

@@ -1,0 +1,80 @@
+// RedisBackend: every namespace is a group of Redis keys under one hash tag (layout in
+// lua/common.lua); every write is one Lua script, so it is atomic on the server; reads are
+// one round trip. Durability is the server's own (AOF/RDB), never more.
+#pragma once
+
+#include <string>
+
+#include "backends/redis/connection_pool.hpp"
+#include "backends/redis/script.hpp"
+#include "nadb/backend.hpp"
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+
+class RedisBackend final : public StorageBackend {
+ public:
+  // Throws InvalidArgument for bad RedisOptions; connects lazily (the first operation may
+  // throw BackendUnavailable).
+  explicit RedisBackend(const Options& options);
+
+  const BackendCapabilities& capabilities() const override { return capabilities_; }
+  BatchResult apply(const WriteBatch& batch) override;
+  std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                                  bool with_tags) override;
+  std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
+                                     std::int64_t now_ms) override;
+  KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+               std::size_t limit, std::int64_t now_ms) override;
+  std::size_t count(std::string_view ns, std::int64_t now_ms) override;
+  std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) override;
+  std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) override;
+  // Redis persists by its own policy; there is nothing to flush from here.
+  void flush() override {}
+  // Redis reclaims its own memory: an empty report.
+  CompactionReport compact() override { return {}; }
+  BackendStats stats() override;
+  std::vector<std::string> namespaces() override;
+
+  // Server-side queries (redis_query.cpp).
+  ServerQueryPage query(std::string_view ns, const Query& q, std::size_t page,
+                        std::size_t page_size, std::int64_t now_ms) override;
+  std::uint64_t write_generation(std::string_view ns) override;
+  std::map<std::string, std::size_t> tag_counts(std::string_view ns, std::int64_t now_ms) override;
+
+ private:
+  // "<key_prefix>:{<db>:<ns>}": the prefix of every key of ns.
+  std::string prefix(std::string_view ns) const;
+  // Runs fn with a pooled connection. A read (idempotent) that failed on a connection that
+  // broke is tried once more on a fresh one: a restarted server kills every pooled
+  // connection, and the first use of each should not fail the caller.
+  template <typename F>
+  auto with_connection(bool idempotent, F&& fn) -> decltype(fn(std::declval<Connection&>()));
+  std::optional<StoredRecord> read(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                                   bool with_value, bool with_tags);
+
+  BackendCapabilities capabilities_;
+  const std::string db_;
+  const std::chrono::milliseconds tombstone_retention_;
+  ConnectionPool pool_;
+  const Script apply_script_;
+  const Script sweep_script_;
+  const Script clear_script_;
+  const Script scan_script_;
+  const Script query_script_;
+};
+
+template <typename F>
+auto RedisBackend::with_connection(bool idempotent, F&& fn)
+    -> decltype(fn(std::declval<Connection&>())) {
+  for (int attempt = 0;; ++attempt) {
+    ConnectionPool::Lease lease = pool_.acquire();
+    try {
+      return fn(*lease);
+    } catch (const BackendUnavailable&) {
+      if (!idempotent || attempt > 0 || !lease->broken()) throw;
+    }
+  }
+}
+
+}  // namespace nadb::backends::redis

@@ -1,0 +1,112 @@
+// RedisBackend's server-side queries: the Query tree is sent in prefix form to
+// lua/query.lua, which combines the tag sets with Z*STORE and returns one sorted page.
+#include "backends/redis/redis_backend.hpp"
+#include "index/query_node.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+using Kind = Query::Node::Kind;
+
+const char* field_letter(RangeField field) {
+  switch (field) {
+    case RangeField::Size:
+      return "r";
+    case RangeField::CreatedAt:
+      return "c";
+    case RangeField::UpdatedAt:
+      return "u";
+    case RangeField::ExpiresAt:
+      return "e";
+  }
+  return "r";
+}
+
+// Appends node in the prefix form lua/query.lua reads.
+void encode(const Query::Node& node, Command& command) {
+  switch (node.kind) {
+    case Kind::Tag:
+      command.arg("T").arg(node.text);
+      return;
+    case Kind::KeyPrefix: {
+      std::string end = node.text;
+      while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
+        end.pop_back();
+      if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+      command.arg("P").arg_copy("[" + node.text).arg_copy(end.empty() ? "+" : "(" + end);
+      return;
+    }
+    case Kind::KeyEquals:
+      command.arg("K").arg(node.text);
+      return;
+    case Kind::Range:
+      command.arg("R").arg(field_letter(node.field)).arg(node.min).arg(node.max);
+      return;
+    case Kind::Not:
+      command.arg("N");
+      encode(*node.children.at(0), command);
+      return;
+    case Kind::And:
+    case Kind::Or:
+      command.arg(node.kind == Kind::And ? "A" : "O")
+          .arg(static_cast<std::int64_t>(node.children.size()));
+      for (const auto& child : node.children)
+        encode(*child, command);
+      return;
+  }
+}
+
+}  // namespace
+
+ServerQueryPage RedisBackend::query(std::string_view ns, const Query& q, std::size_t page,
+                                    std::size_t page_size, std::int64_t now_ms) {
+  // Offsets past any zset's size are clamped to 2^50, which Lua still formats as an integer.
+  constexpr auto kMax = std::size_t{1} << 50;
+  bool every = page_size == kEveryKey;
+  std::size_t offset = every || page - 1 <= kMax / page_size ? (page - 1) * page_size : kMax;
+  std::string p = prefix(ns);
+  Command args{p};
+  args.arg(now_ms)
+      .arg(static_cast<std::int64_t>(every ? 0 : std::min(offset, kMax)))
+      .arg(every ? std::int64_t{-1} : static_cast<std::int64_t>(page_size));
+  encode(q.root(), args);
+  Reply reply = with_connection(true, [&](Connection& c) { return query_script_.run(c, 1, args); });
+
+  ServerQueryPage out;
+  QueryResult& result = out.result;
+  result.total_count =
+      static_cast<std::size_t>(integer_of(element_of(*reply, 0, "query"), "total"));
+  out.generation = static_cast<std::uint64_t>(decimal_of(element_of(*reply, 1, "query"), "gen"));
+  out.valid_until_ms = decimal_of(element_of(*reply, 2, "query"), "next expiry");
+  const redisReply& keys = element_of(*reply, 3, "query");
+  for (std::size_t i = 0; i < array_size(keys, "query keys"); ++i)
+    result.keys.emplace_back(string_of(element_of(keys, i, "query keys"), "key"));
+  std::size_t size = every ? std::max<std::size_t>(1, result.total_count) : page_size;
+  result.page = page;
+  result.page_size = size;
+  result.has_more = page - 1 < result.total_count / size && page * size < result.total_count;
+  return out;
+}
+
+std::uint64_t RedisBackend::write_generation(std::string_view ns) {
+  std::string key = prefix(ns) + ":gen";
+  Command command{"GET", key};
+  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  return is_nil(*reply) ? 0 : static_cast<std::uint64_t>(decimal_of(*reply, "gen"));
+}
+
+std::map<std::string, std::size_t> RedisBackend::tag_counts(std::string_view ns,
+                                                            std::int64_t now_ms) {
+  remove_expired(ns, now_ms, false);  // counts are kept exact by the write scripts
+  std::string key = prefix(ns) + ":tags";
+  Command command{"HGETALL", key};
+  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  std::map<std::string, std::size_t> counts;
+  for (std::size_t i = 0; i + 1 < array_size(*reply, "HGETALL"); i += 2) {
+    counts.emplace(string_of(element_of(*reply, i, "HGETALL"), "tag"),
+                   static_cast<std::size_t>(decimal_of(element_of(*reply, i + 1, "HGETALL"), "n")));
+  }
+  return counts;
+}
+
+}  // namespace nadb::backends::redis

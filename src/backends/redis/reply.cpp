@@ -1,0 +1,64 @@
+#include "backends/redis/reply.hpp"
+
+#include <charconv>
+
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+[[noreturn]] void unexpected(const redisReply& reply, std::string_view what) {
+  throw Corruption("redis: unexpected reply type " + std::to_string(reply.type) + " for " +
+                   std::string(what));
+}
+
+}  // namespace
+
+bool is_nil(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_NIL;
+}
+
+bool is_error(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ERROR;
+}
+
+std::string_view error_text(const redisReply& reply) {
+  return is_error(reply) ? std::string_view(reply.str, reply.len) : std::string_view();
+}
+
+std::int64_t integer_of(const redisReply& reply, std::string_view what) {
+  if (reply.type != REDIS_REPLY_INTEGER) unexpected(reply, what);
+  return reply.integer;
+}
+
+std::string_view string_of(const redisReply& reply, std::string_view what) {
+  if (reply.type != REDIS_REPLY_STRING && reply.type != REDIS_REPLY_STATUS) unexpected(reply, what);
+  return {reply.str, reply.len};
+}
+
+std::size_t array_size(const redisReply& reply, std::string_view what) {
+  if (reply.type != REDIS_REPLY_ARRAY) unexpected(reply, what);
+  return reply.elements;
+}
+
+const redisReply& element_of(const redisReply& reply, std::size_t i, std::string_view what) {
+  if (array_size(reply, what) <= i || reply.element[i] == nullptr) {
+    throw Corruption("redis: reply for " + std::string(what) + " has no element " +
+                     std::to_string(i));
+  }
+  return *reply.element[i];
+}
+
+std::int64_t decimal_of(const redisReply& reply, std::string_view what) {
+  if (reply.type == REDIS_REPLY_INTEGER) return reply.integer;
+  std::string_view text = string_of(reply, what);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw Corruption("redis: " + std::string(what) + " is not a number: '" + std::string(text) +
+                     "'");
+  }
+  return value;
+}
+
+}  // namespace nadb::backends::redis

@@ -1,0 +1,33 @@
+// Redis replies as owned values, and checked access to their parts. A reply of an unexpected
+// shape means the server is not speaking our protocol: Corruption, never a guess.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace nadb::backends::redis {
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+bool is_nil(const redisReply& reply);
+bool is_error(const redisReply& reply);
+// The error text of an error reply ("" otherwise).
+std::string_view error_text(const redisReply& reply);
+
+// Checked accessors; `what` names the reply in the Corruption message.
+std::int64_t integer_of(const redisReply& reply, std::string_view what);
+std::string_view string_of(const redisReply& reply, std::string_view what);
+// Element i of an array reply.
+const redisReply& element_of(const redisReply& reply, std::size_t i, std::string_view what);
+std::size_t array_size(const redisReply& reply, std::string_view what);
+// A decimal integer held in a bulk string (hash fields).
+std::int64_t decimal_of(const redisReply& reply, std::string_view what);
+
+}  // namespace nadb::backends::redis

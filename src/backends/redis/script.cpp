@@ -1,0 +1,46 @@
+#include "backends/redis/script.hpp"
+
+#include <openssl/evp.h>
+
+#include "backends/redis/lua_sources.hpp"
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+std::string sha1_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Script::Script(const char* body)
+    : source_(std::string(lua::common) + body), sha1_(sha1_hex(source_)) {}
+
+Reply Script::run(Connection& connection, std::size_t keys, const Command& keys_and_args) const {
+  auto call = [&](const char* verb, const std::string& script) {
+    Command command{verb, script};
+    command.arg(static_cast<std::int64_t>(keys));
+    command.append(keys_and_args);
+    return connection.run(command);
+  };
+  Reply reply = call("EVALSHA", sha1_);
+  if (is_error(*reply) && error_text(*reply).substr(0, 8) == "NOSCRIPT")
+    reply = call("EVAL", source_);
+  if (is_error(*reply)) {
+    throw BackendUnavailable("redis at " + connection.address() +
+                             " failed a script: " + std::string(error_text(*reply)));
+  }
+  return reply;
+}
+
+}  // namespace nadb::backends::redis
