@@ -132,9 +132,10 @@ class RedisServer {
 };
 
 // The server shared by the tests of one process, started on first use (call it first from
-// the main thread: the server is killed when the thread that started it exits).
+// the main thread: the server is killed when the thread that started it exits). KEYS is
+// disabled on it: the backend must iterate with SCAN.
 inline RedisServer& shared_redis_server() {
-  static RedisServer server;
+  static RedisServer server({"--rename-command", "KEYS", ""});
   return server;
 }
 

@@ -1,0 +1,202 @@
+// The redis connection pool and URL parsing, against a real throwaway redis-server.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "backends/redis/connection_pool.hpp"
+#include "backends/redis/redis_url.hpp"
+#include "nadb/nadb.hpp"
+#include "support/redis_server.hpp"
+
+namespace nadb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using backends::redis::Command;
+using backends::redis::ConnectionPool;
+
+RedisOptions options_for(const RedisServer& server) {
+  RedisOptions o;
+  o.port = server.port();
+  o.connect_timeout = 500ms;
+  o.socket_timeout = 2000ms;
+  return o;
+}
+
+TEST(RedisUrl, ParsesEveryPart) {
+  RedisOptions o;
+  backends::redis::apply_url("redis://alice:s3cret@cache.example:6380/4", o);
+  EXPECT_EQ(o.host, "cache.example");
+  EXPECT_EQ(o.port, 6380);
+  EXPECT_EQ(o.database, 4);
+  EXPECT_EQ(o.username, "alice");
+  EXPECT_EQ(o.password, "s3cret");
+  backends::redis::apply_url("redis://:pw@h", o);
+  EXPECT_EQ(o.host, "h");
+  EXPECT_EQ(o.port, 6379);
+  EXPECT_EQ(o.database, 0);
+  EXPECT_EQ(o.username, "");
+  EXPECT_EQ(o.password, "pw");
+  backends::redis::apply_url("redis://localhost", o);
+  EXPECT_EQ(o.password, "");
+}
+
+TEST(RedisUrl, RejectsMalformedUrlsAndChangesNothing) {
+  RedisOptions o;
+  o.host = "kept";
+  for (const char* bad : {"http://h:1", "redis://", "redis://h:port", "redis://h:70000",
+                          "redis://h:1/x", "redis://h:-1"}) {
+    EXPECT_THROW(backends::redis::apply_url(bad, o), InvalidArgument) << bad;
+  }
+  EXPECT_EQ(o.host, "kept");
+}
+
+TEST(RedisUrl, BadUrlInOptionsFailsTheOpen) {
+  Options o;
+  o.backend = "redis";
+  o.redis.url = "redis://h:notaport";
+  EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+}
+
+TEST(RedisPool, ConnectsLazilyAndReusesConnections) {
+  RedisServer server;
+  ConnectionPool pool(options_for(server));
+  EXPECT_EQ(pool.stats().created, 0u);
+  for (int i = 0; i < 5; ++i) {
+    auto lease = pool.acquire();
+    EXPECT_EQ(lease->run(Command{"PING"})->str, std::string("PONG"));
+  }
+  PoolStats s = pool.stats();
+  EXPECT_EQ(s.created, 1u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.idle, 1u);
+}
+
+TEST(RedisPool, ExhaustedPoolWaitsThenTimesOut) {
+  RedisServer server;
+  RedisOptions o = options_for(server);
+  o.pool_size = 2;
+  o.pool_wait_timeout = 100ms;
+  ConnectionPool pool(o);
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    EXPECT_EQ(pool.stats().in_use, 2u);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(pool.acquire(), BackendUnavailable);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  }
+  PoolStats s = pool.stats();
+  EXPECT_EQ(s.waits, 1u);
+  EXPECT_EQ(s.timeouts, 1u);
+  EXPECT_EQ(s.created, 2u);
+  EXPECT_EQ(s.in_use, 0u);
+  pool.acquire();  // free again
+}
+
+TEST(RedisPool, WaiterGetsTheReturnedConnection) {
+  RedisServer server;
+  RedisOptions o = options_for(server);
+  o.pool_size = 1;
+  ConnectionPool pool(o);
+  auto held = std::make_unique<ConnectionPool::Lease>(pool.acquire());
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto lease = pool.acquire();
+    got = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(got);
+  held.reset();
+  waiter.join();
+  EXPECT_TRUE(got);
+  EXPECT_EQ(pool.stats().waits, 1u);
+  EXPECT_EQ(pool.stats().created, 1u);
+}
+
+TEST(RedisPool, LeaseReturnsTheConnectionWhenItsUserThrows) {
+  RedisServer server;
+  ConnectionPool pool(options_for(server));
+  try {
+    auto lease = pool.acquire();
+    throw std::runtime_error("user code failed");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(pool.stats().in_use, 0u);
+  EXPECT_EQ(pool.stats().idle, 1u);
+}
+
+TEST(RedisPool, HealthChecksOnlyLongIdleConnections) {
+  RedisServer server;
+  RedisOptions o = options_for(server);
+  o.health_check_interval = 1h;
+  ConnectionPool busy(o);
+  for (int i = 0; i < 3; ++i)
+    busy.acquire();
+  EXPECT_EQ(busy.stats().health_checks, 0u);
+
+  o.health_check_interval = 20ms;
+  ConnectionPool idle(o);
+  idle.acquire();
+  std::this_thread::sleep_for(30ms);
+  idle.acquire();
+  EXPECT_EQ(idle.stats().health_checks, 1u);
+  EXPECT_EQ(idle.stats().created, 1u);  // the check passed: the same connection
+}
+
+TEST(RedisPool, DeadIdleConnectionIsReplacedAfterItsHealthCheck) {
+  RedisServer server;
+  RedisOptions o = options_for(server);
+  o.health_check_interval = 0ms;
+  ConnectionPool pool(o);
+  pool.acquire();
+  server.stop();
+  server.start();
+  auto lease = pool.acquire();  // the PING fails, a fresh connection is made
+  EXPECT_EQ(lease->run(Command{"PING"})->str, std::string("PONG"));
+  EXPECT_EQ(pool.stats().created, 2u);
+}
+
+TEST(RedisPool, UnreachableServerFailsFastWithBackoff) {
+  RedisServer server;
+  RedisOptions o = options_for(server);
+  server.stop();
+  ConnectionPool pool(o);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(pool.acquire(), BackendUnavailable);
+  EXPECT_THROW(pool.acquire(), BackendUnavailable);  // inside the backoff: no new attempt
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(pool.stats().failed, 1u);
+  EXPECT_EQ(pool.stats().open, 0u);
+}
+
+TEST(RedisPool, AuthenticatesWithPasswordAndWithAclUser) {
+  RedisServer server(
+      {"--requirepass", "topsecret", "--user", "alice", "on", ">wonderland", "~*", "&*", "+@all"});
+  RedisOptions o = options_for(server);
+  {
+    ConnectionPool anonymous(o);
+    auto lease = anonymous.acquire();  // connects; the server refuses commands
+    EXPECT_TRUE(backends::redis::is_error(*lease->run(Command{"GET", "x"})));
+  }
+  o.password = "topsecret";
+  EXPECT_NO_THROW(ConnectionPool(o).acquire());
+  backends::redis::apply_url(
+      "redis://alice:wonderland@127.0.0.1:" + std::to_string(server.port()) + "/2", o);
+  {
+    ConnectionPool alice(o);
+    auto lease = alice.acquire();
+    EXPECT_EQ(lease->run(Command{"ACL", "WHOAMI"})->str, std::string("alice"));
+  }
+  o.password = "wrong";
+  try {
+    ConnectionPool(o).acquire();
+    ADD_FAILURE() << "a wrong password was accepted";
+  } catch (const BackendUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("AUTH"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace nadb::testing
