@@ -184,6 +184,11 @@ class StorageBackend {
   // filled only when with_tags (a read of the value alone need not copy them).
   virtual std::optional<StoredRecord> get(std::string_view ns, std::string_view key,
                                           std::int64_t now_ms, bool with_tags) = 0;
+  // get of each key, in order. The default calls get per key; a remote backend reads them
+  // all in one round trip.
+  virtual std::vector<std::optional<StoredRecord>> get_many(std::string_view ns,
+                                                            const std::vector<std::string>& keys,
+                                                            std::int64_t now_ms, bool with_tags);
   // Like get without the value bytes (no value I/O).
   virtual std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                              std::int64_t now_ms) = 0;

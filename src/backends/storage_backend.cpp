@@ -4,6 +4,16 @@
 
 namespace nadb {
 
+std::vector<std::optional<StoredRecord>> StorageBackend::get_many(
+    std::string_view ns, const std::vector<std::string>& keys, std::int64_t now_ms,
+    bool with_tags) {
+  std::vector<std::optional<StoredRecord>> records;
+  records.reserve(keys.size());
+  for (const auto& key : keys)
+    records.push_back(get(ns, key, now_ms, with_tags));
+  return records;
+}
+
 std::shared_ptr<IndexSink> StorageBackend::attach_index(
     std::string_view, const std::function<std::shared_ptr<IndexSink>()>&, bool) {
   throw NotSupported("backend '" + capabilities().name + "' keeps no local key index");

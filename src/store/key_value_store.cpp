@@ -150,10 +150,8 @@ std::vector<std::optional<std::string>> KeyValueStore::multi_get(
     std::int64_t now = util::now_ms();
     std::vector<std::optional<std::string>> values;
     values.reserve(keys.size());
-    for (const auto& key : keys) {
-      auto record = core_->backend_->get(core_->options_.ns, key, now, false);
+    for (auto& record : core_->backend_->get_many(core_->options_.ns, keys, now, false))
       values.push_back(record ? std::optional(core_->decode(*record)) : std::nullopt);
-    }
     return values;
   });
 }

@@ -19,11 +19,12 @@ void for_each_entry(StoreCore& core, const std::function<void(backup::JsonlEntry
   do {
     std::int64_t now = util::now_ms();
     KeyPage page = core.backend_->scan(core.options_.ns, "", cursor, kChunk, now);
-    for (auto& key : page.keys) {
-      auto record = core.backend_->get(core.options_.ns, key, now, true);
+    auto records = core.backend_->get_many(core.options_.ns, page.keys, now, true);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      auto& record = records[i];
       if (!record) continue;  // removed or expired since the scan
       backup::JsonlEntry e;
-      e.key = std::move(key);
+      e.key = std::move(page.keys[i]);
       e.tags = record->meta.tags;
       e.expires_ms = record->meta.expires_ms;
       e.created_ms = record->meta.created_ms;

@@ -164,16 +164,16 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
   return result;
 }
 
-std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_view key,
-                                               std::int64_t now_ms, bool with_value,
-                                               bool with_tags) {
-  std::string hash = prefix(ns) + ":v:" + std::string(key);
-  Command command{"HMGET", hash, "v", "c", "u", "e", "r", "k", "d", "g"};
-  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
-  if (is_error(*reply)) {
-    throw BackendUnavailable("redis: reading a key failed: " + std::string(error_text(*reply)));
+Command RedisBackend::read_command(const std::string& hash) {
+  return Command{"HMGET", hash, "v", "c", "u", "e", "r", "k", "d", "g"};
+}
+
+std::optional<StoredRecord> RedisBackend::decode(const redisReply& fields, std::string_view ns,
+                                                 std::int64_t now_ms, bool with_value,
+                                                 bool with_tags) {
+  if (is_error(fields)) {
+    throw BackendUnavailable("redis: reading a key failed: " + std::string(error_text(fields)));
   }
-  const redisReply& fields = *reply;
   if (is_nil(element_of(fields, 0, "HMGET"))) return std::nullopt;
   StoredRecord record;
   RecordMeta& meta = record.meta;
@@ -192,6 +192,33 @@ std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_
   if (with_value) record.value = value;
   if (with_tags) meta.tags = unpack_tags(string_of(element_of(fields, 7, "HMGET"), "tags"));
   return record;
+}
+
+std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_view key,
+                                               std::int64_t now_ms, bool with_value,
+                                               bool with_tags) {
+  std::string hash = prefix(ns) + ":v:" + std::string(key);
+  Command command = read_command(hash);
+  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  return decode(*reply, ns, now_ms, with_value, with_tags);
+}
+
+std::vector<std::optional<StoredRecord>> RedisBackend::get_many(
+    std::string_view ns, const std::vector<std::string>& keys, std::int64_t now_ms,
+    bool with_tags) {
+  std::string p = prefix(ns) + ":v:";
+  std::vector<std::string> hashes;
+  hashes.reserve(keys.size());
+  std::vector<Command> commands;
+  commands.reserve(keys.size());
+  for (const auto& key : keys)
+    commands.push_back(read_command(hashes.emplace_back(p + key)));
+  auto replies = with_connection(true, [&](Connection& c) { return c.run_pipeline(commands); });
+  std::vector<std::optional<StoredRecord>> records;
+  records.reserve(keys.size());
+  for (const auto& reply : replies)
+    records.push_back(decode(*reply, ns, now_ms, true, with_tags));
+  return records;
 }
 
 std::optional<StoredRecord> RedisBackend::get(std::string_view ns, std::string_view key,

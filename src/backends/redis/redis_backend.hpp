@@ -22,6 +22,10 @@ class RedisBackend final : public StorageBackend {
   BatchResult apply(const WriteBatch& batch) override;
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                   bool with_tags) override;
+  // One pipelined round trip for all keys.
+  std::vector<std::optional<StoredRecord>> get_many(std::string_view ns,
+                                                    const std::vector<std::string>& keys,
+                                                    std::int64_t now_ms, bool with_tags) override;
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                      std::int64_t now_ms) override;
   KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
@@ -52,6 +56,10 @@ class RedisBackend final : public StorageBackend {
   auto with_connection(bool idempotent, F&& fn) -> decltype(fn(std::declval<Connection&>()));
   std::optional<StoredRecord> read(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                    bool with_value, bool with_tags);
+  // The HMGET of a record's fields, and the record it returned (nullopt: missing or expired).
+  static Command read_command(const std::string& hash);
+  std::optional<StoredRecord> decode(const redisReply& fields, std::string_view ns,
+                                     std::int64_t now_ms, bool with_value, bool with_tags);
 
   BackendCapabilities capabilities_;
   const std::string db_;
