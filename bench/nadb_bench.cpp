@@ -1,9 +1,13 @@
 // nadb-bench: runs the standard workload (../shared/bench/WORKLOAD.md) and prints one line
 // "RESULT {json}" per system and repetition, then "SUMMARY {json}" with the median of each
-// phase and its ratio to nadb-fs. Exits 1 if any check differs from the expected answers.
+// phase and its ratio to nadb-fs (and to redis-raw). Exits 1 if any check differs from the
+// expected answers.
 //
-//   nadb-bench --workload FILE [--systems nadb-fs,nadb-memory,lmdb] [--data DIR]
-//              [--repeat N] [--durability buffered|sync]
+//   nadb-bench --workload FILE [--systems nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite]
+//              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
+//
+// The redis systems use the server given by --redis, or else start a throwaway redis-server
+// on a free loopback port for the run.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/redis_server.hpp"  // the tests' throwaway redis-server
 #include "system.hpp"
 
 namespace {
@@ -30,6 +35,7 @@ struct Args {
   std::string data = "./bench-data";
   int repeat = 1;
   bool sync_writes = false;
+  std::string redis;  // host:port; empty: a throwaway redis-server when a redis system runs
 };
 
 std::vector<std::string> split(const std::string& list) {
@@ -59,6 +65,8 @@ Args parse_args(int argc, char** argv) {
       args.repeat = std::stoi(value());
     else if (flag == "--durability")
       args.sync_writes = value() == "sync";
+    else if (flag == "--redis")
+      args.redis = value();
     else
       throw std::runtime_error("unknown argument " + flag);
   }
@@ -75,6 +83,10 @@ std::map<std::string, SystemRunner> runners() {
   r["nadb-memory"] = [](const Workload& w, const RunConfig& c) {
     return nadb::bench::run_nadb(w, c, "memory");
   };
+  r["nadb-redis"] = [](const Workload& w, const RunConfig& c) {
+    return nadb::bench::run_nadb(w, c, "redis");
+  };
+  r["redis-raw"] = nadb::bench::run_redis_raw;
 #ifdef NADB_BENCH_LMDB
   r["lmdb"] = nadb::bench::run_lmdb;
 #endif
@@ -104,12 +116,25 @@ int run(const Args& args) {
   for (const auto& s : args.systems) {
     if (!known.count(s)) throw std::runtime_error("unknown or not built system " + s);
   }
+  nadb::bench::RedisTarget redis;
+  std::unique_ptr<nadb::testing::RedisServer> server;
+  if (!args.redis.empty()) {
+    auto colon = args.redis.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("--redis wants HOST:PORT");
+    redis.host = args.redis.substr(0, colon);
+    redis.port = std::stoi(args.redis.substr(colon + 1));
+  } else if (std::count(args.systems.begin(), args.systems.end(), "nadb-redis") +
+                 std::count(args.systems.begin(), args.systems.end(), "redis-raw") >
+             0) {
+    server = std::make_unique<nadb::testing::RedisServer>();
+    redis.port = server->port();
+  }
   std::map<std::string, std::map<std::string, std::vector<double>>> secs;  // system -> phase
   std::map<std::string, std::vector<double>> disk;
   int failures = 0;
   for (int rep = 0; rep < args.repeat; ++rep) {
     for (const auto& system : args.systems) {  // interleaved: machine noise hits all alike
-      RunConfig config{(fs::path(args.data) / system).string(), args.sync_writes};
+      RunConfig config{(fs::path(args.data) / system).string(), args.sync_writes, redis};
       fs::remove_all(config.data_dir);
       fs::create_directories(config.data_dir);
       RunOutput out = known.at(system)(w, config);
@@ -145,9 +170,11 @@ int run(const Args& args) {
   for (const auto& [system, phases] : secs) {
     for (const auto& [phase, values] : phases) {
       summary["median_secs"][system][phase] = median(values);
-      if (secs.count("nadb-fs") && secs["nadb-fs"].count(phase)) {
-        summary["ratio_to_nadb_fs"][system][phase] =
-            median(values) / median(secs["nadb-fs"][phase]);
+      for (const char* base : {"nadb-fs", "redis-raw"}) {
+        if (secs.count(base) && secs[base].count(phase)) {
+          summary[std::string("ratio_to_") + (base[0] == 'n' ? "nadb_fs" : "redis_raw")][system]
+                 [phase] = median(values) / median(secs[base][phase]);
+        }
       }
     }
     summary["median_disk_bytes"][system] = median(disk[system]);

@@ -11,9 +11,16 @@
 
 namespace nadb::bench {
 
+// The Redis server of the redis systems (nadb-redis, redis-raw).
+struct RedisTarget {
+  std::string host = "127.0.0.1";
+  int port = 0;
+};
+
 struct RunConfig {
   std::string data_dir;      // a fresh folder for this system's files
   bool sync_writes = false;  // per-write durability (NADB Durability::Sync); peers ignore it
+  RedisTarget redis;
 };
 
 struct RunOutput {
@@ -40,6 +47,7 @@ long rss_kb();
 long rss_anon_kb();
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend);
+RunOutput run_redis_raw(const Workload& w, const RunConfig& config);
 #ifdef NADB_BENCH_LMDB
 RunOutput run_lmdb(const Workload& w, const RunConfig& config);
 #endif

@@ -70,12 +70,17 @@ TEST_F(RedisBackendTest, KeysFollowTheDocumentedLayout) {
   store.set("user:1", "v", {"red", "big"});
   store.set_with_ttl("user:2", "w", 100s, {"red"});
   EXPECT_EQ(keys_matching("app:*"),
-            (std::vector<std::string>{"app:{db:main}:gen", "app:{db:main}:k", "app:{db:main}:t:big",
-                                      "app:{db:main}:t:red", "app:{db:main}:tags",
-                                      "app:{db:main}:u", "app:{db:main}:v:user:1",
-                                      "app:{db:main}:v:user:2", "app:{db:main}:x"}));
+            (std::vector<std::string>{
+                "app:{db:main}:gen", "app:{db:main}:k", "app:{db:main}:m:user:1",
+                "app:{db:main}:m:user:2", "app:{db:main}:t:big", "app:{db:main}:t:red",
+                "app:{db:main}:tags", "app:{db:main}:u", "app:{db:main}:v:user:1",
+                "app:{db:main}:v:user:2", "app:{db:main}:x"}));
   EXPECT_EQ(members("app:{db:main}:t:red"), (std::vector<std::string>{"user:1", "user:2"}));
-  EXPECT_EQ(std::string(raw({"HGET", "app:{db:main}:v:user:1", "d"})->str), "v");
+  EXPECT_EQ(std::string(raw({"GET", "app:{db:main}:v:user:1"})->str), "v");
+  // The metadata: 49-byte header, then the tags, each with a 4-byte length.
+  Reply meta = raw({"GET", "app:{db:main}:m:user:1"});
+  EXPECT_EQ(std::string(meta->str + 49, meta->len - 49), std::string("\0\0\0\3big\0\0\0\3red", 14));
+  EXPECT_EQ(std::string(raw({"HGET", "app:{db:main}:tags", "red"})->str), "2");
 }
 
 TEST_F(RedisBackendTest, ExpiryLeavesTagSetsAndCountsClean) {
@@ -92,7 +97,7 @@ TEST_F(RedisBackendTest, ExpiryLeavesTagSetsAndCountsClean) {
   EXPECT_EQ(store.cleanup_expired(), 1u);
   EXPECT_EQ(members("app:{db:main}:t:t"), (std::vector<std::string>{"long"}));
   EXPECT_EQ(raw({"EXISTS", "app:{db:main}:t:only-short"})->integer, 0);
-  EXPECT_EQ(raw({"EXISTS", "app:{db:main}:v:short"})->integer, 0);
+  EXPECT_EQ(raw({"EXISTS", "app:{db:main}:v:short", "app:{db:main}:m:short"})->integer, 0);
   EXPECT_EQ(raw({"HGET", "app:{db:main}:tags", "only-short"})->type, REDIS_REPLY_NIL);
   EXPECT_EQ(std::string(raw({"HGET", "app:{db:main}:tags", "t"})->str), "1");
   EXPECT_EQ(store.list_all_tags(), (std::map<std::string, std::size_t>{{"t", 1}}));
@@ -107,7 +112,7 @@ TEST_F(RedisBackendTest, AReadThatMeetsAnExpiredKeySweepsIt) {
   EXPECT_EQ(members("app:{db:main}:t:t").size(), 1u);
   EXPECT_EQ(store.get("k"), std::nullopt);
   EXPECT_TRUE(members("app:{db:main}:t:t").empty());
-  EXPECT_EQ(raw({"EXISTS", "app:{db:main}:v:k"})->integer, 0);
+  EXPECT_EQ(raw({"EXISTS", "app:{db:main}:v:k", "app:{db:main}:m:k"})->integer, 0);
 }
 
 TEST_F(RedisBackendTest, WritesOfAnotherProcessInvalidateTheQueryCache) {

@@ -30,6 +30,43 @@ RedisOptions resolved(const Options& options) {
   return r;
 }
 
+// The fixed part of a key's metadata (lua/common.lua: HEADER), before its tags.
+constexpr std::size_t kHeaderSize = 49;
+
+std::int64_t big_endian(std::string_view bytes, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
+  return static_cast<std::int64_t>(v);
+}
+
+void put_big_endian(std::string& out, std::uint64_t v, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>(v >> shift & 0xff));
+}
+
+// A Put's metadata from the updated field on, as lua/common.lua's HEADER packs it (the
+// script prepends version and created, which only the server knows).
+std::string metadata_tail(const WriteOp& op, std::int64_t now_ms) {
+  std::string tail;
+  tail.reserve(kHeaderSize - 16);
+  put_big_endian(tail, static_cast<std::uint64_t>(now_ms), 8);
+  put_big_endian(tail, static_cast<std::uint64_t>(op.expires_ms), 8);
+  put_big_endian(tail, op.raw_size, 8);
+  put_big_endian(tail, op.value.size(), 8);
+  tail.push_back(static_cast<char>(op.codec));
+  return tail;
+}
+
+std::string pack_tags(const std::vector<std::string>& tags) {
+  std::string packed;
+  for (const auto& tag : tags) {
+    put_big_endian(packed, tag.size(), 4);
+    packed += tag;
+  }
+  return packed;
+}
+
 // The op and condition letters of lua/apply.lua.
 std::string_view kind_letter(WriteOp::Kind kind) {
   switch (kind) {
@@ -122,19 +159,23 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
   command.arg(batch.now_ms).arg(static_cast<std::int64_t>(batch.ops.size()));
   std::uint64_t bytes = 0;
   for (const WriteOp& op : batch.ops) {
-    bytes += op.value.size() + op.key.size();
+    std::int64_t ns_index = index_of.at(op.ns);
+    const std::string& p = prefixes[static_cast<std::size_t>(ns_index - 1)];
+    bytes += op.value.size() + 2 * (p.size() + op.key.size()) + 64;
     command.arg(kind_letter(op.kind))
-        .arg(index_of.at(op.ns))
+        .arg(ns_index)
         .arg(condition_letter(op.condition))
         .arg(static_cast<std::int64_t>(op.expected_version))
         .arg(op.key)
+        .arg_copy(p + ":m:" + op.key)
+        .arg_copy(p + ":v:" + op.key)
         .arg(op.value)
-        .arg(static_cast<std::int64_t>(op.codec))
-        .arg(static_cast<std::int64_t>(op.raw_size))
         .arg(op.expires_ms)
+        .arg_copy(metadata_tail(op, batch.now_ms))
+        .arg_copy(pack_tags(op.tags))
         .arg(static_cast<std::int64_t>(op.tags.size()));
     for (const auto& tag : op.tags) {
-      bytes += tag.size();
+      bytes += 2 * tag.size();
       command.arg(tag);
     }
   }
@@ -164,60 +205,65 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
   return result;
 }
 
-Command RedisBackend::read_command(const std::string& hash) {
-  return Command{"HMGET", hash, "v", "c", "u", "e", "r", "k", "d", "g"};
-}
-
-std::optional<StoredRecord> RedisBackend::decode(const redisReply& fields, std::string_view ns,
-                                                 std::int64_t now_ms, bool with_value,
-                                                 bool with_tags) {
-  if (is_error(fields)) {
-    throw BackendUnavailable("redis: reading a key failed: " + std::string(error_text(fields)));
-  }
-  if (is_nil(element_of(fields, 0, "HMGET"))) return std::nullopt;
+std::optional<StoredRecord> RedisBackend::decode(const redisReply* meta_reply,
+                                                 const redisReply* value_reply, std::string_view ns,
+                                                 std::int64_t now_ms, bool with_tags) {
+  if (is_nil(*meta_reply)) return std::nullopt;
+  std::string_view packed = string_of(*meta_reply, "metadata");
+  if (packed.size() < kHeaderSize) throw Corruption("redis: metadata of a key is truncated");
   StoredRecord record;
   RecordMeta& meta = record.meta;
-  meta.version = static_cast<std::uint64_t>(decimal_of(element_of(fields, 0, "HMGET"), "version"));
-  meta.created_ms = decimal_of(element_of(fields, 1, "HMGET"), "created");
-  meta.updated_ms = decimal_of(element_of(fields, 2, "HMGET"), "updated");
-  meta.expires_ms = decimal_of(element_of(fields, 3, "HMGET"), "expires");
-  meta.raw_size = static_cast<std::uint64_t>(decimal_of(element_of(fields, 4, "HMGET"), "size"));
-  meta.codec = static_cast<ValueCodec>(decimal_of(element_of(fields, 5, "HMGET"), "codec"));
-  std::string_view value = string_of(element_of(fields, 6, "HMGET"), "value");
-  meta.stored_size = value.size();
+  meta.version = static_cast<std::uint64_t>(big_endian(packed, 0));
+  meta.created_ms = big_endian(packed, 8);
+  meta.updated_ms = big_endian(packed, 16);
+  meta.expires_ms = big_endian(packed, 24);
+  meta.raw_size = static_cast<std::uint64_t>(big_endian(packed, 32));
+  meta.stored_size = static_cast<std::uint64_t>(big_endian(packed, 40));
+  meta.codec = static_cast<ValueCodec>(static_cast<unsigned char>(packed[48]));
   if (meta.expires_ms != 0 && meta.expires_ms <= now_ms) {
     remove_expired(ns, now_ms, false);  // lazily: a read that meets an expired key sweeps
     return std::nullopt;
   }
-  if (with_value) record.value = value;
-  if (with_tags) meta.tags = unpack_tags(string_of(element_of(fields, 7, "HMGET"), "tags"));
+  if (with_tags) meta.tags = unpack_tags(packed.substr(kHeaderSize));
+  if (value_reply) {
+    if (is_nil(*value_reply)) throw Corruption("redis: a key has metadata but no value");
+    record.value = string_of(*value_reply, "value");
+  }
   return record;
 }
 
 std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_view key,
                                                std::int64_t now_ms, bool with_value,
                                                bool with_tags) {
-  std::string hash = prefix(ns) + ":v:" + std::string(key);
-  Command command = read_command(hash);
+  std::string p = prefix(ns);
+  std::string meta_key = p + ":m:" + std::string(key);
+  std::string value_key = p + ":v:" + std::string(key);
+  Command command{"MGET", meta_key};
+  if (with_value) command.arg(value_key);
   Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
-  return decode(*reply, ns, now_ms, with_value, with_tags);
+  return decode(&element_of(*reply, 0, "MGET"),
+                with_value ? &element_of(*reply, 1, "MGET") : nullptr, ns, now_ms, with_tags);
 }
 
 std::vector<std::optional<StoredRecord>> RedisBackend::get_many(
     std::string_view ns, const std::vector<std::string>& keys, std::int64_t now_ms,
     bool with_tags) {
-  std::string p = prefix(ns) + ":v:";
-  std::vector<std::string> hashes;
-  hashes.reserve(keys.size());
-  std::vector<Command> commands;
-  commands.reserve(keys.size());
-  for (const auto& key : keys)
-    commands.push_back(read_command(hashes.emplace_back(p + key)));
-  auto replies = with_connection(true, [&](Connection& c) { return c.run_pipeline(commands); });
   std::vector<std::optional<StoredRecord>> records;
+  if (keys.empty()) return records;
+  std::string p = prefix(ns);
+  std::vector<std::string> names;
+  names.reserve(2 * keys.size());
+  Command command{"MGET"};
+  for (const auto& key : keys) {
+    command.arg(names.emplace_back(p + ":m:" + key));
+    command.arg(names.emplace_back(p + ":v:" + key));
+  }
+  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
   records.reserve(keys.size());
-  for (const auto& reply : replies)
-    records.push_back(decode(*reply, ns, now_ms, true, with_tags));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    records.push_back(decode(&element_of(*reply, 2 * i, "MGET"),
+                             &element_of(*reply, 2 * i + 1, "MGET"), ns, now_ms, with_tags));
+  }
   return records;
 }
 

@@ -56,10 +56,10 @@ class RedisBackend final : public StorageBackend {
   auto with_connection(bool idempotent, F&& fn) -> decltype(fn(std::declval<Connection&>()));
   std::optional<StoredRecord> read(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                    bool with_value, bool with_tags);
-  // The HMGET of a record's fields, and the record it returned (nullopt: missing or expired).
-  static Command read_command(const std::string& hash);
-  std::optional<StoredRecord> decode(const redisReply& fields, std::string_view ns,
-                                     std::int64_t now_ms, bool with_value, bool with_tags);
+  // The record of a key's metadata and (when value_reply is not null) value replies;
+  // nullopt when it is missing or expired (which sweeps).
+  std::optional<StoredRecord> decode(const redisReply* meta_reply, const redisReply* value_reply,
+                                     std::string_view ns, std::int64_t now_ms, bool with_tags);
 
   BackendCapabilities capabilities_;
   const std::string db_;

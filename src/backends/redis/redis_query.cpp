@@ -8,18 +8,19 @@ namespace {
 
 using Kind = Query::Node::Kind;
 
-const char* field_letter(RangeField field) {
+// The metadata field names of lua/query.lua.
+const char* field_name(RangeField field) {
   switch (field) {
     case RangeField::Size:
-      return "r";
+      return "raw";
     case RangeField::CreatedAt:
-      return "c";
+      return "created";
     case RangeField::UpdatedAt:
-      return "u";
+      return "updated";
     case RangeField::ExpiresAt:
-      return "e";
+      return "expires";
   }
-  return "r";
+  return "raw";
 }
 
 // Appends node in the prefix form lua/query.lua reads.
@@ -40,7 +41,7 @@ void encode(const Query::Node& node, Command& command) {
       command.arg("K").arg(node.text);
       return;
     case Kind::Range:
-      command.arg("R").arg(field_letter(node.field)).arg(node.min).arg(node.max);
+      command.arg("R").arg(field_name(node.field)).arg(node.min).arg(node.max);
       return;
     case Kind::Not:
       command.arg("N");

@@ -5,15 +5,15 @@ local total = redis.call('ZCARD', P .. ':k')
 local live = total - redis.call('ZCOUNT', P .. ':x', '-inf', now_s)
 for s = 0, total - 1, 1000 do
   local keys = redis.call('ZRANGE', P .. ':k', s, s + 999)
-  local tombstones = {}
+  local doomed, tombstones = {}, {}
   for j, key in ipairs(keys) do
-    redis.call('DEL', P .. ':v:' .. key)
+    doomed[2 * j - 1] = P .. ':m:' .. key
+    doomed[2 * j] = P .. ':v:' .. key
     tombstones[2 * j - 1] = now_s
     tombstones[2 * j] = key
   end
-  if #keys > 0 then
-    redis.call('ZADD', P .. ':d', unpack(tombstones))
-  end
+  chunked('DEL', nil, doomed)
+  chunked('ZADD', P .. ':d', tombstones, 2)
 end
 for _, tag in ipairs(redis.call('HKEYS', P .. ':tags')) do
   redis.call('DEL', P .. ':t:' .. tag)

@@ -1,7 +1,9 @@
 -- Prepended to every NADB script. P is one namespace's key prefix "<key_prefix>:{<db>:<ns>}";
 -- the braces keep all of a namespace's keys in one Redis Cluster slot. Its keys:
---   P:v:<key>  hash: d value, v version, c created ms, u updated ms, e expires ms (0: never),
---              r raw size, k codec, g tags (each: 4-byte big-endian length, then the bytes)
+--   P:m:<key>  the key's metadata: HEADER (version, created ms, updated ms, expires ms
+--              (0: never), raw size, stored size, codec; big-endian), then its tags (each: 4-byte
+--              big-endian length, then the bytes)
+--   P:v:<key>  the stored value bytes
 --   P:t:<tag>  set of the keys having the tag
 --   P:tags     hash tag -> number of keys having it
 --   P:x        zset key -> expiry ms (keys that expire)
@@ -9,14 +11,27 @@
 --   P:u        zset key -> updated ms (updated_at ranges, incremental backups)
 --   P:d        zset deleted key -> deleted ms (tombstones for incremental backups)
 --   P:gen      write generation: bumped by every write, the source of versions
--- Numbers are stored as decimal strings (ms timestamps exceed Lua's %.14g formatting).
 
-local function int(x)
-  return string.format('%d', x)
-end
+local HEADER = '>i8i8i8i8i8i8B'
+local HEADER_SIZE = 49
 
 local function is_expired(expires, now)
   return expires ~= 0 and expires <= now
+end
+
+-- A record's metadata as a table (tags stay packed), or nil for a missing key.
+local function decode_meta(m)
+  if not m then
+    return nil
+  end
+  local version, created, updated, expires, raw, stored, codec = struct.unpack(HEADER, m)
+  return {version = version, created = created, updated = updated, expires = expires,
+          raw = raw, stored = stored, codec = codec, tags = string.sub(m, HEADER_SIZE + 1)}
+end
+
+local function encode_meta(r)
+  return struct.pack(HEADER, r.version, r.created, r.updated, r.expires, r.raw, r.stored,
+                     r.codec) .. r.tags
 end
 
 local function unpack_tags(packed)
@@ -37,24 +52,43 @@ local function pack_tags(tags)
   return table.concat(parts)
 end
 
-local function drop_tags(P, key, packed)
-  for _, t in ipairs(unpack_tags(packed)) do
+-- Runs `command [key] items...` over items in chunks (Lua's unpack has a stack limit).
+-- step keeps pairs together (2 for score/member or key/value lists).
+local function chunked(command, key, items, step)
+  local size = 1000 * (step or 1)
+  for s = 1, #items, size do
+    local e = math.min(s + size - 1, #items)
+    if key then
+      redis.call(command, key, unpack(items, s, e))
+    else
+      redis.call(command, unpack(items, s, e))
+    end
+  end
+end
+
+-- ZADD every member with score 0.
+local function add_all(dest, members)
+  local pairs_ = {}
+  for j, m in ipairs(members) do
+    pairs_[2 * j - 1] = 0
+    pairs_[2 * j] = m
+  end
+  chunked('ZADD', dest, pairs_, 2)
+end
+
+-- Deletes key and every index entry of it; a tombstone dated deleted_at when it is not 0.
+local function unlink(P, key, deleted_at)
+  local meta = decode_meta(redis.call('GET', P .. ':m:' .. key))
+  if not meta then
+    return false
+  end
+  for _, t in ipairs(unpack_tags(meta.tags)) do
     redis.call('SREM', P .. ':t:' .. t, key)
     if redis.call('HINCRBY', P .. ':tags', t, -1) <= 0 then
       redis.call('HDEL', P .. ':tags', t)
     end
   end
-end
-
--- Deletes key and every index entry of it; a tombstone dated deleted_at when it is not 0.
-local function unlink(P, key, deleted_at)
-  local vkey = P .. ':v:' .. key
-  local packed = redis.call('HGET', vkey, 'g')
-  if not packed then
-    return false
-  end
-  drop_tags(P, key, packed)
-  redis.call('DEL', vkey)
+  redis.call('DEL', P .. ':m:' .. key, P .. ':v:' .. key)
   redis.call('ZREM', P .. ':k', key)
   redis.call('ZREM', P .. ':x', key)
   redis.call('ZREM', P .. ':u', key)
@@ -62,16 +96,4 @@ local function unlink(P, key, deleted_at)
     redis.call('ZADD', P .. ':d', deleted_at, key)
   end
   return true
-end
-
--- ZADD every member with score 0, in chunks (Lua's unpack has a stack limit).
-local function add_all(dest, members)
-  for s = 1, #members, 1000 do
-    local args = {}
-    for j = s, math.min(s + 999, #members) do
-      args[#args + 1] = 0
-      args[#args + 1] = members[j]
-    end
-    redis.call('ZADD', dest, unpack(args))
-  end
 end

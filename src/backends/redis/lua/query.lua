@@ -2,7 +2,7 @@
 -- {total, write generation, next expiry ms after now (0: none), {keys of the page}}.
 -- ARGV[2] offset, ARGV[3] count (-1: all), then the query in prefix form:
 --   T tag | P lexmin lexmax (key prefix) | K key | R field min max | N q | A n q... | O n q...
--- R fields: u updated (P:u), e expires (P:x), r raw size and c created (read per key).
+-- R fields: updated (P:u), expires (P:x), raw and created (read from every key's metadata).
 -- Sets are combined with Z*STORE into temporary zsets under P:q:, all scores 0 so that
 -- ZRANGE returns keys in byte order; the temporaries are deleted before returning.
 local P, now_s = KEYS[1], ARGV[1]
@@ -21,15 +21,23 @@ local function next_arg()
   return ARGV[pos - 1]
 end
 
--- Keys whose hash field lies in [min, max]: a pass over every key.
+-- Keys whose metadata field (raw or created) lies in [min, max]: a pass over every key.
 local function filter_all(dest, field, min, max)
   local total = redis.call('ZCARD', P .. ':k')
   local hits = {}
   for s = 0, total - 1, 1000 do
-    for _, key in ipairs(redis.call('ZRANGE', P .. ':k', s, s + 999)) do
-      local v = tonumber(redis.call('HGET', P .. ':v:' .. key, field))
-      if v and v >= min and v <= max then
-        hits[#hits + 1] = key
+    local keys = redis.call('ZRANGE', P .. ':k', s, s + 999)
+    local ids = {}
+    for j, key in ipairs(keys) do
+      ids[j] = P .. ':m:' .. key
+    end
+    if #ids > 0 then
+      for j, m in ipairs(redis.call('MGET', unpack(ids))) do
+        local meta = decode_meta(m)
+        local v = meta and meta[field]
+        if v and v >= min and v <= max then
+          hits[#hits + 1] = keys[j]
+        end
       end
     end
   end
@@ -54,8 +62,8 @@ eval = function()
     end
   elseif kind == 'R' then
     local field, min, max = next_arg(), next_arg(), next_arg()
-    if field == 'u' or field == 'e' then
-      local index = field == 'u' and P .. ':u' or P .. ':x'
+    if field == 'updated' or field == 'expires' then
+      local index = field == 'updated' and P .. ':u' or P .. ':x'
       add_all(dest, redis.call('ZRANGEBYSCORE', index, min, max))
     else
       filter_all(dest, field, tonumber(min), tonumber(max))
