@@ -11,7 +11,7 @@
 -- difference between the first and the final state of each key is written with grouped
 -- variadic commands. Lua is slow next to Redis's own commands, so the client prepares every
 -- string it can and the loops below allocate as little as they can.
-local now = tonumber(ARGV[1])
+local now_text, now = ARGV[1], tonumber(ARGV[1])  -- scores go to Redis as text: no reformatting
 local count = tonumber(ARGV[2])
 local bases = {}  -- ARGV index of each op's first field
 do
@@ -138,7 +138,7 @@ for _, id in ipairs(ids) do
         g.xrem[#g.xrem + 1] = key
       end
       if tombstone[id] then
-        g.dadd[#g.dadd + 1] = now
+        g.dadd[#g.dadd + 1] = now_text
         g.dadd[#g.dadd + 1] = key
       end
     else
@@ -149,7 +149,7 @@ for _, id in ipairs(ids) do
         mset[#mset + 1] = ARGV[pb + 6]
         mset[#mset + 1] = ARGV[pb + 7]
       end
-      g.uadd[#g.uadd + 1] = now
+      g.uadd[#g.uadd + 1] = now_text
       g.uadd[#g.uadd + 1] = key
       if expires[id] ~= 0 then
         g.xadd[#g.xadd + 1] = expires[id]
@@ -158,7 +158,7 @@ for _, id in ipairs(ids) do
         g.xrem[#g.xrem + 1] = key
       end
       if not before then
-        g.kadd[#g.kadd + 1] = 0
+        g.kadd[#g.kadd + 1] = '0'
         g.kadd[#g.kadd + 1] = key
         g.drem[#g.drem + 1] = key
       end
