@@ -163,6 +163,15 @@ struct Snapshot {
   std::map<std::string, std::size_t> keys_by_namespace;  // live keys at the snapshot instant
 };
 
+// What changed in a namespace since an instant (logical incremental backups).
+struct ChangeSet {
+  std::vector<std::string> updated;  // keys written since (live or not now)
+  std::vector<std::string> deleted;  // keys deleted since and absent now
+  // Deletes before this instant may be forgotten (tombstone retention): a ChangeSet since an
+  // earlier instant is incomplete.
+  std::int64_t complete_since_ms = 0;
+};
+
 // A page of a server-side query, with what a cache needs to know to keep it.
 struct ServerQueryPage {
   QueryResult result;
@@ -230,6 +239,12 @@ class StorageBackend {
   virtual void replace_files(const std::string& folder);
   // Names of the namespaces that have keys.
   virtual std::vector<std::string> namespaces();
+  // Keys of ns written or deleted at or after since_ms, on change_clock_ms's clock (logical
+  // incremental backups of backends without files). The default throws NotSupported.
+  virtual ChangeSet changes_since(std::string_view ns, std::int64_t since_ms);
+  // Now on the clock changes_since counts in (a server's, for a shared backend). The default
+  // throws NotSupported.
+  virtual std::int64_t change_clock_ms();
 
   // Server-side queries (backends without a local index). The defaults throw NotSupported.
   //

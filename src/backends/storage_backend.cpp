@@ -37,6 +37,14 @@ std::vector<std::string> StorageBackend::namespaces() {
   throw NotSupported("backend '" + capabilities().name + "' cannot list its namespaces");
 }
 
+ChangeSet StorageBackend::changes_since(std::string_view, std::int64_t) {
+  throw NotSupported("backend '" + capabilities().name + "' keeps no change index");
+}
+
+std::int64_t StorageBackend::change_clock_ms() {
+  throw NotSupported("backend '" + capabilities().name + "' keeps no change index");
+}
+
 ServerQueryPage StorageBackend::query(std::string_view, const Query&, std::size_t, std::size_t,
                                       std::int64_t) {
   throw NotSupported("backend '" + capabilities().name + "' does not answer tag queries");

@@ -69,11 +69,12 @@ void validate_backup_id(const std::string& id) {
 }
 
 BackupManager::BackupManager(std::string backup_dir, std::string db, std::string db_folder,
-                             StorageBackend& backend)
+                             StorageBackend& backend, ValueDecoder decode)
     : backup_dir_(std::move(backup_dir)),
       db_(std::move(db)),
       db_folder_(std::move(db_folder)),
-      backend_(backend) {}
+      backend_(backend),
+      decode_(std::move(decode)) {}
 
 std::string BackupManager::path_of(const std::string& id) const {
   return util::join_path(backup_dir_, id);
@@ -123,15 +124,6 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   } else if (util::path_exists(path_of(id))) {
     throw InvalidArgument("backup '" + id + "' already exists");
   }
-  // What the parent chain already holds (name -> its raw checksum): not stored again.
-  std::map<std::string, std::string> have;
-  if (!parent.empty()) {
-    for (const auto& m : chain(parent)) {
-      for (const auto& f : m.files)
-        have.emplace(f.name, f.raw_sha256);
-    }
-  }
-  Snapshot snapshot = backend_.snapshot();
   Manifest m;
   m.info.id = id;
   m.info.type = parent.empty() ? "full" : "incremental";
@@ -139,38 +131,24 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   m.info.created_at = utc_now_micros();
   m.info.db = db_;
   m.info.compressed = compress_files;
-  for (const auto& [ns, keys] : snapshot.keys_by_namespace) {
-    m.info.namespaces.push_back(ns);
-    m.info.key_count += keys;
-  }
   std::string staging = path_of(id) + ".tmp";
   fs::remove_all(staging);
   util::create_directories(staging);
   try {
-    for (const auto& file : snapshot.files) {
-      m.live_files.push_back(file.name);
-      if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
-      // The segment's bytes, from its mapping when there is one (no copy).
-      std::string copy;
-      std::string_view raw = file.view ? file.view() : std::string_view();
-      if (raw.size() != file.size) {
-        file.read(0, file.size, copy);
-        raw = copy;
+    if (backend_.capabilities().physical_backups) {
+      write_physical(staging, parent, compress_files, m);
+    } else {
+      std::int64_t since = 0;
+      if (!parent.empty()) {
+        Manifest p = read_manifest(parent);
+        if (!p.logical) {
+          throw InvalidArgument("backup '" + parent +
+                                "' is physical: a logical incremental backup needs a logical "
+                                "parent");
+        }
+        since = p.snapshot_ms;
       }
-      ManifestFile entry{file.name, 0, "", compress_files, raw.size(), ""};
-      std::string compressed = compress_files ? compress(raw) : std::string();
-      std::string_view stored = compress_files ? std::string_view(compressed) : raw;
-      // Hashing runs beside the write and fsync: the two costs overlap.
-      auto raw_sum = std::async(std::launch::async, [raw] { return util::sha256_hex(raw); });
-      entry.size = stored.size();
-      {
-        util::File out(util::join_path(staging, file.name), O_WRONLY | O_CREAT | O_TRUNC);
-        out.write_at(0, stored);
-        out.sync();
-      }
-      entry.raw_sha256 = raw_sum.get();
-      entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
-      m.files.push_back(std::move(entry));
+      write_logical_snapshot(backend_, decode_, staging, since, compress_files, m);
     }
     util::write_file_atomically(util::join_path(staging, "manifest.json"), manifest_to_json(m));
     util::sync_directory(staging);
@@ -186,6 +164,52 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   for (const auto& f : m.files)
     m.info.stored_bytes += f.size;
   return m.info;
+}
+
+void BackupManager::write_physical(const std::string& staging, const std::string& parent,
+                                   bool compress_files, Manifest& m) {
+  // What the parent chain already holds (name -> its raw checksum): not stored again.
+  std::map<std::string, std::string> have;
+  if (!parent.empty()) {
+    for (const auto& p : chain(parent)) {
+      if (p.logical)
+        throw InvalidArgument("backup '" + parent +
+                              "' is logical: a physical incremental "
+                              "backup needs a physical parent");
+      for (const auto& f : p.files)
+        have.emplace(f.name, f.raw_sha256);
+    }
+  }
+  Snapshot snapshot = backend_.snapshot();
+  for (const auto& [ns, keys] : snapshot.keys_by_namespace) {
+    m.info.namespaces.push_back(ns);
+    m.info.key_count += keys;
+  }
+  for (const auto& file : snapshot.files) {
+    m.live_files.push_back(file.name);
+    if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
+    // The segment's bytes, from its mapping when there is one (no copy).
+    std::string copy;
+    std::string_view raw = file.view ? file.view() : std::string_view();
+    if (raw.size() != file.size) {
+      file.read(0, file.size, copy);
+      raw = copy;
+    }
+    ManifestFile entry{file.name, 0, "", compress_files, raw.size(), ""};
+    std::string compressed = compress_files ? compress(raw) : std::string();
+    std::string_view stored = compress_files ? std::string_view(compressed) : raw;
+    // Hashing runs beside the write and fsync: the two costs overlap.
+    auto raw_sum = std::async(std::launch::async, [raw] { return util::sha256_hex(raw); });
+    entry.size = stored.size();
+    {
+      util::File out(util::join_path(staging, file.name), O_WRONLY | O_CREAT | O_TRUNC);
+      out.write_at(0, stored);
+      out.sync();
+    }
+    entry.raw_sha256 = raw_sum.get();
+    entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
+    m.files.push_back(std::move(entry));
+  }
 }
 
 std::vector<BackupInfo> BackupManager::list() {
@@ -287,13 +311,25 @@ std::size_t BackupManager::cleanup(std::size_t keep_count, std::chrono::hours ke
   return deleted;
 }
 
+void BackupManager::verify_or_throw(const std::string& id) {
+  VerifyReport report = verify(id);
+  if (!report.ok)
+    throw Corruption("backup '" + id + "' fails verification: " + report.problems.front());
+}
+
+void BackupManager::replay(const std::string& id, bool verify_first, const LogicalReplay& replay) {
+  std::vector<Manifest> manifests = chain(id);
+  if (verify_first) verify_or_throw(id);
+  for (auto m = manifests.rbegin(); m != manifests.rend(); ++m)
+    replay_logical_snapshot(*m, path_of(m->info.id), replay);
+}
+
 std::string BackupManager::rebuild(const std::string& id, bool verify_first) {
   std::vector<Manifest> manifests = chain(id);
-  if (verify_first) {
-    VerifyReport report = verify(id);
-    if (!report.ok)
-      throw Corruption("backup '" + id + "' fails verification: " + report.problems.front());
+  if (manifests.front().logical) {
+    throw InvalidArgument("backup '" + id + "' is logical: it is replayed, not rebuilt as files");
   }
+  if (verify_first) verify_or_throw(id);
   std::map<std::string, std::pair<const Manifest*, const ManifestFile*>> where;
   for (const auto& m : manifests) {
     for (const auto& f : m.files)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/logical_backup.hpp"
 #include "backup/manifest.hpp"
 #include "nadb/backend.hpp"
 #include "nadb/backup.hpp"
@@ -22,11 +23,14 @@ class BackupManager {
   // backup_dir holds the backups of db; db_folder is the db's own folder (restores are built
   // next to it, on the same file system).
   BackupManager(std::string backup_dir, std::string db, std::string db_folder,
-                StorageBackend& backend);
+                StorageBackend& backend, ValueDecoder decode);
 
-  // A point-in-time snapshot; incremental when parent is given (stores only the files the
-  // parent chain lacks). An empty id gets a unique one. Throws InvalidArgument (bad or
-  // existing id), NotFound (unknown parent), NotSupported (backend without files).
+  // A physical point-in-time snapshot (backends with files), or a logical one (backends
+  // without: JSONL per namespace, consistent per key, see logical_backup.hpp); incremental
+  // when parent is given (only the files the parent chain lacks, or the changes since the
+  // parent). An empty id gets a unique one. Throws InvalidArgument (bad or existing id,
+  // parent of the other kind), NotFound (unknown parent), NotSupported (a backend that can
+  // do neither).
   BackupInfo create(std::string id, const std::string& parent, bool compress);
   std::vector<BackupInfo> list();
   // Checks the manifest and every file of the whole chain.
@@ -40,6 +44,13 @@ class BackupManager {
   // atomically (clear_existing) or returns the folder for a merge. Throws Corruption when
   // verification fails; the current data is then untouched.
   std::string rebuild(const std::string& id, bool verify_first);
+  // Corruption naming the first problem when id fails verification.
+  void verify_or_throw(const std::string& id);
+  // Whether id is a logical backup (restored by replay, into any backend).
+  bool is_logical(const std::string& id) const { return read_manifest(id).logical; }
+  // Replays the logical backup id with its chain, oldest first. Throws Corruption when
+  // verification fails (nothing is replayed then).
+  void replay(const std::string& id, bool verify_first, const LogicalReplay& replay);
 
  private:
   std::string path_of(const std::string& id) const;
@@ -48,11 +59,14 @@ class BackupManager {
   std::vector<std::string> read_index() const;
   void write_index(const std::vector<std::string>& ids);
   void delete_one(const std::string& id, std::vector<std::string>& index);
+  void write_physical(const std::string& staging, const std::string& parent, bool compress_files,
+                      Manifest& m);
 
   const std::string backup_dir_;
   const std::string db_;
   const std::string db_folder_;
   StorageBackend& backend_;
+  const ValueDecoder decode_;
 };
 
 }  // namespace nadb::backup

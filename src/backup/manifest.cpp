@@ -54,6 +54,8 @@ std::string manifest_to_json(const Manifest& m) {
                  {"key_count", i.key_count},
                  {"compressed", i.compressed},
                  {"live_files", m.live_files},
+                 {"logical", m.logical},
+                 {"snapshot_ms", m.snapshot_ms},
                  {"files", files}});
 }
 
@@ -71,6 +73,8 @@ Manifest manifest_from_json(const std::string& text, const std::string& what) {
     i.key_count = d.at("key_count");
     i.compressed = d.at("compressed");
     m.live_files = d.at("live_files").get<std::vector<std::string>>();
+    m.logical = d.value("logical", false);  // absent from the first physical manifests
+    m.snapshot_ms = d.value("snapshot_ms", std::int64_t{0});
     for (const auto& f : d.at("files")) {
       m.files.push_back(ManifestFile{f.at("name"), f.at("size"), f.at("sha256"), f.at("compressed"),
                                      f.at("raw_size"), f.at("raw_sha256")});

@@ -23,6 +23,10 @@ struct ManifestFile {
 
 struct Manifest {
   BackupInfo info;
+  // Logical backups (backends without files): JSONL files per namespace, replayed on
+  // restore; snapshot_ms is when the snapshot began (the next incremental starts there).
+  bool logical = false;
+  std::int64_t snapshot_ms = 0;
   std::vector<std::string> live_files;  // every segment of the snapshot, in order
   std::vector<ManifestFile> files;      // those stored in this backup
 };

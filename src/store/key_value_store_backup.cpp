@@ -19,7 +19,8 @@ backup::BackupManager manager_of(StoreCore& core) {
   std::string dir = o.backup_dir.empty()
                         ? util::join_path(util::join_path(o.data_folder, "backups"), o.db)
                         : o.backup_dir;
-  return backup::BackupManager(dir, o.db, util::join_path(o.data_folder, o.db), *core.backend_);
+  return backup::BackupManager(dir, o.db, util::join_path(o.data_folder, o.db), *core.backend_,
+                               [&core](StoredRecord& r) { return core.decode(r); });
 }
 
 // Copies every key of the db folder `folder` into backend (the folder's keys win).
@@ -59,6 +60,40 @@ void merge_folder(StoreCore& core, const std::string& folder) {
   core.backend_->flush();
 }
 
+// Restores a logical backup by replaying it into the backend, namespace by namespace;
+// clear_existing first empties every namespace of the db.
+void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::string& id,
+                    bool verify_integrity, bool clear_existing) {
+  bool sync = core.options_.durability == Durability::Sync;
+  auto apply = [&](std::vector<WriteOp> ops, const std::string& ns, std::int64_t now) {
+    for (auto& op : ops)
+      op.ns = ns;
+    core.apply_locked(std::move(ops), now, sync);
+  };
+  backup::LogicalReplay replay;
+  replay.put = [&](const std::string& ns, const std::vector<backup::JsonlEntry>& entries) {
+    std::int64_t now = util::now_ms();
+    std::vector<WriteOp> ops;
+    for (const auto& e : entries) {
+      ops.push_back(core.make_put(e.key, e.value, e.tags, std::nullopt, now));
+      ops.back().expires_ms = e.expires_ms;
+    }
+    apply(std::move(ops), ns, now);
+  };
+  replay.remove = [&](const std::string& ns, const std::vector<std::string>& keys) {
+    std::vector<WriteOp> ops;
+    for (const auto& key : keys)
+      ops.push_back(core.make_op(WriteOp::Kind::Remove, key));
+    apply(std::move(ops), ns, util::now_ms());
+  };
+  if (verify_integrity) manager.verify_or_throw(id);  // before anything is cleared
+  if (clear_existing) {
+    for (const auto& ns : core.backend_->namespaces())
+      core.backend_->clear(ns, util::now_ms(), sync);
+  }
+  manager.replay(id, false, replay);
+}
+
 }  // namespace
 
 BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression) {
@@ -77,6 +112,11 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
                                    bool clear_existing) {
   auto lock = core_->use();
   backup::BackupManager manager = manager_of(*core_);
+  if (manager.is_logical(id)) {
+    replay_logical(*core_, manager, id, verify_integrity, clear_existing);
+    core_->cache_->clear();
+    return;
+  }
   std::string folder = manager.rebuild(id, verify_integrity);
   try {
     if (clear_existing) {

@@ -67,6 +67,12 @@ std::string pack_tags(const std::vector<std::string>& tags) {
   return packed;
 }
 
+// The reply of TIME in ms (what lua/common.lua's server_ms computes).
+std::int64_t server_ms(const redisReply& time) {
+  return decimal_of(element_of(time, 0, "TIME"), "seconds") * 1000 +
+         decimal_of(element_of(time, 1, "TIME"), "microseconds") / 1000;
+}
+
 // The op and condition letters of lua/apply.lua.
 std::string_view kind_letter(WriteOp::Kind kind) {
   switch (kind) {
@@ -311,7 +317,7 @@ std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
 std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t now_ms, bool) {
   std::string p = prefix(ns);
   Command args{p};
-  args.arg(now_ms).arg(kSweepChunk).arg(now_ms - tombstone_retention_.count());
+  args.arg(now_ms).arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
   std::size_t removed = 0;
   for (;;) {
     Reply reply =
@@ -331,6 +337,31 @@ std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms, bool) 
   return static_cast<std::size_t>(integer_of(*reply, "clear"));
 }
 
+ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms) {
+  std::string p = prefix(ns);
+  std::string updated_index = p + ":u", tombstones = p + ":d";
+  Command updated{"ZRANGEBYSCORE", updated_index};
+  updated.arg(since_ms).arg("+inf");
+  Command deleted{"ZRANGEBYSCORE", tombstones};
+  deleted.arg(since_ms).arg("+inf");
+  ChangeSet changes;
+  auto replies = with_connection(true, [&](Connection& c) {
+    return c.run_pipeline({updated, deleted, Command{"TIME"}});
+  });
+  changes.complete_since_ms = server_ms(*replies[2]) - tombstone_retention_.count();
+  for (auto [reply, out] :
+       {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
+    for (std::size_t i = 0; i < array_size(**reply, "ZRANGEBYSCORE"); ++i)
+      out->emplace_back(string_of(element_of(**reply, i, "ZRANGEBYSCORE"), "key"));
+  }
+  return changes;
+}
+
+std::int64_t RedisBackend::change_clock_ms() {
+  Reply reply = with_connection(true, [](Connection& c) { return c.run(Command{"TIME"}); });
+  return server_ms(*reply);
+}
+
 BackendStats RedisBackend::stats() {
   BackendStats s;
   s.backend = "redis";
@@ -339,15 +370,15 @@ BackendStats RedisBackend::stats() {
 }
 
 std::vector<std::string> RedisBackend::namespaces() {
-  // SCAN (never KEYS) for "<key_prefix>:{<db>:*}:k", the key index every non-empty
-  // namespace has; glob characters of the prefix are escaped.
+  // SCAN (never KEYS) for "<key_prefix>:{<db>:*}:gen", which every namespace ever written
+  // has; glob characters of the prefix are escaped.
   std::string pattern;
   for (char c : pool_.options().key_prefix) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
     pattern.push_back(c);
   }
   std::string head = pattern + ":{" + db_ + ":";
-  pattern = head + "*}:k";
+  pattern = head + "*}:gen";
   std::set<std::string> names;
   std::string cursor = "0";
   do {
@@ -358,7 +389,7 @@ std::vector<std::string> RedisBackend::namespaces() {
     std::size_t skip = pool_.options().key_prefix.size() + 2 + db_.size() + 1;
     for (std::size_t i = 0; i < array_size(keys, "SCAN"); ++i) {
       std::string_view key = string_of(element_of(keys, i, "SCAN"), "key");
-      if (key.size() > skip + 3) names.emplace(key.substr(skip, key.size() - skip - 3));
+      if (key.size() > skip + 5) names.emplace(key.substr(skip, key.size() - skip - 5));
     }
   } while (cursor != "0");
   return {names.begin(), names.end()};

@@ -38,7 +38,13 @@ class RedisBackend final : public StorageBackend {
   // Redis reclaims its own memory: an empty report.
   CompactionReport compact() override { return {}; }
   BackendStats stats() override;
+  // Namespaces ever written (their write generation outlives their keys, so that a
+  // flushed namespace still shows its deletes to an incremental backup).
   std::vector<std::string> namespaces() override;
+  // From the updated-at index (P:u) and the tombstones (P:d).
+  ChangeSet changes_since(std::string_view ns, std::int64_t since_ms) override;
+  // The server's clock (TIME): the change index is stamped with it.
+  std::int64_t change_clock_ms() override;
 
   // Server-side queries (redis_query.cpp).
   ServerQueryPage query(std::string_view ns, const Query& q, std::size_t page,

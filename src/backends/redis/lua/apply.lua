@@ -11,7 +11,8 @@
 -- difference between the first and the final state of each key is written with grouped
 -- variadic commands. Lua is slow next to Redis's own commands, so the client prepares every
 -- string it can and the loops below allocate as little as they can.
-local now_text, now = ARGV[1], tonumber(ARGV[1])  -- scores go to Redis as text: no reformatting
+local now = tonumber(ARGV[1])
+local stamp = server_ms()  -- the change index's clock (text: no reformatting)
 local count = tonumber(ARGV[2])
 local bases = {}  -- ARGV index of each op's first field
 do
@@ -138,7 +139,7 @@ for _, id in ipairs(ids) do
         g.xrem[#g.xrem + 1] = key
       end
       if tombstone[id] then
-        g.dadd[#g.dadd + 1] = now_text
+        g.dadd[#g.dadd + 1] = stamp
         g.dadd[#g.dadd + 1] = key
       end
     else
@@ -149,7 +150,7 @@ for _, id in ipairs(ids) do
         mset[#mset + 1] = ARGV[pb + 6]
         mset[#mset + 1] = ARGV[pb + 7]
       end
-      g.uadd[#g.uadd + 1] = now_text
+      g.uadd[#g.uadd + 1] = stamp
       g.uadd[#g.uadd + 1] = key
       if expires[id] ~= 0 then
         g.xadd[#g.xadd + 1] = expires[id]

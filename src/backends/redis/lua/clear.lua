@@ -1,6 +1,6 @@
 -- Deletes every key of namespace KEYS[1] at ARGV[1] (ms), leaving tombstones. The write
 -- generation survives (caches elsewhere must see the change). Returns how many keys were live.
-local P, now_s = KEYS[1], ARGV[1]
+local P, now_s, stamp = KEYS[1], ARGV[1], server_ms()
 local total = redis.call('ZCARD', P .. ':k')
 local live = total - redis.call('ZCOUNT', P .. ':x', '-inf', now_s)
 for s = 0, total - 1, 1000 do
@@ -9,7 +9,7 @@ for s = 0, total - 1, 1000 do
   for j, key in ipairs(keys) do
     doomed[2 * j - 1] = P .. ':m:' .. key
     doomed[2 * j] = P .. ':v:' .. key
-    tombstones[2 * j - 1] = now_s
+    tombstones[2 * j - 1] = stamp
     tombstones[2 * j] = key
   end
   chunked('DEL', nil, doomed)

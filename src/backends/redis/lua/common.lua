@@ -8,12 +8,19 @@
 --   P:tags     hash tag -> number of keys having it
 --   P:x        zset key -> expiry ms (keys that expire)
 --   P:k        zset of every key, all scores 0 (byte-ordered scans)
---   P:u        zset key -> updated ms (updated_at ranges, incremental backups)
---   P:d        zset deleted key -> deleted ms (tombstones for incremental backups)
+--   P:u        zset key -> server time (ms) of its last write (incremental backups)
+--   P:d        zset deleted key -> server time (ms) of its delete (tombstones for them)
 --   P:gen      write generation: bumped by every write, the source of versions
 
 local HEADER = '>i8i8i8i8i8i8B'
 local HEADER_SIZE = 49
+
+-- The server's clock in ms: the change index is stamped with it, so that writers whose
+-- clocks disagree cannot hide a change from an incremental backup.
+local function server_ms()
+  local t = redis.call('TIME')
+  return string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
 
 local function is_expired(expires, now)
   return expires ~= 0 and expires <= now
@@ -76,7 +83,7 @@ local function add_all(dest, members)
   chunked('ZADD', dest, pairs_, 2)
 end
 
--- Deletes key and every index entry of it; a tombstone dated deleted_at when it is not 0.
+-- Deletes key and every index entry of it; a tombstone dated deleted_at (server ms) if given.
 local function unlink(P, key, deleted_at)
   local meta = decode_meta(redis.call('GET', P .. ':m:' .. key))
   if not meta then
@@ -92,7 +99,7 @@ local function unlink(P, key, deleted_at)
   redis.call('ZREM', P .. ':k', key)
   redis.call('ZREM', P .. ':x', key)
   redis.call('ZREM', P .. ':u', key)
-  if deleted_at ~= 0 then
+  if deleted_at then
     redis.call('ZADD', P .. ':d', deleted_at, key)
   end
   return true

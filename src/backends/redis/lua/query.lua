@@ -2,7 +2,8 @@
 -- {total, write generation, next expiry ms after now (0: none), {keys of the page}}.
 -- ARGV[2] offset, ARGV[3] count (-1: all), then the query in prefix form:
 --   T tag | P lexmin lexmax (key prefix) | K key | R field min max | N q | A n q... | O n q...
--- R fields: updated (P:u), expires (P:x), raw and created (read from every key's metadata).
+-- R fields: expires (from P:x); raw, created and updated (read from every key's metadata:
+-- P:u is stamped by the server's clock, metadata times by the writer's).
 -- Sets are combined with Z*STORE into temporary zsets under P:q:, all scores 0 so that
 -- ZRANGE returns keys in byte order; the temporaries are deleted before returning.
 local P, now_s = KEYS[1], ARGV[1]
@@ -62,9 +63,8 @@ eval = function()
     end
   elseif kind == 'R' then
     local field, min, max = next_arg(), next_arg(), next_arg()
-    if field == 'updated' or field == 'expires' then
-      local index = field == 'updated' and P .. ':u' or P .. ':x'
-      add_all(dest, redis.call('ZRANGEBYSCORE', index, min, max))
+    if field == 'expires' then
+      add_all(dest, redis.call('ZRANGEBYSCORE', P .. ':x', min, max))
     else
       filter_all(dest, field, tonumber(min), tonumber(max))
     end
