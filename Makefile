@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench format clean
+.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis format clean
 
 all: build
 
@@ -41,7 +41,13 @@ bench: configure-bench build
 	@python3 $(CURDIR)/../shared/bench/gen_workload.py $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
 	  --n $(BENCH_N) --gets $(BENCH_N) --deletes $$(( $(BENCH_N) / 10 )) >/dev/null
 	@$(BUILD_DIR)/bench/nadb-bench --workload $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
-	  --systems $(BENCH_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data
+	  --systems $(BENCH_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data \
+	  $(if $(REDIS),--redis $(REDIS))
+
+# The same workload on the redis backend against raw pipelined Redis commands (a throwaway
+# redis-server on a free loopback port, or REDIS=host:port).
+bench-redis: BENCH_SYSTEMS = nadb-redis,redis-raw
+bench-redis: bench
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
