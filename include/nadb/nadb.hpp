@@ -4,6 +4,7 @@
 #include "nadb/backend.hpp"
 #include "nadb/backup.hpp"
 #include "nadb/errors.hpp"
+#include "nadb/logging.hpp"
 #include "nadb/options.hpp"
 #include "nadb/query.hpp"
 #include "nadb/stats.hpp"

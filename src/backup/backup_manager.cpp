@@ -163,6 +163,13 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   m.info.file_count = m.files.size();
   for (const auto& f : m.files)
     m.info.stored_bytes += f.size;
+  obs::logger(obs::Component::Backup)
+      .info("backup created", {{"backup_id", id},
+                               {"type", m.info.type},
+                               {"logical", m.logical},
+                               {"files", m.info.file_count},
+                               {"bytes", m.info.stored_bytes},
+                               {"keys", m.info.key_count}});
   return m.info;
 }
 
@@ -254,7 +261,8 @@ VerifyReport BackupManager::verify(const std::string& id) {
     if (!stored.count(name)) problem("backup '" + id + "': no backup of its chain holds " + name);
   }
   for (const auto& p : report.problems)
-    obs::log(obs::Level::Warning, "nadb.backup", p);
+    obs::logger(obs::Component::Backup)
+        .warn("backup fails verification", {{"backup_id", id}, {"problem", p}});
   return report;
 }
 

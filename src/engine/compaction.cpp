@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
+#include "obs/log.hpp"
 #include "util/checksum.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
@@ -172,6 +173,13 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   report.segments_written = output.outputs().size();
   report.duration_ms = watch.elapsed_ms();
   compactions_.fetch_add(1);
+  obs::logger(obs::Component::Engine)
+      .info("compaction done", {{"dir", dir_},
+                                {"segments_compacted", report.segments_compacted},
+                                {"segments_written", report.segments_written},
+                                {"bytes_before", report.bytes_before},
+                                {"bytes_after", report.bytes_after},
+                                {"duration_ms", report.duration_ms}});
   return report;
 }
 

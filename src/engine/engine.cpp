@@ -11,6 +11,7 @@
 #include "engine/namespace_reader.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 
 namespace nadb::engine {
@@ -74,7 +75,11 @@ Engine::Engine(std::string dir, const EngineOptions& options)
       options_(options),
       lock_(std::make_unique<LockFile>(util::join_path(dir_, "LOCK"))),
       writer_(options.buffer_bytes) {
+  util::Stopwatch watch;
   recover();
+  obs::logger(obs::Component::Engine)
+      .info("db opened",
+            {{"dir", dir_}, {"segments", segments_.size()}, {"duration_ms", watch.elapsed_ms()}});
   if (options_.background_maintenance) maintenance_ = std::thread([this] { maintenance_loop(); });
 }
 
@@ -88,7 +93,7 @@ Engine::~Engine() {
   try {
     flush();
   } catch (const std::exception& e) {
-    obs::log(obs::Level::Error, "nadb.engine", std::string("flush at close failed: ") + e.what());
+    obs::logger(obs::Component::Engine).error("flush at close failed", {{"error", e.what()}});
   }
 }
 
@@ -230,8 +235,8 @@ void Engine::maintenance_loop() {
       write_due_hints();
       compact_by_dead_ratio();
     } catch (const std::exception& e) {
-      obs::log(obs::Level::Error, "nadb.engine",
-               std::string("background maintenance: ") + e.what());
+      obs::logger(obs::Component::Engine)
+          .error("background maintenance failed", {{"error", e.what()}});
     }
     lock.lock();
   }

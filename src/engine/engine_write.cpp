@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "nadb/errors.hpp"
+#include "obs/log.hpp"
 #include "util/files.hpp"
 
 namespace nadb::engine {
@@ -35,6 +36,8 @@ void Engine::roll_locked() {
     segments_[new_id] = SegmentInfo{segment, kSegmentHeaderSize, false};
   }
   writer_.activate(segment, kSegmentHeaderSize);
+  obs::logger(obs::Component::Engine)
+      .debug("segment sealed", {{"dir", dir_}, {"segment", old_id}, {"bytes", sealed_size}});
   {
     std::lock_guard lock(maintenance_mutex_);
     hints_due_.push_back(old_id);

@@ -122,9 +122,8 @@ void Engine::recover() {
     if (!hinted) {
       std::uint64_t valid = visit_segment(*segment, size, is_active, recover_record);
       if (valid < size) {
-        obs::log(obs::Level::Warning, "nadb.engine",
-                 "truncating a torn tail of " + std::to_string(size - valid) + " bytes from '" +
-                     path + "'");
+        obs::logger(obs::Component::Engine)
+            .warn("truncating a torn tail", {{"file", path}, {"bytes", size - valid}});
         segment->file.truncate(valid);
         segment->file.sync();
         size = valid;

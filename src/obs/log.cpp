@@ -1,26 +1,29 @@
 #include "obs/log.hpp"
 
-#include <cstdio>
-#include <ctime>
-#include <mutex>
-#include <string>
+#include <array>
 
 namespace nadb::obs {
+namespace {
 
-void log(Level level, std::string_view component, std::string_view message) noexcept {
-  static std::mutex mutex;
-  try {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::string line = std::string(ts) + (level == Level::Warning ? " WARN " : " ERROR ") +
-                       std::string(component) + ": " + std::string(message) + "\n";
-    std::lock_guard lock(mutex);
-    std::fputs(line.c_str(), stderr);
-  } catch (...) {
-  }
+constexpr std::array<const char*, 8> kNames = {"nadb.store", "nadb.engine", "nadb.redis",
+                                               "nadb.pool",  "nadb.txn",    "nadb.backup",
+                                               "nadb.index", "nadb.sync"};
+
+}  // namespace
+
+const Logger& logger(Component component) {
+  static const std::array<Logger, kNames.size()> loggers = [] {
+    return std::array<Logger, kNames.size()>{
+        LoggingConfig::get_logger(kNames[0]), LoggingConfig::get_logger(kNames[1]),
+        LoggingConfig::get_logger(kNames[2]), LoggingConfig::get_logger(kNames[3]),
+        LoggingConfig::get_logger(kNames[4]), LoggingConfig::get_logger(kNames[5]),
+        LoggingConfig::get_logger(kNames[6]), LoggingConfig::get_logger(kNames[7])};
+  }();
+  return loggers[static_cast<std::size_t>(component)];
+}
+
+PerformanceLogger& performance(Component component) {
+  return LoggingConfig::get_performance_logger(kNames[static_cast<std::size_t>(component)]);
 }
 
 }  // namespace nadb::obs

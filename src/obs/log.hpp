@@ -1,14 +1,17 @@
-// Minimal internal logging until structured logging lands: warnings and errors as one text
-// line on stderr (the documented default), nothing else.
+// The loggers of NADB's own components (docs/LOGGING.md lists their events and fields).
 #pragma once
 
-#include <string_view>
+#include "nadb/logging.hpp"
 
 namespace nadb::obs {
 
-enum class Level { Warning, Error };
+enum class Component { Store, Engine, Redis, Pool, Txn, Backup, Index, Sync };
 
-// Thread-safe; never throws.
-void log(Level level, std::string_view component, std::string_view message) noexcept;
+// The component's logger ("nadb.store", ...); thread-safe, valid forever.
+const Logger& logger(Component component);
+PerformanceLogger& performance(Component component);
+
+// LogConfig::slow_query_threshold of the configuration in force, in ms.
+double slow_query_threshold_ms();
 
 }  // namespace nadb::obs

@@ -50,7 +50,8 @@ KeyValueStore::~KeyValueStore() {
   try {
     close();
   } catch (const std::exception& e) {
-    obs::log(obs::Level::Error, "nadb.store", "close of " + core_->name_ + " failed: " + e.what());
+    obs::logger(obs::Component::Store)
+        .error("close failed", {{"store", core_->name_}, {"error", e.what()}});
   }
 }
 

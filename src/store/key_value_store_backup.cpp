@@ -4,6 +4,7 @@
 #include "backup/backup_manager.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
+#include "obs/log.hpp"
 #include "store/store_core.hpp"
 #include "util/files.hpp"
 
@@ -98,19 +99,28 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
 
 BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression) {
   auto lock = core_->use();
-  return manager_of(*core_).create(id, "", compression);
+  return obs::performance(obs::Component::Backup)
+      .measure("backup.create", {{"backup_id", id}, {"store", core_->name_}},
+               [&] { return manager_of(*core_).create(id, "", compression); });
 }
 
 BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id,
                                                     const std::string& id, bool compression) {
   auto lock = core_->use();
   if (parent_id.empty()) throw InvalidArgument("an incremental backup needs a parent id");
-  return manager_of(*core_).create(id, parent_id, compression);
+  return obs::performance(obs::Component::Backup)
+      .measure("backup.create_incremental",
+               {{"backup_id", id}, {"parent", parent_id}, {"store", core_->name_}},
+               [&] { return manager_of(*core_).create(id, parent_id, compression); });
 }
 
 void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
                                    bool clear_existing) {
   auto lock = core_->use();
+  auto scope =
+      obs::performance(obs::Component::Backup)
+          .start("backup.restore",
+                 {{"backup_id", id}, {"store", core_->name_}, {"clear_existing", clear_existing}});
   backup::BackupManager manager = manager_of(*core_);
   if (manager.is_logical(id)) {
     replay_logical(*core_, manager, id, verify_integrity, clear_existing);

@@ -46,6 +46,9 @@ StoreCore::StoreCore(Options options)
   capabilities_ = backend_->capabilities();
   cache_ = std::make_unique<index::QueryCache>(options_.cache_size);
   attach_index(false);
+  obs::logger(obs::Component::Store)
+      .info("store opened",
+            {{"db", options_.db}, {"ns", options_.ns}, {"backend", options_.backend}});
 }
 
 void StoreCore::throw_closed() {

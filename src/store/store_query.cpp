@@ -4,6 +4,7 @@
 
 #include "index/query_evaluator.hpp"
 #include "nadb/errors.hpp"
+#include "obs/log.hpp"
 #include "store/store_core.hpp"
 #include "store/validation.hpp"
 
@@ -19,6 +20,7 @@ void collect_tags(const Query::Node& node, std::vector<const std::string*>& out)
 }  // namespace
 
 void StoreCore::attach_index(bool rebuild) {
+  util::Stopwatch watch;
   bool indexing = options_.enable_indexing;
   try {
     auto sink = backend_->attach_index(
@@ -29,6 +31,10 @@ void StoreCore::attach_index(bool rebuild) {
         },
         rebuild);
     index_ = std::dynamic_pointer_cast<index::WriteCounter>(sink);
+    if (rebuild) {
+      obs::logger(obs::Component::Index)
+          .info("index rebuilt", {{"store", name_}, {"duration_ms", watch.elapsed_ms()}});
+    }
   } catch (const NotSupported&) {
     index_.reset();  // queries are then the backend's own business (or unsupported)
   }
@@ -69,6 +75,14 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
     }
   }
   result.execution_time_ms = static_cast<double>(util::ticks() - start) / util::ticks_per_ms();
+  if (result.execution_time_ms >= obs::slow_query_threshold_ms()) {
+    obs::logger(obs::Component::Index)
+        .info("slow query", {{"store", name_},
+                             {"query", q.to_string()},
+                             {"duration_ms", result.execution_time_ms},
+                             {"results", result.total_count},
+                             {"cache_hit", result.cache_hit}});
+  }
   return result;
 }
 

@@ -17,7 +17,7 @@ KeyValueSync::~KeyValueSync() {
   try {
     stop();
   } catch (const std::exception& e) {
-    obs::log(obs::Level::Error, "nadb.sync", std::string("flush at stop failed: ") + e.what());
+    obs::logger(obs::Component::Sync).error("flush at stop failed", {{"error", e.what()}});
   }
 }
 
@@ -95,8 +95,8 @@ void KeyValueSync::round(bool sweep) {
       store->core_->background_round(sweep, expired);
     } catch (const std::exception& e) {
       if (error.empty()) error = store->name() + ": " + e.what();
-      obs::log(obs::Level::Error, "nadb.sync",
-               "flush of " + store->name() + " failed: " + e.what());
+      obs::logger(obs::Component::Sync)
+          .error("background flush failed", {{"store", store->name()}, {"error", e.what()}});
     }
   }
   std::lock_guard lock(mutex_);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "nadb/errors.hpp"
+#include "obs/log.hpp"
 #include "util/clock.hpp"
 
 namespace nadb {
@@ -61,6 +62,18 @@ void TransactionCore::check_active() const {
 }
 
 void TransactionCore::finish(TransactionState state, txn::TransactionRegistry::Outcome outcome) {
+  using Outcome = txn::TransactionRegistry::Outcome;
+  const char* what = outcome == Outcome::Committed  ? "transaction committed"
+                     : outcome == Outcome::Conflict ? "transaction conflict"
+                     : outcome == Outcome::Timeout  ? "transaction timed out"
+                                                    : "transaction rolled back";
+  double age_ms =
+      std::chrono::duration<double, std::milli>(txn::TransactionRegistry::Clock::now() - started_)
+          .count();
+  bool unusual = outcome == Outcome::Conflict || outcome == Outcome::Timeout;
+  obs::logger(obs::Component::Txn)
+      .log(unusual ? LogLevel::Info : LogLevel::Debug, what,
+           {{"tx_id", id_}, {"ops", ops_.size()}, {"duration_ms", age_ms}});
   state_ = state;
   ops_.clear();
   staged_.clear();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nadb/errors.hpp"
+#include "obs/log.hpp"
 
 namespace nadb::backends::redis {
 namespace {
@@ -59,6 +60,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
         open_ >= options_.pool_size) {
       stats_.wait_time_ms += elapsed_ms(wait_start);
       ++stats_.timeouts;
+      obs::logger(obs::Component::Pool)
+          .warn("no free connection",
+                {{"waited_ms", elapsed_ms(wait_start)}, {"pool_size", options_.pool_size}});
       throw BackendUnavailable("redis: no free connection within pool_wait_timeout (" +
                                std::to_string(options_.pool_wait_timeout.count()) + " ms; all " +
                                std::to_string(options_.pool_size) +
@@ -79,6 +83,10 @@ std::unique_ptr<Connection> ConnectionPool::take_idle(std::unique_lock<std::mute
       lock.lock();
     }
     if (!stale) return connection;
+    if (connection->epoch == epoch_) {
+      obs::logger(obs::Component::Pool)
+          .info("idle connection failed its health check", {{"server", connection->address()}});
+    }
     --open_;  // dropped; the next acquire may open a fresh one
   }
   return nullptr;
@@ -108,12 +116,17 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
     auto connection = std::make_unique<Connection>(options_);
     std::lock_guard lock(mutex_);
     connection->epoch = epoch_;
+    bool recovered = failures_ > 0;
     failures_ = 0;
     ++stats_.created;
     if (to_replace_ > 0) {
       --to_replace_;
       ++stats_.reconnects;
     }
+    const Logger& log = obs::logger(obs::Component::Pool);
+    log.log(recovered ? LogLevel::Info : LogLevel::Debug,
+            recovered ? "reconnected" : "connection opened",
+            {{"server", connection->address()}, {"open", open_}});
     return connection;
   } catch (const BackendUnavailable& e) {
     std::lock_guard lock(mutex_);
@@ -121,8 +134,13 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
     ++failures_;
     auto backoff = std::min(kMaxBackoff, kFirstBackoff * (1 << std::min(failures_ - 1, 10)));
     std::uniform_int_distribution<long> half(backoff.count() / 2, backoff.count());
-    next_attempt_ = Clock::now() + milliseconds(half(jitter_));
+    auto wait = milliseconds(half(jitter_));
+    next_attempt_ = Clock::now() + wait;
     last_error_ = e.what();
+    // Logged here, once per attempt; the calls refused during the backoff are not logged.
+    obs::logger(obs::Component::Pool)
+        .warn("connection failed",
+              {{"error", last_error_}, {"failures", failures_}, {"retry_in_ms", wait.count()}});
     throw;
   }
 }
@@ -131,6 +149,8 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection) {
   std::lock_guard lock(mutex_);
   --stats_.in_use;
   if (connection->broken()) {
+    obs::logger(obs::Component::Pool)
+        .info("connection broken, discarded", {{"server", connection->address()}});
     // The server may have restarted: every idle connection of this epoch is suspect.
     if (connection->epoch == epoch_) ++epoch_;
     ++to_replace_;

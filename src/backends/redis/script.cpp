@@ -4,6 +4,7 @@
 
 #include "backends/redis/lua_sources.hpp"
 #include "nadb/errors.hpp"
+#include "obs/log.hpp"
 
 namespace nadb::backends::redis {
 namespace {
@@ -34,8 +35,12 @@ Reply Script::run(Connection& connection, std::size_t keys, const Command& keys_
     return connection.run(command);
   };
   Reply reply = call("EVALSHA", sha1_);
-  if (is_error(*reply) && error_text(*reply).substr(0, 8) == "NOSCRIPT")
+  if (is_error(*reply) && error_text(*reply).substr(0, 8) == "NOSCRIPT") {
+    obs::logger(obs::Component::Redis)
+        .info("script sent in full (NOSCRIPT)",
+              {{"server", connection.address()}, {"sha1", sha1_}});
     reply = call("EVAL", source_);
+  }
   if (is_error(*reply)) {
     throw BackendUnavailable("redis at " + connection.address() +
                              " failed a script: " + std::string(error_text(*reply)));
