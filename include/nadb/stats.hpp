@@ -80,6 +80,10 @@ struct Stats {
   std::uint64_t bytes_read = 0;                      // raw value bytes returned by reads
   double compression_ratio = 1.0;                    // raw / stored over writes of this store
   std::map<std::string, OperationStats> operations;  // by op name ("set", "get", ...)
+  // The components' own operations, process-wide ("engine.fsync", "engine.write",
+  // "engine.compact", "engine.recover", "pool.acquire", "pool.connect", "redis.script",
+  // "txn.commit", "backup.create", "backup.verify"); only those that ran.
+  std::map<std::string, OperationStats> components;
   BackendStats storage;
   IndexStats index;
   TransactionStats transactions;

@@ -15,6 +15,7 @@
 
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "util/encoding.hpp"
 #include "util/files.hpp"
 
@@ -108,6 +109,8 @@ void BackupManager::write_index(const std::vector<std::string>& ids) {
 }
 
 BackupInfo BackupManager::create(std::string id, const std::string& parent, bool compress_files) {
+  static obs::Histogram& creates = obs::component_histogram("backup.create");
+  obs::Timed timed(creates);
   static std::atomic<std::uint64_t> counter{0};
   if (!id.empty()) validate_backup_id(id);
   util::create_directories(backup_dir_);
@@ -227,6 +230,8 @@ std::vector<BackupInfo> BackupManager::list() {
 }
 
 VerifyReport BackupManager::verify(const std::string& id) {
+  static obs::Histogram& verifies = obs::component_histogram("backup.verify");
+  obs::Timed timed(verifies);
   VerifyReport report;
   auto problem = [&](const std::string& what) {
     report.ok = false;

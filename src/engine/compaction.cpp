@@ -9,6 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "util/checksum.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
@@ -105,6 +106,8 @@ void write_obsolete_marker(const std::string& dir, const std::vector<std::uint32
 
 CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& victims,
                                           bool drop_tombstones) {
+  static obs::Histogram& compactions = obs::component_histogram("engine.compact");
+  obs::Timed timed(compactions);
   util::Stopwatch watch;
   CompactionReport report;
   OutputSegments output(dir_, options_.segment_bytes, [this] {

@@ -11,6 +11,7 @@
 #include "engine/namespace_reader.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
 
@@ -76,7 +77,11 @@ Engine::Engine(std::string dir, const EngineOptions& options)
       lock_(std::make_unique<LockFile>(util::join_path(dir_, "LOCK"))),
       writer_(options.buffer_bytes) {
   util::Stopwatch watch;
-  recover();
+  {
+    static obs::Histogram& recoveries = obs::component_histogram("engine.recover");
+    obs::Timed timed(recoveries);
+    recover();
+  }
   obs::logger(obs::Component::Engine)
       .info("db opened",
             {{"dir", dir_}, {"segments", segments_.size()}, {"duration_ms", watch.elapsed_ms()}});

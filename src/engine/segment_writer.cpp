@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "nadb/errors.hpp"
+#include "obs/metrics.hpp"
 
 namespace nadb::engine {
 
@@ -39,6 +40,8 @@ void SegmentWriter::fail_locked(const std::exception& error) {
 
 void SegmentWriter::write_buffer_locked() {
   if (buffer_.empty()) return;
+  static obs::Histogram& writes = obs::component_histogram("engine.write");
+  obs::Timed timed(writes);
   try {
     active_->file.write_at(written_size_, buffer_);
   } catch (const std::exception& e) {
@@ -108,6 +111,8 @@ std::uint64_t SegmentWriter::write_and_sync(std::uint64_t* written_size) {
     file = active_;
   }
   try {
+    static obs::Histogram& fsyncs = obs::component_histogram("engine.fsync");
+    obs::Timed timed(fsyncs);
     file->file.sync();
   } catch (const std::exception& e) {
     std::lock_guard lock(buffer_mutex_);

@@ -8,6 +8,7 @@
 #include "nadb/errors.hpp"
 #include "nadb/sync.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "store/store_core.hpp"
 #include "store/validation.hpp"
 
@@ -313,6 +314,7 @@ Stats KeyValueStore::get_stats() {
   s.bytes_written_raw = core_->bytes_written_raw_.load();
   s.bytes_written_stored = core_->bytes_written_stored_.load();
   s.bytes_read = core_->bytes_read_.load();
+  s.components = obs::component_summaries();
   s.compression_ratio =
       s.bytes_written_stored == 0
           ? 1.0

@@ -33,6 +33,9 @@ std::string Stats::to_json() const {
   nlohmann::json ops = nlohmann::json::object();
   for (const auto& [op_name, op] : operations)
     ops[op_name] = op_json(op);
+  nlohmann::json component_ops = nlohmann::json::object();
+  for (const auto& [op_name, op] : components)
+    component_ops[op_name] = op_json(op);
   nlohmann::json j = {
       {"name", name},
       {"backend", backend},
@@ -42,6 +45,7 @@ std::string Stats::to_json() const {
       {"bytes_read", bytes_read},
       {"compression_ratio", compression_ratio},
       {"operations", ops},
+      {"components", component_ops},
       {"index",
        {{"enabled", index.enabled},
         {"tags", index.tags},
@@ -133,28 +137,32 @@ std::string Stats::to_prometheus() const {
         static_cast<double>(index.cache_hits));
   gauge("nadb_query_cache_misses_total", "Query cache misses.", "counter",
         static_cast<double>(index.cache_misses));
-  out << "# HELP nadb_operations_total Operations done, by op.\n# TYPE nadb_operations_total "
-         "counter\n";
-  for (const auto& [op, s] : operations) {
-    out << "nadb_operations_total{" << labels << ",op=\"" << op << "\"} " << s.count << '\n';
-  }
-  out << "# HELP nadb_operation_errors_total Operations that threw, by op.\n"
-         "# TYPE nadb_operation_errors_total counter\n";
-  for (const auto& [op, s] : operations) {
-    out << "nadb_operation_errors_total{" << labels << ",op=\"" << op << "\"} " << s.errors << '\n';
-  }
-  out << "# HELP nadb_operation_latency_ms Operation latency quantiles in milliseconds.\n"
-         "# TYPE nadb_operation_latency_ms summary\n";
-  for (const auto& [op, s] : operations) {
-    std::string base = "nadb_operation_latency_ms{" + labels + ",op=\"" + op + "\"";
-    out << base << ",quantile=\"0.5\"} " << s.p50_ms << '\n'
-        << base << ",quantile=\"0.95\"} " << s.p95_ms << '\n'
-        << base << ",quantile=\"0.99\"} " << s.p99_ms << '\n'
-        << "nadb_operation_latency_ms_sum{" << labels << ",op=\"" << op << "\"} "
-        << s.avg_ms * static_cast<double>(s.count) << '\n'
-        << "nadb_operation_latency_ms_count{" << labels << ",op=\"" << op << "\"} " << s.count
-        << '\n';
-  }
+  // Three families per map of operations: totals, errors, latency summaries.
+  auto operation_families = [&](const std::string& prefix, const std::string& what,
+                                const std::map<std::string, OperationStats>& ops) {
+    out << "# HELP " << prefix << "s_total " << what << " done, by op.\n# TYPE " << prefix
+        << "s_total counter\n";
+    for (const auto& [op, s] : ops)
+      out << prefix << "s_total{" << labels << ",op=\"" << op << "\"} " << s.count << '\n';
+    out << "# HELP " << prefix << "_errors_total " << what << " that threw, by op.\n# TYPE "
+        << prefix << "_errors_total counter\n";
+    for (const auto& [op, s] : ops)
+      out << prefix << "_errors_total{" << labels << ",op=\"" << op << "\"} " << s.errors << '\n';
+    out << "# HELP " << prefix << "_latency_ms " << what
+        << " latency quantiles in milliseconds.\n# TYPE " << prefix << "_latency_ms summary\n";
+    for (const auto& [op, s] : ops) {
+      std::string op_labels = labels + ",op=\"" + op + "\"";
+      std::string base = prefix + "_latency_ms{" + op_labels;
+      out << base << ",quantile=\"0.5\"} " << s.p50_ms << '\n'
+          << base << ",quantile=\"0.95\"} " << s.p95_ms << '\n'
+          << base << ",quantile=\"0.99\"} " << s.p99_ms << '\n'
+          << prefix << "_latency_ms_sum{" << op_labels << "} "
+          << s.avg_ms * static_cast<double>(s.count) << '\n'
+          << prefix << "_latency_ms_count{" << op_labels << "} " << s.count << '\n';
+    }
+  };
+  operation_families("nadb_operation", "Store operations", operations);
+  operation_families("nadb_component_operation", "Component operations (process-wide)", components);
   return out.str();
 }
 

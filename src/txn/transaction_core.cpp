@@ -8,6 +8,7 @@
 
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "util/clock.hpp"
 
 namespace nadb {
@@ -153,6 +154,8 @@ std::size_t TransactionCore::batch_remove(const std::vector<std::string>& keys) 
 }
 
 void TransactionCore::commit(bool force_sync) {
+  static obs::Histogram& commits = obs::component_histogram("txn.commit");
+  obs::Timed timed(commits);
   check_active();
   auto age = txn::TransactionRegistry::Clock::now() - started_;
   if (age > host_.options().transaction_timeout) {

@@ -4,6 +4,7 @@
 
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 
 namespace nadb::backends::redis {
 namespace {
@@ -28,6 +29,8 @@ ConnectionPool::ConnectionPool(RedisOptions options) : options_(std::move(option
 }
 
 ConnectionPool::Lease ConnectionPool::acquire() {
+  static obs::Histogram& acquires = obs::component_histogram("pool.acquire");
+  obs::Timed timed(acquires);
   std::unique_lock lock(mutex_);
   const auto deadline = Clock::now() + options_.pool_wait_timeout;
   bool waited = false;
@@ -113,6 +116,8 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
     }
   }
   try {
+    static obs::Histogram& connects = obs::component_histogram("pool.connect");
+    obs::Timed timed(connects);
     auto connection = std::make_unique<Connection>(options_);
     std::lock_guard lock(mutex_);
     connection->epoch = epoch_;

@@ -5,6 +5,7 @@
 #include "backends/redis/lua_sources.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 
 namespace nadb::backends::redis {
 namespace {
@@ -28,6 +29,8 @@ Script::Script(const char* body)
     : source_(std::string(lua::common) + body), sha1_(sha1_hex(source_)) {}
 
 Reply Script::run(Connection& connection, std::size_t keys, const Command& keys_and_args) const {
+  static obs::Histogram& scripts = obs::component_histogram("redis.script");
+  obs::Timed timed(scripts);
   auto call = [&](const char* verb, const std::string& script) {
     Command command{verb, script};
     command.arg(static_cast<std::int64_t>(keys));
