@@ -157,7 +157,8 @@ class LoggingConfig {
   // The logger of component (any name; the nadb.* ones are documented).
   static Logger get_logger(std::string_view component);
   static PerformanceLogger& get_performance_logger(std::string_view component);
-  // Writes out buffered lines (async sinks) and flushes the file.
+  // Flushes the file. With async, the lines still queued are written by the background
+  // thread shortly after; setup() (a new configuration) and process exit drain the queue.
   static void flush();
 };
 

@@ -22,7 +22,6 @@ std::uint64_t Histogram::bucket_upper(std::size_t bucket) {
 
 void Histogram::record(std::uint64_t value, bool error) {
   counts_[bucket_of(value)].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
   if (error) errors_.fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
   std::uint64_t max = max_.load(std::memory_order_relaxed);
@@ -42,7 +41,7 @@ OperationStats Histogram::summary(double units_per_ms) const {
   if (total == 0) return s;
   std::uint64_t max = max_.load(std::memory_order_relaxed);
   s.avg_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) / units_per_ms /
-             static_cast<double>(count_.load(std::memory_order_relaxed));
+             static_cast<double>(total);
   s.max_ms = static_cast<double>(max) / units_per_ms;
   auto percentile = [&](double p) {
     auto rank = static_cast<std::uint64_t>(p * static_cast<double>(total - 1)) + 1;

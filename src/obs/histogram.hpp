@@ -1,5 +1,6 @@
 // Histogram: a lock-free latency histogram with log-linear buckets (8 per power of two, so
-// percentiles are within 12.5%). Recording is a few relaxed atomic increments. Values are in
+// percentiles are within 12.5%). Recording is two relaxed atomic increments (bucket, sum;
+// the count is the buckets' sum) and, rarely, a max update. Values are in
 // any unit (the store records clock ticks); summary() converts with the units per ms.
 #pragma once
 
@@ -26,7 +27,6 @@ class Histogram {
   static std::uint64_t bucket_upper(std::size_t bucket);
 
   std::array<std::atomic<std::uint64_t>, kBuckets> counts_{};
-  std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> sum_{0};
   std::atomic<std::uint64_t> max_{0};

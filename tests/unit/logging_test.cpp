@@ -150,6 +150,19 @@ TEST_F(Logging, PerformanceLoggerTimesAndRecordsFailures) {
   EXPECT_EQ(all[3]["value"], 1234.5);
 }
 
+TEST_F(Logging, AsyncLinesArriveInOrderAfterFlush) {
+  LogConfig c = json_file();
+  c.async = true;
+  LoggingConfig::setup(c);
+  for (int i = 0; i < 500; ++i)
+    LoggingConfig::get_logger("nadb.sync").info("tick", {{"i", i}});
+  LoggingConfig::setup(LogConfig{});  // a new configuration drains the old queue
+  auto all = lines();
+  ASSERT_EQ(all.size(), 500u);
+  for (int i = 0; i < 500; ++i)
+    EXPECT_EQ(all[static_cast<std::size_t>(i)]["i"], i);
+}
+
 TEST_F(Logging, TextFormatIsOneLinePerEvent) {
   LogConfig c = json_file();
   c.format = LogFormat::Text;
