@@ -45,6 +45,25 @@ TEST_P(Basics, TagsAreBytesNotCommaLists) {
   EXPECT_EQ(s->get_metadata("k")->tags, (std::vector<std::string>{"a,b", "with space", "ünïcode"}));
 }
 
+TEST_P(Basics, BinaryKeysAndTagsRoundTrip) {
+  auto s = open();
+  const std::string nul("a\0b", 3), high("\xff\xff", 2), high_then("\xff\xff\x01", 3),
+      braces("{x}:v:k"), low("\x01");
+  const std::string tag("t\n,:{} \xff");  // any bytes but NUL
+  for (const auto& key : {nul, high, high_then, braces, low})
+    s->set(key, "value of " + key, {tag});
+  for (const auto& key : {nul, high, high_then, braces, low})
+    EXPECT_EQ(s->get(key), "value of " + key);
+  EXPECT_EQ(s->get_metadata(nul)->tags, std::vector<std::string>{tag});
+  EXPECT_EQ(s->scan("\xff").keys, (std::vector<std::string>{high, high_then}));
+  EXPECT_EQ(s->scan(high, high).keys, std::vector<std::string>{high_then});
+  EXPECT_EQ(s->query_by_tags({tag}), (std::vector<std::string>{low, nul, braces, high, high_then}));
+  EXPECT_EQ(s->query(Query::key_prefix("\xff")).keys, (std::vector<std::string>{high, high_then}));
+  EXPECT_EQ(s->multi_get({high, "missing", nul})[2], "value of " + nul);
+  EXPECT_TRUE(s->remove(high));
+  EXPECT_EQ(s->list_all_tags(), (std::map<std::string, std::size_t>{{tag, 4}}));
+}
+
 TEST_P(Basics, OverwriteKeepsCreatedAdvancesUpdatedAndVersion) {
   auto s = open();
   s->set("k", "v1");
