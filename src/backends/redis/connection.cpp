@@ -86,12 +86,12 @@ Reply Connection::run(const Command& command) {
   return Reply(static_cast<redisReply*>(raw));
 }
 
-std::vector<Reply> Connection::run_pipeline(const std::vector<Command>& commands) {
+std::vector<Reply> Connection::run_pipeline(const std::vector<const Command*>& commands) {
   if (broken_) fail("sending a command");
-  for (const Command& command : commands) {
-    if (redisAppendCommandArgv(context_.get(), static_cast<int>(command.size()),
-                               const_cast<const char**>(command.argv_.data()),
-                               command.lengths_.data()) != REDIS_OK) {
+  for (const Command* command : commands) {
+    if (redisAppendCommandArgv(context_.get(), static_cast<int>(command->size()),
+                               const_cast<const char**>(command->argv_.data()),
+                               command->lengths_.data()) != REDIS_OK) {
       fail("queueing a command");
     }
   }

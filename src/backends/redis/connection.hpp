@@ -21,6 +21,11 @@ namespace nadb::backends::redis {
 class Command {
  public:
   Command() = default;
+  // Not copyable: the argument list points into the kept strings (a move keeps them).
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+  Command(Command&&) = default;
+  Command& operator=(Command&&) = default;
   Command(std::initializer_list<std::string_view> args);
   Command& arg(std::string_view text);
   Command& arg(std::int64_t number);
@@ -48,7 +53,7 @@ class Connection {
   // an I/O error or timeout marks the connection broken and throws BackendUnavailable.
   Reply run(const Command& command);
   // Sends every command, then reads every reply: one round trip for all.
-  std::vector<Reply> run_pipeline(const std::vector<Command>& commands);
+  std::vector<Reply> run_pipeline(const std::vector<const Command*>& commands);
 
   // True once an I/O error has been seen: the connection must be discarded.
   bool broken() const { return broken_; }

@@ -149,12 +149,8 @@ std::string RedisBackend::prefix(std::string_view ns) const {
   return pool_.options().key_prefix + ":{" + db_ + ":" + std::string(ns) + "}";
 }
 
-BatchResult RedisBackend::apply(const WriteBatch& batch) {
-  check_batch_rules(batch);
-  BatchResult result;
-  result.ops.resize(batch.ops.size());
-  if (batch.ops.empty()) return result;
-  std::vector<std::string> prefixes;
+Command RedisBackend::encode_batch(const WriteBatch& batch,
+                                   std::vector<std::string>& prefixes) const {
   std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> KEYS index (1-based)
   for (const WriteOp& op : batch.ops) {
     if (index_of.emplace(op.ns, prefixes.size() + 1).second) prefixes.push_back(prefix(op.ns));
@@ -189,6 +185,16 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
     throw InvalidArgument("batch of " + std::to_string(bytes) +
                           " bytes exceeds what one Redis request may carry (1 GiB); split it");
   }
+  return command;
+}
+
+BatchResult RedisBackend::apply(const WriteBatch& batch) {
+  check_batch_rules(batch);
+  BatchResult result;
+  result.ops.resize(batch.ops.size());
+  if (batch.ops.empty()) return result;
+  std::vector<std::string> prefixes;
+  Command command = encode_batch(batch, prefixes);
   Reply reply = with_connection(false, [&](Connection& connection) {
     try {
       return apply_script_.run(connection, prefixes.size(), command);
@@ -308,7 +314,7 @@ std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
   Command expired{"ZCOUNT", expiry, "-inf"};
   expired.arg(now_ms);
   auto replies = with_connection(true, [&](Connection& c) {
-    return c.run_pipeline({total, expired});
+    return c.run_pipeline({&total, &expired});
   });
   return static_cast<std::size_t>(integer_of(*replies[0], "ZCARD") -
                                   integer_of(*replies[1], "ZCOUNT"));
@@ -346,7 +352,8 @@ ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms
   deleted.arg(since_ms).arg("+inf");
   ChangeSet changes;
   auto replies = with_connection(true, [&](Connection& c) {
-    return c.run_pipeline({updated, deleted, Command{"TIME"}});
+    Command time{"TIME"};
+    return c.run_pipeline({&updated, &deleted, &time});
   });
   changes.complete_since_ms = server_ms(*replies[2]) - tombstone_retention_.count();
   for (auto [reply, out] :

@@ -55,6 +55,9 @@ class RedisBackend final : public StorageBackend {
  private:
   // "<key_prefix>:{<db>:<ns>}": the prefix of every key of ns.
   std::string prefix(std::string_view ns) const;
+  // The arguments of lua/apply.lua for batch (KEYS: the namespaces' prefixes, collected in
+  // prefixes). InvalidArgument when the request would exceed Redis's limit.
+  Command encode_batch(const WriteBatch& batch, std::vector<std::string>& prefixes) const;
   // Runs fn with a pooled connection. A read (idempotent) that failed on a connection that
   // broke is tried once more on a fresh one: a restarted server kills every pooled
   // connection, and the first use of each should not fail the caller.
