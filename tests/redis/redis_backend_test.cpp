@@ -21,11 +21,7 @@ using backends::redis::Reply;
 class RedisBackendTest : public ::testing::Test {
  protected:
   Options options(const std::string& ns = "main") const {
-    Options o;
-    o.backend = "redis";
-    o.db = "db";
-    o.ns = ns;
-    o.redis.port = server_.port();
+    Options o = redis_store_options(server_, ns);
     o.redis.key_prefix = "app";
     o.redis.connect_timeout = 500ms;
     o.redis.socket_timeout = 2000ms;

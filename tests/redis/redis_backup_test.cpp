@@ -19,12 +19,8 @@ using Dump = std::map<std::string, std::pair<std::string, std::vector<std::strin
 class RedisBackup : public ::testing::Test {
  protected:
   Options options(const std::string& ns = "main") const {
-    Options o;
-    o.backend = "redis";
-    o.db = "db";
-    o.ns = ns;
+    Options o = redis_store_options(server_, ns);
     o.data_folder = dir_.path();
-    o.redis.port = server_.port();
     return o;
   }
   static Dump dump(KeyValueStore& s) {

@@ -12,9 +12,7 @@ namespace {
 
 TEST(RedisConcurrency, ThreadsShareASmallPool) {
   RedisServer server;
-  Options o;
-  o.backend = "redis";
-  o.redis.port = server.port();
+  Options o = redis_store_options(server, "main");
   o.redis.pool_size = 3;
   KeyValueStore store(o);
   constexpr int kThreads = 8, kOps = 300;

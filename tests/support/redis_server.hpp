@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "nadb/options.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nadb::testing {
@@ -130,6 +131,16 @@ class RedisServer {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+// Options of a store of namespace ns in db "db" on server.
+inline Options redis_store_options(const RedisServer& server, const std::string& ns) {
+  Options o;
+  o.backend = "redis";
+  o.db = "db";
+  o.ns = ns;
+  o.redis.port = server.port();
+  return o;
+}
 
 // The server shared by the tests of one process, started on first use (call it first from
 // the main thread: the server is killed when the thread that started it exits). KEYS is
