@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end tests of the nadb command line: runs the built binary in a temp folder and
+# checks outputs, files and exit codes.   cli_test.sh /path/to/nadb
+set -uo pipefail
+NADB=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# expect CODE CMD...: runs CMD, checks its exit code; stdout in $out, stderr in $err.
+expect() {
+  local code=$1; shift
+  "$@" >out.txt 2>err.txt; local rc=$?
+  out=$(tr -d '\000' <out.txt); err=$(cat err.txt)
+  [[ $rc == "$code" ]] || fail "'$*' exited $rc, expected $code (stderr: $err)"
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# Binary values round-trip byte for byte: from a file, from stdin, to stdout and to --out.
+head -c 100000 /dev/urandom > blob
+expect 0 "$NADB" set blob --file blob --tag bin
+expect 0 "$NADB" get blob
+cmp -s blob out.txt || fail "get to stdout is not byte-identical"
+expect 0 "$NADB" get blob --out copy
+cmp -s blob copy || fail "get --out is not byte-identical"
+"$NADB" set piped - < blob || fail "set from stdin"
+"$NADB" get piped | cmp -s blob - || fail "a value set from stdin differs"
+
+# Tags, queries, JSON documents.
+expect 0 "$NADB" set user:1 ada --tag admin --tag active
+expect 0 "$NADB" set user:2 bob --tag active
+expect 0 "$NADB" set user:3 eve --tag admin
+expect 0 "$NADB" query 'tag:active AND NOT tag:admin'
+[[ $out == "user:2" ]] || fail "query printed '$out'"
+expect 0 "$NADB" --json query 'tag:admin' --page-size 1
+[[ $(json 'd["keys"], d["total_count"], d["has_more"]' <<<"$out") == "['user:1'] 2 True" ]] ||
+  fail "query --json: $out"
+expect 0 "$NADB" --json get user:1
+[[ $(json 'd["found"], d["value_base64"]' <<<"$out") == "True YWRh" ]] || fail "get --json: $out"
+expect 0 "$NADB" tags
+grep -qx "admin 2" <<<"$out" || fail "tags: $out"
+
+# TTL, expire, persist, incr, exists, del.
+expect 0 "$NADB" set session tok --ttl 100
+expect 0 "$NADB" ttl session
+(( out > 90 && out <= 100 )) || fail "ttl printed '$out'"
+expect 0 "$NADB" persist session
+expect 0 "$NADB" ttl session
+[[ $out == none ]] || fail "ttl after persist: $out"
+expect 0 "$NADB" expire session 50
+expect 0 "$NADB" incr visits --by 5
+expect 0 "$NADB" incr visits
+[[ $out == 6 ]] || fail "incr printed '$out'"
+expect 0 "$NADB" exists user:1
+expect 0 "$NADB" del user:1 nope
+[[ $out == 1 ]] || fail "del printed '$out'"
+expect 1 "$NADB" exists user:1
+expect 1 "$NADB" del user:1
+
+# Paging with a cursor.
+for i in 1 2 3 4 5; do "$NADB" set "page:$i" v; done
+expect 0 "$NADB" --json keys --prefix page: --limit 2
+cursor=$(json 'd["next_cursor"]' <<<"$out")
+[[ $cursor == page:2 ]] || fail "first page cursor: $out"
+expect 0 "$NADB" keys --prefix page: --limit 2 --cursor "$cursor"
+[[ $out == $'page:3\npage:4' ]] || fail "second page: $out"
+
+# Export, import into another namespace, stats, maintenance.
+expect 0 "$NADB" export all.jsonl.zst
+expect 0 "$NADB" --ns copy import all.jsonl.zst
+expect 0 "$NADB" --ns copy get blob
+cmp -s blob out.txt || fail "import lost bytes"
+expect 0 "$NADB" --json stats
+[[ $(json 'd["name"], d["key_count"], d["storage"]["backend"]' <<<"$out") == "default:default 11 fs" ]] ||
+  fail "stats --json: $out"
+expect 0 "$NADB" stats --prometheus
+grep -q '^nadb_keys{db="default",ns="default"} ' <<<"$out" || fail "stats --prometheus: $out"
+expect 0 "$NADB" cleanup-expired
+expect 0 "$NADB" compact
+
+# Exit codes and messages: 1 not found, 2 usage, 3 other errors.
+expect 1 "$NADB" get missing
+[[ $err == "nadb: key 'missing' not found" ]] || fail "missing key message: $err"
+expect 2 "$NADB" set "" value
+grep -q "key must not be empty" <<<"$err" || fail "empty key message: $err"
+expect 2 "$NADB" set onlykey
+grep -q "give VALUE" <<<"$err" || fail "set without a value: $err"
+expect 2 "$NADB" query 'tag:a AND'
+expect 2 "$NADB" --backend nosuch keys
+expect 2 "$NADB" --db ../escape keys
+expect 2 "$NADB" get
+expect 3 "$NADB" set x --file does-not-exist
+expect 3 "$NADB" --backend redis --redis redis://127.0.0.1:1 get k
+grep -q "unavailable" <<<"$err" || fail "redis down message: $err"
+expect 0 "$NADB" --help
+
+if (( failures > 0 )); then echo "$failures failure(s)" >&2; exit 1; fi
+echo "all CLI checks passed"
