@@ -79,6 +79,30 @@ grep -q '^nadb_keys{db="default",ns="default"} ' <<<"$out" || fail "stats --prom
 expect 0 "$NADB" cleanup-expired
 expect 0 "$NADB" compact
 
+# Backups: full, incremental, list, verify, restore, delete with dependents, prune.
+expect 0 "$NADB" set kept before
+expect 0 "$NADB" backup create --id b1
+[[ $out == b1 ]] || fail "backup create printed '$out'"
+expect 0 "$NADB" set kept after
+expect 0 "$NADB" --json backup incremental b1 --id b2
+[[ $(json 'd["id"], d["type"], d["parent"]' <<<"$out") == "b2 incremental b1" ]] ||
+  fail "backup incremental --json: $out"
+expect 0 "$NADB" backup list
+[[ $(wc -l <<<"$out") == 2 ]] || fail "backup list: $out"
+expect 0 "$NADB" backup verify b2
+[[ $out == ok ]] || fail "backup verify: $out"
+expect 0 "$NADB" backup restore b1 --clear
+expect 0 "$NADB" get kept
+[[ $out == before ]] || fail "restore of b1 gave '$out'"
+expect 2 "$NADB" backup delete b1
+grep -q -- "--force" <<<"$err" || fail "delete with dependents: $err"
+expect 1 "$NADB" backup verify nosuch
+expect 0 "$NADB" backup delete b1 --force
+expect 0 "$NADB" backup create --id b3
+expect 0 "$NADB" backup prune --keep 1 --keep-days 0
+expect 0 "$NADB" --json backup list
+[[ $(json '[b["id"] for b in d["backups"]]' <<<"$out") == "['b3']" ]] || fail "after prune: $out"
+
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing
 [[ $err == "nadb: key 'missing' not found" ]] || fail "missing key message: $err"

@@ -41,6 +41,8 @@ using Command = std::function<Outcome(KeyValueStore&)>;
 // app; each stores what it runs into `selected`.
 void add_key_commands(CLI::App& app, Command& selected);
 void add_maintenance_commands(CLI::App& app, Command& selected);
+// backup create|incremental|list|verify|restore|delete|prune.
+void add_backup_commands(CLI::App& app, Command& selected);
 
 // Reads a file whole (binary); "-" is standard input. Throws IOError.
 std::string read_input(const std::string& path);

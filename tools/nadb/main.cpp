@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   nadb::cli::Command command;
   nadb::cli::add_key_commands(app, command);
   nadb::cli::add_maintenance_commands(app, command);
+  nadb::cli::add_backup_commands(app, command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
