@@ -120,15 +120,19 @@ std::pair<std::string, std::string> lex_bounds(std::string_view prefix, std::str
   std::string min = !cursor.empty() && cursor >= prefix ? "(" + std::string(cursor)
                     : prefix.empty()                    ? "-"
                                                         : "[" + std::string(prefix);
-  std::string successor(prefix);
-  while (!successor.empty() && static_cast<unsigned char>(successor.back()) == 0xff)
-    successor.pop_back();
-  if (successor.empty()) return {min, "+"};
-  successor.back() = static_cast<char>(static_cast<unsigned char>(successor.back()) + 1);
-  return {min, "(" + successor};
+  return {min, lex_upper_bound(prefix)};
 }
 
 }  // namespace
+
+std::string lex_upper_bound(std::string_view prefix) {
+  std::string successor(prefix);
+  while (!successor.empty() && static_cast<unsigned char>(successor.back()) == 0xff)
+    successor.pop_back();
+  if (successor.empty()) return "+";
+  successor.back() = static_cast<char>(static_cast<unsigned char>(successor.back()) + 1);
+  return "(" + successor;
+}
 
 RedisBackend::RedisBackend(const Options& options)
     : db_(options.db),

@@ -12,6 +12,9 @@
 
 namespace nadb::backends::redis {
 
+// The exclusive ZRANGEBYLEX upper bound of the keys starting with prefix ("+": no bound).
+std::string lex_upper_bound(std::string_view prefix);
+
 class RedisBackend final : public StorageBackend {
  public:
   // Throws InvalidArgument for bad RedisOptions; connects lazily (the first operation may

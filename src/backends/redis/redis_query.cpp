@@ -29,14 +29,9 @@ void encode(const Query::Node& node, Command& command) {
     case Kind::Tag:
       command.arg("T").arg(node.text);
       return;
-    case Kind::KeyPrefix: {
-      std::string end = node.text;
-      while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
-        end.pop_back();
-      if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-      command.arg("P").arg_copy("[" + node.text).arg_copy(end.empty() ? "+" : "(" + end);
+    case Kind::KeyPrefix:
+      command.arg("P").arg_copy("[" + node.text).arg_copy(lex_upper_bound(node.text));
       return;
-    }
     case Kind::KeyEquals:
       command.arg("K").arg(node.text);
       return;

@@ -1,4 +1,6 @@
-// A second process for the redis tests: sets one key with one tag, then exits 0.
+// Test support, not a test: the second process of RedisBackendTest.WritesOfAnotherProcessInvalidateTheQueryCache
+// (tests/redis/redis_backend_test.cpp), which asserts on what it wrote. It sets one key with
+// one tag and exits 0, or prints the error and exits 1 (failing that test).
 //   redis_writer PORT KEY_PREFIX NS KEY TAG
 #include <cstdio>
 #include <string>
