@@ -1,6 +1,7 @@
-// Test support, not a test: the second process of RedisBackendTest.WritesOfAnotherProcessInvalidateTheQueryCache
-// (tests/redis/redis_backend_test.cpp), which asserts on what it wrote. It sets one key with
-// one tag and exits 0, or prints the error and exits 1 (failing that test).
+// Test support, not a test: the second process of
+// RedisBackendTest.WritesOfAnotherProcessInvalidateTheQueryCache (tests/redis/), which
+// asserts on what it wrote. It sets one key with one tag and exits 0, or prints the error
+// and exits 1 (failing that test).
 //   redis_writer PORT KEY_PREFIX NS KEY TAG
 #include <cstdio>
 #include <string>
