@@ -212,8 +212,9 @@ class StorageBackend {
   virtual std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) = 0;
   // Makes every applied batch durable.
   virtual void flush() = 0;
-  // Reclaims the space of dead records (a no-op report where there is nothing to reclaim).
-  virtual CompactionReport compact() = 0;
+  // Reclaims the space of dead records (a no-op report where there is nothing to reclaim),
+  // reporting the bytes of segments processed to progress (when set).
+  virtual CompactionReport compact(const ProgressCallback& progress) = 0;
   virtual BackendStats stats() = 0;
 
   // Local indexing (backends that keep their keys in this process). The default

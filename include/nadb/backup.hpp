@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace nadb {
+#include "nadb/types.hpp"
 
-// Called now and then during long work with how much is done (and the total when known, else 0).
-using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
+namespace nadb {
 
 struct ExportReport {
   std::string path;

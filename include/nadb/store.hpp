@@ -122,17 +122,21 @@ class KeyValueStore {
   //
   // A hot, point-in-time full backup (writers pause only while the current segment is
   // sealed). An empty id gets a unique one; a bad or existing id is InvalidArgument.
-  BackupInfo create_backup(const std::string& id = {}, bool compression = true);
+  // progress: bytes of files stored (physical backups) or keys written (logical ones).
+  BackupInfo create_backup(const std::string& id = {}, bool compression = true,
+                           const ProgressCallback& progress = {});
   // Stores only the files the parent's chain lacks; deletes and TTLs restore exactly.
   // NotFound for an unknown parent.
   BackupInfo create_incremental_backup(const std::string& parent_id, const std::string& id = {},
-                                       bool compression = true);
+                                       bool compression = true,
+                                       const ProgressCallback& progress = {});
   // Restores backup id (NotFound if unknown): verifies the chain first when verify_integrity
   // (Corruption, nothing changed, if it fails); clear_existing replaces the whole db
   // atomically, otherwise the backup's keys are merged in (the backup wins). The open store
-  // sees the result at once (indexes rebuilt, caches cleared).
+  // sees the result at once (indexes rebuilt, caches cleared). progress: bytes of files
+  // rebuilt (physical backups; a merge follows) or keys replayed (logical ones).
   void restore_backup(const std::string& id, bool verify_integrity = true,
-                      bool clear_existing = false);
+                      bool clear_existing = false, const ProgressCallback& progress = {});
   std::vector<BackupInfo> list_backups();
   // Recomputes every checksum of the chain; false (with the reasons logged) on any problem.
   bool verify_backup(const std::string& id);
@@ -154,7 +158,9 @@ class KeyValueStore {
   ImportReport import_jsonl(const std::string& path, const ImportOptions& options = {});
   // Copies every live key of this namespace into other (any backend), keeping tags and
   // absolute expiry; with remove_extraneous, also deletes other's keys this one lacks.
-  SyncReport sync_to(KeyValueStore& other, bool remove_extraneous = false);
+  // progress: keys copied, of this namespace's live keys.
+  SyncReport sync_to(KeyValueStore& other, bool remove_extraneous = false,
+                     const ProgressCallback& progress = {});
 
   // Makes every acknowledged write durable before returning.
   void flush();
@@ -162,8 +168,8 @@ class KeyValueStore {
   void flushdb();
   // Deletes this namespace's expired keys now; returns how many.
   std::size_t cleanup_expired();
-  // Rewrites storage to drop dead records; returns what it did.
-  CompactionReport compact_storage();
+  // Rewrites storage to drop dead records; returns what it did. progress: segment bytes.
+  CompactionReport compact_storage(const ProgressCallback& progress = {});
   Stats get_stats();
 
   // "db:ns".

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,12 @@ namespace nadb {
 
 using Clock = std::chrono::system_clock;
 using TimePoint = std::chrono::time_point<Clock, std::chrono::milliseconds>;
+
+// Called now and then during long work (export, import, sync, compaction, backup, restore)
+// with how much is done and the total when known, else 0; the unit is the operation's own
+// (keys or bytes, as its contract says). Called in the working thread: keep it short; an
+// exception from it aborts the work as any failure would.
+using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
 
 struct Metadata {
   std::string key;

@@ -39,7 +39,9 @@ class FsBackend final : public StorageBackend {
     return engine_->clear(ns, now_ms, sync);
   }
   void flush() override { engine_->flush(); }
-  CompactionReport compact() override { return engine_->compact(); }
+  CompactionReport compact(const ProgressCallback& progress) override {
+    return engine_->compact(progress);
+  }
   BackendStats stats() override { return engine_->stats(); }
   std::shared_ptr<IndexSink> attach_index(std::string_view ns,
                                           const std::function<std::shared_ptr<IndexSink>()>& make,

@@ -283,7 +283,7 @@ class MemoryBackend final : public StorageBackend {
   }
 
   void flush() override {}
-  CompactionReport compact() override { return {}; }
+  CompactionReport compact(const ProgressCallback&) override { return {}; }
 
   BackendStats stats() override {
     std::shared_lock lock(mutex_);

@@ -108,7 +108,8 @@ void BackupManager::write_index(const std::vector<std::string>& ids) {
   util::sync_directory(backup_dir_);
 }
 
-BackupInfo BackupManager::create(std::string id, const std::string& parent, bool compress_files) {
+BackupInfo BackupManager::create(std::string id, const std::string& parent, bool compress_files,
+                                 const ProgressCallback& progress) {
   static obs::Histogram& creates = obs::component_histogram("backup.create");
   obs::Timed timed(creates);
   static std::atomic<std::uint64_t> counter{0};
@@ -139,7 +140,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   util::create_directories(staging);
   try {
     if (backend_.capabilities().physical_backups) {
-      write_physical(staging, parent, compress_files, m);
+      write_physical(staging, parent, compress_files, m, progress);
     } else {
       std::int64_t since = 0;
       if (!parent.empty()) {
@@ -151,7 +152,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
         }
         since = p.snapshot_ms;
       }
-      write_logical_snapshot(backend_, decode_, staging, since, compress_files, m);
+      write_logical_snapshot(backend_, decode_, staging, since, compress_files, m, progress);
     }
     util::write_file_atomically(util::join_path(staging, "manifest.json"), manifest_to_json(m));
     util::sync_directory(staging);
@@ -177,7 +178,8 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
 }
 
 void BackupManager::write_physical(const std::string& staging, const std::string& parent,
-                                   bool compress_files, Manifest& m) {
+                                   bool compress_files, Manifest& m,
+                                   const ProgressCallback& progress) {
   // What the parent chain already holds (name -> its raw checksum): not stored again.
   std::map<std::string, std::string> have;
   if (!parent.empty()) {
@@ -195,9 +197,15 @@ void BackupManager::write_physical(const std::string& staging, const std::string
     m.info.namespaces.push_back(ns);
     m.info.key_count += keys;
   }
+  std::size_t total = 0;
+  std::size_t done = 0;
+  for (const auto& file : snapshot.files)
+    total += have.count(file.name) ? 0 : file.size;
   for (const auto& file : snapshot.files) {
     m.live_files.push_back(file.name);
     if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
+    if (progress) progress(done, total);
+    done += file.size;
     // The segment's bytes, from its mapping when there is one (no copy).
     std::string copy;
     std::string_view raw = file.view ? file.view() : std::string_view();
@@ -220,6 +228,7 @@ void BackupManager::write_physical(const std::string& staging, const std::string
     entry.sha256 = compress_files ? util::sha256_hex(stored) : entry.raw_sha256;
     m.files.push_back(std::move(entry));
   }
+  if (progress) progress(done, total);
 }
 
 std::vector<BackupInfo> BackupManager::list() {
@@ -337,7 +346,8 @@ void BackupManager::replay(const std::string& id, bool verify_first, const Logic
     replay_logical_snapshot(*m, path_of(m->info.id), replay);
 }
 
-std::string BackupManager::rebuild(const std::string& id, bool verify_first) {
+std::string BackupManager::rebuild(const std::string& id, bool verify_first,
+                                   const ProgressCallback& progress) {
   std::vector<Manifest> manifests = chain(id);
   if (manifests.front().logical) {
     throw InvalidArgument("backup '" + id + "' is logical: it is replayed, not rebuilt as files");
@@ -357,12 +367,19 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first) {
     if (entry.path().filename().string().rfind("." + db_ + ".restore-", 0) == 0)
       fs::remove_all(entry.path());
   }
+  std::size_t total = 0;
+  std::size_t done = 0;
+  for (const auto& name : manifests.front().live_files) {
+    auto it = where.find(name);
+    if (it == where.end()) throw Corruption("backup '" + id + "' lacks " + name);
+    total += it->second.second->raw_size;
+  }
   util::create_directories(temp);
   try {
     for (const auto& name : manifests.front().live_files) {
-      auto it = where.find(name);
-      if (it == where.end()) throw Corruption("backup '" + id + "' lacks " + name);
-      const auto& [m, f] = it->second;
+      if (progress) progress(done, total);
+      const auto& [m, f] = where.at(name);
+      done += f->raw_size;
       std::string bytes = util::read_file(util::join_path(path_of(m->info.id), f->name));
       if (util::sha256_hex(bytes) != f->sha256)
         throw Corruption("backup file " + name + " fails its SHA-256");
@@ -380,6 +397,7 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first) {
       out.sync();
     }
     util::sync_directory(temp);
+    if (progress) progress(done, total);
   } catch (...) {
     fs::remove_all(temp);
     throw;

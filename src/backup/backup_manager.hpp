@@ -30,8 +30,9 @@ class BackupManager {
   // when parent is given (only the files the parent chain lacks, or the changes since the
   // parent). An empty id gets a unique one. Throws InvalidArgument (bad or existing id,
   // parent of the other kind), NotFound (unknown parent), NotSupported (a backend that can
-  // do neither).
-  BackupInfo create(std::string id, const std::string& parent, bool compress);
+  // do neither). progress: bytes of files stored (physical) or keys written (logical).
+  BackupInfo create(std::string id, const std::string& parent, bool compress,
+                    const ProgressCallback& progress = {});
   std::vector<BackupInfo> list();
   // Checks the manifest and every file of the whole chain.
   VerifyReport verify(const std::string& id);
@@ -42,8 +43,9 @@ class BackupManager {
   std::size_t cleanup(std::size_t keep_count, std::chrono::hours keep_age);
   // Rebuilds the backup's files in a temporary folder, then replaces the db's files
   // atomically (clear_existing) or returns the folder for a merge. Throws Corruption when
-  // verification fails; the current data is then untouched.
-  std::string rebuild(const std::string& id, bool verify_first);
+  // verification fails; the current data is then untouched. progress: bytes rebuilt.
+  std::string rebuild(const std::string& id, bool verify_first,
+                      const ProgressCallback& progress = {});
   // Corruption naming the first problem when id fails verification.
   void verify_or_throw(const std::string& id);
   // Whether id is a logical backup (restored by replay, into any backend).
@@ -60,7 +62,7 @@ class BackupManager {
   void write_index(const std::vector<std::string>& ids);
   void delete_one(const std::string& id, std::vector<std::string>& index);
   void write_physical(const std::string& staging, const std::string& parent, bool compress_files,
-                      Manifest& m);
+                      Manifest& m, const ProgressCallback& progress);
 
   const std::string backup_dir_;
   const std::string db_;

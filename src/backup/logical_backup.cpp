@@ -74,12 +74,13 @@ void for_each_chunk(const std::vector<std::string>& keys,
 
 void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
                             const std::string& folder, std::int64_t parent_snapshot_ms,
-                            bool compress, Manifest& m) {
+                            bool compress, Manifest& m, const ProgressCallback& progress) {
   m.logical = true;
   m.snapshot_ms = backend.change_clock_ms();
   const std::string suffix = compress ? ".zst" : "";
   const bool incremental = parent_snapshot_ms != 0;
   const std::int64_t since = parent_snapshot_ms - kClockStepMs;
+  std::size_t keys_written = 0;
   for (const auto& ns : backend.namespaces()) {
     m.info.namespaces.push_back(ns);
     ChangeSet changes;
@@ -102,6 +103,7 @@ void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
           out.write_line(jsonl_entry(ns, e));
           ++written;
         }
+        if (progress) progress(keys_written + written, 0);
       };
       if (incremental) {
         for_each_chunk(changes.updated, write_page);
@@ -118,6 +120,7 @@ void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
           out.write_line(util::base64_encode(key));
       });
     }
+    keys_written += written;
     m.info.key_count += backend.count(ns, util::now_ms());
   }
 }

@@ -25,10 +25,11 @@ using ValueDecoder = std::function<std::string(StoredRecord&)>;
 // m (files, namespaces, key_count, snapshot_ms, logical). parent_snapshot_ms 0: a full
 // backup; otherwise only what changed since then. Throws InvalidArgument when the backend
 // may have forgotten deletes since then (older than its tombstone retention), NotSupported
-// when the backend cannot list namespaces or changes.
+// when the backend cannot list namespaces or changes. progress gets the keys written so far
+// (total unknown: 0).
 void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
                             const std::string& folder, std::int64_t parent_snapshot_ms,
-                            bool compress, Manifest& m);
+                            bool compress, Manifest& m, const ProgressCallback& progress);
 
 struct LogicalReplay {
   std::function<void(const std::string& ns, const std::vector<JsonlEntry>& entries)> put;

@@ -105,7 +105,7 @@ void write_obsolete_marker(const std::string& dir, const std::vector<std::uint32
 }  // namespace
 
 CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& victims,
-                                          bool drop_tombstones) {
+                                          bool drop_tombstones, const ProgressCallback& progress) {
   static obs::Histogram& compactions = obs::component_histogram("engine.compact");
   obs::Timed timed(compactions);
   util::Stopwatch watch;
@@ -117,12 +117,17 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   std::vector<Move> moves;
   std::map<std::uint32_t, std::uint64_t> tombstones;  // bytes of deletes copied, per output
   std::string encoded;
-  for (std::uint32_t id : victims) {
-    SegmentInfo info;
-    {
-      std::shared_lock lock(state_mutex_);
-      info = segments_.at(id);
+  std::vector<SegmentInfo> infos;
+  std::uint64_t total_bytes = 0;
+  {
+    std::shared_lock lock(state_mutex_);
+    for (std::uint32_t id : victims) {
+      infos.push_back(segments_.at(id));
+      total_bytes += infos.back().size;
     }
+  }
+  for (const SegmentInfo& info : infos) {
+    if (progress) progress(report.bytes_before, total_bytes);
     report.bytes_before += info.size;
     visit_segment(*info.file, info.size, false, [&](const LocatedRecord& r) {
       bool keep;
@@ -151,6 +156,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
     });
   }
   output.finish();
+  if (progress) progress(report.bytes_before, total_bytes);
   // A record judged dead was superseded by one that may still be buffered: make it durable
   // before the victims go, so that a crash cannot lose both versions.
   flush();
@@ -186,7 +192,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   return report;
 }
 
-CompactionReport Engine::compact() {
+CompactionReport Engine::compact(const ProgressCallback& progress) {
   std::lock_guard compaction_lock(compaction_mutex_);
   {
     std::shared_lock lock(state_mutex_);
@@ -209,7 +215,7 @@ CompactionReport Engine::compact() {
       if (id != active) victims.push_back(id);
     }
   }
-  return compact_segments(victims, true);
+  return compact_segments(victims, true, progress);
 }
 
 void Engine::compact_by_dead_ratio() {

@@ -56,7 +56,7 @@ class Engine {
   void flush();
   // Full compaction: seals the active segment, rewrites every sealed segment that has dead
   // records or tombstones, and drops tombstones (safe because every older record is rewritten).
-  CompactionReport compact();
+  CompactionReport compact(const ProgressCallback& progress = {});
   BackendStats stats();
   std::shared_ptr<IndexSink> attach_index(std::string_view ns,
                                           const std::function<std::shared_ptr<IndexSink>()>& make,
@@ -95,8 +95,8 @@ class Engine {
                                  bool sync, std::unique_lock<std::mutex>& write_lock);
   void roll_locked();
   // compaction.cpp
-  CompactionReport compact_segments(const std::vector<std::uint32_t>& victims,
-                                    bool drop_tombstones);
+  CompactionReport compact_segments(const std::vector<std::uint32_t>& victims, bool drop_tombstones,
+                                    const ProgressCallback& progress = {});
   void compact_by_dead_ratio();
   // engine.cpp
   // Unlocks state_lock before any file I/O.

@@ -301,8 +301,8 @@ std::size_t KeyValueStore::cleanup_expired() {
   });
 }
 
-CompactionReport KeyValueStore::compact_storage() {
-  return core_->run(StoreOp::Compact, [&] { return core_->backend_->compact(); });
+CompactionReport KeyValueStore::compact_storage(const ProgressCallback& progress) {
+  return core_->run(StoreOp::Compact, [&] { return core_->backend_->compact(progress); });
 }
 
 Stats KeyValueStore::get_stats() {

@@ -64,12 +64,15 @@ void merge_folder(StoreCore& core, const std::string& folder) {
 // Restores a logical backup by replaying it into the backend, namespace by namespace;
 // clear_existing first empties every namespace of the db.
 void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::string& id,
-                    bool verify_integrity, bool clear_existing) {
+                    bool verify_integrity, bool clear_existing, const ProgressCallback& progress) {
   bool sync = core.options_.durability == Durability::Sync;
+  std::size_t replayed = 0;
   auto apply = [&](std::vector<WriteOp> ops, const std::string& ns, std::int64_t now) {
     for (auto& op : ops)
       op.ns = ns;
+    replayed += ops.size();
     core.apply_locked(std::move(ops), now, sync);
+    if (progress) progress(replayed, 0);
   };
   backup::LogicalReplay replay;
   replay.put = [&](const std::string& ns, const std::vector<backup::JsonlEntry>& entries) {
@@ -97,25 +100,27 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
 
 }  // namespace
 
-BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression) {
+BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression,
+                                        const ProgressCallback& progress) {
   auto lock = core_->use();
   return obs::performance(obs::Component::Backup)
       .measure("backup.create", {{"backup_id", id}, {"store", core_->name_}},
-               [&] { return manager_of(*core_).create(id, "", compression); });
+               [&] { return manager_of(*core_).create(id, "", compression, progress); });
 }
 
 BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id,
-                                                    const std::string& id, bool compression) {
+                                                    const std::string& id, bool compression,
+                                                    const ProgressCallback& progress) {
   auto lock = core_->use();
   if (parent_id.empty()) throw InvalidArgument("an incremental backup needs a parent id");
   return obs::performance(obs::Component::Backup)
       .measure("backup.create_incremental",
                {{"backup_id", id}, {"parent", parent_id}, {"store", core_->name_}},
-               [&] { return manager_of(*core_).create(id, parent_id, compression); });
+               [&] { return manager_of(*core_).create(id, parent_id, compression, progress); });
 }
 
 void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
-                                   bool clear_existing) {
+                                   bool clear_existing, const ProgressCallback& progress) {
   auto lock = core_->use();
   auto scope =
       obs::performance(obs::Component::Backup)
@@ -123,11 +128,11 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
                  {{"backup_id", id}, {"store", core_->name_}, {"clear_existing", clear_existing}});
   backup::BackupManager manager = manager_of(*core_);
   if (manager.is_logical(id)) {
-    replay_logical(*core_, manager, id, verify_integrity, clear_existing);
+    replay_logical(*core_, manager, id, verify_integrity, clear_existing, progress);
     core_->cache_->clear();
     return;
   }
-  std::string folder = manager.rebuild(id, verify_integrity);
+  std::string folder = manager.rebuild(id, verify_integrity, progress);
   try {
     if (clear_existing) {
       core_->backend_->replace_files(folder);  // folder now holds the old files

@@ -1,5 +1,7 @@
 // KeyValueStore's logical export, import and sync: streams of keys with their values, tags
 // and absolute expiry, on any backend.
+#include <algorithm>
+
 #include "backup/jsonl.hpp"
 #include "backup/line_file.hpp"
 #include "nadb/errors.hpp"
@@ -173,17 +175,20 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
   return report;
 }
 
-SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous) {
+SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
+                                  const ProgressCallback& progress) {
   if (&other == this) throw InvalidArgument("sync_to: a store cannot sync to itself");
   auto lock = core_->use();
   auto other_lock = other.core_->use();
   util::Stopwatch watch;
   SyncReport report;
+  std::size_t total = progress ? core_->backend_->count(core_->options_.ns, util::now_ms()) : 0;
   std::vector<backup::JsonlEntry> chunk;
   auto write_chunk = [&] {
     other.core_->put_entries(chunk, util::now_ms());
     report.copied += chunk.size();
     chunk.clear();
+    if (progress) progress(report.copied, std::max(total, report.copied));
   };
   for_each_entry(*core_, [&](backup::JsonlEntry& e) {
     chunk.push_back(std::move(e));

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "conformance/store_fixture.hpp"
+#include "support/progress_log.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -164,6 +165,16 @@ TEST_P(Export, SyncToEveryOtherBackend) {
     EXPECT_EQ(dump(target), dump(*source)) << backend;
   }
   EXPECT_THROW(source->sync_to(*source), InvalidArgument);
+}
+
+TEST_P(Export, SyncReportsProgressInKeys) {
+  auto source = open("source");
+  fill(*source);
+  KeyValueStore target(options_for("memory", "progress-target", "other"));
+  ProgressLog log;
+  source->sync_to(target, false, log.callback());
+  EXPECT_GE(log.calls().size(), 3u);  // 2504 keys in chunks of 1000
+  log.expect_complete(2504);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "nadb/nadb.hpp"
+#include "support/progress_log.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -86,6 +87,19 @@ TEST_F(RedisBackup, RestoreWithoutClearingMergesIntoCurrentKeys) {
   s.restore_backup("b1", true, false);
   EXPECT_EQ(s.get("a"), "1");
   EXPECT_EQ(s.get("b"), "new");
+}
+
+TEST_F(RedisBackup, LogicalBackupAndRestoreReportProgressInKeys) {
+  KeyValueStore s(options());
+  for (int i = 0; i < 2500; ++i)
+    s.set("k" + std::to_string(i), "v");
+  ProgressLog backup;
+  s.create_backup("b1", true, backup.callback());
+  EXPECT_GE(backup.calls().size(), 2u);
+  backup.expect_counted_to(2500);
+  ProgressLog restore;
+  s.restore_backup("b1", true, true, restore.callback());
+  restore.expect_counted_to(2500);
 }
 
 TEST_F(RedisBackup, DamagedBackupIsRefusedAndChangesNothing) {

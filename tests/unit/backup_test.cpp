@@ -15,6 +15,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/damage.hpp"
+#include "support/progress_log.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 
@@ -274,6 +275,30 @@ TEST_F(Backups, KilledRestoreLeavesOldOrNewDataWhole) {
     }
   }
   RecordProperty("restores_completed", saw_new);
+}
+
+TEST_F(Backups, BackupRestoreAndCompactionReportProgressInBytes) {
+  KeyValueStore s(options());
+  for (int i = 0; i < 2000; ++i)
+    s.set("k" + std::to_string(i), std::string(100, 'a' + i % 26));
+  for (int i = 0; i < 1000; ++i)
+    s.remove("k" + std::to_string(i));
+  ProgressLog compaction;
+  CompactionReport compacted = s.compact_storage(compaction.callback());
+  EXPECT_GE(compaction.calls().size(), 3u);  // several segments
+  compaction.expect_complete(compacted.bytes_before);
+
+  ProgressLog backup;
+  s.create_backup("full", false, backup.callback());
+  std::size_t stored = 0;  // uncompressed: the stored bytes are the segments' bytes
+  for (const auto& info : s.list_backups())
+    stored += info.stored_bytes;
+  backup.expect_complete(stored);
+
+  ProgressLog restore;
+  s.restore_backup("full", true, true, restore.callback());
+  restore.expect_complete(stored);
+  EXPECT_EQ(s.get_all_keys().size(), 1000u);
 }
 
 TEST_F(Backups, NotSupportedWhereThereAreNoFiles) {

@@ -39,7 +39,7 @@ class RedisBackend final : public StorageBackend {
   // Redis persists by its own policy; there is nothing to flush from here.
   void flush() override {}
   // Redis reclaims its own memory: an empty report.
-  CompactionReport compact() override { return {}; }
+  CompactionReport compact(const ProgressCallback&) override { return {}; }
   BackendStats stats() override;
   // Namespaces ever written (their write generation outlives their keys, so that a
   // flushed namespace still shows its deletes to an incremental backup).
