@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3 clang-format
   libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libhiredis-dev redis-server libspdlog-dev libcli11-dev
+  libhiredis-dev redis-server libspdlog-dev libcli11-dev libedit-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(liblmdb-dev libsqlite3-dev)

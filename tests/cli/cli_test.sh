@@ -103,6 +103,67 @@ expect 0 "$NADB" backup prune --keep 1 --keep-days 0
 expect 0 "$NADB" --json backup list
 [[ $(json '[b["id"] for b in d["backups"]]' <<<"$out") == "['b3']" ]] || fail "after prune: $out"
 
+# sync: into another db, then with --remove-extraneous; never into the source itself.
+expect 0 "$NADB" --db mirror set stale old
+expect 0 "$NADB" --json sync --to-backend fs --to-db mirror
+[[ $(json 'd["copied"] > 5, d["removed"], d["target"]' <<<"$out") == "True 0 mirror:default" ]] ||
+  fail "sync --json: $out"
+expect 0 "$NADB" --db mirror get user:2
+[[ $out == bob ]] || fail "synced user:2 is '$out'"
+expect 0 "$NADB" sync --to-backend fs --to-db mirror --remove-extraneous
+expect 1 "$NADB" --db mirror get stale
+expect 2 "$NADB" sync --to-backend fs
+grep -q "the target is the source itself" <<<"$err" || fail "sync into itself: $err"
+expect 2 "$NADB" sync --to-db mirror
+
+# bench: every phase timed, on a throwaway store (the data folder gets nothing).
+expect 0 "$NADB" --data bench-data bench --n 300
+for phase in set get query delete; do grep -q "^$phase " <<<"$out" || fail "bench lacks $phase: $out"; done
+[[ ! -e bench-data ]] || fail "bench wrote into --data"
+expect 0 "$NADB" --json bench --n 200 --backend memory
+[[ $(json '[p["name"] for p in d["phases"]], d["phases"][0]["ops"]' <<<"$out") == \
+   "['set', 'get', 'query', 'delete'] 200" ]] || fail "bench --json: $out"
+expect 2 "$NADB" bench --n 0
+
+# shell: one store for many lines; failures are reported and the last one's code is returned.
+printf 'set s1 one --tag sh\n# a comment\n\nget s1\nquery tag:sh\nbogus\nget nope\nexists s1\nexit\nget s1\n' \
+  >lines.txt
+expect 1 "$NADB" shell <lines.txt
+[[ $out == $'one\ns1\ntrue' ]] || fail "shell printed '$out'"
+grep -q "unknown command 'bogus'" <<<"$err" || fail "shell unknown command: $err"
+grep -q "key 'nope' not found" <<<"$err" || fail "shell missing key: $err"
+expect 0 "$NADB" shell <<<"get s1"
+
+# Progress bars: drawn on a terminal (script gives one), never into a pipe or file.
+if command -v script >/dev/null; then
+  script -qec "'$NADB' export progress.jsonl" /dev/null >tty.txt </dev/null
+  grep -q "export \[#*\] 100%" tty.txt || fail "no progress bar on a terminal: $(od -c tty.txt | head -3)"
+else
+  fail "script (bsdutils) is missing: the progress bar test cannot run"
+fi
+expect 0 "$NADB" export quiet.jsonl
+[[ -z $err ]] || fail "progress drawn into a file: $err"
+expect 0 "$NADB" compact
+[[ -z $err ]] || fail "compact wrote to stderr: $err"
+
+# The redis backend from the command line, and a sync from fs into it.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >redis.log 2>&1 &
+redis_pid=$!
+trap 'kill $redis_pid 2>/dev/null; rm -rf "$work"' EXIT
+url=redis://127.0.0.1:$port/0
+for _ in $(seq 50); do "$NADB" --backend redis --redis "$url" keys >/dev/null 2>&1 && break; sleep 0.1; done
+expect 0 "$NADB" --backend redis --redis "$url" set r1 hello --tag red
+expect 0 "$NADB" --backend redis --redis "$url" query tag:red
+[[ $out == r1 ]] || fail "redis query: $out"
+expect 0 "$NADB" sync --to-backend redis --to-redis "$url"
+expect 0 "$NADB" --backend redis --redis "$url" get user:2
+[[ $out == bob ]] || fail "synced into redis: '$out'"
+expect 0 "$NADB" --backend redis --redis "$url" --json bench --n 100
+[[ $(json 'd["backend"]' <<<"$out") == redis ]] || fail "bench on redis: $out"
+left=$(redis-cli -p "$port" --scan --pattern '*nadb-bench*:[mvt]:*' | wc -l)
+[[ $left == 0 ]] || fail "bench left $left keys on redis"
+
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing
 [[ $err == "nadb: key 'missing' not found" ]] || fail "missing key message: $err"
@@ -114,6 +175,8 @@ expect 2 "$NADB" query 'tag:a AND'
 expect 2 "$NADB" --backend nosuch keys
 expect 2 "$NADB" --db ../escape keys
 expect 2 "$NADB" get
+expect 2 "$NADB" bogus
+[[ $err == "nadb: unknown command 'bogus' (see nadb --help)" ]] || fail "unknown command: $err"
 expect 3 "$NADB" set x --file does-not-exist
 expect 3 "$NADB" --backend redis --redis redis://127.0.0.1:1 get k
 grep -q "unavailable" <<<"$err" || fail "redis down message: $err"

@@ -1,5 +1,6 @@
 // nadb backup create|incremental|list|verify|restore|delete|prune.
 #include "cli.hpp"
+#include "progress_bar.hpp"
 
 namespace nadb::cli {
 namespace {
@@ -32,7 +33,8 @@ void add_create(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
   create->add_flag("--no-compression", a->no_compression);
   create->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
-      return info_outcome(s.create_backup(a->id, !a->no_compression));
+      ProgressBar bar("backup", s.capabilities().physical_backups ? "bytes" : "keys");
+      return info_outcome(s.create_backup(a->id, !a->no_compression, bar.callback()));
     };
   });
   auto* incremental = backup.add_subcommand("incremental", "what changed since PARENT");
@@ -41,7 +43,9 @@ void add_create(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
   incremental->add_flag("--no-compression", a->no_compression);
   incremental->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
-      return info_outcome(s.create_incremental_backup(a->parent, a->id, !a->no_compression));
+      ProgressBar bar("backup", s.capabilities().physical_backups ? "bytes" : "keys");
+      return info_outcome(
+          s.create_incremental_backup(a->parent, a->id, !a->no_compression, bar.callback()));
     };
   });
 }
@@ -79,7 +83,8 @@ void add_change(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
   restore->add_flag("--no-verify", a->no_verify);
   restore->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
-      s.restore_backup(a->id, !a->no_verify, a->clear);
+      ProgressBar bar("restore", s.capabilities().physical_backups ? "bytes" : "keys");
+      s.restore_backup(a->id, !a->no_verify, a->clear, bar.callback());
       return Outcome{kOk, {{"restored", a->id}}, ""};
     };
   });

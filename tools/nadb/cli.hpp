@@ -24,6 +24,7 @@ struct Globals {
   std::string redis;  // redis://... URL
   bool json = false;
   std::string log_level;
+  bool shell = false;  // inside `nadb shell`: text output always ends its line
 };
 
 // What a command ends with: its exit code, what it prints (text, binary-safe) and, in
@@ -36,13 +37,44 @@ struct Outcome {
 
 using Command = std::function<Outcome(KeyValueStore&)>;
 
+// A command that opens what it needs itself (bench): it never opens the store of --data/--db.
+using StandaloneCommand = std::function<Outcome()>;
+
+// What a parsed command line selected: one of the two.
+struct Selection {
+  Command on_store;
+  StandaloneCommand standalone;
+};
+
+// The store options the global options describe.
+Options options_of(const Globals& g);
+
 // Adds the key commands (set, get, del, exists, ttl, expire, persist, incr, keys, tags,
-// query) and the maintenance commands (compact, cleanup-expired, stats, export, import) to
-// app; each stores what it runs into `selected`.
+// query) and the maintenance commands (compact, cleanup-expired, stats, export, import,
+// sync) to app; each stores what it runs into `selected`. g must outlive the parse and the run.
 void add_key_commands(CLI::App& app, Command& selected);
-void add_maintenance_commands(CLI::App& app, Command& selected);
+void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected);
 // backup create|incremental|list|verify|restore|delete|prune.
 void add_backup_commands(CLI::App& app, Command& selected);
+// bench [--n N] [--backend B]: a short workload on a throwaway store.
+void add_bench_command(CLI::App& app, const Globals& g, StandaloneCommand& selected);
+// shell: reads commands line by line from standard input (line editing and history on a
+// terminal) against one store opened for the whole session, until end of input or `exit`;
+// returns 0 when every command succeeded, else the exit code of the last one that failed.
+int run_shell(const Globals& g);
+
+// Adds every command but shell to app (the functions above).
+void add_commands(CLI::App& app, const Globals& g, Selection& selection);
+// Runs what selection holds against store (opened from g when still null, then kept), prints
+// its outcome and returns its exit code; an error is mapped to its exit code with a one-line
+// message on stderr.
+int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStore>& store);
+// Applies --log-level; a bad level is reported and kUsage returned.
+int setup_logging(const Globals& g);
+// What went wrong in a failed parse, naming an unknown command as such.
+std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e);
+// Prints "nadb: message (hint)" on stderr; returns code.
+int report_error(int code, const std::string& message, const std::string& hint);
 
 // Reads a file whole (binary); "-" is standard input. Throws IOError.
 std::string read_input(const std::string& path);

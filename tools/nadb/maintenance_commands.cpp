@@ -1,5 +1,6 @@
-// The maintenance commands of nadb: compact, cleanup-expired, stats, export, import.
+// The maintenance commands of nadb: compact, cleanup-expired, stats, export, import, sync.
 #include "cli.hpp"
+#include "progress_bar.hpp"
 
 namespace nadb::cli {
 namespace {
@@ -10,11 +11,54 @@ void add_plain(CLI::App& app, Command& selected, const std::string& name, const 
   app.add_subcommand(name, help)->callback([&selected, fn] { selected = fn; });
 }
 
+void add_sync(CLI::App& app, const Globals& g, Command& selected) {
+  auto* sync = app.add_subcommand("sync", "copy every key of the namespace to another store");
+  auto target = std::make_shared<Globals>();
+  auto remove = std::make_shared<bool>(false);
+  sync->add_option("--to-backend", target->backend, "fs, memory or redis")
+      ->check(CLI::IsMember({"fs", "memory", "redis"}))
+      ->required();
+  sync->add_option("--to-data", target->data, "the target's data folder (default: --data)");
+  sync->add_option("--to-db", target->db, "the target's db (default: --db)");
+  sync->add_option("--to-ns", target->ns, "the target's namespace (default: --ns)");
+  sync->add_option("--to-redis", target->redis, "the target's redis URL (default: --redis)");
+  sync->add_flag("--remove-extraneous", *remove, "also delete the target's keys the source lacks");
+  sync->callback([&g, target, remove, &selected] {
+    selected = [&g, target, remove](KeyValueStore& s) {
+      Globals to = *target;
+      for (auto [field, fallback] : {std::pair{&to.data, &g.data},
+                                     {&to.db, &g.db},
+                                     {&to.ns, &g.ns},
+                                     {&to.redis, &g.redis}}) {
+        if (field->empty()) *field = *fallback;
+      }
+      if (to.backend == g.backend && to.db == g.db && to.ns == g.ns &&
+          (g.backend == "memory" || (g.backend == "fs" ? to.data == g.data : to.redis == g.redis)))
+        throw InvalidArgument(
+            "sync: the target is the source itself; give --to-db, --to-ns, "
+            "--to-data or another --to-backend");
+      KeyValueStore destination(options_of(to));
+      ProgressBar bar("sync", "keys");
+      SyncReport r = s.sync_to(destination, *remove, bar.callback());
+      nlohmann::json doc = {{"copied", r.copied},
+                            {"removed", r.removed},
+                            {"target", destination.name()},
+                            {"target_backend", to.backend},
+                            {"duration_ms", r.duration_ms}};
+      return Outcome{
+          kOk, doc,
+          std::to_string(r.copied) + " copied, " + std::to_string(r.removed) + " removed\n"};
+    };
+  });
+}
+
 }  // namespace
 
-void add_maintenance_commands(CLI::App& app, Command& selected) {
+void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected) {
+  add_sync(app, g, selected);
   add_plain(app, selected, "compact", "reclaim the space of dead records", [](KeyValueStore& s) {
-    CompactionReport r = s.compact_storage();
+    ProgressBar bar("compact", "bytes");
+    CompactionReport r = s.compact_storage(bar.callback());
     nlohmann::json doc = {{"segments_compacted", r.segments_compacted},
                           {"bytes_before", r.bytes_before},
                           {"bytes_after", r.bytes_after},
@@ -43,7 +87,8 @@ void add_maintenance_commands(CLI::App& app, Command& selected) {
   exporter->add_option("FILE", *out)->required();
   exporter->callback([=, &selected] {
     selected = [=](KeyValueStore& s) {
-      ExportReport r = s.export_jsonl(*out);
+      ProgressBar bar("export", "keys");
+      ExportReport r = s.export_jsonl(*out, bar.callback());
       return Outcome{kOk, {{"keys", r.keys}, {"path", r.path}}, std::to_string(r.keys) + "\n"};
     };
   });
@@ -55,8 +100,10 @@ void add_maintenance_commands(CLI::App& app, Command& selected) {
   importer->add_flag("--skip-invalid", *skip, "skip bad lines instead of refusing the file");
   importer->callback([=, &selected] {
     selected = [=](KeyValueStore& s) {
+      ProgressBar bar("import", "keys");
       ImportOptions options;
       options.skip_invalid = *skip;
+      options.progress = bar.callback();
       ImportReport r = s.import_jsonl(*in, options);
       return Outcome{kOk,
                      {{"imported", r.imported}, {"invalid_lines", r.invalid_lines}},

@@ -1,0 +1,87 @@
+// Running one parsed nadb command: the store it needs, its output, its exit code.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli.hpp"
+
+namespace nadb::cli {
+namespace {
+
+void print(const Globals& g, const Outcome& outcome) {
+  if (g.json) {  // keys are bytes: invalid UTF-8 is replaced, never an error
+    std::cout << outcome.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
+  } else {
+    std::fwrite(outcome.text.data(), 1, outcome.text.size(), stdout);
+    if (g.shell && !outcome.text.empty() && outcome.text.back() != '\n') std::fputc('\n', stdout);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+Options options_of(const Globals& g) {
+  Options o;
+  o.data_folder = g.data;
+  o.db = g.db;
+  o.ns = g.ns;
+  o.backend = g.backend;
+  o.redis.url = g.redis;
+  return o;
+}
+
+void add_commands(CLI::App& app, const Globals& g, Selection& selection) {
+  add_key_commands(app, selection.on_store);
+  add_maintenance_commands(app, g, selection.on_store);
+  add_backup_commands(app, selection.on_store);
+  add_bench_command(app, g, selection.standalone);
+}
+
+std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
+  if (app.get_subcommands().empty() && !app.remaining().empty())
+    return "unknown command '" + app.remaining().front() + "'";
+  return e.what();
+}
+
+int report_error(int code, const std::string& message, const std::string& hint) {
+  std::cerr << "nadb: " << message << (hint.empty() ? "" : " (" + hint + ")") << '\n';
+  return code;
+}
+
+int setup_logging(const Globals& g) {
+  if (g.log_level.empty()) return kOk;
+  try {  // parsed and checked like the environment variable
+    ::setenv("NADB_LOG_LEVEL", g.log_level.c_str(), 1);
+    LoggingConfig::setup(LogConfig::from_environment());
+    return kOk;
+  } catch (const std::exception& e) {
+    return report_error(kUsage, e.what(), "see nadb --help");
+  }
+}
+
+int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStore>& store) {
+  try {
+    Outcome outcome;
+    if (selection.standalone) {
+      outcome = selection.standalone();
+    } else {
+      if (!store) store = std::make_unique<KeyValueStore>(options_of(g));
+      outcome = selection.on_store(*store);
+    }
+    print(g, outcome);
+    return outcome.code;
+  } catch (const NotFound& e) {
+    return report_error(kNotFound, e.what(), "");
+  } catch (const InvalidArgument& e) {
+    return report_error(kUsage, e.what(), "see nadb --help");
+  } catch (const Locked& e) {
+    return report_error(kFailed, e.what(), "another process has the db open");
+  } catch (const BackendUnavailable& e) {
+    return report_error(kFailed, e.what(), "is the server up? check --redis");
+  } catch (const std::exception& e) {
+    return report_error(kFailed, e.what(), "");
+  }
+}
+
+}  // namespace nadb::cli
