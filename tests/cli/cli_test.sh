@@ -71,6 +71,20 @@ expect 0 "$NADB" export all.jsonl.zst
 expect 0 "$NADB" --ns copy import all.jsonl.zst
 expect 0 "$NADB" --ns copy get blob
 cmp -s blob out.txt || fail "import lost bytes"
+expect 0 "$NADB" export plain.jsonl
+sed '3s/.*/{"not an entry": true}/' plain.jsonl >damaged.jsonl
+expect 2 "$NADB" --ns damaged import damaged.jsonl
+grep -q "line 3" <<<"$err" || fail "a bad import line is not named: $err"
+expect 0 "$NADB" --ns damaged keys
+[[ -z $out ]] || fail "a refused import wrote keys: $out"
+expect 0 "$NADB" --ns damaged --json import damaged.jsonl --skip-invalid
+[[ $(json 'd["imported"], len(d["invalid_lines"])' <<<"$out") == "10 1" ]] ||
+  fail "import --skip-invalid: $out"
+
+# --log-level: the store's events as text lines on stderr; a bad level is a usage error.
+expect 0 "$NADB" --log-level info exists blob
+grep -q "store opened" <<<"$err" || fail "--log-level info logged: $err"
+expect 2 "$NADB" --log-level loud exists blob
 expect 0 "$NADB" --json stats
 [[ $(json 'd["name"], d["key_count"], d["storage"]["backend"]' <<<"$out") == "default:default 11 fs" ]] ||
   fail "stats --json: $out"
