@@ -1,13 +1,22 @@
-// nadb-bench: runs the standard workload (../shared/bench/WORKLOAD.md) and prints one line
-// "RESULT {json}" per system and repetition, then "SUMMARY {json}" with the median of each
-// phase and its ratio to nadb-fs (and to redis-raw). Exits 1 if any check differs from the
-// expected answers.
+// nadb-bench: runs the standard workload (../shared/bench/WORKLOAD.md) on NADB and its peers
+// and prints one line "RESULT {json}" per system and repetition, then "SUMMARY {json}" with
+// the median of each phase, its ratio to nadb-fs (and to redis-raw), memory and disk, then
+// (without --json) the same as a table. Exits 1 if any check differs from the expected
+// answers, 2 on bad arguments.
 //
-//   nadb-bench --workload FILE [--systems nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite]
+//   nadb-bench (--workload FILE | --generate [--n N] [--value-size B] [--text-values]
+//               [--gets G] [--queries Q] [--deletes D])
+//              [--systems all|nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite,rocksdb]
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
+//              [--json]
 //
-// The redis systems use the server given by --redis, or else start a throwaway redis-server
-// on a free loopback port for the run.
+// Every run is a child process of its own (fresh allocator, its own peak memory); runs are
+// interleaved (system after system, then the next repetition) so that machine noise hits
+// all systems alike. The redis systems use the server given by --redis, or else a throwaway
+// redis-server on a free loopback port; `all` includes them when redis-server is installed.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +26,7 @@
 #include <sstream>
 #include <string>
 
+#include "report.hpp"
 #include "support/redis_server.hpp"  // the tests' throwaway redis-server
 #include "system.hpp"
 
@@ -31,10 +41,14 @@ namespace fs = std::filesystem;
 
 struct Args {
   std::string workload;
+  bool generate = false;
+  nadb::bench::WorkloadShape shape;
+  bool gets_given = false, deletes_given = false;
   std::vector<std::string> systems{"nadb-fs"};
   std::string data = "./bench-data";
   int repeat = 1;
   bool sync_writes = false;
+  bool json_only = false;
   std::string redis;  // host:port; empty: a throwaway redis-server when a redis system runs
 };
 
@@ -47,6 +61,12 @@ std::vector<std::string> split(const std::string& list) {
   return out;
 }
 
+std::uint32_t count_of(const std::string& flag, const std::string& text) {
+  long long v = std::stoll(text);
+  if (v < 0 || v > 100'000'000) throw std::runtime_error(flag + " must be 0-100000000");
+  return static_cast<std::uint32_t>(v);
+}
+
 Args parse_args(int argc, char** argv) {
   Args args;
   for (int i = 1; i < argc; ++i) {
@@ -55,37 +75,57 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(flag + " needs a value");
       return argv[++i];
     };
-    if (flag == "--workload")
+    if (flag == "--workload") {
       args.workload = value();
-    else if (flag == "--systems")
+    } else if (flag == "--generate") {
+      args.generate = true;
+    } else if (flag == "--n") {
+      args.shape.n = count_of(flag, value());
+    } else if (flag == "--value-size") {
+      args.shape.value_size = count_of(flag, value());
+    } else if (flag == "--text-values") {
+      args.shape.text_values = true;
+    } else if (flag == "--gets") {
+      args.shape.gets = count_of(flag, value());
+      args.gets_given = true;
+    } else if (flag == "--queries") {
+      args.shape.queries = count_of(flag, value());
+    } else if (flag == "--deletes") {
+      args.shape.deletes = count_of(flag, value());
+      args.deletes_given = true;
+    } else if (flag == "--systems") {
       args.systems = split(value());
-    else if (flag == "--data")
+    } else if (flag == "--data") {
       args.data = value();
-    else if (flag == "--repeat")
+    } else if (flag == "--repeat") {
       args.repeat = std::stoi(value());
-    else if (flag == "--durability")
+    } else if (flag == "--durability") {
       args.sync_writes = value() == "sync";
-    else if (flag == "--redis")
+    } else if (flag == "--redis") {
       args.redis = value();
-    else
+    } else if (flag == "--json") {
+      args.json_only = true;
+    } else {
       throw std::runtime_error("unknown argument " + flag);
+    }
   }
-  if (args.workload.empty()) throw std::runtime_error("--workload FILE is required");
+  if (args.workload.empty() == !args.generate)
+    throw std::runtime_error("give either --workload FILE or --generate");
+  if (args.shape.n == 0 || args.shape.value_size == 0)
+    throw std::runtime_error("--n and --value-size must be positive");
+  if (!args.gets_given) args.shape.gets = args.shape.n;
+  if (!args.deletes_given) args.shape.deletes = args.shape.n / 10;
   if (args.repeat < 1) throw std::runtime_error("--repeat must be at least 1");
   return args;
 }
 
 std::map<std::string, SystemRunner> runners() {
   std::map<std::string, SystemRunner> r;
-  r["nadb-fs"] = [](const Workload& w, const RunConfig& c) {
-    return nadb::bench::run_nadb(w, c, "fs");
-  };
-  r["nadb-memory"] = [](const Workload& w, const RunConfig& c) {
-    return nadb::bench::run_nadb(w, c, "memory");
-  };
-  r["nadb-redis"] = [](const Workload& w, const RunConfig& c) {
-    return nadb::bench::run_nadb(w, c, "redis");
-  };
+  for (const char* backend : {"fs", "memory", "redis"}) {
+    r[std::string("nadb-") + backend] = [backend](const Workload& w, const RunConfig& c) {
+      return nadb::bench::run_nadb(w, c, backend);
+    };
+  }
   r["redis-raw"] = nadb::bench::run_redis_raw;
 #ifdef NADB_BENCH_LMDB
   r["lmdb"] = nadb::bench::run_lmdb;
@@ -93,7 +133,34 @@ std::map<std::string, SystemRunner> runners() {
 #ifdef NADB_BENCH_SQLITE
   r["sqlite"] = nadb::bench::run_sqlite;
 #endif
+#ifdef NADB_BENCH_ROCKSDB
+  r["rocksdb"] = nadb::bench::run_rocksdb;
+#endif
   return r;
+}
+
+bool is_redis_system(const std::string& s) {
+  return s == "nadb-redis" || s == "redis-raw";
+}
+
+// `all`: NADB's embedded backends first, then every peer built, then redis when installed.
+std::vector<std::string> resolve_systems(const Args& args) {
+  auto known = runners();
+  if (args.systems != std::vector<std::string>{"all"}) {
+    for (const auto& s : args.systems) {
+      if (!known.count(s)) throw std::runtime_error("unknown or not built system " + s);
+    }
+    return args.systems;
+  }
+  std::vector<std::string> all{"nadb-fs", "nadb-memory"};
+  for (const char* peer : {"lmdb", "sqlite", "rocksdb"}) {
+    if (known.count(peer)) all.push_back(peer);
+  }
+  if (!args.redis.empty() || std::system("command -v redis-server >/dev/null 2>&1") == 0) {
+    all.push_back("nadb-redis");
+    all.push_back("redis-raw");
+  }
+  return all;
 }
 
 std::uint64_t disk_bytes(const std::string& dir) {
@@ -104,18 +171,59 @@ std::uint64_t disk_bytes(const std::string& dir) {
   return total;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+// Runs one system in a child process; returns its RESULT document or throws.
+Json run_in_child(const SystemRunner& runner, const Workload& w, const RunConfig& config) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  std::cout.flush();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    Json child;
+    int code = 0;
+    try {
+      long base_kb = nadb::bench::rss_kb();
+      RunOutput out = runner(w, config);
+      child = {{"phases", out.phases},
+               {"checks", out.checks},
+               {"extra", out.extra},
+               {"rss_kb", nadb::bench::rss_kb()},
+               {"memory_kb", nadb::bench::rss_peak_kb() - base_kb}};
+    } catch (const std::exception& e) {
+      child = {{"error", e.what()}};
+      code = 1;
+    }
+    std::string text = child.dump();
+    for (std::size_t done = 0; done < text.size();) {
+      ssize_t n = ::write(pipe_fds[1], text.data() + done, text.size() - done);
+      if (n <= 0) ::_exit(3);
+      done += static_cast<std::size_t>(n);
+    }
+    ::_exit(code);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+    text.append(buffer, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Json child = text.empty()
+                   ? Json{{"error", "the run died (status " + std::to_string(status) + ")"}}
+                   : Json::parse(text);
+  if (child.contains("error")) throw std::runtime_error(child["error"].get<std::string>());
+  return child;
 }
 
 int run(const Args& args) {
-  Workload w = nadb::bench::load_workload(args.workload);
-  Json expected = Json::parse(std::ifstream(args.workload + ".expected.json"));
+  Workload w = args.generate ? nadb::bench::generate_workload(args.shape)
+                             : nadb::bench::load_workload(args.workload);
+  Json expected = args.generate ? nadb::bench::expected_checks(w)
+                                : Json::parse(std::ifstream(args.workload + ".expected.json"));
+  std::vector<std::string> systems = resolve_systems(args);
   auto known = runners();
-  for (const auto& s : args.systems) {
-    if (!known.count(s)) throw std::runtime_error("unknown or not built system " + s);
-  }
   nadb::bench::RedisTarget redis;
   std::unique_ptr<nadb::testing::RedisServer> server;
   if (!args.redis.empty()) {
@@ -123,63 +231,47 @@ int run(const Args& args) {
     if (colon == std::string::npos) throw std::runtime_error("--redis wants HOST:PORT");
     redis.host = args.redis.substr(0, colon);
     redis.port = std::stoi(args.redis.substr(colon + 1));
-  } else if (std::count(args.systems.begin(), args.systems.end(), "nadb-redis") +
-                 std::count(args.systems.begin(), args.systems.end(), "redis-raw") >
-             0) {
+  } else if (std::any_of(systems.begin(), systems.end(), is_redis_system)) {
     server = std::make_unique<nadb::testing::RedisServer>();
     redis.port = server->port();
   }
-  std::map<std::string, std::map<std::string, std::vector<double>>> secs;  // system -> phase
-  std::map<std::string, std::vector<double>> disk;
+  std::vector<Json> results;
   int failures = 0;
   for (int rep = 0; rep < args.repeat; ++rep) {
-    for (const auto& system : args.systems) {  // interleaved: machine noise hits all alike
+    for (const auto& system : systems) {
       RunConfig config{(fs::path(args.data) / system).string(), args.sync_writes, redis};
       fs::remove_all(config.data_dir);
       fs::create_directories(config.data_dir);
-      RunOutput out = known.at(system)(w, config);
-      Json result = {{"system", system},
-                     {"n", w.n},
-                     {"repetition", rep + 1},
-                     {"durability", args.sync_writes ? "sync" : "buffered"},
-                     {"phases", out.phases},
-                     {"checks", out.checks},
-                     {"extra", out.extra},
-                     {"rss_kb", nadb::bench::rss_kb()},
-                     {"disk_bytes", disk_bytes(config.data_dir)}};
+      Json result;
+      try {
+        result = run_in_child(known.at(system), w, config);
+      } catch (const std::exception& e) {
+        std::cerr << "nadb-bench: " << system << " failed: " << e.what() << "\n";
+        ++failures;
+        continue;
+      }
+      result["system"] = system;
+      result["n"] = w.n;
+      result["value_size"] = w.value_size;
+      result["repetition"] = rep + 1;
+      result["durability"] = args.sync_writes ? "sync" : "buffered";
+      result["disk_bytes"] = disk_bytes(config.data_dir);
       std::cout << "RESULT " << result.dump() << std::endl;
-      for (const auto& [phase, data] : out.phases.items())
-        secs[system][phase].push_back(data["secs"]);
-      disk[system].push_back(static_cast<double>(result["disk_bytes"].get<std::uint64_t>()));
+      results.push_back(result);
       for (const char* check :
            {"get_found", "get_first_byte_sum", "query_result_sum", "final_count"}) {
-        if (out.checks[check] != expected[check]) {
-          std::cerr << "nadb-bench: " << system << " check " << check << " is " << out.checks[check]
-                    << ", expected " << expected[check] << "\n";
+        if (result["checks"][check] != expected[check]) {
+          std::cerr << "nadb-bench: " << system << " check " << check << " is "
+                    << result["checks"][check] << ", expected " << expected[check] << "\n";
           ++failures;
         }
       }
       fs::remove_all(config.data_dir);
     }
   }
-  Json summary = {{"n", w.n},
-                  {"repetitions", args.repeat},
-                  {"median_secs", Json::object()},
-                  {"ratio_to_nadb_fs", Json::object()},
-                  {"median_disk_bytes", Json::object()}};
-  for (const auto& [system, phases] : secs) {
-    for (const auto& [phase, values] : phases) {
-      summary["median_secs"][system][phase] = median(values);
-      for (const char* base : {"nadb-fs", "redis-raw"}) {
-        if (secs.count(base) && secs[base].count(phase)) {
-          summary[std::string("ratio_to_") + (base[0] == 'n' ? "nadb_fs" : "redis_raw")][system]
-                 [phase] = median(values) / median(secs[base][phase]);
-        }
-      }
-    }
-    summary["median_disk_bytes"][system] = median(disk[system]);
-  }
+  Json summary = nadb::bench::summarize(results, args.repeat);
   std::cout << "SUMMARY " << summary.dump() << std::endl;
+  if (!args.json_only) std::cout << "\n" << nadb::bench::summary_table(summary, systems);
   return failures == 0 ? 0 : 1;
 }
 

@@ -26,6 +26,9 @@ long rss_kb() {
 long rss_anon_kb() {
   return rss_field_kb("RssAnon:");
 }
+long rss_peak_kb() {
+  return rss_field_kb("VmHWM:");
+}
 
 namespace {
 

@@ -43,8 +43,10 @@ inline nlohmann::json phase(std::size_t ops, double secs) {
           {"us_per_op", ops ? secs * 1e6 / static_cast<double>(ops) : 0.0}};
 }
 
+// This process's resident memory now, its anonymous part, and its peak (kB).
 long rss_kb();
 long rss_anon_kb();
+long rss_peak_kb();
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend);
 RunOutput run_redis_raw(const Workload& w, const RunConfig& config);
@@ -53,6 +55,9 @@ RunOutput run_lmdb(const Workload& w, const RunConfig& config);
 #endif
 #ifdef NADB_BENCH_SQLITE
 RunOutput run_sqlite(const Workload& w, const RunConfig& config);
+#endif
+#ifdef NADB_BENCH_ROCKSDB
+RunOutput run_rocksdb(const Workload& w, const RunConfig& config);
 #endif
 
 }  // namespace nadb::bench

@@ -11,7 +11,7 @@ packages=(
   libhiredis-dev redis-server libspdlog-dev libcli11-dev libedit-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(liblmdb-dev libsqlite3-dev)
+  packages+=(liblmdb-dev libsqlite3-dev librocksdb-dev)
 fi
 
 missing=()

@@ -1,0 +1,100 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace nadb::bench {
+namespace {
+
+using Json = nlohmann::json;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string cell(const char* format, double value) {
+  char text[48];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+std::string seconds_text(double secs) {
+  return secs < 1 ? cell("%.1f ms", secs * 1000) : cell("%.2f s", secs);
+}
+
+std::string pad(std::string text, std::size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+std::string bytes_text(double bytes) {
+  return cell("%.1f MB", bytes / 1e6);
+}
+
+}  // namespace
+
+Json summarize(const std::vector<Json>& results, int repetitions) {
+  std::map<std::string, std::map<std::string, std::vector<double>>> secs;  // system -> phase
+  std::map<std::string, std::vector<double>> disk, memory;
+  for (const auto& r : results) {
+    const std::string system = r["system"];
+    for (const auto& [phase, data] : r["phases"].items())
+      secs[system][phase].push_back(data["secs"]);
+    disk[system].push_back(r["disk_bytes"].get<double>());
+    memory[system].push_back(r["memory_kb"].get<double>());
+  }
+  Json summary = {{"n", results.empty() ? Json(0) : results.front()["n"]},
+                  {"repetitions", repetitions},
+                  {"median_secs", Json::object()},
+                  {"ratio_to_nadb_fs", Json::object()},
+                  {"median_disk_bytes", Json::object()},
+                  {"median_memory_kb", Json::object()}};
+  for (const auto& [system, phases] : secs) {
+    for (const auto& [phase, values] : phases) {
+      summary["median_secs"][system][phase] = median(values);
+      for (const char* base : {"nadb-fs", "redis-raw"}) {
+        if (secs.count(base) && secs[base].count(phase)) {
+          summary[std::string("ratio_to_") + (base[0] == 'n' ? "nadb_fs" : "redis_raw")][system]
+                 [phase] = median(values) / median(secs[base][phase]);
+        }
+      }
+    }
+    summary["median_disk_bytes"][system] = median(disk[system]);
+    summary["median_memory_kb"][system] = median(memory[system]);
+  }
+  return summary;
+}
+
+std::string summary_table(const Json& summary, const std::vector<std::string>& systems) {
+  const Json& medians = summary["median_secs"];
+  const Json& ratios = summary["ratio_to_nadb_fs"];
+  std::string out = "N = " + summary["n"].dump() + ", medians of " + summary["repetitions"].dump() +
+                    " interleaved runs; (x) = time ÷ nadb-fs's, above 1: nadb-fs is faster\n";
+  auto row = [&](const std::string& name, auto&& text_of) {
+    out += pad(name, 10);
+    for (const auto& system : systems)
+      out += " " + pad(text_of(system), 22);
+    out += "\n";
+  };
+  row("", [](const std::string& system) { return system; });
+  for (const char* phase : {"a_set", "b_get", "c_query", "d_delete", "e_reopen"}) {
+    row(phase, [&](const std::string& system) -> std::string {
+      if (!medians.contains(system) || !medians[system].contains(phase)) return "-";
+      std::string text = seconds_text(medians[system][phase]);
+      if (system != "nadb-fs" && ratios.contains(system) && ratios[system].contains(phase))
+        text += cell(" (%.2f)", ratios[system][phase]);
+      return text;
+    });
+  }
+  row("memory", [&](const std::string& system) {
+    return bytes_text(summary["median_memory_kb"].value(system, 0.0) * 1024);
+  });
+  row("disk", [&](const std::string& system) {
+    return bytes_text(summary["median_disk_bytes"].value(system, 0.0));
+  });
+  return out;
+}
+
+}  // namespace nadb::bench
