@@ -2,8 +2,9 @@
 PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
+comma := ,
 
-.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis format clean
+.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis compare scale format clean
 
 all: build
 
@@ -13,7 +14,7 @@ bootstrap:
 configure: bootstrap
 	@cmake --preset $(PRESET) >/dev/null
 
-# The benchmark's peer systems (LMDB) are installed only for it.
+# The benchmark's peer systems (LMDB, SQLite, RocksDB) are installed only for it.
 configure-bench:
 	@scripts/bootstrap.sh --bench
 
@@ -49,6 +50,28 @@ bench: configure-bench build
 bench-redis: BENCH_SYSTEMS = nadb-redis,redis-raw
 bench-redis: bench
 
+# Side by side: NADB (fs, memory) and every peer built (LMDB, SQLite, RocksDB; the redis
+# backend and raw Redis when redis-server is installed), BENCH_REPEAT interleaved repetitions,
+# a table of medians with ratios to nadb-fs, memory and disk. The standard workload file when
+# ../shared/bench is there, else the same shape generated in-process. JSON=1: JSON lines only.
+COMPARE_N ?= 100000
+GEN_WORKLOAD := $(CURDIR)/../shared/bench/gen_workload.py
+compare: configure-bench build
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@if [ -f $(GEN_WORKLOAD) ]; then \
+	  w=$(BUILD_DIR)/bench-data/workload-$(COMPARE_N).bin; \
+	  python3 $(GEN_WORKLOAD) $$w --n $(COMPARE_N) --gets $(COMPARE_N) \
+	    --deletes $$(( $(COMPARE_N) / 10 )) >/dev/null && workload="--workload $$w"; \
+	else workload="--generate --n $(COMPARE_N)"; fi; \
+	$(BUILD_DIR)/bench/nadb-bench $$workload --systems all --repeat $(BENCH_REPEAT) \
+	  --data $(BUILD_DIR)/bench-data $(if $(JSON),--json) $(if $(REDIS),--redis $(REDIS))
+
+# The scale curve: the same phases at N = 10k, 100k, 1M (LARGE=1 adds 10M), cost per op.
+SCALE_SYSTEMS ?= nadb-fs,nadb-memory,lmdb
+scale: configure-bench build
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@$(BUILD_DIR)/bench/nadb-bench --generate --scale 10000,100000,1000000$(if $(LARGE),$(comma)10000000) \
+	  --systems $(SCALE_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data $(if $(JSON),--json)
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 

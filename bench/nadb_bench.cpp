@@ -2,13 +2,16 @@
 // and prints one line "RESULT {json}" per system and repetition, then "SUMMARY {json}" with
 // the median of each phase, its ratio to nadb-fs (and to redis-raw), memory and disk, then
 // (without --json) the same as a table. Exits 1 if any check differs from the expected
-// answers, 2 on bad arguments.
+// answers, 2 on bad arguments. --table prints only the tables.
 //
 //   nadb-bench (--workload FILE | --generate [--n N] [--value-size B] [--text-values]
 //               [--gets G] [--queries Q] [--deletes D])
 //              [--systems all|nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite,rocksdb]
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
-//              [--json]
+//              [--json | --table] [--scale N1,N2,...]
+//
+// --scale (with --generate) runs the whole comparison at each N and ends with a table of the
+// cost per operation at each N ("SCALE {json}" with --json).
 //
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
 // interleaved (system after system, then the next repetition) so that machine noise hits
@@ -49,6 +52,8 @@ struct Args {
   int repeat = 1;
   bool sync_writes = false;
   bool json_only = false;
+  bool table_only = false;
+  std::vector<std::uint32_t> scale;  // N values of a scale run
   std::string redis;  // host:port; empty: a throwaway redis-server when a redis system runs
 };
 
@@ -105,6 +110,11 @@ Args parse_args(int argc, char** argv) {
       args.redis = value();
     } else if (flag == "--json") {
       args.json_only = true;
+    } else if (flag == "--table") {
+      args.table_only = true;
+    } else if (flag == "--scale") {
+      for (const auto& n : split(value()))
+        args.scale.push_back(count_of(flag, n));
     } else {
       throw std::runtime_error("unknown argument " + flag);
     }
@@ -113,10 +123,19 @@ Args parse_args(int argc, char** argv) {
     throw std::runtime_error("give either --workload FILE or --generate");
   if (args.shape.n == 0 || args.shape.value_size == 0)
     throw std::runtime_error("--n and --value-size must be positive");
-  if (!args.gets_given) args.shape.gets = args.shape.n;
-  if (!args.deletes_given) args.shape.deletes = args.shape.n / 10;
+  if (!args.scale.empty() && !args.generate) throw std::runtime_error("--scale needs --generate");
+  if (args.json_only && args.table_only) throw std::runtime_error("--json or --table, not both");
   if (args.repeat < 1) throw std::runtime_error("--repeat must be at least 1");
   return args;
+}
+
+// The shape for n keys: gets and deletes follow n unless given.
+nadb::bench::WorkloadShape shape_for(const Args& args, std::uint32_t n) {
+  nadb::bench::WorkloadShape shape = args.shape;
+  shape.n = n;
+  if (!args.gets_given) shape.gets = n;
+  if (!args.deletes_given) shape.deletes = n / 10;
+  return shape;
 }
 
 std::map<std::string, SystemRunner> runners() {
@@ -217,26 +236,13 @@ Json run_in_child(const SystemRunner& runner, const Workload& w, const RunConfig
   return child;
 }
 
-int run(const Args& args) {
-  Workload w = args.generate ? nadb::bench::generate_workload(args.shape)
-                             : nadb::bench::load_workload(args.workload);
-  Json expected = args.generate ? nadb::bench::expected_checks(w)
-                                : Json::parse(std::ifstream(args.workload + ".expected.json"));
-  std::vector<std::string> systems = resolve_systems(args);
+// Runs every system args.repeat times on w, prints each RESULT, and returns the SUMMARY;
+// failures counts failed runs and wrong checks.
+Json compare(const Args& args, const Workload& w, const Json& expected,
+             const std::vector<std::string>& systems, const nadb::bench::RedisTarget& redis,
+             int& failures) {
   auto known = runners();
-  nadb::bench::RedisTarget redis;
-  std::unique_ptr<nadb::testing::RedisServer> server;
-  if (!args.redis.empty()) {
-    auto colon = args.redis.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("--redis wants HOST:PORT");
-    redis.host = args.redis.substr(0, colon);
-    redis.port = std::stoi(args.redis.substr(colon + 1));
-  } else if (std::any_of(systems.begin(), systems.end(), is_redis_system)) {
-    server = std::make_unique<nadb::testing::RedisServer>();
-    redis.port = server->port();
-  }
   std::vector<Json> results;
-  int failures = 0;
   for (int rep = 0; rep < args.repeat; ++rep) {
     for (const auto& system : systems) {
       RunConfig config{(fs::path(args.data) / system).string(), args.sync_writes, redis};
@@ -256,7 +262,7 @@ int run(const Args& args) {
       result["repetition"] = rep + 1;
       result["durability"] = args.sync_writes ? "sync" : "buffered";
       result["disk_bytes"] = disk_bytes(config.data_dir);
-      std::cout << "RESULT " << result.dump() << std::endl;
+      if (!args.table_only) std::cout << "RESULT " << result.dump() << std::endl;
       results.push_back(result);
       for (const char* check :
            {"get_found", "get_first_byte_sum", "query_result_sum", "final_count"}) {
@@ -270,8 +276,45 @@ int run(const Args& args) {
     }
   }
   Json summary = nadb::bench::summarize(results, args.repeat);
-  std::cout << "SUMMARY " << summary.dump() << std::endl;
+  if (!args.table_only) std::cout << "SUMMARY " << summary.dump() << "\n";
   if (!args.json_only) std::cout << "\n" << nadb::bench::summary_table(summary, systems);
+  std::cout.flush();
+  return summary;
+}
+
+int run(const Args& args) {
+  std::vector<std::string> systems = resolve_systems(args);
+  nadb::bench::RedisTarget redis;
+  std::unique_ptr<nadb::testing::RedisServer> server;
+  if (!args.redis.empty()) {
+    auto colon = args.redis.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("--redis wants HOST:PORT");
+    redis.host = args.redis.substr(0, colon);
+    redis.port = std::stoi(args.redis.substr(colon + 1));
+  } else if (std::any_of(systems.begin(), systems.end(), is_redis_system)) {
+    server = std::make_unique<nadb::testing::RedisServer>();
+    redis.port = server->port();
+  }
+  int failures = 0;
+  if (!args.generate) {
+    Workload w = nadb::bench::load_workload(args.workload);
+    compare(args, w, Json::parse(std::ifstream(args.workload + ".expected.json")), systems, redis,
+            failures);
+    return failures == 0 ? 0 : 1;
+  }
+  std::vector<std::uint32_t> sizes = args.scale.empty() ? std::vector{args.shape.n} : args.scale;
+  std::vector<Json> summaries;
+  for (std::uint32_t n : sizes) {
+    Workload w = nadb::bench::generate_workload(shape_for(args, n));
+    summaries.push_back(
+        compare(args, w, nadb::bench::expected_checks(w), systems, redis, failures));
+  }
+  if (sizes.size() > 1) {
+    Json scale = nadb::bench::scale_summary(summaries);
+    if (!args.table_only) std::cout << "SCALE " << scale.dump() << "\n";
+    if (!args.json_only) std::cout << "\n" << nadb::bench::scale_table(scale, systems);
+    std::cout.flush();
+  }
   return failures == 0 ? 0 : 1;
 }
 

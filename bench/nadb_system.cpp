@@ -138,19 +138,19 @@ void batched_removes(KeyValueStore& store, const Workload& w) {
 
 // Single-key operations, one round trip each, in a namespace of their own.
 nlohmann::json single_op_phase(Options options, const Workload& w) {
-  constexpr std::uint32_t kOps = 10000;
+  const std::uint32_t ops = std::min<std::uint32_t>(10000, w.n);
   options.ns = "bench-single";
   KeyValueStore store(options);
   double sets = seconds_of([&] {
-    for (std::uint32_t i = 0; i < kOps; ++i)
+    for (std::uint32_t i = 0; i < ops; ++i)
       store.set(w.key_names[i], w.value(i), {w.tag_names[w.tag_a[i]], w.tag_names[w.tag_b[i]]});
   });
   double removes = seconds_of([&] {
-    for (std::uint32_t i = 0; i < kOps; ++i)
+    for (std::uint32_t i = 0; i < ops; ++i)
       store.remove(w.key_names[i]);
   });
   store.flushdb();
-  return {{"set_us", sets * 1e6 / kOps}, {"remove_us", removes * 1e6 / kOps}};
+  return {{"set_us", sets * 1e6 / ops}, {"remove_us", removes * 1e6 / ops}};
 }
 
 // Full backups (with and without compression) against cp of the db folder, then an

@@ -38,15 +38,19 @@ std::string bytes_text(double bytes) {
 Json summarize(const std::vector<Json>& results, int repetitions) {
   std::map<std::string, std::map<std::string, std::vector<double>>> secs;  // system -> phase
   std::map<std::string, std::vector<double>> disk, memory;
+  Json ops = Json::object();  // phase -> operations in it
   for (const auto& r : results) {
     const std::string system = r["system"];
-    for (const auto& [phase, data] : r["phases"].items())
+    for (const auto& [phase, data] : r["phases"].items()) {
       secs[system][phase].push_back(data["secs"]);
+      ops[phase] = data["ops"];
+    }
     disk[system].push_back(r["disk_bytes"].get<double>());
     memory[system].push_back(r["memory_kb"].get<double>());
   }
   Json summary = {{"n", results.empty() ? Json(0) : results.front()["n"]},
                   {"repetitions", repetitions},
+                  {"ops", ops},
                   {"median_secs", Json::object()},
                   {"ratio_to_nadb_fs", Json::object()},
                   {"median_disk_bytes", Json::object()},
@@ -94,6 +98,44 @@ std::string summary_table(const Json& summary, const std::vector<std::string>& s
   row("disk", [&](const std::string& system) {
     return bytes_text(summary["median_disk_bytes"].value(system, 0.0));
   });
+  return out;
+}
+
+Json scale_summary(const std::vector<Json>& summaries) {
+  Json scale = {{"n", Json::array()}, {"us_per_op", Json::object()}};
+  for (const auto& summary : summaries) {
+    scale["n"].push_back(summary["n"]);
+    for (const auto& [system, phases] : summary["median_secs"].items()) {
+      for (const auto& [phase, secs] : phases.items()) {
+        double ops = summary["ops"].value(phase, 1.0);
+        scale["us_per_op"][system][phase].push_back(secs.get<double>() * 1e6 / ops);
+      }
+    }
+  }
+  return scale;
+}
+
+std::string scale_table(const Json& scale, const std::vector<std::string>& systems) {
+  std::string out =
+      "cost per operation (µs) at each N; (x) = ÷ the previous N's: 1 is flat, 10 is linear "
+      "in a 10× step\n" +
+      pad("", 22);
+  for (const auto& n : scale["n"])
+    out += " " + pad("N = " + n.dump(), 20);
+  out += "\n";
+  for (const auto& system : systems) {
+    if (!scale["us_per_op"].contains(system)) continue;
+    for (const auto& [phase, costs] : scale["us_per_op"][system].items()) {
+      out += pad(system + " " + phase, 22);
+      for (std::size_t i = 0; i < costs.size(); ++i) {
+        double cost = costs[i];
+        std::string text = cell(cost < 100 ? "%.2f" : "%.0f", cost);
+        if (i > 0) text += cell(" (%.2f)", cost / costs[i - 1].get<double>());
+        out += " " + pad(text, 20);
+      }
+      out += "\n";
+    }
+  }
   return out;
 }
 

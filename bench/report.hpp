@@ -15,4 +15,9 @@ nlohmann::json summarize(const std::vector<nlohmann::json>& results, int repetit
 // the ratio to nadb-fs: above 1 means nadb-fs is faster), then memory and disk.
 std::string summary_table(const nlohmann::json& summary, const std::vector<std::string>& systems);
 
+// Per-operation cost (µs) of each phase for each system at each N of a scale run, and the
+// growth of each from the first N to the last.
+nlohmann::json scale_summary(const std::vector<nlohmann::json>& summaries);
+std::string scale_table(const nlohmann::json& scale, const std::vector<std::string>& systems);
+
 }  // namespace nadb::bench

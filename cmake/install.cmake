@@ -1,4 +1,4 @@
-# `cmake --install`: headers, libnadb.a and libnadb.so, the nadb command line, the CMake
+# `cmake --install`: headers, libnadb.a and libnadb.so, the nadb command line and nadb-bench, the CMake
 # package (find_package(nadb) → nadb::nadb shared, nadb::nadb_static) and nadb.pc.
 include(CMakePackageConfigHelpers)
 
@@ -10,7 +10,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/nadb DESTINATION ${CMAKE_INSTALL
 install(TARGETS nadb nadb_shared EXPORT nadbTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS nadb-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# nadb-bench beside nadb: `nadb bench --compare` runs it from the same folder.
+install(TARGETS nadb-cli nadb-bench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT nadbTargets NAMESPACE nadb:: DESTINATION ${NADB_CMAKE_DIR})
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/nadbConfig.cmake.in

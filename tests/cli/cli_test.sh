@@ -138,6 +138,9 @@ expect 0 "$NADB" --json bench --n 200 --backend memory
 [[ $(json '[p["name"] for p in d["phases"]], d["phases"][0]["ops"]' <<<"$out") == \
    "['set', 'get', 'query', 'delete'] 200" ]] || fail "bench --json: $out"
 expect 2 "$NADB" bench --n 0
+expect 0 "$NADB" bench --compare --n 500
+grep -q "^a_set .*nadb-fs\|nadb-fs" <<<"$out" && grep -q "^c_query " <<<"$out" ||
+  fail "bench --compare printed: $out"
 
 # shell: one store for many lines; failures are reported and the last one's code is returned.
 printf 'set s1 one --tag sh\n# a comment\n\nget s1\nquery tag:sh\nbogus\nget nope\nexists s1\nexit\nget s1\n' \

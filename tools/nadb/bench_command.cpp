@@ -1,7 +1,9 @@
 // nadb bench: a short workload (single-key sets with tags, gets, two-tag queries, deletes)
-// on a throwaway store of the chosen backend, timed per phase. It measures this machine and
-// backend; the side-by-side comparison with other systems is bench/nadb-bench (make bench).
+// on a throwaway store of the chosen backend, timed per phase. `bench --compare` runs the
+// side-by-side comparison with the peer systems instead: nadb-bench, found beside nadb.
 #include <stdlib.h>  // mkdtemp
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -123,6 +125,57 @@ Outcome run_bench(const Globals& g, const std::string& backend, std::size_t n) {
   return out;
 }
 
+// nadb-bench beside this binary (installed), or in the build tree (bench/ next to tools/nadb/).
+std::string find_comparison_tool() {
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  for (const auto& candidate : {self / "nadb-bench", self / ".." / ".." / "bench" / "nadb-bench"}) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  throw NotFound("nadb-bench is not installed beside " + self.string() +
+                 ": build it (make) or install it (cmake --install)");
+}
+
+// Runs nadb-bench on a generated workload of n keys, every system, 3 repetitions, in a
+// temporary folder; its table (or JSON lines) goes straight to stdout.
+Outcome run_comparison(const Globals& g, std::size_t n) {
+  std::string tool = find_comparison_tool();
+  std::string pattern = (std::filesystem::temp_directory_path() / "nadb-compare-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw IOError("bench: cannot create a temporary folder");
+  std::vector<std::string> args = {tool,
+                                   "--generate",
+                                   "--n",
+                                   std::to_string(n),
+                                   "--systems",
+                                   "all",
+                                   "--repeat",
+                                   "3",
+                                   "--data",
+                                   pattern,
+                                   g.json ? "--json" : "--table"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid > 0) ::waitpid(pid, &status, 0);
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
+  if (pid < 0 || !WIFEXITED(status)) throw IOError("bench --compare: nadb-bench did not finish");
+  int code = WEXITSTATUS(status);
+  if (code != 0)
+    throw Corruption("bench --compare: nadb-bench failed (exit " + std::to_string(code) + ")");
+  Outcome out;
+  out.document = nullptr;  // nadb-bench printed its own JSON lines
+  return out;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, const Globals& g, StandaloneCommand& selected) {
@@ -130,12 +183,20 @@ void add_bench_command(CLI::App& app, const Globals& g, StandaloneCommand& selec
       app.add_subcommand("bench", "time sets, gets, queries and deletes on a throwaway store");
   auto n = std::make_shared<std::size_t>(10000);
   auto backend = std::make_shared<std::string>();
+  auto compare = std::make_shared<bool>(false);
   bench->add_option("--n", *n, "keys")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
       ->capture_default_str();
   bench->add_option("--backend", *backend, "fs, memory or redis (default: --backend)")
       ->check(CLI::IsMember({"fs", "memory", "redis"}));
-  bench->callback([&g, n, backend, &selected] {
+  bench->add_flag(
+      "--compare", *compare,
+      "compare with LMDB, SQLite, RocksDB (and Redis) instead: nadb-bench, 3 runs each");
+  bench->callback([&g, n, backend, compare, &selected] {
+    if (*compare) {
+      selected = [&g, n] { return run_comparison(g, *n); };
+      return;
+    }
     selected = [&g, n, backend] {
       return run_bench(g, backend->empty() ? g.backend : *backend, *n);
     };

@@ -28,7 +28,7 @@ struct Globals {
 };
 
 // What a command ends with: its exit code, what it prints (text, binary-safe) and, in
-// --json mode instead, its document.
+// --json mode instead, its document (null: the command printed its output itself).
 struct Outcome {
   int code = kOk;
   nlohmann::json document = nlohmann::json::object();

@@ -9,6 +9,7 @@ namespace nadb::cli {
 namespace {
 
 void print(const Globals& g, const Outcome& outcome) {
+  if (g.json && outcome.document.is_null()) return;  // printed by the command itself
   if (g.json) {  // keys are bytes: invalid UTF-8 is replaced, never an error
     std::cout << outcome.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';
