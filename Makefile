@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 comma := ,
 
-.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis compare scale format clean
+.PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis compare compare-values scale scenarios format clean
 
 all: build
 
@@ -72,6 +72,23 @@ scale: configure-bench build
 	@mkdir -p $(BUILD_DIR)/bench-data
 	@$(BUILD_DIR)/bench/nadb-bench --generate --scale 10000,100000,1000000$(if $(LARGE),$(comma)10000000) \
 	  --systems $(SCALE_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data $(if $(JSON),--json)
+# The standard phases with larger values, every system: 1 KiB of compressible text (100k
+# keys), 64 KiB (2,000 keys) and 4 MiB (50 keys) of random bytes.
+compare-values: configure-bench build
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@for shape in "100000 1024 --text-values" "2000 65536" "50 4194304"; do \
+	  set -- $$shape; echo "== $$2-byte values, $$1 keys $$3"; \
+	  $(BUILD_DIR)/bench/nadb-bench --generate --n $$1 --value-size $$2 $$3 --systems all \
+	    --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data $(if $(JSON),--json,--table) || exit 1; \
+	done
+
+# NADB's other workloads on the fs backend: Durability::Sync with 1, 4 and 16 writer threads,
+# 4 readers beside a writer, half the keys expiring during the run.
+scenarios: build
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@$(BUILD_DIR)/bench/nadb-bench --generate --n $(BENCH_N) --scenarios \
+	  --data $(BUILD_DIR)/bench-data $(if $(JSON),--json,--table)
+
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 

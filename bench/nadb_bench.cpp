@@ -8,10 +8,11 @@
 //               [--gets G] [--queries Q] [--deletes D])
 //              [--systems all|nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite,rocksdb]
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
-//              [--json | --table] [--scale N1,N2,...]
+//              [--json | --table] [--scale N1,N2,...] [--scenarios]
 //
 // --scale (with --generate) runs the whole comparison at each N and ends with a table of the
-// cost per operation at each N ("SCALE {json}" with --json).
+// cost per operation at each N ("SCALE {json}" with --json). --scenarios runs NADB's other
+// workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
 //
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
 // interleaved (system after system, then the next repetition) so that machine noise hits
@@ -30,6 +31,7 @@
 #include <string>
 
 #include "report.hpp"
+#include "scenarios.hpp"
 #include "support/redis_server.hpp"  // the tests' throwaway redis-server
 #include "system.hpp"
 
@@ -54,6 +56,7 @@ struct Args {
   bool json_only = false;
   bool table_only = false;
   std::vector<std::uint32_t> scale;  // N values of a scale run
+  bool scenarios = false;
   std::string redis;  // host:port; empty: a throwaway redis-server when a redis system runs
 };
 
@@ -112,6 +115,8 @@ Args parse_args(int argc, char** argv) {
       args.json_only = true;
     } else if (flag == "--table") {
       args.table_only = true;
+    } else if (flag == "--scenarios") {
+      args.scenarios = true;
     } else if (flag == "--scale") {
       for (const auto& n : split(value()))
         args.scale.push_back(count_of(flag, n));
@@ -282,7 +287,17 @@ Json compare(const Args& args, const Workload& w, const Json& expected,
   return summary;
 }
 
+int run_scenarios(const Args& args) {
+  Workload w = args.generate ? nadb::bench::generate_workload(shape_for(args, args.shape.n))
+                             : nadb::bench::load_workload(args.workload);
+  Json scenarios = nadb::bench::run_scenarios(w, (fs::path(args.data) / "scenarios").string());
+  if (!args.table_only) std::cout << "SCENARIOS " << scenarios.dump() << "\n";
+  if (!args.json_only) std::cout << "\n" << nadb::bench::scenarios_table(scenarios);
+  return 0;
+}
+
 int run(const Args& args) {
+  if (args.scenarios) return run_scenarios(args);
   std::vector<std::string> systems = resolve_systems(args);
   nadb::bench::RedisTarget redis;
   std::unique_ptr<nadb::testing::RedisServer> server;
