@@ -209,11 +209,13 @@ Json run_in_child(const SystemRunner& runner, const Workload& w, const RunConfig
     try {
       long base_kb = nadb::bench::rss_kb();
       RunOutput out = runner(w, config);
-      child = {{"phases", out.phases},
-               {"checks", out.checks},
-               {"extra", out.extra},
-               {"rss_kb", nadb::bench::rss_kb()},
-               {"memory_kb", nadb::bench::rss_peak_kb() - base_kb}};
+      child = {
+          {"phases", out.phases},
+          {"checks", out.checks},
+          {"extra", out.extra},
+          {"rss_kb", nadb::bench::rss_kb()},
+          {"memory_kb",
+           (out.standard_peak_kb ? out.standard_peak_kb : nadb::bench::rss_peak_kb()) - base_kb}};
     } catch (const std::exception& e) {
       child = {{"error", e.what()}};
       code = 1;

@@ -27,6 +27,9 @@ struct RunOutput {
   nlohmann::json phases = nlohmann::json::object();  // a_set .. e_reopen: {ops, secs, ...}
   nlohmann::json checks = nlohmann::json::object();  // get_found, ..., final_count
   nlohmann::json extra = nlohmann::json::object();   // system-specific figures
+  // Peak resident memory (kB) when the standard phases were done, for systems that measure
+  // more afterwards; 0: the peak at the end of the run.
+  long standard_peak_kb = 0;
 };
 
 using SystemRunner = std::function<RunOutput(const Workload&, const RunConfig&)>;
