@@ -26,6 +26,15 @@ std::vector<std::string> tags_of(std::size_t i) {
   return {a, b};
 }
 
+// A new, empty folder under the system's temporary folder.
+std::string make_temp_folder(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw IOError("bench: cannot create a temporary folder in " +
+                  std::filesystem::temp_directory_path().string());
+  return pattern;
+}
+
 // A store nobody else uses: a new temporary folder (fs), or the namespace nadb-bench:bench
 // (redis), emptied before and after; what a flush keeps (its delete tombstones, for
 // incremental backups, and the write generation) stays in that one namespace.
@@ -37,10 +46,7 @@ class ThrowawayStore {
     throwaway.db = "nadb-bench";
     throwaway.ns = "bench";
     if (backend == "fs") {
-      std::string pattern = (std::filesystem::temp_directory_path() / "nadb-bench-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) == nullptr)
-        throw IOError("bench: cannot create a temporary folder");
-      folder_ = throwaway.data = pattern;
+      folder_ = throwaway.data = make_temp_folder("nadb-bench");
     }
     Options options = options_of(throwaway);
     options.cache_size = 0;  // every query is evaluated
@@ -139,9 +145,7 @@ std::string find_comparison_tool() {
 // temporary folder; its table (or JSON lines) goes straight to stdout.
 Outcome run_comparison(const Globals& g, std::size_t n) {
   std::string tool = find_comparison_tool();
-  std::string pattern = (std::filesystem::temp_directory_path() / "nadb-compare-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw IOError("bench: cannot create a temporary folder");
+  std::string pattern = make_temp_folder("nadb-compare");
   std::vector<std::string> args = {tool,
                                    "--generate",
                                    "--n",
