@@ -74,6 +74,8 @@ class Engine {
     std::uint64_t size = 0;  // sealed segments only
     bool has_hint = false;
   };
+  // Records from this size on are read with pread rather than through the mapping.
+  static constexpr std::size_t kMappedReadLimit = 16 << 10;
   // A record's bytes: a view into a segment mapping (kept alive by `segment`) or a copy.
   struct RecordBytes {
     SegmentFilePtr segment;

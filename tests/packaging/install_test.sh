@@ -37,8 +37,12 @@ cmake -S "$source/examples/cmake_consumer" -B "$work/consumer" -G Ninja \
 cmake --build "$work/consumer" >/dev/null
 expect_output "$work/consumer/consumer" "$work/data-shared"
 expect_output "$work/consumer/consumer_static" "$work/data-static"
-ldd "$work/consumer/consumer" | grep -q "$libdir/libnadb.so" || fail "consumer does not use libnadb.so"
-if ldd "$work/consumer/consumer_static" | grep -q libnadb.so; then fail "consumer_static uses libnadb.so"; fi
+# (ldd's output is captured first: grep -q may exit before ldd ends, and pipefail would count
+# ldd's SIGPIPE as a failure.)
+libraries=$(ldd "$work/consumer/consumer")
+grep -q "$libdir/libnadb.so" <<<"$libraries" || fail "consumer does not use libnadb.so"
+libraries=$(ldd "$work/consumer/consumer_static")
+if grep -q libnadb.so <<<"$libraries"; then fail "consumer_static uses libnadb.so"; fi
 
 # pkg-config, against the shared library.
 export PKG_CONFIG_PATH=$libdir/pkgconfig
