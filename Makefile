@@ -2,7 +2,6 @@
 PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
-comma := ,
 
 .PHONY: all bootstrap configure configure-bench build demo test test-tsan bench bench-redis compare compare-values scale scenarios format clean
 
@@ -70,7 +69,7 @@ compare: configure-bench build
 SCALE_SYSTEMS ?= nadb-fs,nadb-memory,lmdb
 scale: configure-bench build
 	@mkdir -p $(BUILD_DIR)/bench-data
-	@$(BUILD_DIR)/bench/nadb-bench --generate --scale 10000,100000,1000000$(if $(LARGE),$(comma)10000000) \
+	@$(BUILD_DIR)/bench/nadb-bench --generate --scale 10000,100000,1000000 $(if $(LARGE),--large) \
 	  --systems $(SCALE_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data $(if $(JSON),--json)
 # The standard phases with larger values, every system: 1 KiB of compressible text (100k
 # keys), 64 KiB (2,000 keys) and 4 MiB (50 keys) of random bytes.

@@ -8,9 +8,9 @@
 //               [--gets G] [--queries Q] [--deletes D])
 //              [--systems all|nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite,rocksdb]
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
-//              [--json | --table] [--scale N1,N2,...] [--scenarios]
+//              [--json | --table] [--scale N1,N2,...] [--large] [--scenarios]
 //
-// --scale (with --generate) runs the whole comparison at each N and ends with a table of the
+// --scale (with --generate; --large adds N = 10M) runs the whole comparison at each N and ends with a table of the
 // cost per operation at each N ("SCALE {json}" with --json). --scenarios runs NADB's other
 // workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
 //
@@ -115,6 +115,8 @@ Args parse_args(int argc, char** argv) {
       args.json_only = true;
     } else if (flag == "--table") {
       args.table_only = true;
+    } else if (flag == "--large") {
+      args.scale.push_back(10'000'000);
     } else if (flag == "--scenarios") {
       args.scenarios = true;
     } else if (flag == "--scale") {
