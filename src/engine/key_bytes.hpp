@@ -31,7 +31,8 @@ class KeyBytes {
   void assign(std::string_view key) {
     release();
     if (key.size() <= kInlineCapacity) {
-      std::memcpy(raw_, key.data(), key.size());
+      // An empty view may carry a null pointer, which memcpy must not get (even for 0 bytes).
+      if (!key.empty()) std::memcpy(raw_, key.data(), key.size());
       raw_[kTagByte] = static_cast<char>(key.size());
     } else {
       char* heap = new char[key.size()];
