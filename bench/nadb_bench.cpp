@@ -10,9 +10,9 @@
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
 //              [--json | --table] [--scale N1,N2,...] [--large] [--scenarios]
 //
-// --scale (with --generate; --large adds N = 10M) runs the whole comparison at each N and ends with a table of the
-// cost per operation at each N ("SCALE {json}" with --json). --scenarios runs NADB's other
-// workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
+// --scale (with --generate; --large adds N = 10M) runs the whole comparison at each N and ends with
+// a table of the cost per operation at each N ("SCALE {json}" with --json). --scenarios runs NADB's
+// other workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
 //
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
 // interleaved (system after system, then the next repetition) so that machine noise hits

@@ -58,8 +58,8 @@ std::string decompress_value(std::string stored, ValueCodec codec, std::uint64_t
     // for every value, which cost 15-20 µs per 1 KiB get.
     thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(),
                                                                               ZSTD_freeDCtx);
-    std::size_t n = ZSTD_decompressDCtx(context.get(), out.data(), out.size(), stored.data(),
-                                        stored.size());
+    std::size_t n =
+        ZSTD_decompressDCtx(context.get(), out.data(), out.size(), stored.data(), stored.size());
     ok = !ZSTD_isError(n) && n == raw_size;
   } else {
     uLongf n = static_cast<uLongf>(raw_size);
