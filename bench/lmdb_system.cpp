@@ -67,22 +67,20 @@ RunOutput run_lmdb(const Workload& w, const RunConfig& config) {
   RunOutput out;
   auto db = std::make_unique<Lmdb>(config.data_dir);
 
-  out.phases["a_set"] =
-      phase(w.n, seconds_of([&] {
-              MDB_txn* txn = db->begin(false);
-              std::string record;
-              for (std::uint32_t i = 0; i < w.n; ++i) {
-                record.assign({static_cast<char>(w.tag_a[i]), static_cast<char>(w.tag_b[i])});
-                record.append(w.value(i));
-                MDB_val k = val(keys[i]), v = val(record);
-                check(mdb_put(txn, db->main, &k, &v, 0), "put");
-                for (auto t : {w.tag_a[i], w.tag_b[i]}) {
-                  MDB_val tk = val(tags[t]), tv = val(keys[i]);
-                  check(mdb_put(txn, db->tags, &tk, &tv, 0), "put tag");
-                }
-              }
-              check(mdb_txn_commit(txn), "commit");
-            }));
+  out.phases["a_set"] = phase(w.n, seconds_of([&] {
+                                MDB_txn* txn = db->begin(false);
+                                std::string record;
+                                for (std::uint32_t i = 0; i < w.n; ++i) {
+                                  tagged_record(w, i, record);
+                                  MDB_val k = val(keys[i]), v = val(record);
+                                  check(mdb_put(txn, db->main, &k, &v, 0), "put");
+                                  for (auto t : {w.tag_a[i], w.tag_b[i]}) {
+                                    MDB_val tk = val(tags[t]), tv = val(keys[i]);
+                                    check(mdb_put(txn, db->tags, &tk, &tv, 0), "put tag");
+                                  }
+                                }
+                                check(mdb_txn_commit(txn), "commit");
+                              }));
 
   std::uint64_t found = 0, first_byte_sum = 0;
   out.phases["b_get"] =
@@ -105,12 +103,10 @@ RunOutput run_lmdb(const Workload& w, const RunConfig& config) {
   out.phases["c_query"] = phase(w.queries.size(), seconds_of([&] {
                                   MDB_txn* txn = db->begin(true);
                                   for (auto [a, b] : w.queries) {
-                                    auto left = keys_of_tag(txn, db->tags, tags[a]);
-                                    auto right = keys_of_tag(txn, db->tags, tags[b]);
-                                    std::vector<std::string> both;
-                                    std::set_intersection(left.begin(), left.end(), right.begin(),
-                                                          right.end(), std::back_inserter(both));
-                                    result_sum += both.size();
+                                    result_sum +=
+                                        sorted_intersection(keys_of_tag(txn, db->tags, tags[a]),
+                                                            keys_of_tag(txn, db->tags, tags[b]))
+                                            .size();
                                   }
                                   mdb_txn_abort(txn);
                                 }));

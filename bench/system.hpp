@@ -2,8 +2,10 @@
 // timings and checks. nadb-bench prints the result and compares the checks.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -38,6 +40,21 @@ inline double seconds_of(const std::function<void()>& phase) {
   auto start = std::chrono::steady_clock::now();
   phase();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Value i prefixed by its two tag bytes: how the key-value peers (LMDB, RocksDB) store a
+// record, so that a delete knows which tag entries to remove.
+inline void tagged_record(const Workload& w, std::uint32_t i, std::string& out) {
+  out.assign({static_cast<char>(w.tag_a[i]), static_cast<char>(w.tag_b[i])});
+  out.append(w.value(i));
+}
+
+// The keys in both sorted lists: an AND query's answer, as a list (as every system builds it).
+inline std::vector<std::string> sorted_intersection(const std::vector<std::string>& a,
+                                                    const std::vector<std::string>& b) {
+  std::vector<std::string> both;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+  return both;
 }
 
 inline nlohmann::json phase(std::size_t ops, double secs) {
