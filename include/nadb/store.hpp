@@ -139,6 +139,7 @@ class KeyValueStore {
                       bool clear_existing = false, const ProgressCallback& progress = {});
   std::vector<BackupInfo> list_backups();
   // Recomputes every checksum of the chain; false (with the reasons logged) on any problem.
+  // IOError when the backup cannot be read (no verdict then); NotFound for an unknown id.
   bool verify_backup(const std::string& id);
   VerifyReport verify_backup_report(const std::string& id);
   // false when another backup depends on id (unless force, which deletes those too).

@@ -136,7 +136,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   m.info.db = db_;
   m.info.compressed = compress_files;
   std::string staging = path_of(id) + ".tmp";
-  fs::remove_all(staging);
+  util::remove_tree(staging);
   util::create_directories(staging);
   try {
     if (backend_.capabilities().physical_backups) {
@@ -159,7 +159,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
     util::rename_file(staging, path_of(id));
     util::sync_directory(backup_dir_);
   } catch (...) {
-    fs::remove_all(staging);
+    util::remove_tree_quietly(staging);
     throw;
   }
   index.push_back(id);
@@ -252,6 +252,8 @@ VerifyReport BackupManager::verify(const std::string& id) {
     manifests = chain(id);
   } catch (const NotFound&) {
     throw;
+  } catch (const IOError&) {
+    throw;  // the backup could not be read: no verdict on it
   } catch (const std::exception& e) {
     problem(e.what());
     return report;
@@ -281,7 +283,7 @@ VerifyReport BackupManager::verify(const std::string& id) {
 }
 
 void BackupManager::delete_one(const std::string& id, std::vector<std::string>& index) {
-  fs::remove_all(path_of(id));
+  util::remove_tree(path_of(id));
   index.erase(std::remove(index.begin(), index.end(), id), index.end());
 }
 
@@ -363,9 +365,9 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first,
   std::string temp = util::join_path(parent, "." + db_ + ".restore-" + std::to_string(::getpid()) +
                                                  "-" + std::to_string(counter.fetch_add(1)));
   // Folders of restores that were killed: the db is locked by this process, so none is live.
-  for (const auto& entry : fs::directory_iterator(parent)) {
-    if (entry.path().filename().string().rfind("." + db_ + ".restore-", 0) == 0)
-      fs::remove_all(entry.path());
+  for (const auto& name : util::list_directory(parent)) {
+    if (name.rfind("." + db_ + ".restore-", 0) == 0)
+      util::remove_tree(util::join_path(parent, name));
   }
   std::size_t total = 0;
   std::size_t done = 0;
@@ -399,7 +401,7 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first,
     util::sync_directory(temp);
     if (progress) progress(done, total);
   } catch (...) {
-    fs::remove_all(temp);
+    util::remove_tree_quietly(temp);
     throw;
   }
   return temp;

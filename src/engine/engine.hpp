@@ -86,6 +86,9 @@ class Engine {
   Engine(std::string dir, const EngineOptions& options);
   // recovery.cpp
   void recover();
+  // Forgets the open state and recovers the db folder's files again (after replace_files
+  // swapped them). Caller holds the compaction, write and state locks.
+  void reload_locked();
   void finish_obsolete_marker();
   std::shared_ptr<SegmentFile> create_segment(std::uint32_t id);
   // engine_write.cpp

@@ -29,7 +29,14 @@ void Engine::roll_locked() {
   std::uint32_t old_id = writer_.active_id();
   std::uint64_t sealed_size = writer_.seal();
   std::uint32_t new_id = next_segment_id_++;
-  auto segment = create_segment(new_id);
+  std::shared_ptr<SegmentFile> segment;
+  try {
+    segment = create_segment(new_id);
+  } catch (const std::exception& e) {
+    // Half-created segments are what recovery expects of the newest file, not of a middle one:
+    // no later segment may be written before a reopen.
+    writer_.fail(e);
+  }
   {
     std::unique_lock lock(state_mutex_);
     segments_[old_id].size = sealed_size;

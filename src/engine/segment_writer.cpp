@@ -33,6 +33,11 @@ void SegmentWriter::throw_if_failed_locked() const {
   }
 }
 
+void SegmentWriter::fail(const std::exception& error) {
+  std::lock_guard lock(buffer_mutex_);
+  fail_locked(error);
+}
+
 void SegmentWriter::fail_locked(const std::exception& error) {
   failure_ = error.what();
   throw IOError(error.what());

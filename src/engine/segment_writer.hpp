@@ -48,6 +48,10 @@ class SegmentWriter {
   std::uint64_t seal();
   // Throws IOError if an earlier write or fsync failed (the store must be reopened).
   void check_healthy() const;
+  // Refuses every later write, as after a failed write (the store must be reopened), and
+  // throws error's message as IOError. For failures around the writer, such as creating the
+  // next segment.
+  [[noreturn]] void fail(const std::exception& error);
 
   std::uint64_t buffered_bytes() const;
   std::uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }

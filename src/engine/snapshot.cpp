@@ -1,8 +1,5 @@
 // Physical snapshots and file replacement: what backups and restores ask of the engine.
 #include <fcntl.h>
-#include <stdio.h>
-
-#include <cerrno>
 
 #include "engine/engine.hpp"
 #include "nadb/errors.hpp"
@@ -50,9 +47,24 @@ void Engine::replace_files(const std::string& folder) {
   std::unique_lock state_lock(state_mutex_);
   // One atomic step: the restored folder takes the db's name and the old files move to
   // `folder` (removed by the caller). A crash leaves one or the other in place, whole.
-  if (::renameat2(AT_FDCWD, folder.c_str(), AT_FDCWD, dir_.c_str(), RENAME_EXCHANGE) != 0) {
-    util::throw_io_error("renameat2(RENAME_EXCHANGE) with '" + dir_ + "' of", folder, errno);
+  util::exchange_paths(folder, dir_);
+  try {
+    reload_locked();
+  } catch (const std::exception& error) {
+    // The open state must describe the files under the db's name: put the old ones back.
+    try {
+      util::exchange_paths(folder, dir_);
+      reload_locked();
+    } catch (const std::exception&) {
+      // Both failed: the db folder holds the restored files, whole, but this engine's state
+      // may not; writes are refused until the store is reopened.
+      writer_.fail(error);
+    }
+    throw;
   }
+}
+
+void Engine::reload_locked() {
   std::string parent = dir_.substr(0, dir_.rfind('/'));
   util::sync_directory(parent.empty() ? "/" : parent);
   auto indexes = keydir_.indexes();

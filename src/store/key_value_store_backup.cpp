@@ -140,10 +140,10 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
       merge_folder(*core_, folder);
     }
   } catch (...) {
-    std::filesystem::remove_all(folder);
+    util::remove_tree_quietly(folder);
     throw;
   }
-  std::filesystem::remove_all(folder);
+  util::remove_tree(folder);
   core_->cache_->clear();
 }
 

@@ -75,7 +75,13 @@ bool path_exists(const std::string& path);
 // Names (not paths) of the entries of dir, sorted.
 std::vector<std::string> list_directory(const std::string& dir);
 void rename_file(const std::string& from, const std::string& to);
+// Swaps the names of a and b in one atomic step (renameat2 RENAME_EXCHANGE).
+void exchange_paths(const std::string& a, const std::string& b);
 void remove_file(const std::string& path);  // no error if missing
+// Removes path and everything under it (no error if missing); throws IOError.
+void remove_tree(const std::string& path);
+// As remove_tree, ignoring errors: for cleaning up after an earlier failure.
+void remove_tree_quietly(const std::string& path) noexcept;
 std::string read_file(const std::string& path);
 // Replaces path with bytes all at once: writes <path>.tmp, fsyncs it, renames it over path.
 // The caller fsyncs the directory when the rename itself must be durable.
