@@ -1,7 +1,8 @@
 // Fault sweep: a workload of sets, deletes, a batch, a transaction, flushes, a compaction, full
 // and incremental backups and a restore runs against the fs backend while the Nth file
-// operation fails (EIO once; or ENOSPC from then on, a full disk), for every N the workload
-// performs. Each run checks that
+// operation fails (EIO once; ENOSPC from then on, a full disk; or every operation from then on,
+// a power cut, after which what was not fsynced is dropped or torn: support/power_cut.hpp), for
+// every N the workload performs. Each run checks that
 //   - every failure surfaces as IOError (nothing else, no crash);
 //   - reads keep working after the fault;
 //   - after a failed segment write or fsync, writes are refused until the store is reopened
@@ -25,6 +26,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/fault_injector.hpp"
+#include "support/power_cut.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nadb::testing {
@@ -185,158 +187,223 @@ std::string difference(const State& expected, const State& actual) {
   return out;
 }
 
-struct RunResult {
-  bool fired = false;
-  std::uint64_t operations = 0;  // counted file operations of the whole run
-};
+enum class Fault { Eio, DiskFull, PowerCut, TornPowerCut };
 
-// Runs the workload with the Nth operation failing (fail_at 0: none) and checks it.
-RunResult run_once(Durability durability, std::uint64_t fail_at, int error, bool persistent) {
-  TempDir dir;
-  Options options = options_for(dir.path(), durability);
-  std::vector<State> snapshots = {prepare(options)};
-  std::map<std::string, State> backups;
-  std::vector<Step> steps = workload(backups);
-  std::size_t durable = 0;               // snapshots[durable] and before are acknowledged durable
-  std::optional<std::size_t> failed_at;  // the step that threw (0: opening the store)
-  std::optional<Item> probe;             // written after the fault, acknowledged durable
-  std::string context = "fault at operation " + std::to_string(fail_at) + " (errno " +
-                        std::to_string(error) + ", " +
-                        (durability == Durability::Sync ? "Sync" : "Buffered") + ")";
-  RunResult result;
-  std::string failure;
-  {
-    // A full disk fails what needs space; reads and metadata calls go on working.
-    std::set<FileOp> ops;
-    if (persistent) ops = {FileOp::Write, FileOp::Sync};
-    FaultInjector faults(fail_at, error, ops, persistent);
-    auto expect_io_error = [&](const std::function<void()>& fn, const std::string& what) {
-      try {
-        fn();
-        return true;
-      } catch (const IOError& e) {
-        if (error == ENOSPC && std::string(e.what()).find("No space left") == std::string::npos)
-          ADD_FAILURE() << context << ": " << what << ": IOError without the cause: " << e.what();
-        return false;
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << context << ": " << what << " threw a non-IOError: " << e.what();
-        return false;
-      }
-    };
-    std::unique_ptr<KeyValueStore> store;
-    if (!expect_io_error([&] { store = std::make_unique<KeyValueStore>(options); }, "open")) {
-      failed_at = 0;
-    }
-    for (std::size_t i = 0; store && !failed_at && i < steps.size(); ++i) {
-      State next = snapshots.back();
-      steps[i].apply(next);
-      snapshots.push_back(next);
-      if (!expect_io_error([&] { steps[i].run(*store); }, steps[i].name)) {
-        failed_at = i + 1;
-        break;
-      }
-      if (durability == Durability::Sync || steps[i].durable_when_buffered) durable = i + 1;
-    }
-    if (faults.fired()) {
-      failure = "op " + std::to_string(static_cast<int>(faults.failed_op())) + " on " +
-                faults.failed_path();
-    }
-    result.fired = faults.fired();
-    result.operations = faults.count();
-    if (store && failed_at) {
-      // Reads keep working; then either every write is refused (sticky) or a write succeeds.
-      EXPECT_NO_THROW(store->get("p0")) << context;
-      const std::string& path = faults.failed_path();
-      bool segment_fault =
-          path.rfind(dir.sub("db/"), 0) == 0 && path.size() > 4 &&
-          path.substr(path.size() - 4) == ".seg" &&
-          (faults.failed_op() == FileOp::Write || faults.failed_op() == FileOp::Sync);
-      if (persistent) faults.stop();  // space freed: the store must still refuse if it failed
-      bool wrote = expect_io_error(
-          [&] {
-            store->set("probe", "after the fault");
-            store->flush();
-          },
-          "probe");
-      if (segment_fault) {
-        EXPECT_FALSE(wrote) << context << ": a write was accepted after the segment failed at "
-                            << faults.failed_path();
-      }
-      if (wrote) {
-        probe = Item{"after the fault", {}};
-        durable = *failed_at - 1;  // the flush made everything acknowledged durable
-      } else {
-        EXPECT_THROW(store->set("probe2", "x"), IOError) << context << ": not sticky";
-      }
-    }
-    store.reset();
+const char* fault_name(Fault fault) {
+  switch (fault) {
+    case Fault::Eio:
+      return "EIO once";
+    case Fault::DiskFull:
+      return "ENOSPC from then on";
+    case Fault::PowerCut:
+      return "power cut";
+    case Fault::TornPowerCut:
+      return "power cut, torn writes";
   }
-  if (!result.fired) return result;
-  KeyValueStore reopened(options);
-  State actual = read_state(reopened);
-  std::size_t last = failed_at ? *failed_at : snapshots.size() - 1;
-  bool matched = false;
-  for (std::size_t k = durable; k <= last && k < snapshots.size() && !matched; ++k) {
-    State expected = snapshots[k];
-    if (probe) expected["probe"] = *probe;
-    matched = actual == expected;
-  }
-  EXPECT_TRUE(matched) << context << " (" << failure << ", failed step "
-                       << (failed_at ? *failed_at : 0) << ", durable " << durable
-                       << "): the reopened store matches no state "
-                       << "between the durable one and the failed step; against the durable one: "
-                       << difference(snapshots[durable], actual);
-  for (const auto& tag : kTags) {
-    std::vector<std::string> expected;
-    for (const auto& [key, item] : actual) {
-      for (const auto& t : item.tags)
-        if (t == tag) expected.push_back(key);
-    }
-    EXPECT_EQ(reopened.query_by_tags({tag}), expected) << context << ": tag " << tag;
-  }
-  for (const auto& backup : reopened.list_backups())
-    EXPECT_TRUE(reopened.verify_backup(backup.id)) << context << ": backup " << backup.id;
-  // Writes resume after reopening.
-  reopened.set("resumed", "yes");
-  reopened.flush();
-  EXPECT_EQ(reopened.get("resumed"), "yes") << context;
-  return result;
+  return "?";
 }
+
+bool is_power_cut(Fault fault) {
+  return fault == Fault::PowerCut || fault == Fault::TornPowerCut;
+}
+
+std::unique_ptr<FaultInjector> make_injector(Fault fault, std::uint64_t fail_at) {
+  switch (fault) {
+    case Fault::Eio:
+      return std::make_unique<FaultInjector>(fail_at, EIO);
+    case Fault::DiskFull:  // what needs space fails; reads and metadata calls go on working
+      return std::make_unique<FaultInjector>(fail_at, ENOSPC,
+                                             std::set<FileOp>{FileOp::Write, FileOp::Sync}, true);
+    case Fault::PowerCut:
+    case Fault::TornPowerCut:
+      return std::make_unique<PowerCut>(fail_at);
+  }
+  return nullptr;
+}
+
+// One run of the workload with the Nth file operation failing (0: none), and its checks.
+class SweepRun {
+ public:
+  SweepRun(Durability durability, Fault fault, std::uint64_t fail_at)
+      : durability_(durability),
+        fault_(fault),
+        options_(options_for(dir_.path(), durability)),
+        context_("fault at operation " + std::to_string(fail_at) + " (" + fault_name(fault) + ", " +
+                 (durability == Durability::Sync ? "Sync" : "Buffered") + ")") {
+    snapshots_.push_back(prepare(options_));
+    steps_ = workload(backups_);
+    injector_ = make_injector(fault, fail_at);
+  }
+
+  // Runs the workload and, if the fault fired, checks the reopened store. Returns the number
+  // of file operations counted, and whether the fault fired.
+  std::pair<std::uint64_t, bool> run() {
+    run_workload();
+    if (store_ && failed_at_ && !is_power_cut(fault_)) check_after_fault();
+    store_.reset();
+    if (is_power_cut(fault_))
+      static_cast<PowerCut&>(*injector_).revert(fault_ == Fault::TornPowerCut);
+    std::pair<std::uint64_t, bool> result{injector_->count(), injector_->fired()};
+    if (injector_->fired()) {
+      failure_ = "operation kind " + std::to_string(static_cast<int>(injector_->failed_op())) +
+                 " on " + injector_->failed_path();
+    }
+    injector_.reset();
+    if (result.second) check_reopened();
+    return result;
+  }
+
+ private:
+  // Runs fn; false if it threw IOError (anything else is a test failure).
+  bool succeeds(const std::function<void()>& fn, const std::string& what) {
+    try {
+      fn();
+      return true;
+    } catch (const IOError& e) {
+      if (fault_ == Fault::DiskFull &&
+          std::string(e.what()).find("No space left") == std::string::npos)
+        ADD_FAILURE() << context_ << ": " << what << ": IOError without the cause: " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << context_ << ": " << what << " threw a non-IOError: " << e.what();
+    }
+    return false;
+  }
+
+  void run_workload() {
+    if (!succeeds([&] { store_ = std::make_unique<KeyValueStore>(options_); }, "open")) {
+      failed_at_ = 0;
+      return;
+    }
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      State next = snapshots_.back();
+      steps_[i].apply(next);
+      snapshots_.push_back(next);
+      if (!succeeds([&] { steps_[i].run(*store_); }, steps_[i].name)) {
+        failed_at_ = i + 1;
+        return;
+      }
+      if (durability_ == Durability::Sync || steps_[i].durable_when_buffered) durable_ = i + 1;
+    }
+  }
+
+  // Reads keep working; then either every write is refused (sticky) or a write succeeds and
+  // is durable.
+  void check_after_fault() {
+    EXPECT_NO_THROW(store_->get("p0")) << context_;
+    const std::string& path = injector_->failed_path();
+    bool segment_fault =
+        path.rfind(dir_.sub("db/"), 0) == 0 && path.size() > 4 &&
+        path.substr(path.size() - 4) == ".seg" &&
+        (injector_->failed_op() == FileOp::Write || injector_->failed_op() == FileOp::Sync);
+    injector_->stop();  // space freed: a store that failed must still refuse
+    bool wrote = succeeds(
+        [&] {
+          store_->set("probe", "after the fault");
+          store_->flush();
+        },
+        "probe");
+    if (segment_fault) {
+      EXPECT_FALSE(wrote) << context_ << ": a write was accepted after the segment failed at "
+                          << path;
+    }
+    if (wrote) {
+      probe_ = Item{"after the fault", {}};
+      durable_ = *failed_at_ - 1;  // the flush made everything acknowledged durable
+    } else {
+      EXPECT_THROW(store_->set("probe2", "x"), IOError) << context_ << ": not sticky";
+    }
+  }
+
+  // The reopened store holds a state between the durable one and the failed step, its tag
+  // queries agree, its backups verify and it takes writes.
+  void check_reopened() {
+    KeyValueStore reopened(options_);
+    State actual = read_state(reopened);
+    std::size_t last = failed_at_ ? *failed_at_ : snapshots_.size() - 1;
+    bool matched = false;
+    for (std::size_t k = durable_; k <= last && !matched; ++k) {
+      State expected = snapshots_[k];
+      if (probe_) expected["probe"] = *probe_;
+      matched = actual == expected;
+    }
+    EXPECT_TRUE(matched) << context_ << " (" << failure_ << ", failed step "
+                         << failed_at_.value_or(0) << ", durable " << durable_
+                         << "): the reopened store matches no state between the durable one "
+                         << "and the failed step; against the durable one: "
+                         << difference(snapshots_[durable_], actual);
+    for (const auto& tag : kTags) {
+      std::vector<std::string> expected;
+      for (const auto& [key, item] : actual) {
+        if (std::count(item.tags.begin(), item.tags.end(), tag) > 0) expected.push_back(key);
+      }
+      EXPECT_EQ(reopened.query_by_tags({tag}), expected) << context_ << ": tag " << tag;
+    }
+    for (const auto& backup : reopened.list_backups())
+      EXPECT_TRUE(reopened.verify_backup(backup.id)) << context_ << ": backup " << backup.id;
+    reopened.set("resumed", "yes");
+    reopened.flush();
+    EXPECT_EQ(reopened.get("resumed"), "yes") << context_;
+  }
+
+  TempDir dir_;
+  const Durability durability_;
+  const Fault fault_;
+  const Options options_;
+  const std::string context_;
+  std::vector<State> snapshots_;  // snapshots_[i]: the state after i steps
+  std::map<std::string, State> backups_;
+  std::vector<Step> steps_;
+  std::unique_ptr<FaultInjector> injector_;
+  std::unique_ptr<KeyValueStore> store_;
+  std::size_t durable_ = 0;               // snapshots_[durable_] is acknowledged durable
+  std::optional<std::size_t> failed_at_;  // the step that threw (0: opening the store)
+  std::optional<Item> probe_;             // written after the fault, acknowledged durable
+  std::string failure_;
+};
 
 std::uint64_t stride() {
   const char* s = std::getenv("NADB_FAULT_SWEEP_STRIDE");
   return s == nullptr ? 1 : std::max(1L, std::strtol(s, nullptr, 10));
 }
 
-void sweep(Durability durability, int error, bool persistent) {
-  RunResult clean = run_once(durability, 0, error, persistent);  // counts the same operations
-  ASSERT_FALSE(clean.fired);
-  ASSERT_GT(clean.operations, 30u) << "the workload should do many file operations";
-  std::uint64_t tried = 0;
-  for (std::uint64_t n = 1; n <= clean.operations; n += stride()) {
-    RunResult r = run_once(durability, n, error, persistent);
-    EXPECT_TRUE(r.fired) << "operation " << n << " of " << clean.operations << " never ran";
-    ++tried;
+void sweep(Durability durability, Fault fault) {
+  auto [operations, fired] = SweepRun(durability, fault, 0).run();  // counts the operations
+  ASSERT_FALSE(fired);
+  ASSERT_GT(operations, 30u) << "the workload should do many file operations";
+  for (std::uint64_t n = 1; n <= operations; n += stride()) {
+    EXPECT_TRUE(SweepRun(durability, fault, n).run().second)
+        << "operation " << n << " of " << operations << " never ran";
     if (::testing::Test::HasFailure()) break;  // the first failing N tells the story
   }
-  ::testing::Test::RecordProperty("operations", static_cast<int>(clean.operations));
-  EXPECT_GT(tried, 0u);
+  ::testing::Test::RecordProperty("operations", static_cast<int>(operations));
 }
 
 TEST(FaultSweep, EioOnceSync) {
-  sweep(Durability::Sync, EIO, false);
+  sweep(Durability::Sync, Fault::Eio);
 }
 
 TEST(FaultSweep, EioOnceBuffered) {
-  sweep(Durability::Buffered, EIO, false);
+  sweep(Durability::Buffered, Fault::Eio);
 }
 
 TEST(FaultSweep, DiskFullSync) {
-  sweep(Durability::Sync, ENOSPC, true);
+  sweep(Durability::Sync, Fault::DiskFull);
 }
 
 TEST(FaultSweep, DiskFullBuffered) {
-  sweep(Durability::Buffered, ENOSPC, true);
+  sweep(Durability::Buffered, Fault::DiskFull);
+}
+
+TEST(FaultSweep, PowerCutSync) {
+  sweep(Durability::Sync, Fault::PowerCut);
+}
+
+TEST(FaultSweep, PowerCutBuffered) {
+  sweep(Durability::Buffered, Fault::PowerCut);
+}
+
+TEST(FaultSweep, TornPowerCutSync) {
+  sweep(Durability::Sync, Fault::TornPowerCut);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // FaultInjector: file-system hooks (util/file_system_hooks.hpp) that count the file operations
 // of the thread that installed them and fail the Nth with a chosen errno, once or (a full or
 // dead disk) from then on. Operations of other threads (background flushers, maintenance)
-// pass uncounted, so a run's count is the same every time.
+// pass uncounted, so a run's count is the same every time; a persistent fault fails theirs
+// too once it fired.
 #pragma once
 
 #include <atomic>
@@ -28,7 +29,8 @@ class FaultInjector : public util::FileSystemHooks {
   FaultInjector& operator=(const FaultInjector&) = delete;
 
   int before(const util::FileEvent& event) override {
-    if (std::this_thread::get_id() != owner_ || !counting_) return 0;
+    if (!counting_) return 0;
+    if (std::this_thread::get_id() != owner_) return persistent_ && fired_ ? error_ : 0;
     if (!ops_.empty() && ops_.count(event.op) == 0) return 0;
     std::uint64_t n = ++count_;
     if (fail_at_ == 0 || n < fail_at_ || (n > fail_at_ && !persistent_)) return 0;
@@ -55,7 +57,7 @@ class FaultInjector : public util::FileSystemHooks {
   const std::thread::id owner_ = std::this_thread::get_id();
   std::atomic<bool> counting_{true};
   std::uint64_t count_ = 0;  // touched by the owner thread only
-  bool fired_ = false;
+  std::atomic<bool> fired_{false};
   util::FileOp failed_op_ = util::FileOp::Open;
   std::string failed_path_;
 };
