@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure configure-bench build demo test test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
+.PHONY: all bootstrap configure configure-bench build demo test fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
 
 all: build
 
@@ -25,8 +25,21 @@ demo: build
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	  $(BUILD_DIR)/examples/quickstart "$$dir"
 
-test: build
+test: build fuzz-build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	@cd build/fuzz && NADB_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS)
+
+# The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz). make test runs each for
+# TEST_FUZZ_SECONDS from its seed corpus; make fuzz for FUZZ_SECONDS, keeping what it finds in
+# build/fuzz/fuzz/corpus (a crash leaves its input in build/fuzz/fuzz/crash-*).
+TEST_FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 300
+fuzz-build: bootstrap
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	@cd build/fuzz && NADB_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS)
 
 # Only the concurrency tests, built with ThreadSanitizer.
 test-tsan: build

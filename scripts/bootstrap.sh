@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package NADB builds, tests or benchmarks with. Idempotent: when every
 # package is present it does nothing (no apt-get update, no root needed).
-#   scripts/bootstrap.sh          build + test dependencies
+#   scripts/bootstrap.sh          build + test dependencies (clang-16: the libFuzzer targets;
+#                                 clang 14 cannot compile std::source_location)
 #   scripts/bootstrap.sh --bench  also the peer systems of the comparison benchmark
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3 clang-format
   libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libhiredis-dev redis-server libspdlog-dev libcli11-dev libedit-dev
+  clang-16 libclang-rt-16-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(liblmdb-dev libsqlite3-dev librocksdb-dev)

@@ -19,16 +19,30 @@ std::string sealed(Json document) {
 
 Json unsealed(const std::string& text, const std::string& what) {
   Json document = Json::parse(text, nullptr, false);
-  if (document.is_discarded() || !document.is_object() || !document.contains("checksum")) {
+  if (document.is_discarded() || !document.is_object() || !document.contains("checksum") ||
+      !document["checksum"].is_string()) {
     throw Corruption(what + " is not a NADB backup document");
   }
-  std::string checksum = document.value("checksum", "");
+  std::string checksum = document["checksum"].get<std::string>();
   document.erase("checksum");
   if (util::sha256_hex(document.dump()) != checksum) throw Corruption(what + " fails its checksum");
-  if (document.value("format_version", 0) != kBackupFormatVersion) {
+  // Typed checks only: value() would throw json's own type_error for a mistyped field.
+  auto version = document.find("format_version");
+  if (version == document.end() || !version->is_number_integer() ||
+      version->get<std::int64_t>() != kBackupFormatVersion) {
     throw Corruption(what + " has an unsupported format version");
   }
   return document;
+}
+
+// Names a manifest gives (its id, its parent's, its files') become paths under the backup
+// folder: anything but a plain name could point elsewhere ("../../x").
+void check_plain_name(const std::string& name, const std::string& what) {
+  bool plain = !name.empty() && name != "." && name != ".." &&
+               name.find_first_not_of(
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                   "0123456789._-") == std::string::npos;
+  if (!plain) throw Corruption(what + " names '" + name + "', which is not a plain file name");
 }
 
 }  // namespace
@@ -84,6 +98,12 @@ Manifest manifest_from_json(const std::string& text, const std::string& what) {
   } catch (const Json::exception& e) {
     throw Corruption(what + " is malformed: " + e.what());
   }
+  check_plain_name(m.info.id, what);
+  if (!m.info.parent.empty()) check_plain_name(m.info.parent, what);
+  for (const auto& f : m.files)
+    check_plain_name(f.name, what);
+  for (const auto& name : m.live_files)
+    check_plain_name(name, what);
   return m;
 }
 
@@ -94,7 +114,10 @@ std::string index_to_json(const std::vector<std::string>& ids) {
 std::vector<std::string> index_from_json(const std::string& text, const std::string& what) {
   Json d = unsealed(text, what);
   try {
-    return d.at("backups").get<std::vector<std::string>>();
+    auto ids = d.at("backups").get<std::vector<std::string>>();
+    for (const auto& id : ids)
+      check_plain_name(id, what);
+    return ids;
   } catch (const Json::exception& e) {
     throw Corruption(what + " is malformed: " + e.what());
   }

@@ -63,6 +63,9 @@ void add_bench_command(CLI::App& app, const Globals& g, StandaloneCommand& selec
 // returns 0 when every command succeeded, else the exit code of the last one that failed.
 int run_shell(const Globals& g);
 
+// Sets app up as `nadb` parses its command line: the global options into g, every command
+// (selected into selection) and shell (which sets shell).
+void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell);
 // Adds every command but shell to app (the functions above).
 void add_commands(CLI::App& app, const Globals& g, Selection& selection);
 // Runs what selection holds against store (opened from g when still null, then kept), prints

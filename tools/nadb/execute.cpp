@@ -85,4 +85,20 @@ int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStor
   }
 }
 
+void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell) {
+  app.require_subcommand(1);
+  app.add_option("--data", g.data, "data folder (fs backend)")->capture_default_str();
+  app.add_option("--db", g.db, "database name")->capture_default_str();
+  app.add_option("--ns", g.ns, "namespace")->capture_default_str();
+  app.add_option("--backend", g.backend, "fs, memory or redis")
+      ->check(CLI::IsMember({"fs", "memory", "redis"}))
+      ->capture_default_str();
+  app.add_option("--redis", g.redis, "redis://[user:pass@]host:port/db (with --backend redis)");
+  app.add_flag("--json", g.json, "print one JSON document per command");
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warning, error, off");
+  add_commands(app, g, selection);
+  app.add_subcommand("shell", "read commands line by line (history on a terminal)")
+      ->callback([&shell] { shell = true; });
+}
+
 }  // namespace nadb::cli

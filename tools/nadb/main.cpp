@@ -7,22 +7,10 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"nadb: a key-value store with tags, TTL, transactions and backups"};
-  app.require_subcommand(1);
   nadb::cli::Globals g;
-  app.add_option("--data", g.data, "data folder (fs backend)")->capture_default_str();
-  app.add_option("--db", g.db, "database name")->capture_default_str();
-  app.add_option("--ns", g.ns, "namespace")->capture_default_str();
-  app.add_option("--backend", g.backend, "fs, memory or redis")
-      ->check(CLI::IsMember({"fs", "memory", "redis"}))
-      ->capture_default_str();
-  app.add_option("--redis", g.redis, "redis://[user:pass@]host:port/db (with --backend redis)");
-  app.add_flag("--json", g.json, "print one JSON document per command");
-  app.add_option("--log-level", g.log_level, "trace, debug, info, warning, error, off");
   nadb::cli::Selection selection;
-  nadb::cli::add_commands(app, g, selection);
   bool shell = false;
-  app.add_subcommand("shell", "read commands line by line (history on a terminal)")
-      ->callback([&shell] { shell = true; });
+  nadb::cli::configure_app(app, g, selection, shell);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

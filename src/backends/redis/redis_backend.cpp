@@ -6,6 +6,7 @@
 
 #include "backends/batch_rules.hpp"
 #include "backends/redis/lua_sources.hpp"
+#include "backends/redis/metadata.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "backends/redis_backend.hpp"
 #include "nadb/errors.hpp"
@@ -28,43 +29,6 @@ RedisOptions resolved(const Options& options) {
                           r.key_prefix + "'");
   }
   return r;
-}
-
-// The fixed part of a key's metadata (lua/common.lua: HEADER), before its tags.
-constexpr std::size_t kHeaderSize = 49;
-
-std::int64_t big_endian(std::string_view bytes, std::size_t at) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i)
-    v = v << 8 | static_cast<unsigned char>(bytes[at + i]);
-  return static_cast<std::int64_t>(v);
-}
-
-void put_big_endian(std::string& out, std::uint64_t v, int bytes) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>(v >> shift & 0xff));
-}
-
-// A Put's metadata from the updated field on, as lua/common.lua's HEADER packs it (the
-// script prepends version and created, which only the server knows).
-std::string metadata_tail(const WriteOp& op, std::int64_t now_ms) {
-  std::string tail;
-  tail.reserve(kHeaderSize - 16);
-  put_big_endian(tail, static_cast<std::uint64_t>(now_ms), 8);
-  put_big_endian(tail, static_cast<std::uint64_t>(op.expires_ms), 8);
-  put_big_endian(tail, op.raw_size, 8);
-  put_big_endian(tail, op.value.size(), 8);
-  tail.push_back(static_cast<char>(op.codec));
-  return tail;
-}
-
-std::string pack_tags(const std::vector<std::string>& tags) {
-  std::string packed;
-  for (const auto& tag : tags) {
-    put_big_endian(packed, tag.size(), 4);
-    packed += tag;
-  }
-  return packed;
 }
 
 // The reply of TIME in ms (what lua/common.lua's server_ms computes).
@@ -98,21 +62,6 @@ std::string_view condition_letter(WriteOp::Condition condition) {
       return "V";
   }
   return "N";
-}
-
-std::vector<std::string> unpack_tags(std::string_view packed) {
-  std::vector<std::string> tags;
-  while (!packed.empty()) {
-    if (packed.size() < 4) throw Corruption("redis: truncated tag list");
-    auto length = static_cast<std::size_t>(static_cast<unsigned char>(packed[0])) << 24 |
-                  static_cast<std::size_t>(static_cast<unsigned char>(packed[1])) << 16 |
-                  static_cast<std::size_t>(static_cast<unsigned char>(packed[2])) << 8 |
-                  static_cast<std::size_t>(static_cast<unsigned char>(packed[3]));
-    if (packed.size() - 4 < length) throw Corruption("redis: truncated tag list");
-    tags.emplace_back(packed.substr(4, length));
-    packed.remove_prefix(4 + length);
-  }
-  return tags;
 }
 
 // The ZRANGEBYLEX bounds of the keys starting with prefix and greater than cursor.
@@ -225,22 +174,13 @@ std::optional<StoredRecord> RedisBackend::decode(const redisReply* meta_reply,
                                                  const redisReply* value_reply, std::string_view ns,
                                                  std::int64_t now_ms, bool with_tags) {
   if (is_nil(*meta_reply)) return std::nullopt;
-  std::string_view packed = string_of(*meta_reply, "metadata");
-  if (packed.size() < kHeaderSize) throw Corruption("redis: metadata of a key is truncated");
   StoredRecord record;
-  RecordMeta& meta = record.meta;
-  meta.version = static_cast<std::uint64_t>(big_endian(packed, 0));
-  meta.created_ms = big_endian(packed, 8);
-  meta.updated_ms = big_endian(packed, 16);
-  meta.expires_ms = big_endian(packed, 24);
-  meta.raw_size = static_cast<std::uint64_t>(big_endian(packed, 32));
-  meta.stored_size = static_cast<std::uint64_t>(big_endian(packed, 40));
-  meta.codec = static_cast<ValueCodec>(static_cast<unsigned char>(packed[48]));
+  record.meta = unpack_metadata(string_of(*meta_reply, "metadata"), with_tags);
+  const RecordMeta& meta = record.meta;
   if (meta.expires_ms != 0 && meta.expires_ms <= now_ms) {
     remove_expired(ns, now_ms, false);  // lazily: a read that meets an expired key sweeps
     return std::nullopt;
   }
-  if (with_tags) meta.tags = unpack_tags(packed.substr(kHeaderSize));
   if (value_reply) {
     if (is_nil(*value_reply)) throw Corruption("redis: a key has metadata but no value");
     record.value = string_of(*value_reply, "value");
