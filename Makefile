@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure configure-bench build demo test fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
+.PHONY: all bootstrap configure configure-bench build demo test stress fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
 
 all: build
 
@@ -28,6 +28,13 @@ demo: build
 test: build fuzz-build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	@cd build/fuzz && NADB_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS)
+
+# The randomized stress tests (tests/stress/random_stress_test.cpp) for DURATION seconds each
+# (make test runs them for 4); SEED=n replays a run (each prints its seed).
+DURATION ?= 600
+stress: build
+	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
+	  $(BUILD_DIR)/tests/stress_tests
 
 # The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz). make test runs each for
 # TEST_FUZZ_SECONDS from its seed corpus; make fuzz for FUZZ_SECONDS, keeping what it finds in

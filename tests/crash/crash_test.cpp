@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "nadb/nadb.hpp"
+#include "support/kill_child.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nadb::testing {
@@ -32,32 +33,6 @@ struct Message {
   std::uint32_t index;
 };
 static_assert(sizeof(Message) < PIPE_BUF);  // each write is atomic
-
-// Runs body(fd) in a child process that reports through fd, kills it with SIGKILL after
-// `delay`, and returns every message it had sent.
-std::vector<Message> run_and_kill(const std::function<void(int)>& body,
-                                  std::chrono::milliseconds delay) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    body(fds[1]);
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::this_thread::sleep_for(delay);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFSIGNALED(status)) throw std::runtime_error("the child ended by itself");
-  std::vector<Message> messages;
-  Message m;
-  while (::read(fds[0], &m, sizeof m) == static_cast<ssize_t>(sizeof m))
-    messages.push_back(m);
-  ::close(fds[0]);
-  return messages;
-}
 
 std::string key_of(std::uint32_t round, std::uint32_t writer, std::uint32_t index) {
   return "r" + std::to_string(round) + "/w" + std::to_string(writer) + "/" + std::to_string(index);
@@ -115,8 +90,8 @@ TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
   constexpr int kRounds = 24;
   std::size_t acknowledged = 0;
   for (std::uint32_t round = 0; round < kRounds; ++round) {
-    auto messages = run_and_kill([&](int fd) { child(options, fd, round); },
-                                 std::chrono::milliseconds(30 + rng() % 250));
+    auto messages = run_and_kill<Message>([&](int fd) { child(options, fd, round); },
+                                          std::chrono::milliseconds(30 + rng() % 250));
     for (const Message& m : messages) {
       Expected& e = model[key_of(m.round, m.writer, m.index)];
       e.round = m.round;
@@ -183,8 +158,8 @@ TEST(Crash, TransactionsAreAllOrNothingAfterSigkill) {
   std::map<std::uint32_t, std::uint32_t> acknowledged;  // round -> transactions acknowledged
   std::size_t partial_checks = 0;
   for (std::uint32_t round = 0; round < 20; ++round) {
-    auto messages = run_and_kill([&](int fd) { transaction_child(options, fd, round); },
-                                 std::chrono::milliseconds(30 + rng() % 200));
+    auto messages = run_and_kill<Message>([&](int fd) { transaction_child(options, fd, round); },
+                                          std::chrono::milliseconds(30 + rng() % 200));
     for (const Message& m : messages)
       acknowledged[m.round] = m.index + 1;
 
