@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -60,6 +61,39 @@ class FaultInjector : public util::FileSystemHooks {
   std::atomic<bool> fired_{false};
   util::FileOp failed_op_ = util::FileOp::Open;
   std::string failed_path_;
+};
+
+// SmallDisk: a disk of `capacity` bytes. A write that would take the bytes written past it
+// fails with ENOSPC (nothing of it written), as does every write after, until grow().
+class SmallDisk : public util::FileSystemHooks {
+ public:
+  explicit SmallDisk(std::uint64_t capacity) : capacity_(capacity) {
+    util::install_file_system_hooks(this);
+  }
+  ~SmallDisk() override { util::install_file_system_hooks(nullptr); }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  int before(const util::FileEvent& event) override {
+    if (event.op != util::FileOp::Write) return 0;
+    std::uint64_t used = used_.load();
+    if (full_ || used + event.size > capacity_.load()) {
+      full_ = true;
+      return ENOSPC;
+    }
+    used_ += event.size;
+    return 0;
+  }
+  // Space was freed: writes fit again.
+  void grow(std::uint64_t capacity) {
+    capacity_ = capacity;
+    full_ = false;
+  }
+
+ private:
+  std::atomic<std::uint64_t> capacity_;
+  std::atomic<std::uint64_t> used_{0};
+  std::atomic<bool> full_{false};
 };
 
 }  // namespace nadb::testing
