@@ -1,6 +1,6 @@
-// Redis replies: the input is fed to hiredis's reader as server bytes; each reply it yields is
-// walked with the backend's reply helpers and its strings decoded as key metadata, as the
-// backend does. Bad replies end in Corruption.
+// Redis replies: the input is fed to hiredis's reader (limited as the pool's are) as server bytes;
+// each reply it yields is walked with the backend's reply helpers and its strings decoded as key
+// metadata, as the backend does. Bad replies end in Corruption.
 #include <hiredis/hiredis.h>
 
 #include <cstddef>
@@ -38,6 +38,7 @@ void walk(const redisReply& reply, int depth) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(),
                                                                   &redisReaderFree);
+  limit_reader(*reader);  // as every connection's reader
   if (redisReaderFeed(reader.get(), reinterpret_cast<const char*>(data), size) != REDIS_OK)
     return 0;
   for (int replies = 0; replies < 64; ++replies) {

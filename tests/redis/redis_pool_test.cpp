@@ -6,6 +6,7 @@
 
 #include "backends/redis/connection_pool.hpp"
 #include "backends/redis/redis_url.hpp"
+#include "backends/redis/reply.hpp"
 #include "nadb/nadb.hpp"
 #include "support/redis_server.hpp"
 
@@ -57,6 +58,26 @@ TEST(RedisUrl, BadUrlInOptionsFailsTheOpen) {
   o.backend = "redis";
   o.redis.url = "redis://h:notaport";
   EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+}
+
+// A reply announcing more elements than NADB ever asks for is refused before hiredis
+// allocates them (a broken server could otherwise make one reply take gigabytes).
+TEST(RedisReply, ArraysAboveTheLimitAreRefused) {
+  auto parse = [](const std::string& bytes) {
+    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(),
+                                                                    &redisReaderFree);
+    backends::redis::limit_reader(*reader);
+    redisReaderFeed(reader.get(), bytes.data(), bytes.size());
+    void* reply = nullptr;
+    int status = redisReaderGetReply(reader.get(), &reply);
+    if (reply != nullptr) freeReplyObject(reply);
+    return status;
+  };
+  EXPECT_EQ(parse("*2\r\n:1\r\n:2\r\n"), REDIS_OK);
+  EXPECT_EQ(parse("*" + std::to_string(backends::redis::kMaxReplyElements) + "\r\n"), REDIS_OK);
+  EXPECT_EQ(parse("*" + std::to_string(backends::redis::kMaxReplyElements + 1) + "\r\n"),
+            REDIS_ERR);
+  EXPECT_EQ(parse("*1\r\n*1111111111\r\n"), REDIS_ERR);
 }
 
 TEST(RedisPool, ConnectsLazilyAndReusesConnections) {

@@ -45,6 +45,7 @@ Connection::Connection(const RedisOptions& options)
                                          to_timeval(options.connect_timeout)));
   if (!context_) throw BackendUnavailable("redis at " + address_ + ": out of memory");
   if (context_->err) fail("connecting");
+  limit_reader(*context_->reader);
   timeval socket_timeout = to_timeval(options.socket_timeout);
   if (redisSetTimeout(context_.get(), socket_timeout) != REDIS_OK) fail("setting the timeout");
   redisEnableKeepAlive(context_.get());

@@ -1,6 +1,7 @@
 #include "backends/redis/reply.hpp"
 
 #include <charconv>
+#include <mutex>
 
 #include "nadb/errors.hpp"
 
@@ -13,6 +14,37 @@ namespace {
 }
 
 }  // namespace
+
+namespace {
+
+// hiredis 0.14 (Debian 12) has no element limit of its own: the reader's createArray is
+// wrapped to refuse larger arrays (the reader then fails the reply as out of memory).
+decltype(redisReplyObjectFunctions::createArray) default_create_array = nullptr;
+redisReplyObjectFunctions limited_functions;
+
+template <typename Count>
+void* limited_create_array(const redisReadTask* task, Count elements) {
+  if (static_cast<long long>(elements) > kMaxReplyElements) return nullptr;
+  return default_create_array(task, elements);
+}
+
+template <typename Count>
+void use_limited_create_array(redisReplyObjectFunctions& functions,
+                              void* (*)(const redisReadTask*, Count)) {
+  functions.createArray = &limited_create_array<Count>;
+}
+
+}  // namespace
+
+void limit_reader(redisReader& reader) {
+  static std::once_flag once;
+  std::call_once(once, [&reader] {
+    default_create_array = reader.fn->createArray;
+    limited_functions = *reader.fn;
+    use_limited_create_array(limited_functions, limited_functions.createArray);
+  });
+  reader.fn = &limited_functions;
+}
 
 bool is_nil(const redisReply& reply) {
   return reply.type == REDIS_REPLY_NIL;

@@ -11,6 +11,13 @@
 
 namespace nadb::backends::redis {
 
+// The most elements a reply array may announce. hiredis allocates the announced count at once,
+// so a broken or hostile server could otherwise make one reply allocate gigabytes; NADB's
+// largest replies (pages of at most 100k keys, with metadata) are far below it.
+inline constexpr long long kMaxReplyElements = 1 << 24;
+// Applies NADB's limits to a connection's reply reader.
+void limit_reader(redisReader& reader);
+
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
