@@ -159,9 +159,15 @@ std::string jsonl_end(std::size_t count) {
 void check_jsonl_header(const std::string& line_text, std::size_t line) {
   Json header = Json::parse(line_text, nullptr, false);
   if (header.is_discarded() || !header.is_object()) bad(line, "the header is not a JSON object");
-  if (header.value("format", "") != "nadb-jsonl") bad(line, "not a NADB JSONL export (format)");
-  if (header.value("version", 0) != kJsonlVersion) {
-    bad(line, "unsupported export version " + header.value("version", Json()).dump());
+  // Typed checks only: value() would throw json's own type_error for a mistyped field.
+  auto format = header.find("format");
+  if (format == header.end() || !format->is_string() || *format != "nadb-jsonl")
+    bad(line, "not a NADB JSONL export (format)");
+  auto version = header.find("version");
+  if (version == header.end() || !version->is_number_integer() ||
+      version->get<std::int64_t>() != kJsonlVersion) {
+    bad(line, "unsupported export version " +
+                  (version == header.end() ? std::string("(none)") : version->dump()));
   }
 }
 
