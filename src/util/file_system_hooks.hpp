@@ -1,8 +1,8 @@
 // The seam every file operation of util/files.cpp passes through. Production code installs
-// nothing (one relaxed atomic load per operation); the reliability tests install hooks that
-// fail chosen operations with EIO or ENOSPC, or record what was made durable so a power cut
-// can be simulated (tests/support/fault_file_system.hpp). Reads through a segment's memory
-// mapping do not pass the seam: an I/O error there is a SIGBUS, not an errno.
+// nothing (one atomic load per operation); the reliability tests install hooks that fail
+// chosen operations with EIO or ENOSPC, or record what was made durable so a power cut can be
+// simulated (tests/support/fault_injector.hpp, tests/support/power_cut.hpp). Reads through a
+// segment's memory mapping do not pass the seam: an I/O error there is a SIGBUS, not an errno.
 #pragma once
 
 #include <cstdint>

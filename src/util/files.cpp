@@ -211,18 +211,19 @@ std::vector<std::string> list_directory(const std::string& dir) {
 void rename_file(const std::string& from, const std::string& to) {
   FileEvent event = event_of(FileOp::Rename, from);
   event.target = to;
-  check_hooks(event, ("rename to '" + to + "' of").c_str());
-  if (::rename(from.c_str(), to.c_str()) != 0)
-    throw_io_error("rename to '" + to + "' of", from, errno);
+  std::string call = "rename to '" + to + "' of";
+  check_hooks(event, call.c_str());
+  if (::rename(from.c_str(), to.c_str()) != 0) throw_io_error(call, from, errno);
   tell_hooks(event);
 }
 
 void exchange_paths(const std::string& a, const std::string& b) {
   FileEvent event = event_of(FileOp::Rename, a);
   event.target = b;
-  check_hooks(event, ("exchange with '" + b + "' of").c_str());
+  std::string call = "exchange with '" + b + "' of";
+  check_hooks(event, call.c_str());
   if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
-    throw_io_error("exchange with '" + b + "' of", a, errno);
+    throw_io_error(call, a, errno);
   tell_hooks(event);
 }
 

@@ -90,7 +90,8 @@ struct Report {
 };
 
 // The workload of one thread until `until`. report (may be empty) hears of every write before
-// and after it; check reads against the model unless crash_safe (a child: no assertions).
+// and after it; without one (in-process) it also checks its reads against the model, while a
+// child that reports (and is killed) only writes.
 class Worker {
  public:
   Worker(KeyValueStore& store, int thread, std::uint64_t seed, bool short_ttls,

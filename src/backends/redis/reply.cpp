@@ -13,10 +13,6 @@ namespace {
                    std::string(what));
 }
 
-}  // namespace
-
-namespace {
-
 // hiredis 0.14 (Debian 12) has no element limit of its own: the reader's createArray is
 // wrapped to refuse larger arrays (the reader then fails the reply as out of memory).
 decltype(redisReplyObjectFunctions::createArray) default_create_array = nullptr;
