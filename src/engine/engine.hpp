@@ -104,6 +104,8 @@ class Engine {
                                     const ProgressCallback& progress = {});
   void compact_by_dead_ratio();
   // engine.cpp
+  // Starts loading the record at `at` into the cache (state lock held).
+  void prefetch(KeyTable::Location at) const;
   // Unlocks state_lock before any file I/O.
   RecordBytes read_record(const KeyEntry& entry, std::shared_lock<util::SharedMutex>& state_lock);
   RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const;

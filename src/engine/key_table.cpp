@@ -2,51 +2,41 @@
 
 #include <algorithm>
 
-#include "util/checksum.hpp"
-
 namespace nadb::engine {
-namespace {
 
-std::uint32_t hash32(std::string_view key) {
-  return static_cast<std::uint32_t>(util::checksum(key) >> 32);
-}
+KeyTable::KeyTable() : slots_(16), mask_(15) {}
 
-std::uint32_t slot_id(std::uint64_t slot) {
-  return static_cast<std::uint32_t>(slot) - 1;
-}
-
-}  // namespace
-
-KeyTable::KeyTable() : slots_(16, 0), mask_(15) {}
-
-std::uint32_t KeyTable::find(std::string_view key) const {
-  std::uint32_t h = hash32(key);
-  for (std::uint32_t i = h & mask_;; i = (i + 1) & mask_) {
-    std::uint64_t slot = slots_[i];
-    if (slot == 0) return kNoId;
-    if (static_cast<std::uint32_t>(slot >> 32) == h && at(slot_id(slot)).key.view() == key) {
-      return slot_id(slot);
-    }
-  }
-}
-
-void KeyTable::place(std::uint64_t slot) {
+void KeyTable::place(const Slot& slot) {
   std::uint32_t i = home(slot);
-  while (slots_[i] != 0)
+  while (slots_[i].id_plus_one != 0)
     i = (i + 1) & mask_;
   slots_[i] = slot;
 }
 
 void KeyTable::grow() {
-  std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+  std::vector<Slot> old(slots_.size() * 2);
   old.swap(slots_);
   mask_ = static_cast<std::uint32_t>(slots_.size() - 1);
-  for (std::uint64_t slot : old) {
-    if (slot != 0) place(slot);
+  for (const Slot& slot : old) {
+    if (slot.id_plus_one != 0) place(slot);
   }
 }
 
-std::uint32_t KeyTable::insert(std::string_view key) {
+std::uint32_t KeyTable::slot_of(std::uint32_t id) const {
+  std::uint32_t i = hash32(at(id).key.view()) & mask_;
+  while (slots_[i].id_plus_one != id + 1)
+    i = (i + 1) & mask_;
+  return i;
+}
+
+void KeyTable::locate(std::uint32_t id, Location location) {
+  KeyEntry& entry = at(id);
+  entry.segment = location.segment;
+  entry.offset = location.offset;
+  slots_[slot_of(id)].location = location;
+}
+
+std::uint32_t KeyTable::insert(std::string_view key, Location location) {
   if ((size_ + 1) * 5 > slots_.size() * 4) grow();
   std::uint32_t id;
   if (!free_ids_.empty()) {
@@ -61,23 +51,22 @@ std::uint32_t KeyTable::insert(std::string_view key) {
   KeyEntry& entry = at(id);
   entry.key.assign(key);
   entry.live = true;
+  entry.segment = location.segment;
+  entry.offset = location.offset;
   if (is_unordered_.size() <= id) is_unordered_.resize(id + 1);
   is_unordered_[id] = true;
-  place(static_cast<std::uint64_t>(hash32(key)) << 32 | (id + 1));
+  place(Slot{hash32(key), id + 1, location});
   unordered_.push_back(id);
   ++size_;
   return id;
 }
 
 void KeyTable::erase(std::uint32_t id) {
-  std::uint32_t h = hash32(at(id).key.view());
-  std::uint32_t i = h & mask_;
-  while (slot_id(slots_[i]) != id)
-    i = (i + 1) & mask_;
+  std::uint32_t i = slot_of(id);
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   for (std::uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    std::uint64_t slot = slots_[j];
-    if (slot == 0) break;
+    const Slot& slot = slots_[j];
+    if (slot.id_plus_one == 0) break;
     std::uint32_t k = home(slot);
     bool movable = (i <= j) ? (k <= i || k > j) : (k <= i && k > j);
     if (movable) {
@@ -85,7 +74,7 @@ void KeyTable::erase(std::uint32_t id) {
       i = j;
     }
   }
-  slots_[i] = 0;
+  slots_[i] = Slot{};
   KeyEntry& entry = at(id);
   entry.key.assign({});
   entry.live = false;
@@ -151,8 +140,7 @@ std::size_t KeyTable::memory_bytes() const {
   for (std::uint32_t id = 0; id < id_count_; ++id) {
     if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
   }
-  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) +
-         slots_.capacity() * sizeof(std::uint64_t) +
+  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) + slots_.capacity() * sizeof(Slot) +
          (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +
          heap_keys;

@@ -1,6 +1,6 @@
 // KeyTable: the keys of one namespace in memory. Entries live in a dense array indexed by key
 // id (ids of deleted keys are reused), found by an open-addressing hash index and visited in
-// key order through a lazily merged sorted id list. About 100 bytes per key, key included.
+// key order through a lazily merged sorted id list. About 110 bytes per key, key included.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "engine/key_bytes.hpp"
 #include "nadb/backend.hpp"
+#include "util/checksum.hpp"
 
 namespace nadb::engine {
 
@@ -22,6 +23,7 @@ struct KeyEntry {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::int64_t expires_ms = 0;  // 0: never
+  // Set through KeyTable::insert and KeyTable::locate only: the hash slot mirrors them.
   std::uint32_t segment = 0;
   std::uint32_t offset = 0;
   std::uint32_t record_size = 0;
@@ -39,11 +41,36 @@ class KeyTable {
  public:
   static constexpr std::uint32_t kNoId = 0xFFFFFFFFu;
 
+  // Where a key's newest record is.
+  struct Location {
+    std::uint32_t segment = 0;
+    std::uint32_t offset = 0;
+  };
+
   KeyTable();
-  // The id of key, or kNoId.
-  std::uint32_t find(std::string_view key) const;
-  // Adds key (which must be absent) with a zeroed entry; returns its id.
-  std::uint32_t insert(std::string_view key);
+  // The id of key, or kNoId. Calls on_candidate(Location) for each entry whose hash matches,
+  // before the entry's key is compared: the hash slot carries the record's location, so the
+  // caller can start loading the record while the entry is still on its way from memory
+  // (otherwise a lookup is three dependent cache misses: slot, entry, record).
+  template <class OnCandidate>
+  std::uint32_t find(std::string_view key, OnCandidate&& on_candidate) const {
+    std::uint32_t hash = hash32(key);
+    for (std::uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.id_plus_one == 0) return kNoId;
+      if (slot.hash == hash) {
+        on_candidate(slot.location);
+        if (at(slot.id_plus_one - 1).key.view() == key) return slot.id_plus_one - 1;
+      }
+    }
+  }
+  std::uint32_t find(std::string_view key) const {
+    return find(key, [](Location) {});
+  }
+  // Adds key (which must be absent) with a zeroed entry at location; returns its id.
+  std::uint32_t insert(std::string_view key, Location location);
+  // Records that id's newest record is at location.
+  void locate(std::uint32_t id, Location location);
   void erase(std::uint32_t id);
   KeyEntry& at(std::uint32_t id) { return chunks_[id >> kChunkBits][id & kChunkMask]; }
   const KeyEntry& at(std::uint32_t id) const { return chunks_[id >> kChunkBits][id & kChunkMask]; }
@@ -59,11 +86,19 @@ class KeyTable {
   std::size_t memory_bytes() const;
 
  private:
-  std::uint32_t home(std::uint64_t slot) const {
-    return static_cast<std::uint32_t>(slot >> 32) & mask_;
+  struct Slot {
+    std::uint32_t hash = 0;
+    std::uint32_t id_plus_one = 0;  // 0: empty
+    Location location;
+  };
+  static std::uint32_t hash32(std::string_view key) {
+    return static_cast<std::uint32_t>(util::checksum(key) >> 32);
   }
+  std::uint32_t home(const Slot& slot) const { return slot.hash & mask_; }
+  // The index of id's slot.
+  std::uint32_t slot_of(std::uint32_t id) const;
   void grow();
-  void place(std::uint64_t slot);
+  void place(const Slot& slot);
   void merge_order() const;
 
   // Entries in fixed chunks: growing never moves (or re-touches) existing entries.
@@ -72,7 +107,7 @@ class KeyTable {
   std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
   std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
   std::vector<std::uint32_t> free_ids_;
-  std::vector<std::uint64_t> slots_;  // 0: empty; else hash32 << 32 | (id + 1)
+  std::vector<Slot> slots_;
   std::uint32_t mask_ = 0;
   std::size_t size_ = 0;
 

@@ -26,19 +26,6 @@ NamespaceKeys& Keydir::find_or_create(std::string_view ns) {
   return *namespaces_.emplace(std::string(ns), std::make_unique<NamespaceKeys>()).first->second;
 }
 
-const KeyEntry* Keydir::lookup(std::string_view ns, std::string_view key) const {
-  const NamespaceKeys* keys = find(ns);
-  if (keys == nullptr) return nullptr;
-  std::uint32_t id = keys->keys.find(key);
-  return id == KeyTable::kNoId ? nullptr : &keys->keys.at(id);
-}
-
-const KeyEntry* Keydir::lookup_live(std::string_view ns, std::string_view key,
-                                    std::int64_t now_ms) const {
-  const KeyEntry* entry = lookup(ns, key);
-  return entry == nullptr || entry->expired_at(now_ms) ? nullptr : entry;
-}
-
 void Keydir::retire(NamespaceKeys& ns, std::uint32_t id) {
   KeyEntry& old = ns.keys.at(id);
   dead_bytes_[old.segment] += old.record_size;
@@ -54,7 +41,8 @@ bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   }
   bool existed = id != KeyTable::kNoId;
   bool is_put = r.fields.type == RecordType::Put;
-  if (is_put && !existed) id = ns.keys.insert(r.fields.key);
+  KeyTable::Location location{r.segment, r.offset};
+  if (is_put && !existed) id = ns.keys.insert(r.fields.key, location);
   if (ns.index && (existed || is_put)) {
     // Before the old tag set is released: the views point into it.
     before_.clear();
@@ -75,8 +63,7 @@ bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   e.created_ms = r.fields.created_ms;
   e.updated_ms = r.fields.updated_ms;
   e.expires_ms = r.fields.expires_ms;
-  e.segment = r.segment;
-  e.offset = r.offset;
+  if (existed) ns.keys.locate(id, location);
   e.record_size = r.size;
   e.raw_size = static_cast<std::uint32_t>(r.fields.raw_size);
   e.stored_size = static_cast<std::uint32_t>(r.value_size);
@@ -91,10 +78,9 @@ bool Keydir::relocate(std::string_view ns_name, std::string_view key, const Loca
   NamespaceKeys* ns = find(ns_name);
   std::uint32_t id = ns == nullptr ? KeyTable::kNoId : ns->keys.find(key);
   if (id != KeyTable::kNoId) {
-    KeyEntry& e = ns->keys.at(id);
+    const KeyEntry& e = ns->keys.at(id);
     if (e.segment == from.segment && e.offset == from.offset) {
-      e.segment = segment;
-      e.offset = offset;
+      ns->keys.locate(id, {segment, offset});
       return true;
     }
   }

@@ -32,10 +32,30 @@ class Keydir {
   NamespaceKeys* find(std::string_view ns);
   NamespaceKeys& find_or_create(std::string_view ns);
   const NamespaceKeys* find(std::string_view ns) const;
-  // The entry of (ns, key), expired or not; nullptr when there is none.
-  const KeyEntry* lookup(std::string_view ns, std::string_view key) const;
+  // The entry of (ns, key), expired or not; nullptr when there is none. on_candidate is as
+  // for KeyTable::find.
+  template <class OnCandidate>
+  const KeyEntry* lookup(std::string_view ns, std::string_view key,
+                         OnCandidate&& on_candidate) const {
+    const NamespaceKeys* keys = find(ns);
+    if (keys == nullptr) return nullptr;
+    std::uint32_t id = keys->keys.find(key, on_candidate);
+    return id == KeyTable::kNoId ? nullptr : &keys->keys.at(id);
+  }
+  const KeyEntry* lookup(std::string_view ns, std::string_view key) const {
+    return lookup(ns, key, [](KeyTable::Location) {});
+  }
   // The entry of (ns, key) if live and not expired at now_ms.
-  const KeyEntry* lookup_live(std::string_view ns, std::string_view key, std::int64_t now_ms) const;
+  template <class OnCandidate>
+  const KeyEntry* lookup_live(std::string_view ns, std::string_view key, std::int64_t now_ms,
+                              OnCandidate&& on_candidate) const {
+    const KeyEntry* entry = lookup(ns, key, on_candidate);
+    return entry == nullptr || entry->expired_at(now_ms) ? nullptr : entry;
+  }
+  const KeyEntry* lookup_live(std::string_view ns, std::string_view key,
+                              std::int64_t now_ms) const {
+    return lookup_live(ns, key, now_ms, [](KeyTable::Location) {});
+  }
 
   // Makes record the newest version of its key (a put installs it, a delete erases the key).
   // The caller guarantees it is newer than what is installed.

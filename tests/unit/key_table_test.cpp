@@ -31,9 +31,21 @@ TEST(KeyBytes, InlineAndHeapKeys) {
   EXPECT_EQ(moved.view(), "again");
 }
 
+// The location find reports for key before comparing it (the slot's copy), checked to be the
+// entry's: the slot must follow the entry through grows, moves and backward shifts.
+KeyTable::Location slot_location(const KeyTable& table, std::string_view key) {
+  std::vector<KeyTable::Location> candidates;
+  std::uint32_t id = table.find(key, [&](KeyTable::Location at) { candidates.push_back(at); });
+  EXPECT_NE(id, KeyTable::kNoId) << key;
+  if (candidates.empty() || id == KeyTable::kNoId) return {KeyTable::kNoId, KeyTable::kNoId};
+  EXPECT_EQ(candidates.back().segment, table.at(id).segment) << key;
+  EXPECT_EQ(candidates.back().offset, table.at(id).offset) << key;
+  return candidates.back();
+}
+
 TEST(KeyTable, MatchesAMapUnderRandomInsertsAndErases) {
   KeyTable table;
-  std::map<std::string, std::uint64_t> model;
+  std::map<std::string, std::uint64_t> model;  // key -> version, also its location's segment
   std::mt19937 rng(7);
   for (int step = 0; step < 20000; ++step) {
     std::string key = "k" + std::to_string(rng() % 3000);
@@ -46,7 +58,12 @@ TEST(KeyTable, MatchesAMapUnderRandomInsertsAndErases) {
         model.erase(key);
       }
     } else {
-      if (id == KeyTable::kNoId) id = table.insert(key);
+      auto location = KeyTable::Location{static_cast<std::uint32_t>(step), 3u * step};
+      if (id == KeyTable::kNoId) {
+        id = table.insert(key, location);
+      } else {
+        table.locate(id, location);
+      }
       table.at(id).version = static_cast<std::uint64_t>(step);
       model[key] = static_cast<std::uint64_t>(step);
     }
@@ -62,13 +79,16 @@ TEST(KeyTable, MatchesAMapUnderRandomInsertsAndErases) {
     std::uint32_t id = table.find(key);
     ASSERT_NE(id, KeyTable::kNoId);
     EXPECT_EQ(table.at(id).version, version);
+    KeyTable::Location at = slot_location(table, key);
+    EXPECT_EQ(at.segment, version);
+    EXPECT_EQ(at.offset, 3 * version);
   }
 }
 
 TEST(KeyTable, OrderedVisitHonoursPrefixAndCursor) {
   KeyTable table;
   for (const char* k : {"b", "a2", "a1", "a3", "c", "a"})
-    table.insert(k);
+    table.insert(k, {});
   EXPECT_EQ(ordered(table, "a"), (std::vector<std::string>{"a", "a1", "a2", "a3"}));
   EXPECT_EQ(ordered(table, "a", "a1"), (std::vector<std::string>{"a2", "a3"}));
   EXPECT_EQ(ordered(table, "", "a3"), (std::vector<std::string>{"b", "c"}));
@@ -77,11 +97,11 @@ TEST(KeyTable, OrderedVisitHonoursPrefixAndCursor) {
 
 TEST(KeyTable, ReusedIdLandsAtItsNewKeysPlace) {
   KeyTable table;
-  std::uint32_t a = table.insert("m");
-  table.insert("x");
+  std::uint32_t a = table.insert("m", {});
+  table.insert("x", {});
   ordered(table);  // merge
   table.erase(a);
-  std::uint32_t reused = table.insert("a");  // same id, different key
+  std::uint32_t reused = table.insert("a", {});  // same id, different key
   EXPECT_EQ(reused, a);
   EXPECT_EQ(ordered(table), (std::vector<std::string>{"a", "x"}));
 }
