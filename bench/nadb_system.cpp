@@ -2,10 +2,12 @@
 #include <nadb/nadb.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "system.hpp"
 
@@ -154,6 +156,20 @@ nlohmann::json single_op_phase(Options options, const Workload& w) {
   return {{"set_us", sets * 1e6 / ops}, {"remove_us", removes * 1e6 / ops}};
 }
 
+// Waits until the background maintenance has written the hint file of every sealed segment:
+// cp must not copy a folder while a hint is being written (its temporary file vanishes under
+// cp, which then fails).
+void wait_for_hint_files(KeyValueStore& store) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    BackendStats storage = store.get_stats().storage;
+    if (storage.hint_files + 1 >= storage.segments) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("hint files were not written within 60 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 // Full backups (with and without compression) against cp of the db folder, then an
 // incremental backup after 1% of the keys changed. The backups are removed afterwards.
 nlohmann::json backup_phase(Options options, const Workload& w) {
@@ -165,6 +181,7 @@ nlohmann::json backup_phase(Options options, const Workload& w) {
   std::string db = options.data_folder + "/" + options.db;
   std::string copy = options.data_folder + "/cp-copy";
   store.flush();
+  wait_for_hint_files(store);
   double cp = seconds_of([&] {
     if (std::system(("cp -r '" + db + "' '" + copy + "'").c_str()) != 0)
       throw std::runtime_error("cp failed");
