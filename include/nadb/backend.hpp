@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,6 +122,13 @@ class IndexSink {
   // Key `id` changed: before/after are its tags (nullptr: the key was / is now absent).
   virtual void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
                          const std::vector<std::string_view>* after) = 0;
+  // Keys `ids` (ascending), absent before, now exist with exactly `tags`: a replay reports
+  // each distinct tag set once instead of each key. By default, on_change for every id.
+  virtual void on_added(const std::vector<std::string_view>& tags,
+                        std::span<const std::uint32_t> ids) {
+    for (std::uint32_t id : ids)
+      on_change(id, nullptr, &tags);
+  }
   // Forget everything (a rebuild replays every key afterwards).
   virtual void clear() = 0;
   // Called after every replay, still inside the critical section: compact what was built.

@@ -53,7 +53,7 @@ std::uint32_t KeyTable::insert(std::string_view key, Location location) {
   entry.live = true;
   entry.segment = location.segment;
   entry.offset = location.offset;
-  if (is_unordered_.size() <= id) is_unordered_.resize(id + 1);
+  if (is_unordered_.size() <= id) is_unordered_.resize((id | kChunkMask) + 1);  // a chunk's worth
   is_unordered_[id] = true;
   place(Slot{hash32(key), id + 1, location});
   unordered_.push_back(id);

@@ -1,6 +1,7 @@
 #include "engine/keydir.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace nadb::engine {
 
@@ -91,12 +92,20 @@ bool Keydir::relocate(std::string_view ns_name, std::string_view key, const Loca
 void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild) {
   if (rebuild) index->clear();
   ns.index = std::move(index);
-  ns.keys.for_each([&](std::uint32_t id, const KeyEntry& e) {
-    after_.clear();
-    for (const auto& tag : tag_sets_.tags(e.tag_set))
-      after_.push_back(tag);
-    ns.index->on_change(id, nullptr, &after_);
-  });
+  // Keys grouped by tag set (a counting sort; ids stay ascending within a set), so that the
+  // index looks each tag up once per set instead of once per key.
+  std::vector<std::uint32_t> start(tag_sets_.id_limit() + 1, 0);
+  ns.keys.for_each([&](std::uint32_t, const KeyEntry& e) { ++start[e.tag_set + 1]; });
+  for (std::size_t set = 1; set < start.size(); ++set)
+    start[set] += start[set - 1];
+  std::vector<std::uint32_t> ids(ns.keys.size());
+  std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+  ns.keys.for_each([&](std::uint32_t id, const KeyEntry& e) { ids[next[e.tag_set]++] = id; });
+  for (std::uint32_t set = 0; set + 1 < start.size(); ++set) {
+    if (start[set] == start[set + 1]) continue;
+    after_.assign(tag_sets_.tags(set).begin(), tag_sets_.tags(set).end());
+    ns.index->on_added(after_, std::span(ids).subspan(start[set], start[set + 1] - start[set]));
+  }
   ns.index->optimize();
 }
 

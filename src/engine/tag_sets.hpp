@@ -21,6 +21,8 @@ class TagSets {
   // Drops one reference; the set is forgotten when none is left.
   void release(std::uint32_t id);
   const std::vector<std::string>& tags(std::uint32_t id) const { return sets_[id].tags; }
+  // Every id in use is below this.
+  std::uint32_t id_limit() const { return static_cast<std::uint32_t>(sets_.size()); }
   std::size_t size() const { return lookup_.size(); }
   std::size_t memory_bytes() const;
 

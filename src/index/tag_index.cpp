@@ -33,6 +33,17 @@ void TagIndex::on_change(std::uint32_t id, const std::vector<std::string_view>* 
   WriteCounter::on_change(id, before, after);
 }
 
+void TagIndex::on_added(const std::vector<std::string_view>& tags,
+                        std::span<const std::uint32_t> ids) {
+  for (auto tag : tags) {
+    auto it = postings_.find(tag);
+    if (it == postings_.end()) it = postings_.emplace(std::string(tag), Roaring()).first;
+    it->second.addMany(ids.size(), ids.data());
+  }
+  all_.addMany(ids.size(), ids.data());
+  WriteCounter::on_added(tags, ids);
+}
+
 void TagIndex::clear() {
   postings_.clear();
   all_ = Roaring();

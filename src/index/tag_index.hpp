@@ -25,6 +25,9 @@ class WriteCounter : public IndexSink {
                  const std::vector<std::string_view>*) override {
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
+  void on_added(const std::vector<std::string_view>&, std::span<const std::uint32_t>) override {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
   void clear() override { generation_.fetch_add(1, std::memory_order_acq_rel); }
   std::uint64_t write_generation() const { return generation_.load(std::memory_order_acquire); }
 
@@ -36,6 +39,8 @@ class TagIndex final : public WriteCounter {
  public:
   void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
                  const std::vector<std::string_view>* after) override;
+  void on_added(const std::vector<std::string_view>& tags,
+                std::span<const std::uint32_t> ids) override;
   void clear() override;
 
   // The ids having tag (nullptr when none has it).

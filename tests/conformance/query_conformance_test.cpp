@@ -156,6 +156,12 @@ TEST_P(Queries, IndexSurvivesReopenAndRebuild) {
   }
   auto s = open();
   EXPECT_EQ(s->query_by_tags({"big"}), (persistent() ? Keys{"u1", "u3"} : Keys{}));
+  if (!persistent()) return;
+  // The reopened index was replayed one tag set at a time: every set, and the untagged key.
+  EXPECT_EQ(s->list_all_tags(),
+            (std::map<std::string, std::size_t>{{"big", 2}, {"blue", 2}, {"red", 2}}));
+  EXPECT_EQ(s->query_by_tags({"red", "big"}), (Keys{"u1"}));
+  EXPECT_EQ(s->query_by_tags_advanced({"red"}, TagOperator::Not).keys, (Keys{"u3", "u4", "x1"}));
 }
 
 TEST_P(Queries, StatsReportIndexCacheAndQueryKinds) {

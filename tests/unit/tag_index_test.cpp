@@ -39,6 +39,42 @@ TEST(TagIndex, EveryChangeAdvancesTheGeneration) {
   EXPECT_TRUE(index.all().isEmpty());
 }
 
+// Per-set replay (on_added) builds the same postings as per-key changes, and the default
+// IndexSink::on_added forwards each id to on_change.
+TEST(TagIndex, AddingKeysBySetEqualsAddingThemOneByOne) {
+  auto ab = tags({"a", "b"}), bc = tags({"b", "c"}), none = tags({});
+  std::vector<std::uint32_t> ab_ids{1, 4, 9, 70000}, bc_ids{2, 3}, untagged{5};
+  TagIndex by_set, by_key;
+  by_set.on_added(ab, ab_ids);
+  by_set.on_added(bc, bc_ids);
+  by_set.on_added(none, untagged);
+  for (std::uint32_t id : ab_ids)
+    by_key.on_change(id, nullptr, &ab);
+  for (std::uint32_t id : bc_ids)
+    by_key.on_change(id, nullptr, &bc);
+  by_key.on_change(5, nullptr, &none);
+  EXPECT_EQ(by_set.tag_count(), 3u);
+  for (std::string_view tag : {"a", "b", "c"}) {
+    ASSERT_NE(by_set.postings(tag), nullptr) << tag;
+    EXPECT_EQ(*by_set.postings(tag), *by_key.postings(tag)) << tag;
+  }
+  EXPECT_EQ(by_set.postings("b")->cardinality(), 6u);
+  EXPECT_EQ(by_set.all(), by_key.all());
+  EXPECT_TRUE(by_set.all().contains(5));
+
+  struct Recorder : IndexSink {
+    std::vector<std::pair<std::uint32_t, std::size_t>> calls;  // (id, tag count)
+    void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
+                   const std::vector<std::string_view>* after) override {
+      EXPECT_EQ(before, nullptr);
+      calls.emplace_back(id, after->size());
+    }
+    void clear() override {}
+  } recorder;
+  recorder.on_added(bc, bc_ids);
+  EXPECT_EQ(recorder.calls, (std::vector<std::pair<std::uint32_t, std::size_t>>{{2, 2}, {3, 2}}));
+}
+
 TEST(TagIndex, MemoryIsMeasuredAndSmallForDenseIds) {
   TagIndex index;
   auto ab = tags({"tag_a", "tag_b"});
