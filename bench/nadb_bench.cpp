@@ -11,7 +11,8 @@
 //              [--json | --table] [--scale N1,N2,...] [--large] [--scenarios]
 //
 // --scale (with --generate; --large adds N = 10M) runs the whole comparison at each N and ends with
-// a table of the cost per operation at each N ("SCALE {json}" with --json). --scenarios runs NADB's
+// a table of the cost per operation at each N and the machine's memory latency by working-set
+// size ("SCALE {json}" with --json). --scenarios runs NADB's
 // other workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
 //
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
@@ -30,6 +31,7 @@
 #include <sstream>
 #include <string>
 
+#include "memory_latency.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
 #include "support/redis_server.hpp"  // the tests' throwaway redis-server
@@ -330,8 +332,13 @@ int run(const Args& args) {
   }
   if (sizes.size() > 1) {
     Json scale = nadb::bench::scale_summary(summaries);
+    scale["memory_latency_ns"] = nadb::bench::memory_latency_curve();
     if (!args.table_only) std::cout << "SCALE " << scale.dump() << "\n";
-    if (!args.json_only) std::cout << "\n" << nadb::bench::scale_table(scale, systems);
+    if (!args.json_only) {
+      std::cout << "\n"
+                << nadb::bench::scale_table(scale, systems) << "\n"
+                << nadb::bench::memory_latency_table(scale["memory_latency_ns"]);
+    }
     std::cout.flush();
   }
   return failures == 0 ? 0 : 1;

@@ -6,6 +6,13 @@ namespace nadb::engine {
 
 KeyTable::KeyTable() : slots_(16), mask_(15) {}
 
+KeyTable::~KeyTable() {
+  for (std::uint32_t id = 0; id < id_count_; ++id)
+    at(id).~KeyEntry();
+  for (std::uint32_t chunk = 0; chunk < chunks_.size(); ++chunk)
+    EntryAllocator().deallocate(chunks_[chunk], chunk_entries(chunk));
+}
+
 void KeyTable::place(const Slot& slot) {
   std::uint32_t i = home(slot);
   while (slots_[i].id_plus_one != 0)
@@ -14,7 +21,7 @@ void KeyTable::place(const Slot& slot) {
 }
 
 void KeyTable::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
+  decltype(slots_) old(slots_.size() * 2);
   old.swap(slots_);
   mask_ = static_cast<std::uint32_t>(slots_.size() - 1);
   for (const Slot& slot : old) {
@@ -44,16 +51,20 @@ std::uint32_t KeyTable::insert(std::string_view key, Location location) {
     free_ids_.pop_back();
     at(id) = KeyEntry{};
   } else {
-    id = id_count_++;
-    if ((id >> kChunkBits) == chunks_.size())
-      chunks_.push_back(std::make_unique<KeyEntry[]>(kChunkMask + 1));
+    id = id_count_;
+    if (chunk_of(id) == chunks_.size()) {
+      chunks_.reserve(chunks_.size() + 1);  // so that push_back cannot throw after allocate
+      chunks_.push_back(EntryAllocator().allocate(chunk_entries(chunk_of(id))));
+    }
+    new (&at(id)) KeyEntry();
+    ++id_count_;
   }
   KeyEntry& entry = at(id);
   entry.key.assign(key);
   entry.live = true;
   entry.segment = location.segment;
   entry.offset = location.offset;
-  if (is_unordered_.size() <= id) is_unordered_.resize((id | kChunkMask) + 1);  // a chunk's worth
+  if (is_unordered_.size() <= id) is_unordered_.resize(chunk_start(chunk_of(id) + 1));  // its chunk
   is_unordered_[id] = true;
   place(Slot{hash32(key), id + 1, location});
   unordered_.push_back(id);
@@ -140,7 +151,8 @@ std::size_t KeyTable::memory_bytes() const {
   for (std::uint32_t id = 0; id < id_count_; ++id) {
     if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
   }
-  return chunks_.size() * (kChunkMask + 1) * sizeof(KeyEntry) + slots_.capacity() * sizeof(Slot) +
+  // Entries not yet handed out are never touched, so they take no memory.
+  return std::size_t{id_count_} * sizeof(KeyEntry) + slots_.capacity() * sizeof(Slot) +
          (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +
          heap_keys;

@@ -4,9 +4,9 @@
 // (80 for the entry, 20-40 for the hash slots, 4 for the sorted list).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -14,6 +14,7 @@
 #include "engine/key_bytes.hpp"
 #include "nadb/backend.hpp"
 #include "util/checksum.hpp"
+#include "util/huge_page_allocator.hpp"
 
 namespace nadb::engine {
 
@@ -49,6 +50,10 @@ class KeyTable {
   };
 
   KeyTable();
+  ~KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
   // The id of key, or kNoId. Calls on_candidate(Location) for each entry whose hash matches,
   // before the entry's key is compared: the hash slot carries the record's location, so the
   // caller can start loading the record while the entry is still on its way from memory
@@ -73,8 +78,14 @@ class KeyTable {
   // Records that id's newest record is at location.
   void locate(std::uint32_t id, Location location);
   void erase(std::uint32_t id);
-  KeyEntry& at(std::uint32_t id) { return chunks_[id >> kChunkBits][id & kChunkMask]; }
-  const KeyEntry& at(std::uint32_t id) const { return chunks_[id >> kChunkBits][id & kChunkMask]; }
+  KeyEntry& at(std::uint32_t id) {
+    std::uint32_t chunk = chunk_of(id);
+    return chunks_[chunk][id - chunk_start(chunk)];
+  }
+  const KeyEntry& at(std::uint32_t id) const {
+    std::uint32_t chunk = chunk_of(id);
+    return chunks_[chunk][id - chunk_start(chunk)];
+  }
   std::size_t size() const { return size_; }
 
   // Calls fn for live entries with key >= prefix, key > after and key starting with prefix,
@@ -102,13 +113,24 @@ class KeyTable {
   void place(const Slot& slot);
   void merge_order() const;
 
-  // Entries in fixed chunks: growing never moves (or re-touches) existing entries.
-  static constexpr std::uint32_t kChunkBits = 12;
-  static constexpr std::uint32_t kChunkMask = (1u << kChunkBits) - 1;
-  std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
+  // Entries live in chunks that double in size (4096 entries, 8192, ...): growing never moves
+  // (or re-touches) existing entries, a small namespace stays small, and the large chunks get
+  // huge pages. An entry is constructed when its id is first handed out.
+  static constexpr std::uint32_t kFirstChunkBits = 12;
+  static std::uint32_t chunk_of(std::uint32_t id) {
+    return static_cast<std::uint32_t>(std::bit_width((id >> kFirstChunkBits) + 1)) - 1;
+  }
+  static std::size_t chunk_start(std::uint32_t chunk) {
+    return ((std::size_t{1} << chunk) - 1) << kFirstChunkBits;
+  }
+  static std::size_t chunk_entries(std::uint32_t chunk) {
+    return std::size_t{1} << (chunk + kFirstChunkBits);
+  }
+  using EntryAllocator = util::HugePageAllocator<KeyEntry>;
+  std::vector<KeyEntry*> chunks_;
   std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
   std::vector<std::uint32_t> free_ids_;
-  std::vector<Slot> slots_;
+  std::vector<Slot, util::HugePageAllocator<Slot>> slots_;
   std::uint32_t mask_ = 0;
   std::size_t size_ = 0;
 

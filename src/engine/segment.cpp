@@ -9,7 +9,7 @@ namespace nadb::engine {
 namespace {
 
 constexpr char kSegmentMagic[8] = {'N', 'A', 'D', 'B', 'S', 'E', 'G', '\0'};
-constexpr std::size_t kScanBufferSize = 4 << 20;
+constexpr std::size_t kScanBufferSize = 256 << 10;
 
 std::string numbered_name(std::uint32_t id, const char* suffix) {
   char name[32];

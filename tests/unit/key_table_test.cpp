@@ -85,6 +85,52 @@ TEST(KeyTable, MatchesAMapUnderRandomInsertsAndErases) {
   }
 }
 
+// 70,000 keys fill the first five chunks (4096, 8192, ... 65536 entries; the last two on huge
+// pages): ids must map to distinct entries across every chunk boundary, erased ids be reused.
+TEST(KeyTable, EntriesSpanChunksThatDoubleInSize) {
+  KeyTable table;
+  auto name = [](std::uint32_t i) { return "key:" + std::to_string(i); };
+  constexpr std::uint32_t kKeys = 70000;
+  for (std::uint32_t i = 0; i < kKeys; ++i) {
+    std::uint32_t id = table.insert(name(i), {i, i});
+    ASSERT_EQ(id, i);
+    table.at(id).version = i;
+  }
+  for (std::uint32_t i = 0; i < kKeys; i += 7)
+    table.erase(table.find(name(i)));
+  std::uint32_t reused = table.insert("again", {});
+  EXPECT_EQ(reused % 7, 0u);
+  EXPECT_LT(reused, kKeys);
+  for (std::uint32_t i = 0; i < kKeys; ++i) {
+    std::uint32_t id = table.find(name(i));
+    if (i % 7 == 0) {
+      EXPECT_EQ(id, KeyTable::kNoId) << i;
+      continue;
+    }
+    ASSERT_EQ(id, i);
+    EXPECT_EQ(table.at(id).key.view(), name(i));
+    EXPECT_EQ(table.at(id).version, i);
+    EXPECT_EQ(slot_location(table, name(i)).offset, i);
+  }
+  EXPECT_EQ(table.size(), kKeys - (kKeys + 6) / 7 + 1);
+  EXPECT_EQ(ordered(table).size(), table.size());
+  EXPECT_GE(table.memory_bytes(), kKeys * sizeof(KeyEntry));
+}
+
+TEST(HugePageAllocator, LargeArraysAreAlignedAndZeroed) {
+  util::HugePageAllocator<std::uint64_t> allocator;
+  constexpr std::size_t kLarge = (3 << 20) / sizeof(std::uint64_t);  // 3 MiB
+  std::uint64_t* large = allocator.allocate(kLarge);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large) % util::kHugePageBytes, 0u);
+  EXPECT_EQ(large[0], 0u);
+  EXPECT_EQ(large[kLarge - 1], 0u);
+  large[kLarge - 1] = 7;  // writable to the end
+  allocator.deallocate(large, kLarge);
+  std::uint64_t* small = allocator.allocate(16);
+  small[15] = 1;
+  allocator.deallocate(small, 16);
+}
+
 TEST(KeyTable, OrderedVisitHonoursPrefixAndCursor) {
   KeyTable table;
   for (const char* k : {"b", "a2", "a1", "a3", "c", "a"})
