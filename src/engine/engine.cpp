@@ -159,7 +159,15 @@ std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view ke
     throw Corruption("record in segment " + std::to_string(segment) + " at offset " +
                      std::to_string(offset) + " of '" + dir_ + "' fails its checksum");
   }
-  result.value.assign(record.bytes.substr(record.bytes.size() - result.meta.stored_size));
+  std::size_t head = record.bytes.size() - result.meta.stored_size;
+  if (record.copy.empty()) {
+    result.value.assign(record.bytes.substr(head));
+  } else {
+    // The copy becomes the value: a large get allocates once, not twice (each fresh
+    // allocation of a large value costs page faults, slow in VMs).
+    record.copy.erase(0, head);
+    result.value = std::move(record.copy);
+  }
   return result;
 }
 
