@@ -5,6 +5,12 @@
 
 namespace nadb::index {
 
+Roaring& TagIndex::postings_of(std::string_view tag) {
+  auto it = postings_.find(tag);
+  if (it == postings_.end()) it = postings_.emplace(std::string(tag), Roaring()).first;
+  return it->second;
+}
+
 void TagIndex::on_change(std::uint32_t id, const std::vector<std::string_view>* before,
                          const std::vector<std::string_view>* after) {
   if (before != nullptr && after != nullptr && *before == *after) {  // an overwrite, same tags
@@ -21,11 +27,8 @@ void TagIndex::on_change(std::uint32_t id, const std::vector<std::string_view>* 
     }
   }
   if (after != nullptr) {
-    for (auto tag : *after) {
-      auto it = postings_.find(tag);
-      if (it == postings_.end()) it = postings_.emplace(std::string(tag), Roaring()).first;
-      it->second.add(id);
-    }
+    for (auto tag : *after)
+      postings_of(tag).add(id);
     all_.add(id);
   } else {
     all_.remove(id);
@@ -35,11 +38,8 @@ void TagIndex::on_change(std::uint32_t id, const std::vector<std::string_view>* 
 
 void TagIndex::on_added(const std::vector<std::string_view>& tags,
                         std::span<const std::uint32_t> ids) {
-  for (auto tag : tags) {
-    auto it = postings_.find(tag);
-    if (it == postings_.end()) it = postings_.emplace(std::string(tag), Roaring()).first;
-    it->second.addMany(ids.size(), ids.data());
-  }
+  for (auto tag : tags)
+    postings_of(tag).addMany(ids.size(), ids.data());
   all_.addMany(ids.size(), ids.data());
   WriteCounter::on_added(tags, ids);
 }

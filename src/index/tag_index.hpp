@@ -60,6 +60,9 @@ class TagIndex final : public WriteCounter {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // The postings of tag, created empty if absent.
+  Roaring& postings_of(std::string_view tag);
+
   std::unordered_map<std::string, Roaring, Hash, std::equal_to<>> postings_;
   Roaring all_;
 };

@@ -15,15 +15,19 @@ namespace nadb::util {
 
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
+inline std::size_t round_up_to_huge_pages(std::size_t bytes) {
+  return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+}
+
 // Memory for bytes (at least kHugePageBytes), zero-filled, 2 MiB-aligned. Throws bad_alloc.
 inline void* map_huge_pages(std::size_t bytes) {
-  std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  std::size_t rounded = round_up_to_huge_pages(bytes);
   // Over-map by one huge page, then trim both ends to an aligned range.
   void* raw = ::mmap(nullptr, rounded + kHugePageBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   auto start = reinterpret_cast<std::uintptr_t>(raw);
-  std::uintptr_t aligned = (start + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  std::uintptr_t aligned = round_up_to_huge_pages(start);
   if (aligned > start) ::munmap(raw, aligned - start);
   std::size_t tail = start + kHugePageBytes - aligned;
   if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + rounded), tail);
@@ -32,8 +36,7 @@ inline void* map_huge_pages(std::size_t bytes) {
 }
 
 inline void unmap_huge_pages(void* memory, std::size_t bytes) {
-  std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-  ::munmap(memory, rounded);
+  ::munmap(memory, round_up_to_huge_pages(bytes));
 }
 
 template <class T>
