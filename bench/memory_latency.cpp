@@ -11,6 +11,8 @@
 namespace nadb::bench {
 namespace {
 
+constexpr std::size_t kWorkingSetsMib[] = {1, 2, 4, 8, 16, 32, 64, 256};
+
 struct alignas(64) Line {
   std::size_t next;
 };
@@ -40,7 +42,7 @@ double dependent_load_ns(std::size_t bytes) {
 
 nlohmann::json memory_latency_curve() {
   nlohmann::json curve = nlohmann::json::object();
-  for (std::size_t mib : {1, 2, 4, 8, 16, 32, 64, 256})
+  for (std::size_t mib : kWorkingSetsMib)
     curve[std::to_string(mib)] = dependent_load_ns(mib << 20);
   return curve;
 }
@@ -48,7 +50,7 @@ nlohmann::json memory_latency_curve() {
 std::string memory_latency_table(const nlohmann::json& curve) {
   std::ostringstream out;
   out << "memory latency (ns per dependent load) by working set:";
-  for (std::size_t mib : {1, 2, 4, 8, 16, 32, 64, 256}) {
+  for (std::size_t mib : kWorkingSetsMib) {
     out << "  " << mib << " MiB " << static_cast<long>(curve[std::to_string(mib)].get<double>());
   }
   out << "\n";

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 
 namespace nadb::util {
@@ -50,14 +51,14 @@ struct HugePageAllocator {
   T* allocate(std::size_t n) {
     std::size_t bytes = n * sizeof(T);
     if (bytes >= kHugePageBytes) return static_cast<T*>(map_huge_pages(bytes));
-    return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
+    return std::allocator<T>().allocate(n);
   }
   void deallocate(T* memory, std::size_t n) {
     std::size_t bytes = n * sizeof(T);
     if (bytes >= kHugePageBytes) {
       unmap_huge_pages(memory, bytes);
     } else {
-      ::operator delete (memory, std::align_val_t{alignof(T)});
+      std::allocator<T>().deallocate(memory, n);
     }
   }
   template <class U>
