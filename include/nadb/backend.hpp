@@ -164,6 +164,9 @@ struct SnapshotFile {
   std::function<void(std::uint64_t offset, std::size_t n, std::string& out)> read;
   // The whole file in memory without a copy (a mapping), or an empty view if there is none.
   std::function<std::string_view()> view;
+  // The file's SHA-256 (lowercase hex). A backup reuses a file its parent holds only when
+  // this matches: names can repeat across restores and dbs, content cannot.
+  std::function<std::string()> sha256;
 };
 
 struct Snapshot {

@@ -51,7 +51,8 @@ struct RedisOptions {
 struct Options {
   // Root folder; the fs backend keeps db `db` in <data_folder>/<db>/.
   std::string data_folder = "./data";
-  // Database and namespace names: 1-128 chars of [A-Za-z0-9._-], not "." or "..".
+  // Database and namespace names: 1-128 chars of [A-Za-z0-9._-], not "." or ".."; the db
+  // name "backups" is reserved (<data_folder>/backups holds the backups).
   std::string db = "default";
   std::string ns = "default";
   // Backend name: "fs", "memory", or one registered with StorageFactory::register_backend.
@@ -69,7 +70,8 @@ struct Options {
   bool enable_indexing = true;
   std::size_t cache_size = 10000;
   std::chrono::seconds transaction_timeout{60};
-  // Default: <data_folder>/backups/<db>.
+  // Default: <data_folder>/backups/<db> (fs), <data_folder>/backups/<db>@<backend> (others).
+  // One folder holds the backups of one db of one backend kind (InvalidArgument otherwise).
   std::string backup_dir;
   RedisOptions redis;
   // A started KeyValueSync that flushes and sweeps this store; without one the store runs its

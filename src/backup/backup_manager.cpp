@@ -59,6 +59,22 @@ std::string compress(std::string_view raw) {
 
 }  // namespace
 
+std::string restore_folder_prefix(const std::string& db) {
+  return db + "@restore-";
+}
+
+bool is_restore_folder(const std::string& name, const std::string& db) {
+  std::string prefix = restore_folder_prefix(db);
+  if (name.rfind(prefix, 0) != 0) return false;
+  std::string_view rest = std::string_view(name).substr(prefix.size());  // <pid>-<counter>
+  std::size_t dash = rest.find('-');
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dash != std::string_view::npos && digits(rest.substr(0, dash)) &&
+         digits(rest.substr(dash + 1));
+}
+
 void validate_backup_id(const std::string& id) {
   bool ok = !id.empty() && id.size() <= 64 && id != "." && id != "..";
   for (char c : id) {
@@ -97,14 +113,29 @@ std::vector<Manifest> BackupManager::chain(const std::string& id) const {
   return out;
 }
 
+std::string BackupManager::kind() const {
+  return backend_.capabilities().physical_backups ? "physical" : "logical";
+}
+
 std::vector<std::string> BackupManager::read_index() const {
   std::string path = util::join_path(backup_dir_, "index.json");
   if (!util::path_exists(path)) return {};
-  return index_from_json(util::read_file(path), "backup index '" + path + "'");
+  BackupIndex index = index_from_json(util::read_file(path), "backup index '" + path + "'");
+  std::string held = index.kind;
+  if (held.empty() && !index.ids.empty())  // an index from before kinds were recorded
+    held = read_manifest(index.ids.front()).logical ? "logical" : "physical";
+  if (!held.empty() && held != kind()) {
+    throw InvalidArgument("backup folder '" + backup_dir_ + "' holds " + held +
+                          " backups of another backend, not " + kind() + " backups of " +
+                          backend_.capabilities().name +
+                          " db '" + db_ + "': give each its own Options::backup_dir");
+  }
+  return index.ids;
 }
 
 void BackupManager::write_index(const std::vector<std::string>& ids) {
-  util::write_file_atomically(util::join_path(backup_dir_, "index.json"), index_to_json(ids));
+  util::write_file_atomically(util::join_path(backup_dir_, "index.json"),
+                              index_to_json({kind(), ids}));
   util::sync_directory(backup_dir_);
 }
 
@@ -197,13 +228,23 @@ void BackupManager::write_physical(const std::string& staging, const std::string
     m.info.namespaces.push_back(ns);
     m.info.key_count += keys;
   }
+  // A file the chain holds is reused only when its content is the same: a name can denote
+  // other bytes after a restore, or in another db sharing the backup folder.
+  auto held = [&](const SnapshotFile& file) {
+    auto it = have.find(file.name);
+    return it != have.end() && file.sha256 && it->second == file.sha256();
+  };
+  std::vector<bool> reuse;
   std::size_t total = 0;
   std::size_t done = 0;
-  for (const auto& file : snapshot.files)
-    total += have.count(file.name) ? 0 : file.size;
   for (const auto& file : snapshot.files) {
+    reuse.push_back(held(file));
+    total += reuse.back() ? 0 : file.size;
+  }
+  for (std::size_t i = 0; i < snapshot.files.size(); ++i) {
+    const SnapshotFile& file = snapshot.files[i];
     m.live_files.push_back(file.name);
-    if (have.count(file.name)) continue;  // segments are immutable: same name, same bytes
+    if (reuse[i]) continue;
     if (progress) progress(done, total);
     done += file.size;
     // The segment's bytes, from its mapping when there is one (no copy).
@@ -361,13 +402,16 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first,
       where.emplace(f.name, std::make_pair(&m, &f));  // nearest wins
   }
   static std::atomic<std::uint64_t> counter{0};
+  // The work folder sits beside the db (the exchange needs one file system) under a name no
+  // db can have ('@' is not allowed in db names), so it is provably this db's restore's.
   std::string parent = fs::path(db_folder_).parent_path().string();
-  std::string temp = util::join_path(parent, "." + db_ + ".restore-" + std::to_string(::getpid()) +
-                                                 "-" + std::to_string(counter.fetch_add(1)));
-  // Folders of restores that were killed: the db is locked by this process, so none is live.
+  std::string prefix = restore_folder_prefix(db_);
+  std::string temp = util::join_path(parent, prefix + std::to_string(::getpid()) + "-" +
+                                                 std::to_string(counter.fetch_add(1)));
+  // Folders of restores of this db that were killed: this process holds the db's lock, and
+  // only the lock's holder restores, so none of them is live.
   for (const auto& name : util::list_directory(parent)) {
-    if (name.rfind("." + db_ + ".restore-", 0) == 0)
-      util::remove_tree(util::join_path(parent, name));
+    if (is_restore_folder(name, db_)) util::remove_tree(util::join_path(parent, name));
   }
   std::size_t total = 0;
   std::size_t done = 0;

@@ -17,6 +17,10 @@ namespace nadb::backup {
 
 // ids: 1-64 chars of [A-Za-z0-9._-], not "." or ".."; InvalidArgument otherwise.
 void validate_backup_id(const std::string& id);
+// Restores of db are rebuilt in <data_folder>/<db>@restore-<pid>-<n>: a name no db can have.
+std::string restore_folder_prefix(const std::string& db);
+// Whether name (an entry of the data folder) is such a work folder of db.
+bool is_restore_folder(const std::string& name, const std::string& db);
 
 class BackupManager {
  public:
@@ -56,6 +60,8 @@ class BackupManager {
 
  private:
   std::string path_of(const std::string& id) const;
+  // "physical" or "logical": what this backend's backups are (a folder holds one kind).
+  std::string kind() const;
   Manifest read_manifest(const std::string& id) const;
   std::vector<Manifest> chain(const std::string& id) const;  // id first, then its parents
   std::vector<std::string> read_index() const;

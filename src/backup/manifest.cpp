@@ -107,17 +107,20 @@ Manifest manifest_from_json(const std::string& text, const std::string& what) {
   return m;
 }
 
-std::string index_to_json(const std::vector<std::string>& ids) {
-  return sealed({{"format_version", kBackupFormatVersion}, {"backups", ids}});
+std::string index_to_json(const BackupIndex& index) {
+  return sealed(
+      {{"format_version", kBackupFormatVersion}, {"kind", index.kind}, {"backups", index.ids}});
 }
 
-std::vector<std::string> index_from_json(const std::string& text, const std::string& what) {
+BackupIndex index_from_json(const std::string& text, const std::string& what) {
   Json d = unsealed(text, what);
   try {
-    auto ids = d.at("backups").get<std::vector<std::string>>();
-    for (const auto& id : ids)
+    BackupIndex index;
+    index.ids = d.at("backups").get<std::vector<std::string>>();
+    if (d.contains("kind")) index.kind = d.at("kind").get<std::string>();
+    for (const auto& id : index.ids)
       check_plain_name(id, what);
-    return ids;
+    return index;
   } catch (const Json::exception& e) {
     throw Corruption(what + " is malformed: " + e.what());
   }

@@ -35,8 +35,13 @@ std::string manifest_to_json(const Manifest& manifest);
 // Throws Corruption when the text is not a manifest or fails its checksum.
 Manifest manifest_from_json(const std::string& text, const std::string& what);
 
-// The index: ids in creation order.
-std::string index_to_json(const std::vector<std::string>& ids);
-std::vector<std::string> index_from_json(const std::string& text, const std::string& what);
+// The index of a backup folder: what kind of backups it holds ("physical" or "logical"; empty
+// in an index written before the kind was recorded) and their ids in creation order.
+struct BackupIndex {
+  std::string kind;
+  std::vector<std::string> ids;
+};
+std::string index_to_json(const BackupIndex& index);
+BackupIndex index_from_json(const std::string& text, const std::string& what);
 
 }  // namespace nadb::backup

@@ -112,7 +112,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   CompactionReport report;
   OutputSegments output(dir_, options_.segment_bytes, [this] {
     std::lock_guard lock(write_mutex_);
-    return next_segment_id_++;
+    return take_segment_id_locked();
   });
   std::vector<Move> moves;
   std::map<std::uint32_t, std::uint64_t> tombstones;  // bytes of deletes copied, per output

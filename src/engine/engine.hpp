@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/high_water.hpp"
 #include "engine/keydir.hpp"
 #include "engine/lock_file.hpp"
 #include "engine/pending_write.hpp"
@@ -86,6 +87,8 @@ class Engine {
   Engine(std::string dir, const EngineOptions& options);
   // recovery.cpp
   void recover();
+  // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
+  void seal_restored_segments(const std::string& folder);
   // Forgets the open state and recovers the db folder's files again (after replace_files
   // swapped them). Caller holds the compaction, write and state locks.
   void reload_locked();
@@ -94,6 +97,10 @@ class Engine {
   // engine_write.cpp
   BatchResult apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
   SegmentWriter::Appended commit_locked();
+  // The next sequence number / segment id, persisting a higher mark first when the current
+  // one is reached (every 2^20 sequence numbers, every 16 segments). Write lock held.
+  std::uint64_t take_seq_locked();
+  std::uint32_t take_segment_id_locked();
   // Decodes the current record of a live key into fields (value and tags owned by pending_).
   void read_current(const KeyEntry& entry, RecordFields& fields);
   std::size_t remove_keys_locked(std::string_view ns, std::int64_t now_ms, bool only_expired,
@@ -121,6 +128,7 @@ class Engine {
   std::mutex write_mutex_;
   std::uint64_t next_seq_ = 1;
   std::uint32_t next_segment_id_ = 1;
+  HighWater marks_;  // what HIGHWATER says: next_seq_ and next_segment_id_ stay below it
   PendingWrite pending_;                  // scratch of the write being applied
   std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
 

@@ -25,12 +25,35 @@ std::shared_ptr<SegmentFile> Engine::create_segment(std::uint32_t id) {
   return segment;
 }
 
+std::uint64_t Engine::take_seq_locked() {
+  constexpr std::uint64_t kLease = 1 << 20;
+  if (next_seq_ >= marks_.seq_limit) {
+    HighWater marks = marks_;
+    marks.seq_limit = next_seq_ + kLease;
+    write_high_water(dir_, marks);
+    marks_ = marks;
+  }
+  return next_seq_++;
+}
+
+std::uint32_t Engine::take_segment_id_locked() {
+  constexpr std::uint32_t kLease = 16;
+  if (next_segment_id_ >= marks_.segment_id_limit) {
+    HighWater marks = marks_;
+    marks.segment_id_limit = next_segment_id_ + kLease;
+    write_high_water(dir_, marks);
+    marks_ = marks;
+  }
+  return next_segment_id_++;
+}
+
 void Engine::roll_locked() {
   std::uint32_t old_id = writer_.active_id();
   std::uint64_t sealed_size = writer_.seal();
-  std::uint32_t new_id = next_segment_id_++;
+  std::uint32_t new_id = 0;
   std::shared_ptr<SegmentFile> segment;
   try {
+    new_id = take_segment_id_locked();
     segment = create_segment(new_id);
   } catch (const std::exception& e) {
     // Half-created segments are what recovery expects of the newest file, not of a middle one:
@@ -124,7 +147,7 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
     }
     fields.ns = op.ns;
     fields.key = op.key;
-    fields.seq = next_seq_++;
+    fields.seq = take_seq_locked();
     fields.updated_ms = batch.now_ms;
     if (fields.type == RecordType::Put && fields.created_ms > fields.updated_ms) {
       fields.created_ms = fields.updated_ms;  // the clock went back; keep created <= updated
@@ -163,7 +186,7 @@ std::size_t Engine::remove_keys_locked(std::string_view ns_name, std::int64_t no
   auto add_delete = [&](const KeyEntry& e) {
     RecordFields& fields = pending_.next();
     fields.type = RecordType::Delete;
-    fields.seq = next_seq_++;
+    fields.seq = take_seq_locked();
     fields.ns = pending_.own(ns_name);
     fields.key = pending_.own(e.key.view());
     pending_.add();

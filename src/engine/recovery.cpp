@@ -137,13 +137,16 @@ void Engine::recover() {
         util::Mapping(segment->file, is_active ? std::max(size, options_.segment_bytes) : size);
     segments_[id] = SegmentInfo{segment, size, hinted};
   }
-  next_seq_ = max_seq + 1;
-  next_segment_id_ = ids.empty() ? 1 : ids.back() + 1;
+  // Counters never go back: the marks cover what compaction or a restore removed.
+  marks_ = read_high_water(dir_).value_or(HighWater{});
+  next_seq_ = std::max(max_seq + 1, marks_.seq_limit);
+  next_segment_id_ = std::max<std::uint32_t>(ids.empty() ? 1 : ids.back() + 1,
+                                             marks_.segment_id_limit);
   if (active) {
     const SegmentInfo& info = segments_[*active];
     writer_.activate(info.file, info.size);
   } else {
-    std::uint32_t id = next_segment_id_++;
+    std::uint32_t id = take_segment_id_locked();
     auto segment = create_segment(id);
     segments_[id] = SegmentInfo{segment, kSegmentHeaderSize, false};
     writer_.activate(segment, kSegmentHeaderSize);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "nadb/errors.hpp"
+#include "util/encoding.hpp"
 #include "util/varint.hpp"
 
 namespace nadb::engine {
@@ -58,6 +59,20 @@ void check_segment_header(std::string_view bytes, std::uint32_t id, const std::s
   if (stored_id != id) {
     throw Corruption("'" + path + "' claims to be segment " + std::to_string(stored_id));
   }
+}
+
+std::string SegmentFile::sha256(std::uint64_t size) const {
+  std::lock_guard lock(sha256_mutex_);
+  if (sha256_.empty()) {
+    std::string copy;
+    std::string_view bytes = mapping.view(0, size);
+    if (bytes.size() != size) {
+      file.read_at(0, size, copy);
+      bytes = copy;
+    }
+    sha256_ = util::sha256_hex(bytes);
+  }
+  return sha256_;
 }
 
 SegmentScanner::SegmentScanner(const util::File& file, std::uint64_t start, std::uint64_t end)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,14 @@ struct SegmentFile {
   std::uint32_t id = 0;
   util::File file;
   util::Mapping mapping;
+
+  // The SHA-256 (lowercase hex) of the first `size` bytes, computed once: only sealed
+  // segments are asked, and they never change. Throws IOError.
+  std::string sha256(std::uint64_t size) const;
+
+ private:
+  mutable std::mutex sha256_mutex_;
+  mutable std::string sha256_;  // guarded by sha256_mutex_; empty until computed
 };
 using SegmentFilePtr = std::shared_ptr<const SegmentFile>;
 

@@ -1,7 +1,10 @@
 // Physical snapshots and file replacement: what backups and restores ask of the engine.
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include "engine/engine.hpp"
+#include "engine/hint.hpp"
 #include "nadb/errors.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
@@ -26,7 +29,8 @@ Snapshot Engine::snapshot() {
                      [file](std::uint64_t offset, std::size_t n, std::string& out) {
                        file->file.read_at(offset, n, out);
                      },
-                     [file, size]() { return file->mapping.view(0, size); }});
+                     [file, size]() { return file->mapping.view(0, size); },
+                     [file, size]() { return file->sha256(size); }});
   }
   std::int64_t now = util::now_ms();
   for (const auto& name : keydir_.namespace_names()) {
@@ -41,10 +45,35 @@ std::vector<std::string> Engine::namespaces() {
   return keydir_.namespace_names();
 }
 
+// A restored folder holds segments that another db (or this one, earlier) wrote: each is
+// checked and sealed with a hint, so that none is appended to (its bytes stay those its
+// backups hold), and new segments get ids after every one used.
+void Engine::seal_restored_segments(const std::string& folder) {
+  for (const auto& name : util::list_directory(folder)) {
+    auto id = parse_segment_file_name(name);
+    if (!id || util::path_exists(util::join_path(folder, hint_file_name(*id)))) continue;
+    SegmentFile segment;
+    segment.id = *id;
+    segment.file = util::File(util::join_path(folder, name), O_RDONLY);
+    std::string header;
+    segment.file.read_at(0, std::min<std::uint64_t>(segment.file.size(), kSegmentHeaderSize),
+                         header);
+    check_segment_header(header, *id, segment.file.path());
+    write_hint_file(folder, segment, segment.file.size());
+  }
+}
+
 void Engine::replace_files(const std::string& folder) {
+  seal_restored_segments(folder);
   std::lock_guard compaction_lock(compaction_mutex_);
   std::unique_lock write_lock(write_mutex_);
   std::unique_lock state_lock(state_mutex_);
+  // The restored db continues this one's counters (and a restored db's own, if higher).
+  HighWater marks = read_high_water(folder).value_or(HighWater{});
+  marks.seq_limit = std::max({marks.seq_limit, marks_.seq_limit, next_seq_});
+  marks.segment_id_limit =
+      std::max({marks.segment_id_limit, marks_.segment_id_limit, next_segment_id_});
+  write_high_water(folder, marks);
   // One atomic step: the restored folder takes the db's name and the old files move to
   // `folder` (removed by the caller). A crash leaves one or the other in place, whole.
   util::exchange_paths(folder, dir_);

@@ -5,6 +5,7 @@
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "obs/log.hpp"
+#include "store/layout.hpp"
 #include "store/store_core.hpp"
 #include "util/files.hpp"
 
@@ -17,9 +18,7 @@ backup::BackupManager manager_of(StoreCore& core) {
   if (!core.options_.enable_backup)
     throw NotSupported("backups are disabled (Options::enable_backup is false)");
   const Options& o = core.options_;
-  std::string dir = o.backup_dir.empty()
-                        ? util::join_path(util::join_path(o.data_folder, "backups"), o.db)
-                        : o.backup_dir;
+  std::string dir = o.backup_dir.empty() ? store::default_backup_dir(o) : o.backup_dir;
   return backup::BackupManager(dir, o.db, util::join_path(o.data_folder, o.db), *core.backend_,
                                [&core](StoredRecord& r) { return core.decode(r); });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nadb/errors.hpp"
+#include "store/layout.hpp"
 
 namespace nadb::store {
 
@@ -62,6 +63,7 @@ void validate_ttl(std::chrono::seconds ttl) {
 
 void validate_options(const Options& o) {
   validate_name("db", o.db);
+  check_not_reserved(o.db);
   validate_name("namespace", o.ns);
   if (o.data_folder.empty()) throw InvalidArgument("data_folder must not be empty");
   if (!(o.buffer_size_mb > 0) || o.buffer_size_mb > 1024) {

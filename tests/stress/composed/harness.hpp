@@ -1,0 +1,156 @@
+// The composed test's driver: random operations of every kind — writes, TTLs, transactions,
+// compare-and-set with remembered versions, flushes, compactions, reopens, kills, backups,
+// restores, exports, imports, syncs — on two dbs with hostile names, each step followed by a
+// comparison of the whole store with the model (harness_check.cpp).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nadb/nadb.hpp"
+#include "stress/composed/generators.hpp"
+#include "stress/composed/model.hpp"
+
+namespace nadb::testing::composed {
+
+struct Config {
+  std::string backend;      // fs, memory or redis
+  std::string folder;       // data folder (backups and exports live in it too)
+  int redis_port = 0;       // redis backend
+  std::uint64_t seed = 0;
+  std::chrono::milliseconds duration{4000};
+  std::size_t max_value = 1 << 20;  // the largest value written
+  // The largest request the backend's server takes (0: no limit): the test's own batches
+  // stay well below it, replays (restores, imports, syncs) must split themselves.
+  std::size_t max_request = 0;
+  // Operations never run (names as in Harness::counts()): to look past a known failure.
+  std::vector<std::string> skip;
+  // After a disagreement: report it, take the store's state as the model and go on (to find
+  // several defects in one run); run() then throws at the end if anything disagreed.
+  bool keep_going = false;
+};
+
+class Harness {
+ public:
+  explicit Harness(Config config);
+  ~Harness();
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+  // Runs steps until the duration is over. Throws Mismatch (with the recent steps) at the
+  // first disagreement between the store and the model, or what the store threw unexpectedly.
+  void run();
+  std::size_t steps() const { return steps_; }
+  // How many times each operation ran.
+  const std::map<std::string, std::size_t>& counts() const { return counts_; }
+  // keep_going: every disagreement found, with the steps before it.
+  const std::vector<std::string>& findings() const { return findings_; }
+
+ private:
+  struct Backup {
+    std::string id;
+    std::string parent;
+    DbModel model;       // the db when it was taken
+    bool known = true;   // false: found by resync(), its content unknown
+  };
+  struct Export {
+    std::string path;
+    std::string ns;
+    NamespaceModel model;
+  };
+  struct Db {
+    std::string name;
+    DbModel model;
+    std::map<std::string, std::unique_ptr<KeyValueStore>> stores;  // by namespace
+    std::unique_ptr<KeyValueStore> keeper;  // memory: keeps the backend across reopens
+    std::vector<Backup> backups;            // oldest first
+    VersionRegistry versions;
+  };
+  struct Remembered {
+    Db* db;
+    std::string ns;
+    std::string key;
+    std::uint64_t version;
+  };
+
+  Options options_of(const std::string& db, const std::string& ns) const;
+  void open(Db& db);
+  void close(Db& db);
+  KeyValueStore& store(Db& db, const std::string& ns) { return *db.stores.at(ns); }
+  bool has_backups() const { return config_.backend != "memory"; }
+  bool physical() const { return config_.backend == "fs"; }
+
+  // One random step on a random db and namespace (harness.cpp and harness_ops.cpp).
+  void step();
+  void trace(const std::string& line);
+  [[noreturn]] void fail(const std::string& what);
+  Item random_item(std::optional<std::chrono::seconds>& ttl);
+  // Whether one more write of key and item still fits a batch of `bytes` so far (adds it).
+  bool fits(std::size_t& bytes, const std::string& key, const Item& item) const;
+  // A key: often one just written (so that "write, delete, compact" hits the same key).
+  const std::string& pick_key();
+  std::optional<std::chrono::seconds> random_ttl();
+  // Reads the key's metadata right after a write of it during w: learns its version and
+  // exact expiry, checking the tags and that the expiry lies in [w.start + ttl, w.end + ttl].
+  void learn(Db& db, const std::string& ns, const std::string& key, Window w,
+             std::optional<std::chrono::seconds> ttl);
+
+  // Key operations.
+  void op_set(Db& db, const std::string& ns);
+  void op_remove(Db& db, const std::string& ns);
+  void op_expire(Db& db, const std::string& ns);
+  void op_batch_set(Db& db, const std::string& ns);
+  void op_batch_remove(Db& db, const std::string& ns);
+  void op_transaction(Db& db, const std::string& ns);
+  void op_compare_and_set(Db& db, const std::string& ns);
+  void op_set_if_absent(Db& db, const std::string& ns);
+  void op_flushdb(Db& db, const std::string& ns);
+  void op_cleanup_expired(Db& db, const std::string& ns);
+  // Maintenance.
+  void op_wait_for_expiry();
+  void op_reopen(Db& db);
+  void op_crash(Db& db);
+  // Backups (harness_backup.cpp).
+  void op_backup(Db& db, bool incremental);
+  void op_restore(Db& db, bool replace);
+  void op_delete_backup(Db& db);
+  void op_verify_backups(Db& db);
+  // Logical copies.
+  void op_export(Db& db, const std::string& ns);
+  void op_import(Db& db, const std::string& ns);
+  void op_import_extreme(Db& db, const std::string& ns);
+  void op_sync(Db& db, const std::string& ns);
+
+  // Checks (harness_check.cpp): every namespace of db equals the model.
+  void check(Db& db);
+  void check_namespace(Db& db, const std::string& ns);
+  void check_queries(Db& db, const std::string& ns, Window w);
+  void check_backup_list(Db& db);
+  // keep_going: the model becomes what the store holds now (versions forgotten).
+  void resync();
+
+  const Config config_;
+  Rng rng_;
+  std::vector<std::string> keys_;
+  std::vector<std::string> tags_;
+  const std::vector<std::string> namespaces_ = {"a", "gen"};
+  std::vector<std::unique_ptr<Db>> dbs_;
+  std::vector<Export> exports_;
+  std::deque<Remembered> remembered_;  // versions seen, for compare-and-set
+  std::deque<std::string> trace_;
+  std::deque<std::string> recent_keys_;  // the last keys written
+  std::map<std::string, std::size_t> counts_;
+  std::vector<std::string> findings_;
+  std::size_t steps_ = 0;
+  bool streak_ = false;   // the next step is maintenance on last_db_
+  Db* last_db_ = nullptr;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::uint64_t serial_ = 0;  // values and ids are numbered
+};
+
+}  // namespace nadb::testing::composed

@@ -1,0 +1,179 @@
+// The composed test's checks, after every step: every namespace's keys (scan), each key's
+// value, tags, expiry and version (against the model and every version seen before), tag
+// queries (AND, OR, NOT), and the list of backups.
+#include <algorithm>
+#include <set>
+
+#include "stress/composed/harness.hpp"
+
+namespace nadb::testing::composed {
+namespace {
+
+Millis expiry_of(const Entry& e) {
+  return e.metadata.expires_at ? e.metadata.expires_at->time_since_epoch().count() : 0;
+}
+
+bool has_tag(const Item& item, const std::string& tag) {
+  return std::binary_search(item.tags.begin(), item.tags.end(), tag);
+}
+
+std::string describe(const std::string& key, const std::optional<Entry>& actual,
+                     const KeyModel& candidates) {
+  std::string out = "key " + VersionRegistry::printable(key) + " holds ";
+  out += actual ? VersionRegistry::printable(actual->value) + " (version " +
+                      std::to_string(actual->metadata.version) + ", " +
+                      std::to_string(actual->metadata.tags.size()) + " tags, expires " +
+                      std::to_string(expiry_of(*actual)) + ")"
+                : std::string("nothing");
+  out += "; the model allows:";
+  for (const auto& c : candidates) {
+    out += c ? " [" + VersionRegistry::printable(*c->value) + " version " +
+                   std::to_string(c->version) + ", " + std::to_string(c->tags.size()) +
+                   " tags, expires " + std::to_string(c->expires_ms) + "]"
+             : std::string(" [absent]");
+  }
+  return out;
+}
+
+}  // namespace
+
+void Harness::check(Db& db) {
+  for (const auto& ns : namespaces_)
+    check_namespace(db, ns);
+  check_backup_list(db);
+}
+
+void Harness::check_namespace(Db& db, const std::string& ns) {
+  KeyValueStore& s = store(db, ns);
+  Window scan{wall_ms(), 0};
+  std::set<std::string> scanned;
+  std::string cursor;
+  do {
+    KeyPage page = s.scan("", cursor, 7);
+    scanned.insert(page.keys.begin(), page.keys.end());
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  scan.end = wall_ms();
+  std::set<std::string> keys = scanned;
+  for (const auto& [key, candidates] : db.model.namespaces[ns]) {
+    keys.insert(key);
+    if (db.model.certain_live(ns, key, scan) && !scanned.count(key))
+      fail("db " + db.name + " ns " + ns + ": scan misses live key " +
+           VersionRegistry::printable(key));
+  }
+  for (const auto& key : scanned) {
+    if (db.model.certainly_absent(ns, key, scan))
+      fail("db " + db.name + " ns " + ns + ": scan shows absent key " +
+           VersionRegistry::printable(key) + " (" +
+           describe(key, std::nullopt, db.model.candidates(ns, key)) + ")");
+  }
+  for (const auto& key : keys) {
+    Window w{wall_ms(), 0};
+    std::optional<Entry> actual = s.get_with_metadata(key);
+    w.end = wall_ms();
+    KeyModel candidates = db.model.candidates(ns, key);
+    const Candidate* match = nullptr;
+    for (const auto& c : candidates) {
+      bool matches = actual ? c && !c->expired_before(w.start) && *c->value == actual->value &&
+                                  c->tags == actual->metadata.tags &&
+                                  c->expires_ms == expiry_of(*actual) &&
+                                  (c->version == 0 || c->version == actual->metadata.version)
+                            : !c || c->expired_before(w.end);
+      if (matches) {
+        match = &c;
+        break;
+      }
+    }
+    if (!match) fail("db " + db.name + " ns " + ns + ": " + describe(key, actual, candidates));
+    if (!actual) {
+      if (candidates.size() > 1) db.model.set_candidates(ns, key, {*match});
+      continue;
+    }
+    Item item = **match;
+    bool learned = item.version == 0;
+    item.version = actual->metadata.version;
+    db.versions.observe(ns, key, item);
+    db.model.set(ns, key, item);
+    if (learned) remembered_.push_back({&db, ns, key, item.version});
+  }
+  check_queries(db, ns, scan);
+}
+
+void Harness::check_queries(Db& db, const std::string& ns, Window) {
+  KeyValueStore& s = store(db, ns);
+  const std::string& t1 = tags_[pick(rng_, tags_.size())];
+  const std::string& t2 = tags_[pick(rng_, tags_.size())];
+  // Runs a query and compares its keys with the model's keys satisfying want.
+  auto compare = [&](const std::string& what, const std::function<std::vector<std::string>()>& run,
+                     const std::function<bool(const Item&)>& want) {
+    Window w{wall_ms(), 0};
+    std::vector<std::string> found = run();
+    w.end = wall_ms();
+    if (!std::is_sorted(found.begin(), found.end()))
+      fail("db " + db.name + " ns " + ns + ": " + what + " is not sorted by key");
+    std::set<std::string> result(found.begin(), found.end());
+    for (const auto& [key, candidates] : db.model.namespaces[ns]) {
+      const Item* item = db.model.certain_live(ns, key, w);
+      if (item && want(*item) && !result.count(key))
+        fail("db " + db.name + " ns " + ns + ": " + what + " misses " +
+             VersionRegistry::printable(key));
+    }
+    for (const auto& key : result) {
+      bool possible = false;
+      for (const auto& c : db.model.candidates(ns, key))
+        possible = possible || (c && !c->expired_before(w.start) && want(*c));
+      if (!possible)
+        fail("db " + db.name + " ns " + ns + ": " + what + " returns " +
+             VersionRegistry::printable(key) + ", which the model excludes");
+    }
+  };
+  compare(
+      "query_by_tags(" + t1 + ")", [&] { return s.query_by_tags({t1}); },
+      [&](const Item& i) { return has_tag(i, t1); });
+  compare(
+      "query(NOT " + t1 + ")", [&] { return s.query(!Query::tag(t1), 1, 100000).keys; },
+      [&](const Item& i) { return !has_tag(i, t1); });
+  compare(
+      "query_by_tags_advanced(" + t1 + " OR " + t2 + ")",
+      [&] { return s.query_by_tags_advanced({t1, t2}, TagOperator::Or, 1, 100000).keys; },
+      [&](const Item& i) { return has_tag(i, t1) || has_tag(i, t2); });
+}
+
+void Harness::resync() {
+  auto head = [](const std::string& s) { return s.substr(0, s.find('\n')); };
+  std::size_t n = findings_.size();
+  if (n > 50 || (n >= 3 && head(findings_[n - 1]) == head(findings_[n - 2]) &&
+                 head(findings_[n - 2]) == head(findings_[n - 3])))
+    throw Mismatch("the store stays broken (or disagrees too often): giving up");
+  remembered_.clear();
+  for (auto& db : dbs_) {
+    close(*db);
+    open(*db);
+    db->model = DbModel();
+    db->versions = VersionRegistry();
+    for (const auto& ns : namespaces_) {
+      KeyValueStore& s = store(*db, ns);
+      for (const auto& key : s.get_all_keys()) {
+        auto e = s.get_with_metadata(key);
+        if (!e) continue;
+        Item item{std::make_shared<std::string>(e->value), e->metadata.tags, expiry_of(*e),
+                  e->metadata.version};
+        db->model.set(ns, key, std::move(item));
+      }
+    }
+    if (!has_backups()) continue;
+    std::set<std::string> listed;
+    try {
+      for (const auto& info : store(*db, namespaces_[0]).list_backups())
+        listed.insert(info.id);
+    } catch (const std::exception&) {
+    }
+    std::erase_if(db->backups, [&](const Backup& b) { return !listed.count(b.id); });
+    for (const auto& b : db->backups)
+      listed.erase(b.id);
+    for (const auto& id : listed)
+      db->backups.push_back(Backup{id, "", {}, false});
+  }
+}
+
+}  // namespace nadb::testing::composed

@@ -1,0 +1,245 @@
+// The composed test's operations that move whole namespaces or processes: kill -9 of a writer
+// and reopen (fs), JSONL export and import (including files with extreme expiry instants), and
+// sync_to within a backend and through a store of another backend.
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include "backup/jsonl.hpp"
+#include "stress/composed/harness.hpp"
+
+namespace nadb::testing::composed {
+namespace {
+
+// A write of the killed child, as it reports it: started (done 0) or acknowledged (done 1).
+struct CrashReport {
+  std::uint8_t done = 0;
+  std::uint8_t ns = 0;
+  std::uint16_t key = 0;
+  std::uint32_t serial = 0;  // 0: a delete
+};
+
+Item crash_item(std::uint32_t serial, const std::vector<std::string>& tags) {
+  Item item;
+  item.value = std::make_shared<std::string>("crash " + std::to_string(serial));
+  item.tags = {tags[serial % tags.size()]};
+  return item;
+}
+
+// Runs body(fd) in a child, kills it with SIGKILL once it reported `acks` acknowledged writes
+// (or after 10 s), and returns what it reported.
+std::vector<CrashReport> kill_after(const std::function<void(int)>& body, std::size_t acks) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    body(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string bytes;
+  std::size_t acknowledged = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  char buffer[4096];
+  while (acknowledged < acks && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    std::size_t before = bytes.size() / sizeof(CrashReport);
+    bytes.append(buffer, static_cast<std::size_t>(n));
+    for (std::size_t i = before; i < bytes.size() / sizeof(CrashReport); ++i)
+      acknowledged += static_cast<unsigned char>(bytes[i * sizeof(CrashReport)]);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;)
+    bytes.append(buffer, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  std::vector<CrashReport> reports(bytes.size() / sizeof(CrashReport));
+  std::memcpy(reports.data(), bytes.data(), reports.size() * sizeof(CrashReport));
+  return reports;
+}
+
+}  // namespace
+
+void Harness::op_crash(Db& db) {
+  std::size_t acks = 1 + pick(rng_, 20);
+  std::uint64_t child_seed = rng_();
+  std::uint32_t first_serial = static_cast<std::uint32_t>(++serial_) * 1000;
+  serial_ += 1;
+  trace("  kill -9 a writer after " + std::to_string(acks) + " acknowledged writes");
+  close(db);
+  auto reports = kill_after(
+      [&](int fd) {
+        std::vector<std::unique_ptr<KeyValueStore>> stores;
+        for (const auto& ns : namespaces_) {
+          Options o = options_of(db.name, ns);
+          o.durability = Durability::Sync;
+          stores.push_back(std::make_unique<KeyValueStore>(o));
+        }
+        Rng rng(child_seed);
+        for (std::uint32_t serial = first_serial;; ++serial) {
+          CrashReport r{0, static_cast<std::uint8_t>(pick(rng, stores.size())),
+                        static_cast<std::uint16_t>(pick(rng, keys_.size())),
+                        chance(rng, 0.2) ? 0 : serial};
+          if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+          KeyValueStore& s = *stores[r.ns];
+          if (r.serial == 0) {
+            s.remove(keys_[r.key]);
+          } else {
+            Item item = crash_item(r.serial, tags_);
+            s.set(keys_[r.key], *item.value, item.tags);
+          }
+          r.done = 1;
+          if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+        }
+      },
+      acks);
+  std::map<std::pair<int, int>, CrashReport> in_flight;
+  for (const CrashReport& r : reports) {
+    const std::string& ns = namespaces_[r.ns];
+    const std::string& key = keys_[r.key];
+    if (!r.done) {
+      in_flight[{r.ns, r.key}] = r;
+      continue;
+    }
+    in_flight.erase({r.ns, r.key});
+    if (r.serial == 0) {
+      db.model.erase(ns, key);
+    } else {
+      db.model.set(ns, key, crash_item(r.serial, tags_));
+    }
+  }
+  for (const auto& [where, r] : in_flight) {
+    KeyModel c = db.model.candidates(namespaces_[r.ns], keys_[r.key]);
+    c.push_back(r.serial == 0 ? Candidate() : Candidate(crash_item(r.serial, tags_)));
+    db.model.set_candidates(namespaces_[r.ns], keys_[r.key], std::move(c));
+  }
+  trace("  the child reported " + std::to_string(reports.size()) + " events");
+  open(db);
+}
+
+void Harness::op_export(Db& db, const std::string& ns) {
+  static const char* kSuffixes[] = {".jsonl", ".jsonl.gz", ".jsonl.zst"};
+  std::string path = config_.folder + "/exports/e" + std::to_string(++serial_) +
+                     kSuffixes[pick(rng_, std::size(kSuffixes))];
+  trace("  export to " + path);
+  NamespaceModel model = db.model.namespaces[ns];
+  store(db, ns).export_jsonl(path);
+  exports_.push_back(Export{path, ns, std::move(model)});
+}
+
+void Harness::op_import(Db& db, const std::string& ns) {
+  if (exports_.empty()) return op_export(db, ns);
+  const Export& e = exports_[pick(rng_, exports_.size())];
+  trace("  import " + e.path);
+  Window w{wall_ms(), 0};
+  store(db, ns).import_jsonl(e.path);
+  w.end = wall_ms();
+  for (const auto& [key, candidates] : e.model)
+    db.model.merge(ns, key, candidates, w);
+}
+
+// An export written by hand whose entries expire at instants no TTL can reach (up to the
+// largest integer JSON carries): the import is refused whole, or taken whole, and in both
+// cases every query must still work.
+void Harness::op_import_extreme(Db& db, const std::string& ns) {
+  static const Millis kInstants[] = {std::numeric_limits<std::int64_t>::max(),
+                                     9223372036854775000, 253402300799999 * 100,
+                                     wall_ms() + 200LL * 365 * 86400000,
+                                     wall_ms() + 3LL * 365 * 86400000};
+  std::string path = config_.folder + "/exports/x" + std::to_string(++serial_) + ".jsonl";
+  std::map<std::string, Item> entries;
+  for (std::size_t n = 1 + pick(rng_, 3); n > 0; --n) {
+    std::optional<std::chrono::seconds> ttl;
+    Item item = random_item(ttl);
+    item.expires_ms = kInstants[pick(rng_, std::size(kInstants))];
+    entries[pick_key()] = item;
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << backup::jsonl_header(db.name + ":" + ns, config_.backend, entries.size(), wall_ms())
+        << "\n";
+    for (const auto& [key, item] : entries) {
+      backup::JsonlEntry e{key, *item.value, item.tags, item.expires_ms, wall_ms(), wall_ms()};
+      out << backup::jsonl_entry(ns, e) << "\n";
+    }
+    out << backup::jsonl_end(entries.size()) << "\n";
+  }
+  trace("  import of " + std::to_string(entries.size()) + " entries expiring up to year 292M");
+  try {
+    store(db, ns).import_jsonl(path);
+  } catch (const InvalidArgument& e) {
+    trace(std::string("  refused: ") + e.what());
+    return;  // nothing may have changed: the next check says
+  }
+  for (const auto& [key, item] : entries)
+    db.model.set(ns, key, item);
+}
+
+void Harness::op_sync(Db& db, const std::string& ns) {
+  Db& target_db = *dbs_[pick(rng_, dbs_.size())];
+  std::string target_ns = namespaces_[pick(rng_, namespaces_.size())];
+  if (&target_db == &db && target_ns == ns) target_ns = ns == namespaces_[0] ? namespaces_[1] : namespaces_[0];
+  bool remove = chance(rng_, 0.5), relay = chance(rng_, 0.3);
+  trace("  sync to " + target_db.name + ":" + target_ns + (remove ? " removing extras" : "") +
+        (relay ? " through a memory store" : ""));
+  KeyValueStore& source = store(db, ns);
+  KeyValueStore& target = store(target_db, target_ns);
+  Window w{wall_ms(), 0};
+  if (relay) {
+    Options o;
+    o.backend = "memory";
+    o.db = "relay";
+    o.ns = "r";
+    KeyValueStore middle(o);
+    middle.flushdb();
+    source.sync_to(middle, false);
+    middle.sync_to(target, remove);
+  } else {
+    source.sync_to(target, remove);
+  }
+  w.end = wall_ms();
+  // Per key: the source's candidates copied with "skip what has expired" semantics; with
+  // remove, a key the source lacks (or whose entry expired before the removal pass) goes.
+  NamespaceModel from = db.model.namespaces[ns];
+  std::set<std::string> keys;
+  for (const auto& [key, candidates] : from)
+    keys.insert(key);
+  if (remove) {
+    for (const auto& [key, candidates] : target_db.model.namespaces[target_ns])
+      keys.insert(key);
+  }
+  for (const auto& key : keys) {
+    KeyModel copied = from.count(key) ? from.at(key) : KeyModel{std::nullopt};
+    KeyModel before = target_db.model.candidates(target_ns, key), after;
+    auto otherwise = [&] {
+      if (remove) {
+        after.push_back(std::nullopt);
+      } else {
+        after.insert(after.end(), before.begin(), before.end());
+      }
+    };
+    for (const auto& s : copied) {
+      if (!s || s->expired_before(w.start)) {
+        otherwise();
+        continue;
+      }
+      Item copy = *s;
+      copy.version = 0;
+      after.push_back(copy);
+      if (!copy.live_at(w.end)) otherwise();
+    }
+    target_db.model.set_candidates(target_ns, key, std::move(after));
+  }
+}
+
+}  // namespace nadb::testing::composed
