@@ -103,7 +103,14 @@ struct BackendCapabilities {
   bool shared_by_processes = false;
   bool physical_backups = false;  // has segment files a physical backup can copy
   std::uint64_t max_value_size = 0;
+  // The most bytes (keys, values, tags) one WriteBatch may carry: larger batches are
+  // InvalidArgument. Replays (restore, merge, import, sync) split themselves well below it.
+  std::uint64_t max_batch_bytes = 0;
 };
+
+// The latest expiry instant a backend must store (9999-12-31T23:59:59.999Z, in ms): below
+// 2^53, so that every backend (and a double-precision score) holds it exactly.
+inline constexpr std::int64_t kMaxExpiresMs = 253402300799999;
 
 // What a backend knows of one key, for range conditions (times in ms since the Unix epoch).
 struct KeyFacts {
@@ -257,6 +264,19 @@ class StorageBackend {
   // Now on the clock changes_since counts in (a server's, for a shared backend). The default
   // throws NotSupported.
   virtual std::int64_t change_clock_ms();
+
+  // Logical restores (backends without files; the defaults throw NotSupported): a backup is
+  // rebuilt where no reader sees it, then swapped in whole or merged, so that a restore that
+  // fails leaves the old data whole.
+  //
+  // A new, empty staging namespace for ns: a name to give WriteOp::ns, get, get_many, scan and
+  // count. Its writes take their versions from ns; namespaces() never lists it.
+  virtual std::string create_staging(std::string_view ns);
+  // Atomically replaces ns's keys with staging's, which is gone afterwards: a reader sees all
+  // of the old keys or all of the new. Keys that go leave tombstones, as deletes do.
+  virtual void swap_in_staging(std::string_view ns, std::string_view staging);
+  // Deletes staging and everything in it (also after a failed restore).
+  virtual void drop_staging(std::string_view ns, std::string_view staging);
 
   // Server-side queries (backends without a local index). The defaults throw NotSupported.
   //

@@ -46,6 +46,10 @@ struct RedisOptions {
   std::string key_prefix = "nadb";
   // How long deletes are remembered for incremental logical backups.
   std::chrono::hours tombstone_retention{24 * 7};
+  // The largest request the server takes: its client-query-buffer-limit (1 GiB unless
+  // configured lower). A batch that would exceed it is InvalidArgument before anything is
+  // sent; restores, imports and syncs split themselves well below it.
+  std::uint64_t max_request_bytes = 1ull << 30;
 };
 
 struct Options {

@@ -6,7 +6,26 @@
 
 namespace nadb::backends {
 
-void check_batch_rules(const WriteBatch& batch) {
+std::uint64_t op_bytes(const WriteOp& op) {
+  std::uint64_t bytes = op.key.size() + op.value.size() + 64;
+  for (const auto& tag : op.tags)
+    bytes += tag.size() + 8;
+  return bytes;
+}
+
+void check_batch_rules(const WriteBatch& batch, std::uint64_t max_batch_bytes) {
+  std::uint64_t bytes = 0;
+  for (const WriteOp& op : batch.ops) {
+    bytes += op_bytes(op);
+    if (op.expires_ms < 0 || op.expires_ms > kMaxExpiresMs) {
+      throw InvalidArgument("expiry instant " + std::to_string(op.expires_ms) +
+                            " ms is outside [0, " + std::to_string(kMaxExpiresMs) + "]");
+    }
+  }
+  if (bytes > max_batch_bytes) {
+    throw InvalidArgument("a batch of " + std::to_string(bytes) + " bytes exceeds this backend's " +
+                          std::to_string(max_batch_bytes) + "; split it");
+  }
   if (batch.ops.size() < 2) return;
   std::set<std::pair<std::string_view, std::string_view>> written;
   for (const WriteOp& op : batch.ops) {

@@ -1,5 +1,7 @@
 #include "backends/fs_backend.hpp"
 
+#include "backends/batch_rules.hpp"
+#include "engine/record.hpp"
 #include "util/files.hpp"
 
 namespace nadb::backends {
@@ -13,10 +15,14 @@ class FsBackend final : public StorageBackend {
     capabilities_.shared_by_processes = false;
     capabilities_.physical_backups = true;
     capabilities_.max_value_size = 1ull << 30;
+    capabilities_.max_batch_bytes = engine::kMaxPayloadSize / 2;  // encoding adds headers
   }
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
-  BatchResult apply(const WriteBatch& batch) override { return engine_->apply(batch); }
+  BatchResult apply(const WriteBatch& batch) override {
+    check_batch_rules(batch, capabilities_.max_batch_bytes);
+    return engine_->apply(batch);
+  }
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                   bool with_tags) override {
     return engine_->get(ns, key, now_ms, with_tags);

@@ -130,12 +130,13 @@ class MemoryBackend final : public StorageBackend {
   MemoryBackend() {
     capabilities_.name = "memory";
     capabilities_.max_value_size = 1ull << 30;
+    capabilities_.max_batch_bytes = 1ull << 40;  // memory is the only limit
   }
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
 
   BatchResult apply(const WriteBatch& batch) override {
-    check_batch_rules(batch);
+    check_batch_rules(batch, capabilities_.max_batch_bytes);
     std::unique_lock lock(mutex_);
     BatchResult result;
     result.ops.resize(batch.ops.size());

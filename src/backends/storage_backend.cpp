@@ -45,6 +45,18 @@ std::int64_t StorageBackend::change_clock_ms() {
   throw NotSupported("backend '" + capabilities().name + "' keeps no change index");
 }
 
+std::string StorageBackend::create_staging(std::string_view) {
+  throw NotSupported("backend '" + capabilities().name + "' cannot stage a logical restore");
+}
+
+void StorageBackend::swap_in_staging(std::string_view, std::string_view) {
+  throw NotSupported("backend '" + capabilities().name + "' cannot stage a logical restore");
+}
+
+void StorageBackend::drop_staging(std::string_view, std::string_view) {
+  throw NotSupported("backend '" + capabilities().name + "' cannot stage a logical restore");
+}
+
 ServerQueryPage StorageBackend::query(std::string_view, const Query&, std::size_t, std::size_t,
                                       std::int64_t) {
   throw NotSupported("backend '" + capabilities().name + "' does not answer tag queries");

@@ -1,10 +1,12 @@
 // KeyValueStore's physical backups: BackupManager over the store's backend and folders.
 #include <filesystem>
+#include <map>
 
 #include "backup/backup_manager.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "obs/log.hpp"
+#include "store/batch_writer.hpp"
 #include "store/layout.hpp"
 #include "store/store_core.hpp"
 #include "util/files.hpp"
@@ -23,7 +25,32 @@ backup::BackupManager manager_of(StoreCore& core) {
                                [&core](StoredRecord& r) { return core.decode(r); });
 }
 
-// Copies every key of the db folder `folder` into backend (the folder's keys win).
+// Copies every live key of source's namespace from_ns into the store's namespace to_ns, its
+// stored bytes as they are (no recompression), the source winning over what is there.
+void copy_live_keys(StorageBackend& source, const std::string& from_ns, BatchWriter& writer,
+                    const std::string& to_ns) {
+  std::string cursor;
+  do {
+    std::int64_t now = util::now_ms();
+    KeyPage page = source.scan(from_ns, "", cursor, kChunk, now);
+    auto records = source.get_many(from_ns, page.keys, now, true);
+    for (std::size_t i = 0; i < page.keys.size(); ++i) {
+      if (!records[i]) continue;  // expired since the scan
+      WriteOp op;
+      op.ns = to_ns;
+      op.key = page.keys[i];
+      op.value = std::move(records[i]->value);
+      op.codec = records[i]->meta.codec;
+      op.raw_size = records[i]->meta.raw_size;
+      op.tags = std::move(records[i]->meta.tags);
+      op.expires_ms = records[i]->meta.expires_ms;
+      writer.add(std::move(op));
+    }
+    cursor = std::move(page.next_cursor);
+  } while (!cursor.empty());
+}
+
+// Copies every key of the db folder `folder` into the store's db (the folder's keys win).
 void merge_folder(StoreCore& core, const std::string& folder) {
   Options temp = core.options_;
   std::filesystem::path path(folder);
@@ -31,70 +58,77 @@ void merge_folder(StoreCore& core, const std::string& folder) {
   temp.db = path.filename().string();
   temp.backend = "fs";
   auto source = StorageFactory::create(temp);
-  for (const auto& ns : source->namespaces()) {
-    std::string cursor;
-    do {
-      std::int64_t now = util::now_ms();
-      KeyPage page = source->scan(ns, "", cursor, kChunk, now);
-      std::vector<WriteOp> ops;
-      for (const auto& key : page.keys) {
-        auto record = source->get(ns, key, now, true);
-        if (!record) continue;
-        WriteOp op;
-        op.ns = ns;
-        op.key = key;
-        op.value = std::move(record->value);  // still encoded: no recompression
-        op.codec = record->meta.codec;
-        op.raw_size = record->meta.raw_size;
-        op.tags = std::move(record->meta.tags);
-        op.expires_ms = record->meta.expires_ms;
-        ops.push_back(std::move(op));
-      }
-      if (!ops.empty()) {
-        WriteBatch batch{std::move(ops), now, false};
-        core.backend_->apply(batch);
-      }
-      cursor = std::move(page.next_cursor);
-    } while (!cursor.empty());
-  }
+  BatchWriter writer(core, false);
+  for (const auto& ns : source->namespaces())
+    copy_live_keys(*source, ns, writer, ns);
+  writer.finish();
   core.backend_->flush();
 }
 
-// Restores a logical backup by replaying it into the backend, namespace by namespace;
-// clear_existing first empties every namespace of the db.
+// Restores a logical backup: the chain is replayed, oldest first, into a staging namespace
+// per namespace, where no reader sees it; then each staging namespace is swapped in whole
+// (clear_existing: namespaces the backup lacks are emptied) or its live keys are merged in.
+// A failure before the swaps leaves the db as it was.
 void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::string& id,
                     bool verify_integrity, bool clear_existing, const ProgressCallback& progress) {
+  StorageBackend& backend = *core.backend_;
   bool sync = core.options_.durability == Durability::Sync;
-  std::size_t replayed = 0;
-  auto apply = [&](std::vector<WriteOp> ops, const std::string& ns, std::int64_t now) {
-    for (auto& op : ops)
-      op.ns = ns;
-    replayed += ops.size();
-    core.apply_locked(std::move(ops), now, sync);
-    if (progress) progress(replayed, 0);
+  if (verify_integrity) manager.verify_or_throw(id);  // before anything is written
+  std::map<std::string, std::string> staging;         // namespace -> its staging namespace
+  auto staging_of = [&](const std::string& ns) -> const std::string& {
+    auto it = staging.find(ns);
+    if (it == staging.end()) it = staging.emplace(ns, backend.create_staging(ns)).first;
+    return it->second;
   };
-  backup::LogicalReplay replay;
-  replay.put = [&](const std::string& ns, const std::vector<backup::JsonlEntry>& entries) {
-    std::int64_t now = util::now_ms();
-    std::vector<WriteOp> ops;
-    for (const auto& e : entries) {
-      ops.push_back(core.make_put(e.key, e.value, e.tags, std::nullopt, now));
-      ops.back().expires_ms = e.expires_ms;
+  try {
+    BatchWriter writer(core, sync);
+    auto add = [&](WriteOp op, const std::string& ns) {
+      op.ns = staging_of(ns);
+      writer.add(std::move(op));
+      if (progress && writer.written() % kChunk == 0) progress(writer.written(), 0);
+    };
+    backup::LogicalReplay replay;
+    replay.put = [&](const std::string& ns, const std::vector<backup::JsonlEntry>& entries) {
+      std::int64_t now = util::now_ms();
+      for (const auto& e : entries) {
+        // An entry expired by now is the key's latest state: absent, not an older version.
+        bool expired = e.expires_ms != 0 && e.expires_ms <= now;
+        add(expired ? core.make_op(WriteOp::Kind::Remove, e.key) : core.make_entry_put(e, now), ns);
+      }
+    };
+    replay.remove = [&](const std::string& ns, const std::vector<std::string>& keys) {
+      for (const auto& key : keys)
+        add(core.make_op(WriteOp::Kind::Remove, key), ns);
+    };
+    manager.replay(id, false, replay);
+    writer.finish();
+    if (progress) progress(writer.written(), 0);
+    if (clear_existing) {
+      for (const auto& ns : backend.namespaces()) {
+        if (!staging.count(ns)) backend.clear(ns, util::now_ms(), sync);
+      }
+      for (auto it = staging.begin(); it != staging.end(); it = staging.erase(it))
+        backend.swap_in_staging(it->first, it->second);
+    } else {
+      BatchWriter merge(core, sync);
+      for (const auto& [ns, area] : staging)
+        copy_live_keys(backend, area, merge, ns);
+      merge.finish();
     }
-    apply(std::move(ops), ns, now);
-  };
-  replay.remove = [&](const std::string& ns, const std::vector<std::string>& keys) {
-    std::vector<WriteOp> ops;
-    for (const auto& key : keys)
-      ops.push_back(core.make_op(WriteOp::Kind::Remove, key));
-    apply(std::move(ops), ns, util::now_ms());
-  };
-  if (verify_integrity) manager.verify_or_throw(id);  // before anything is cleared
-  if (clear_existing) {
-    for (const auto& ns : core.backend_->namespaces())
-      core.backend_->clear(ns, util::now_ms(), sync);
+  } catch (...) {
+    for (const auto& [ns, area] : staging) {
+      try {
+        backend.drop_staging(ns, area);
+      } catch (const std::exception& e) {
+        obs::logger(obs::Component::Backup)
+            .warn("a failed restore's staging area is left behind",
+                  {{"ns", ns}, {"error", e.what()}});
+      }
+    }
+    throw;
   }
-  manager.replay(id, false, replay);
+  for (const auto& [ns, area] : staging)
+    backend.drop_staging(ns, area);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "backup/line_file.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
+#include "store/batch_writer.hpp"
 #include "store/store_core.hpp"
 #include "store/validation.hpp"
 #include "util/files.hpp"
@@ -38,9 +39,11 @@ void for_each_entry(StoreCore& core, const std::function<void(backup::JsonlEntry
   } while (!cursor.empty());
 }
 
-// The entries of an export, checked line by line; fn(entry) for each valid one.
-// A bad line throws, or is recorded when skip_invalid.
-void read_export(const std::string& path, const ImportOptions& options, ImportReport& report,
+// The entries of an export, checked line by line as the store would check them (key, value
+// size, tags, expiry instant at now_ms); fn(entry) for each valid one. A bad line throws, or
+// is recorded when skip_invalid.
+void read_export(const StoreCore& core, const std::string& path, const ImportOptions& options,
+                 std::int64_t now_ms, ImportReport& report,
                  const std::function<void(backup::JsonlEntry&)>& fn) {
   auto reader = backup::open_line_reader(path);
   std::string line;
@@ -76,7 +79,9 @@ void read_export(const std::string& path, const ImportOptions& options, ImportRe
     ++entries;
     try {
       store::validate_key(parsed.entry.key);
+      store::validate_value(parsed.entry.value, core.capabilities_.max_value_size);
       store::normalize_tags(parsed.entry.tags);
+      store::validate_expiry_instant(parsed.entry.expires_ms, now_ms);
     } catch (const InvalidArgument& e) {
       reject(InvalidArgument("line " + std::to_string(number) + ": " + e.what()));
       continue;
@@ -135,7 +140,7 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
   std::vector<backup::JsonlEntry> held;
   std::size_t held_bytes = 0;
   bool holding = true;
-  read_export(path, options, report, [&](backup::JsonlEntry& e) {
+  read_export(*core_, path, options, now, report, [&](backup::JsonlEntry& e) {
     if (!holding) return;
     held_bytes += e.key.size() + e.value.size() + 64;
     if (held_bytes > kHeldBytes) {
@@ -146,30 +151,26 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
     }
     held.push_back(std::move(e));
   });
-  auto put_live = [&](std::vector<backup::JsonlEntry>& chunk, backup::JsonlEntry& e,
-                      std::size_t total) {
+  std::size_t total = report.lines;
+  BatchWriter writer(*core_, core_->options_.durability == Durability::Sync);
+  auto put_live = [&](backup::JsonlEntry& e) {
     if (e.expires_ms != 0 && e.expires_ms <= now) {
       ++report.skipped_expired;
       return;
     }
-    chunk.push_back(std::move(e));
-    if (chunk.size() < kChunk) return;
-    core_->put_entries(chunk, util::now_ms());
-    report.imported += chunk.size();
-    chunk.clear();
-    if (options.progress) options.progress(report.imported, total);
+    writer.add(core_->make_entry_put(e, now));
+    if (options.progress && writer.written() % kChunk == 0)
+      options.progress(writer.written(), total);
   };
-  std::vector<backup::JsonlEntry> chunk;
-  std::size_t total = report.lines;
   if (holding) {
     for (auto& e : held)
-      put_live(chunk, e, total);
+      put_live(e);
   } else {
     ImportReport again;
-    read_export(path, options, again, [&](backup::JsonlEntry& e) { put_live(chunk, e, total); });
+    read_export(*core_, path, options, now, again, put_live);
   }
-  core_->put_entries(chunk, util::now_ms());
-  report.imported += chunk.size();
+  writer.finish();
+  report.imported = writer.written();
   if (options.progress) options.progress(report.imported, total);
   report.duration_ms = watch.elapsed_ms();
   return report;
@@ -183,34 +184,30 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   util::Stopwatch watch;
   SyncReport report;
   std::size_t total = progress ? core_->backend_->count(core_->options_.ns, util::now_ms()) : 0;
-  std::vector<backup::JsonlEntry> chunk;
-  auto write_chunk = [&] {
-    other.core_->put_entries(chunk, util::now_ms());
-    report.copied += chunk.size();
-    chunk.clear();
-    if (progress) progress(report.copied, std::max(total, report.copied));
-  };
+  StoreCore& target = *other.core_;
+  BatchWriter writer(target, target.options_.durability == Durability::Sync);
   for_each_entry(*core_, [&](backup::JsonlEntry& e) {
-    chunk.push_back(std::move(e));
-    if (chunk.size() == kChunk) write_chunk();
+    writer.add(target.make_entry_put(e, util::now_ms()));
+    if (progress && writer.written() % kChunk == 0)
+      progress(writer.written(), std::max(total, writer.written()));
   });
-  write_chunk();
+  writer.finish();
+  report.copied = writer.written();
+  if (progress) progress(report.copied, std::max(total, report.copied));
   if (remove_extraneous) {
-    StoreCore& target = *other.core_;
+    BatchWriter removals(target, target.options_.durability == Durability::Sync);
     std::string cursor;
     do {
       std::int64_t now = util::now_ms();
       KeyPage page = target.backend_->scan(target.options_.ns, "", cursor, kChunk, now);
-      std::vector<WriteOp> removals;
       for (const auto& key : page.keys) {
-        if (!core_->backend_->get_meta(core_->options_.ns, key, now)) {
-          removals.push_back(target.make_op(WriteOp::Kind::Remove, key));
-        }
+        if (!core_->backend_->get_meta(core_->options_.ns, key, now))
+          removals.add(target.make_op(WriteOp::Kind::Remove, key));
       }
-      report.removed += removals.size();
-      if (!removals.empty()) target.apply(std::move(removals), now);
       cursor = std::move(page.next_cursor);
     } while (!cursor.empty());
+    removals.finish();
+    report.removed = removals.written();
   }
   report.duration_ms = watch.elapsed_ms();
   return report;

@@ -82,14 +82,11 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
   return op;
 }
 
-void StoreCore::put_entries(const std::vector<backup::JsonlEntry>& entries, std::int64_t now_ms) {
-  std::vector<WriteOp> ops;
-  ops.reserve(entries.size());
-  for (const auto& e : entries) {
-    ops.push_back(make_put(e.key, e.value, e.tags, std::nullopt, now_ms));
-    ops.back().expires_ms = e.expires_ms;
-  }
-  if (!ops.empty()) apply(std::move(ops), now_ms);
+WriteOp StoreCore::make_entry_put(const backup::JsonlEntry& entry, std::int64_t now_ms) {
+  store::validate_expiry_instant(entry.expires_ms, now_ms);
+  WriteOp op = make_put(entry.key, entry.value, entry.tags, std::nullopt, now_ms);
+  op.expires_ms = entry.expires_ms;
+  return op;
 }
 
 void StoreCore::put(std::string_view key, std::string_view value,

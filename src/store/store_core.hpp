@@ -85,8 +85,9 @@ class StoreCore final : public txn::TransactionHost {
   WriteOp make_put(std::string_view key, std::string_view value,
                    const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
                    std::int64_t now_ms);
-  // Sets entries (raw values, absolute expiry) as one batch. Caller holds the lifecycle lock.
-  void put_entries(const std::vector<backup::JsonlEntry>& entries, std::int64_t now_ms);
+  // A Put of an entry from outside (import, restore, sync): raw value, absolute expiry.
+  // InvalidArgument for a bad key, value, tag or expiry instant.
+  WriteOp make_entry_put(const backup::JsonlEntry& entry, std::int64_t now_ms);
   // set(): one Put applied as its own batch.
   void put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
            std::optional<std::chrono::seconds> ttl);

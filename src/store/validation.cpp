@@ -53,12 +53,26 @@ std::vector<std::string> normalize_tags(const std::vector<std::string>& tags) {
   return set;
 }
 
+namespace {
+constexpr std::chrono::hours kMaxTtl(24 * 365 * 100);
+}  // namespace
+
 void validate_ttl(std::chrono::seconds ttl) {
   if (ttl.count() <= 0) {
     throw InvalidArgument("ttl must be positive, got " + std::to_string(ttl.count()) + " s");
   }
-  if (ttl > std::chrono::hours(24 * 365 * 100))
-    throw InvalidArgument("ttl must be at most 100 years");
+  if (ttl > kMaxTtl) throw InvalidArgument("ttl must be at most 100 years");
+}
+
+void validate_expiry_instant(std::int64_t expires_ms, std::int64_t now_ms) {
+  using std::chrono::milliseconds;
+  std::int64_t latest =
+      now_ms + std::chrono::duration_cast<milliseconds>(kMaxTtl + std::chrono::hours(24)).count();
+  if (expires_ms < 0 || expires_ms > latest) {
+    throw InvalidArgument("expires_at " + std::to_string(expires_ms) +
+                          " ms is not an instant a TTL can reach (0 for none, at most 100 years "
+                          "from now)");
+  }
 }
 
 void validate_options(const Options& o) {

@@ -24,6 +24,11 @@ void validate_value(std::string_view value, std::uint64_t max_size);
 std::vector<std::string> normalize_tags(const std::vector<std::string>& tags);
 // A TTL must be positive (0 would mean "already expired") and at most 100 years.
 void validate_ttl(std::chrono::seconds ttl);
+// An absolute expiry instant from outside (an import, a backup being restored, a sync): 0
+// (never) or an instant no later than the longest TTL reaches from now_ms (100 years, plus a
+// day for clocks that differ). Anything else is InvalidArgument: no TTL could have made it,
+// and a backend need not store it exactly.
+void validate_expiry_instant(std::int64_t expires_ms, std::int64_t now_ms);
 void validate_options(const Options& options);
 void validate_limit(std::size_t limit);
 

@@ -8,6 +8,7 @@
 
 #include "backends/redis/connection.hpp"
 #include "nadb/nadb.hpp"
+#include "support/raw_redis.hpp"
 #include "support/redis_server.hpp"
 
 namespace nadb::testing {
@@ -27,38 +28,14 @@ class RedisBackendTest : public ::testing::Test {
     o.redis.socket_timeout = 2000ms;
     return o;
   }
-  // A raw connection to look at the server's keys.
-  Reply raw(std::initializer_list<std::string_view> args) {
-    if (!raw_) {
-      RedisOptions o;
-      o.port = server_.port();
-      raw_ = std::make_unique<Connection>(o);
-    }
-    return raw_->run(Command(args));
-  }
-  std::vector<std::string> members(const std::string& set) {
-    Reply reply = raw({"SMEMBERS", set});
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < reply->elements; ++i)
-      out.emplace_back(reply->element[i]->str, reply->element[i]->len);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  Reply raw(std::initializer_list<std::string_view> args) { return raw_.run(args); }
+  std::vector<std::string> members(const std::string& set) { return raw_.members(set); }
   std::vector<std::string> keys_matching(const std::string& pattern) {
-    std::vector<std::string> out;
-    std::string cursor = "0";
-    do {
-      Reply reply = raw({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-      cursor = reply->element[0]->str;
-      for (std::size_t i = 0; i < reply->element[1]->elements; ++i)
-        out.emplace_back(reply->element[1]->element[i]->str);
-    } while (cursor != "0");
-    std::sort(out.begin(), out.end());
-    return out;
+    return raw_.keys_matching(pattern);
   }
 
   RedisServer server_;
-  std::unique_ptr<Connection> raw_;
+  RawRedis raw_{server_.port()};
 };
 
 TEST_F(RedisBackendTest, KeysFollowTheDocumentedLayout) {
@@ -70,7 +47,8 @@ TEST_F(RedisBackendTest, KeysFollowTheDocumentedLayout) {
                 "app:{db:main}:gen", "app:{db:main}:k", "app:{db:main}:m:user:1",
                 "app:{db:main}:m:user:2", "app:{db:main}:t:big", "app:{db:main}:t:red",
                 "app:{db:main}:tags", "app:{db:main}:u", "app:{db:main}:v:user:1",
-                "app:{db:main}:v:user:2", "app:{db:main}:x"}));
+                "app:{db:main}:v:user:2", "app:{db:main}:x", "app:{db}:namespaces"}));
+  EXPECT_EQ(members("app:{db}:namespaces"), (std::vector<std::string>{"main"}));
   EXPECT_EQ(members("app:{db:main}:t:red"), (std::vector<std::string>{"user:1", "user:2"}));
   EXPECT_EQ(std::string(raw({"GET", "app:{db:main}:v:user:1"})->str), "v");
   // The metadata: 49-byte header, then the tags, each with a 4-byte length.

@@ -107,7 +107,7 @@ TEST_F(RedisBackup, DamagedBackupIsRefusedAndChangesNothing) {
   for (int i = 0; i < 100; ++i)
     s.set("k" + std::to_string(i), "v");
   s.create_backup("b1", false);
-  std::string file = dir_.sub("backups/db/b1/main.jsonl");
+  std::string file = dir_.sub("backups/db@redis/b1/main.jsonl");
   ASSERT_TRUE(std::filesystem::exists(file));
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -121,6 +121,9 @@ TEST_F(RedisBackup, DamagedBackupIsRefusedAndChangesNothing) {
   EXPECT_EQ(s.get_all_keys().size(), 100u);
 }
 
+// Defect 14: fs physical and redis logical backups of a db shared backups/<db>, so the fs
+// store listed (and pruned) the redis backup. Each kind has its own folder by default, and a
+// folder given to both is refused by the second kind.
 TEST_F(RedisBackup, KindsOfBackupDoNotMix) {
   KeyValueStore s(options());
   s.set("a", "1");
@@ -129,9 +132,21 @@ TEST_F(RedisBackup, KindsOfBackupDoNotMix) {
   KeyValueStore local(fs);
   local.set("a", "1");
   local.create_backup("physical");
-  EXPECT_THROW(s.create_incremental_backup("physical", "x"), InvalidArgument);
   s.create_backup("logical");
-  EXPECT_THROW(local.create_incremental_backup("logical", "y"), InvalidArgument);
+  ASSERT_EQ(local.list_backups().size(), 1u);
+  EXPECT_EQ(local.list_backups()[0].id, "physical");
+  EXPECT_EQ(local.cleanup_old_backups(0, 0), 1u);
+  ASSERT_EQ(s.list_backups().size(), 1u);
+  EXPECT_EQ(s.list_backups()[0].id, "logical");
+  EXPECT_TRUE(s.verify_backup("logical"));
+
+  Options shared = options();
+  shared.backup_dir = dir_.sub("backups/db@redis");
+  shared.backend = "fs";
+  KeyValueStore mixed(shared);
+  EXPECT_THROW(mixed.create_backup("physical2"), InvalidArgument);
+  EXPECT_THROW(mixed.list_backups(), InvalidArgument);
+  EXPECT_EQ(s.list_backups().size(), 1u);
 }
 
 TEST_F(RedisBackup, ParentOlderThanTombstoneRetentionIsRefused) {

@@ -34,6 +34,13 @@ class Command {
   // Appends other's arguments (borrowing other's kept numbers: other must outlive this).
   Command& append(const Command& other);
   std::size_t size() const { return argv_.size(); }
+  // The bytes the request takes on the wire (RESP framing included).
+  std::uint64_t wire_bytes() const {
+    std::uint64_t bytes = 16;
+    for (std::size_t n : lengths_)
+      bytes += n + 16;
+    return bytes;
+  }
 
  private:
   friend class Connection;

@@ -10,5 +10,7 @@ extern const char* const sweep;
 extern const char* const clear;
 extern const char* const scan;
 extern const char* const query;
+extern const char* const swap;
+extern const char* const drop;
 
 }  // namespace nadb::backends::redis::lua

@@ -14,10 +14,10 @@
 namespace nadb::backends::redis {
 namespace {
 
-// Redis refuses bulk strings over 512 MiB (proto-max-bulk-len) and requests over 1 GiB
-// (client-query-buffer-limit); both are checked before anything is sent.
+// Redis refuses bulk strings over 512 MiB (proto-max-bulk-len) and requests over its
+// client-query-buffer-limit (RedisOptions::max_request_bytes); both are checked before
+// anything is sent.
 constexpr std::uint64_t kMaxValue = 512ull << 20;
-constexpr std::uint64_t kMaxRequest = (1ull << 30) - (1ull << 20);
 // Keys swept per script call: bounds how long one sweep blocks the server.
 constexpr std::int64_t kSweepChunk = 1000;
 
@@ -28,13 +28,11 @@ RedisOptions resolved(const Options& options) {
     throw InvalidArgument("RedisOptions::key_prefix must be non-empty without '{' or '}', got '" +
                           r.key_prefix + "'");
   }
+  if (r.max_request_bytes < (1 << 20)) {
+    throw InvalidArgument("RedisOptions::max_request_bytes must be at least 1 MiB (Redis's "
+                          "smallest client-query-buffer-limit)");
+  }
   return r;
-}
-
-// The reply of TIME in ms (what lua/common.lua's server_ms computes).
-std::int64_t server_ms(const redisReply& time) {
-  return decimal_of(element_of(time, 0, "TIME"), "seconds") * 1000 +
-         decimal_of(element_of(time, 1, "TIME"), "microseconds") / 1000;
 }
 
 // The op and condition letters of lua/apply.lua.
@@ -91,32 +89,55 @@ RedisBackend::RedisBackend(const Options& options)
       sweep_script_(lua::sweep),
       clear_script_(lua::clear),
       scan_script_(lua::scan),
-      query_script_(lua::query) {
+      query_script_(lua::query),
+      swap_script_(lua::swap),
+      drop_script_(lua::drop) {
   capabilities_.name = "redis";
   capabilities_.persistent = true;
   capabilities_.shared_by_processes = true;
-  capabilities_.max_value_size = kMaxValue;
+  // A sixteenth of a request is left for what a batch's ops carry besides keys and values.
+  std::uint64_t request = pool_.options().max_request_bytes;
+  capabilities_.max_batch_bytes = request - request / 16;
+  // A value must fit a batch with a key of 64 KiB, which a request carries three times.
+  capabilities_.max_value_size = std::min(kMaxValue, capabilities_.max_batch_bytes - (256 << 10));
 }
 
-std::string RedisBackend::prefix(std::string_view ns) const {
-  return pool_.options().key_prefix + ":{" + db_ + ":" + std::string(ns) + "}";
+RedisBackend::Layout RedisBackend::layout(std::string_view ns) const {
+  std::size_t slash = ns.find('/');
+  std::string base = pool_.options().key_prefix + ":{" + db_ + ":" +
+                     std::string(ns.substr(0, slash)) + "}";
+  if (slash == std::string_view::npos) return {base, base + ":gen", std::string(ns), ""};
+  std::string token(ns.substr(slash + std::string_view("/restore-").size()));
+  return {base + ":r:" + token, base + ":gen", "", token};
+}
+
+std::string RedisBackend::registry_key() const {
+  return pool_.options().key_prefix + ":{" + db_ + "}:namespaces";
 }
 
 Command RedisBackend::encode_batch(const WriteBatch& batch,
-                                   std::vector<std::string>& prefixes) const {
-  std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> KEYS index (1-based)
+                                   std::vector<std::string>& keys) const {
+  std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> index (1-based)
+  std::vector<Layout> layouts;
   for (const WriteOp& op : batch.ops) {
-    if (index_of.emplace(op.ns, prefixes.size() + 1).second) prefixes.push_back(prefix(op.ns));
+    if (index_of.emplace(op.ns, layouts.size() + 1).second) layouts.push_back(layout(op.ns));
   }
+  for (const auto& l : layouts)
+    keys.push_back(l.prefix);
+  for (const auto& l : layouts)
+    keys.push_back(l.generation);
+  keys.push_back(registry_key());
   Command command;
-  for (const auto& p : prefixes)
-    command.arg(p);
-  command.arg(batch.now_ms).arg(static_cast<std::int64_t>(batch.ops.size()));
-  std::uint64_t bytes = 0;
+  for (const auto& k : keys)
+    command.arg(k);
+  command.arg(batch.now_ms)
+      .arg(static_cast<std::int64_t>(batch.ops.size()))
+      .arg(static_cast<std::int64_t>(layouts.size()));
+  for (const auto& l : layouts)
+    command.arg(l.registered);
   for (const WriteOp& op : batch.ops) {
     std::int64_t ns_index = index_of.at(op.ns);
-    const std::string& p = prefixes[static_cast<std::size_t>(ns_index - 1)];
-    bytes += op.value.size() + 2 * (p.size() + op.key.size()) + 64;
+    const std::string& p = layouts[static_cast<std::size_t>(ns_index - 1)].prefix;
     command.arg(kind_letter(op.kind))
         .arg(ns_index)
         .arg(condition_letter(op.condition))
@@ -129,28 +150,28 @@ Command RedisBackend::encode_batch(const WriteBatch& batch,
         .arg_copy(metadata_tail(op, batch.now_ms))
         .arg_copy(pack_tags(op.tags))
         .arg(static_cast<std::int64_t>(op.tags.size()));
-    for (const auto& tag : op.tags) {
-      bytes += 2 * tag.size();
+    for (const auto& tag : op.tags)
       command.arg(tag);
-    }
   }
-  if (bytes > kMaxRequest) {
-    throw InvalidArgument("batch of " + std::to_string(bytes) +
-                          " bytes exceeds what one Redis request may carry (1 GiB); split it");
+  if (command.wire_bytes() > pool_.options().max_request_bytes) {
+    throw InvalidArgument("batch of " + std::to_string(command.wire_bytes()) +
+                          " bytes exceeds what one Redis request may carry (" +
+                          std::to_string(pool_.options().max_request_bytes) +
+                          ", RedisOptions::max_request_bytes); split it");
   }
   return command;
 }
 
 BatchResult RedisBackend::apply(const WriteBatch& batch) {
-  check_batch_rules(batch);
+  check_batch_rules(batch, capabilities_.max_batch_bytes);
   BatchResult result;
   result.ops.resize(batch.ops.size());
   if (batch.ops.empty()) return result;
-  std::vector<std::string> prefixes;
-  Command command = encode_batch(batch, prefixes);
+  std::vector<std::string> keys;
+  Command command = encode_batch(batch, keys);
   Reply reply = with_connection(false, [&](Connection& connection) {
     try {
-      return apply_script_.run(connection, prefixes.size(), command);
+      return apply_script_.run(connection, keys.size(), command);
     } catch (const BackendUnavailable& e) {
       if (!connection.broken()) throw;
       throw BackendUnavailable(std::string(e.what()) +
@@ -264,10 +285,12 @@ std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
                                   integer_of(*replies[1], "ZCOUNT"));
 }
 
-std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t now_ms, bool) {
+// Expiry is decided by the server's clock here (lua/sweep.lua), not now_ms: a client whose
+// clock runs ahead must not delete keys that others still see.
+std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t, bool) {
   std::string p = prefix(ns);
   Command args{p};
-  args.arg(now_ms).arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
+  args.arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
   std::size_t removed = 0;
   for (;;) {
     Reply reply =
@@ -287,63 +310,11 @@ std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms, bool) 
   return static_cast<std::size_t>(integer_of(*reply, "clear"));
 }
 
-ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms) {
-  std::string p = prefix(ns);
-  std::string updated_index = p + ":u", tombstones = p + ":d";
-  Command updated{"ZRANGEBYSCORE", updated_index};
-  updated.arg(since_ms).arg("+inf");
-  Command deleted{"ZRANGEBYSCORE", tombstones};
-  deleted.arg(since_ms).arg("+inf");
-  ChangeSet changes;
-  auto replies = with_connection(true, [&](Connection& c) {
-    Command time{"TIME"};
-    return c.run_pipeline({&updated, &deleted, &time});
-  });
-  changes.complete_since_ms = server_ms(*replies[2]) - tombstone_retention_.count();
-  for (auto [reply, out] :
-       {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
-    for (std::size_t i = 0; i < array_size(**reply, "ZRANGEBYSCORE"); ++i)
-      out->emplace_back(string_of(element_of(**reply, i, "ZRANGEBYSCORE"), "key"));
-  }
-  return changes;
-}
-
-std::int64_t RedisBackend::change_clock_ms() {
-  Reply reply = with_connection(true, [](Connection& c) { return c.run(Command{"TIME"}); });
-  return server_ms(*reply);
-}
-
 BackendStats RedisBackend::stats() {
   BackendStats s;
   s.backend = "redis";
   s.pool = pool_.stats();
   return s;
-}
-
-std::vector<std::string> RedisBackend::namespaces() {
-  // SCAN (never KEYS) for "<key_prefix>:{<db>:*}:gen", which every namespace ever written
-  // has; glob characters of the prefix are escaped.
-  std::string pattern;
-  for (char c : pool_.options().key_prefix) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
-    pattern.push_back(c);
-  }
-  std::string head = pattern + ":{" + db_ + ":";
-  pattern = head + "*}:gen";
-  std::set<std::string> names;
-  std::string cursor = "0";
-  do {
-    Command command{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-    Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
-    cursor = string_of(element_of(*reply, 0, "SCAN"), "cursor");
-    const redisReply& keys = element_of(*reply, 1, "SCAN");
-    std::size_t skip = pool_.options().key_prefix.size() + 2 + db_.size() + 1;
-    for (std::size_t i = 0; i < array_size(keys, "SCAN"); ++i) {
-      std::string_view key = string_of(element_of(keys, i, "SCAN"), "key");
-      if (key.size() > skip + 5) names.emplace(key.substr(skip, key.size() - skip - 5));
-    }
-  } while (cursor != "0");
-  return {names.begin(), names.end()};
 }
 
 }  // namespace nadb::backends::redis

@@ -3,6 +3,7 @@
 // one round trip. Durability is the server's own (AOF/RDB), never more.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "backends/redis/connection_pool.hpp"
@@ -41,13 +42,20 @@ class RedisBackend final : public StorageBackend {
   // Redis reclaims its own memory: an empty report.
   CompactionReport compact(const ProgressCallback&) override { return {}; }
   BackendStats stats() override;
-  // Namespaces ever written (their write generation outlives their keys, so that a
-  // flushed namespace still shows its deletes to an incremental backup).
+  // redis_namespaces.cpp. Namespaces ever written, from the db's registry, which every write
+  // adds its namespace to (never discovered by a pattern over keys: keys are user data).
+  // A flushed namespace stays listed, so that its deletes reach an incremental backup.
   std::vector<std::string> namespaces() override;
   // From the updated-at index (P:u) and the tombstones (P:d).
   ChangeSet changes_since(std::string_view ns, std::int64_t since_ms) override;
   // The server's clock (TIME): the change index is stamped with it.
   std::int64_t change_clock_ms() override;
+  // A staging namespace is "<ns>/restore-<token>" ('/' is not allowed in namespace names):
+  // its keys live under <prefix of ns>:r:<token>, in ns's Cluster slot.
+  std::string create_staging(std::string_view ns) override;
+  // lua/swap.lua: one script, O(keys of both).
+  void swap_in_staging(std::string_view ns, std::string_view staging) override;
+  void drop_staging(std::string_view ns, std::string_view staging) override;
 
   // Server-side queries (redis_query.cpp).
   ServerQueryPage query(std::string_view ns, const Query& q, std::size_t page,
@@ -56,8 +64,19 @@ class RedisBackend final : public StorageBackend {
   std::map<std::string, std::size_t> tag_counts(std::string_view ns, std::int64_t now_ms) override;
 
  private:
-  // "<key_prefix>:{<db>:<ns>}": the prefix of every key of ns.
-  std::string prefix(std::string_view ns) const;
+  // Where a namespace's keys are.
+  struct Layout {
+    std::string prefix;      // "<key_prefix>:{<db>:<ns>}" (+ ":r:<token>" when staging)
+    std::string generation;  // the key its versions come from: <prefix of ns>:gen
+    std::string registered;  // the name the registry lists; empty for a staging namespace
+    std::string token;       // a staging namespace's token
+  };
+  Layout layout(std::string_view ns) const;
+  std::string prefix(std::string_view ns) const { return layout(ns).prefix; }
+  // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
+  std::string registry_key() const;
+  // Registers the namespaces of a db written before the registry existed (once per db).
+  void register_old_namespaces();
   // The arguments of lua/apply.lua for batch (KEYS: the namespaces' prefixes, collected in
   // prefixes). InvalidArgument when the request would exceed Redis's limit.
   Command encode_batch(const WriteBatch& batch, std::vector<std::string>& prefixes) const;
@@ -82,6 +101,9 @@ class RedisBackend final : public StorageBackend {
   const Script clear_script_;
   const Script scan_script_;
   const Script query_script_;
+  const Script swap_script_;
+  const Script drop_script_;
+  std::atomic<bool> old_namespaces_registered_{false};
 };
 
 template <typename F>

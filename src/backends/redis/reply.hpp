@@ -36,5 +36,13 @@ const redisReply& element_of(const redisReply& reply, std::size_t i, std::string
 std::size_t array_size(const redisReply& reply, std::string_view what);
 // A decimal integer held in a bulk string (hash fields).
 std::int64_t decimal_of(const redisReply& reply, std::string_view what);
+// The reply of TIME in ms since the epoch (what lua/common.lua's server_ms computes).
+std::int64_t time_ms_of(const redisReply& time);
+// The exception for an error reply of a command or script (address names the server):
+// Corruption when the data is not in NADB's layout (WRONGTYPE, NADBLAYOUT, a script's runtime
+// error), BackendUnavailable when the server cannot serve now (LOADING, BUSY, READONLY,
+// MASTERDOWN, TRYAGAIN, CLUSTERDOWN), IOError otherwise (OOM, ...).
+[[noreturn]] void throw_error_reply(const std::string& address, std::string_view doing,
+                                    std::string_view error);
 
 }  // namespace nadb::backends::redis

@@ -56,6 +56,7 @@ Options Harness::options_of(const std::string& db, const std::string& ns) const 
   o.db = db;
   o.ns = ns;
   o.redis.port = config_.redis_port;
+  if (config_.max_request != 0) o.redis.max_request_bytes = config_.max_request;
   o.max_segment_size_mb = 0.0625;  // rolls, hints and compactions all through the run
   o.compaction_dead_ratio = 0.3;
   return o;

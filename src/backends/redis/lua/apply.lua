@@ -1,9 +1,12 @@
--- Applies one WriteBatch atomically. KEYS: namespace prefixes. ARGV: now ms, op count, then
--- per op: kind (P put, R remove, E expire, C check), KEYS index, condition (N none, A absent,
--- V version), expected version, key, its metadata key, its value key, value, expires ms,
--- metadata tail (HEADER from the updated field on, packed by the client), packed tags, tag
--- count, the tags. Returns {1, existed, version, existed, version, ...} or {0, index of the
--- failed op (0-based)}.
+-- Applies one WriteBatch atomically. KEYS: the n namespace prefixes, then their n write
+-- generation keys (a staging namespace takes its versions from the namespace it restores),
+-- then the db's namespace registry. ARGV: now ms, op count, n, the n namespace names to
+-- register ('' for a staging namespace), then per op: kind (P put, R remove, E expire, C
+-- check), namespace index (1-based), condition (N none, A absent, V version), expected
+-- version, key, its metadata key, its value key, value, expires ms, metadata tail (HEADER
+-- from the updated field on, packed by the client), packed tags, tag count, the tags.
+-- Returns {1, existed, version, existed, version, ...} or {0, index of the failed op
+-- (0-based)}.
 --
 -- A batch runs in three steps, so that n keys cost a few dozen Redis calls instead of several
 -- per key: every touched key's metadata is read with one MGET; the ops are applied in order
@@ -14,9 +17,18 @@
 local now = tonumber(ARGV[1])
 local stamp = server_ms()  -- the change index's clock (text: no reformatting)
 local count = tonumber(ARGV[2])
+local spaces = tonumber(ARGV[3])
+local registry = KEYS[2 * spaces + 1]
+expect_type(registry, 'set')
+for i = 1, spaces do  -- namespaces are registered, never discovered from key names
+  expect_type(KEYS[spaces + i], 'string')
+  if ARGV[3 + i] ~= '' then
+    redis.call('SADD', registry, ARGV[3 + i])
+  end
+end
 local bases = {}  -- ARGV index of each op's first field
 do
-  local i = 3
+  local i = 4 + spaces
   for n = 1, count do
     bases[n] = i
     i = i + 12 + tonumber(ARGV[i + 11])
@@ -39,7 +51,7 @@ end
 for s = 1, #ids, 1000 do
   local found = redis.call('MGET', unpack(ids, s, math.min(s + 999, #ids)))
   for j = 1, #found do
-    local id, m = ids[s + j - 1], found[j]
+    local id, m = ids[s + j - 1], expect_meta(ids[s + j - 1], found[j])
     first[id], meta[id] = m, m
     if m then
       local _, c, _, e = struct.unpack('>i8i8i8i8', m)
@@ -69,27 +81,24 @@ end
 
 local result = {1}
 local versions = {}  -- per namespace: the last version handed out
-local tombstone = {}  -- id -> true: deleted while live
 for n = 1, count do
   local b = bases[n]
   local kind, id = ARGV[b], ARGV[b + 5]
   local existed, version = live(id), 0
   if kind ~= 'C' then
-    local P = KEYS[tonumber(ARGV[b + 1])]
+    local ns = tonumber(ARGV[b + 1])
     if kind == 'P' or existed then
-      if not versions[P] then  -- reserve one version per op of the batch
-        versions[P] = redis.call('INCRBY', P .. ':gen', count) - count
+      if not versions[ns] then  -- reserve one version per op of the batch
+        versions[ns] = redis.call('INCRBY', KEYS[spaces + ns], count) - count
       end
-      versions[P] = versions[P] + 1
-      version = versions[P]
+      versions[ns] = versions[ns] + 1
+      version = versions[ns]
     end
     if kind == 'P' then
       local c = (existed and created[id] < now) and created[id] or now
       meta[id] = struct.pack('>i8i8', version, c) .. ARGV[b + 9] .. ARGV[b + 10]
       expires[id], created[id], put_base[id] = tonumber(ARGV[b + 8]), c, b
-      tombstone[id] = nil
-    elseif kind == 'R' or not existed then  -- an expired leftover goes, without a tombstone
-      tombstone[id] = existed or nil
+    elseif kind == 'R' or not existed then  -- an expired leftover goes too
       meta[id] = false
     else  -- E: new expiry, keeping value and tags
       expires[id] = tonumber(ARGV[b + 8])
@@ -103,11 +112,16 @@ end
 
 -- Write the differences, grouped per namespace and per command.
 local groups = {}
+local kinds = {}  -- every key written below -> the type it must have (checked first)
 local function group(P)
   local g = groups[P]
   if not g then
-    g = {mset = {}, del = {}, kadd = {}, krem = {}, uadd = {}, urem = {}, xadd = {}, xrem = {},
-         dadd = {}, drem = {}, sadd = {}, srem = {}, counts = {}}
+    kinds[P .. ':tags'] = 'hash'
+    kinds[P .. ':k'], kinds[P .. ':u'], kinds[P .. ':x'], kinds[P .. ':d'] =
+      'zset', 'zset', 'zset', 'zset'
+
+    g = {P = P, mset = {}, del = {}, kadd = {}, krem = {}, uadd = {}, urem = {}, xadd = {},
+         xrem = {}, dadd = {}, drem = {}, sadd = {}, srem = {}, counts = {}}
     groups[P] = g
   end
   return g
@@ -117,6 +131,7 @@ local function tag_change(g, list, tag, key, delta)
   if not keys then
     keys = {}
     list[tag] = keys
+    kinds[g.P .. ':t:' .. tag] = 'set'
   end
   keys[#keys + 1] = key
   g.counts[tag] = (g.counts[tag] or 0) + delta
@@ -138,10 +153,10 @@ for _, id in ipairs(ids) do
       if first_expires[id] ~= 0 then
         g.xrem[#g.xrem + 1] = key
       end
-      if tombstone[id] then
-        g.dadd[#g.dadd + 1] = stamp
-        g.dadd[#g.dadd + 1] = key
-      end
+      -- Every stored key that goes leaves a tombstone, live or expired: an incremental
+      -- backup must see that it is gone.
+      g.dadd[#g.dadd + 1] = stamp
+      g.dadd[#g.dadd + 1] = key
     else
       local mset = g.mset
       mset[#mset + 1] = id
@@ -190,6 +205,7 @@ for _, id in ipairs(ids) do
   end
 end
 
+expect_types(kinds)
 for P, g in pairs(groups) do
   chunked('MSET', nil, g.mset, 2)
   chunked('DEL', nil, g.del)

@@ -11,6 +11,11 @@
 --   P:u        zset key -> server time (ms) of its last write (incremental backups)
 --   P:d        zset deleted key -> server time (ms) of its delete (tombstones for them)
 --   P:gen      write generation: bumped by every write, the source of versions
+--   P:r        zset of the restores being built for this namespace (token -> server ms)
+--   P:r:<token>:...  a restore being built: a namespace of its own (no :gen: its versions come
+--              from P:gen), swapped in whole by swap.lua or dropped by drop.lua
+-- Every script checks the type of each key it is about to write before writing anything, so
+-- that a key not in this layout fails the script whole instead of half applied.
 
 local HEADER = '>i8i8i8i8i8i8B'
 local HEADER_SIZE = 49
@@ -22,6 +27,30 @@ local function server_ms()
   return string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 end
 
+-- Raises NADB's layout error unless key is absent or holds a `kind`.
+local function expect_type(key, kind)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= kind then
+    error({err = 'NADBLAYOUT ' .. string.sub(key, 1, 200) .. ' holds a ' .. t ..
+                 ' where NADB keeps a ' .. kind})
+  end
+end
+
+-- expect_type for every key of a {key = kind} table.
+local function expect_types(kinds)
+  for key, kind in pairs(kinds) do
+    expect_type(key, kind)
+  end
+end
+
+-- A metadata string as NADB packs it, or the layout error.
+local function expect_meta(key, m)
+  if m and #m < HEADER_SIZE then
+    error({err = 'NADBLAYOUT ' .. string.sub(key, 1, 200) .. ' is not NADB metadata'})
+  end
+  return m
+end
+
 local function is_expired(expires, now)
   return expires ~= 0 and expires <= now
 end
@@ -30,6 +59,9 @@ end
 local function decode_meta(m)
   if not m then
     return nil
+  end
+  if #m < HEADER_SIZE then
+    error({err = 'NADBLAYOUT a metadata key holds no NADB metadata'})
   end
   local version, created, updated, expires, raw, stored, codec = struct.unpack(HEADER, m)
   return {version = version, created = created, updated = updated, expires = expires,
@@ -83,7 +115,21 @@ local function add_all(dest, members)
   chunked('ZADD', dest, pairs_, 2)
 end
 
--- Deletes key and every index entry of it; a tombstone dated deleted_at (server ms) if given.
+-- The writes unlink(P, key, ...) will make, as expected types (nothing written).
+local function unlink_types(P, key, kinds)
+  local meta = decode_meta(redis.call('GET', P .. ':m:' .. key))
+  if not meta then
+    return
+  end
+  for _, t in ipairs(unpack_tags(meta.tags)) do
+    kinds[P .. ':t:' .. t] = 'set'
+  end
+  kinds[P .. ':tags'], kinds[P .. ':k'], kinds[P .. ':x'] = 'hash', 'zset', 'zset'
+  kinds[P .. ':u'], kinds[P .. ':d'] = 'zset', 'zset'
+end
+
+-- Deletes key and every index entry of it, leaving a tombstone dated deleted_at (server ms):
+-- every removal is a change an incremental backup must see.
 local function unlink(P, key, deleted_at)
   local meta = decode_meta(redis.call('GET', P .. ':m:' .. key))
   if not meta then
@@ -99,8 +145,6 @@ local function unlink(P, key, deleted_at)
   redis.call('ZREM', P .. ':k', key)
   redis.call('ZREM', P .. ':x', key)
   redis.call('ZREM', P .. ':u', key)
-  if deleted_at then
-    redis.call('ZADD', P .. ':d', deleted_at, key)
-  end
+  redis.call('ZADD', P .. ':d', deleted_at, key)
   return true
 end

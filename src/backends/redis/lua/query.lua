@@ -8,6 +8,7 @@
 -- ZRANGE returns keys in byte order; the temporaries are deleted before returning.
 local P, now_s = KEYS[1], ARGV[1]
 local offset, count = tonumber(ARGV[2]), tonumber(ARGV[3])
+expect_types({[P .. ':k'] = 'zset', [P .. ':x'] = 'zset'})
 local pos = 4
 local temps = {}
 
@@ -50,7 +51,9 @@ local eval
 eval = function()
   local kind = next_arg()
   if kind == 'T' then
-    return P .. ':t:' .. next_arg()
+    local set = P .. ':t:' .. next_arg()
+    expect_type(set, 'set')
+    return set
   end
   local dest = temp()
   if kind == 'P' then
@@ -86,7 +89,14 @@ eval = function()
   return dest
 end
 
-local result = eval()
+-- A failure (a key not in NADB's layout) must not leave temporaries behind.
+local ok, result = pcall(eval)
+if not ok then
+  if #temps > 0 then
+    redis.call('DEL', unpack(temps))
+  end
+  error(result)
+end
 if #temps == 0 then  -- a bare tag: copy its set, which must not change
   local copy = temp()
   redis.call('ZUNIONSTORE', copy, 1, result, 'WEIGHTS', 0)
@@ -107,4 +117,5 @@ local later = redis.call('ZRANGEBYSCORE', P .. ':x', '(' .. now_s, '+inf', 'WITH
                          0, 1)
 local generation = redis.call('GET', P .. ':gen') or '0'
 redis.call('DEL', unpack(temps))
-return {total, generation, later[2] or '0', keys}
+-- Expiry instants are integers below 2^53 (the backend refuses others): printed as integers.
+return {total, generation, later[2] and string.format('%d', tonumber(later[2])) or '0', keys}

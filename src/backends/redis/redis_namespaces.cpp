@@ -1,0 +1,138 @@
+// RedisBackend's namespace-level operations: the registry of namespaces, the change index of
+// incremental backups, and the staging namespaces that logical restores are built in.
+#include <random>
+#include <set>
+
+#include "backends/redis/redis_backend.hpp"
+#include "backends/redis/reply.hpp"
+
+namespace nadb::backends::redis {
+namespace {
+
+// The namespace names NADB accepts (store/validation.cpp): only such a name can be one.
+bool valid_namespace_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
+         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789._-") == std::string_view::npos;
+}
+
+std::string random_token() {
+  std::random_device random;
+  char text[17];
+  std::snprintf(text, sizeof text, "%08x%08x", random(), random());
+  return text;
+}
+
+}  // namespace
+
+// A db written before the registry existed: its namespaces are found once by their :gen
+// keys, and only names NADB accepts are taken — a user key or tag ending in "}:gen" matches
+// the pattern too, but cannot yield a valid name (it has a '}' or ':' in it).
+void RedisBackend::register_old_namespaces() {
+  if (old_namespaces_registered_.load()) return;
+  std::string marker = pool_.options().key_prefix + ":{" + db_ + "}:layout";
+  Reply done = with_connection(true, [&](Connection& c) { return c.run(Command{"EXISTS", marker}); });
+  if (integer_of(*done, "EXISTS") == 0) {
+    std::string pattern;
+    for (char c : pool_.options().key_prefix + ":{" + db_ + ":") {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    std::size_t skip = pool_.options().key_prefix.size() + 2 + db_.size() + 1;
+    std::string cursor = "0";
+    do {
+      Command scan{"SCAN", cursor, "MATCH", pattern + "*}:gen", "COUNT", "1000"};
+      Reply reply = with_connection(true, [&](Connection& c) { return c.run(scan); });
+      cursor = string_of(element_of(*reply, 0, "SCAN"), "cursor");
+      const redisReply& keys = element_of(*reply, 1, "SCAN");
+      Command add{"SADD", registry_key()};
+      std::size_t names = 0;
+      for (std::size_t i = 0; i < array_size(keys, "SCAN"); ++i) {
+        std::string_view key = string_of(element_of(keys, i, "SCAN"), "key");
+        if (key.size() <= skip + 5) continue;
+        std::string_view name = key.substr(skip, key.size() - skip - 5);
+        if (valid_namespace_name(name)) {
+          add.arg_copy(std::string(name));
+          ++names;
+        }
+      }
+      if (names > 0) with_connection(false, [&](Connection& c) { return c.run(add); });
+    } while (cursor != "0");
+    with_connection(false, [&](Connection& c) { return c.run(Command{"SET", marker, "2"}); });
+  }
+  old_namespaces_registered_.store(true);
+}
+
+std::vector<std::string> RedisBackend::namespaces() {
+  register_old_namespaces();
+  Reply reply =
+      with_connection(true, [&](Connection& c) { return c.run(Command{"SMEMBERS", registry_key()}); });
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < array_size(*reply, "SMEMBERS"); ++i)
+    names.emplace(string_of(element_of(*reply, i, "SMEMBERS"), "namespace"));
+  return {names.begin(), names.end()};
+}
+
+ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms) {
+  std::string p = prefix(ns);
+  std::string updated_index = p + ":u", tombstones = p + ":d";
+  Command updated{"ZRANGEBYSCORE", updated_index};
+  updated.arg(since_ms).arg("+inf");
+  Command deleted{"ZRANGEBYSCORE", tombstones};
+  deleted.arg(since_ms).arg("+inf");
+  ChangeSet changes;
+  auto replies = with_connection(true, [&](Connection& c) {
+    Command time{"TIME"};
+    return c.run_pipeline({&updated, &deleted, &time});
+  });
+  changes.complete_since_ms = time_ms_of(*replies[2]) - tombstone_retention_.count();
+  for (auto [reply, out] :
+       {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
+    for (std::size_t i = 0; i < array_size(**reply, "ZRANGEBYSCORE"); ++i)
+      out->emplace_back(string_of(element_of(**reply, i, "ZRANGEBYSCORE"), "key"));
+  }
+  return changes;
+}
+
+std::int64_t RedisBackend::change_clock_ms() {
+  Reply reply = with_connection(true, [](Connection& c) { return c.run(Command{"TIME"}); });
+  return time_ms_of(*reply);
+}
+
+// Staging areas are listed in <prefix of ns>:r with their creation time: one left behind by a
+// restore that was killed is dropped by the next restore of ns after a day.
+std::string RedisBackend::create_staging(std::string_view ns) {
+  constexpr std::int64_t kAbandonedMs = 24LL * 3600 * 1000;
+  std::string list = prefix(ns) + ":r";
+  std::int64_t now = change_clock_ms();
+  Command stale{"ZRANGEBYSCORE", list, "-inf"};
+  stale.arg(now - kAbandonedMs);
+  Reply old = with_connection(true, [&](Connection& c) { return c.run(stale); });
+  for (std::size_t i = 0; i < array_size(*old, "ZRANGEBYSCORE"); ++i) {
+    std::string token(string_of(element_of(*old, i, "ZRANGEBYSCORE"), "token"));
+    drop_staging(ns, std::string(ns) + "/restore-" + token);
+  }
+  std::string token = random_token();
+  Command add{"ZADD", list};
+  add.arg(now).arg(token);
+  with_connection(false, [&](Connection& c) { return c.run(add); });
+  return std::string(ns) + "/restore-" + token;
+}
+
+void RedisBackend::swap_in_staging(std::string_view ns, std::string_view staging) {
+  Layout target = layout(ns), source = layout(staging);
+  Command args{target.prefix, source.prefix, source.token};
+  with_connection(false, [&](Connection& c) { return swap_script_.run(c, 2, args); });
+}
+
+void RedisBackend::drop_staging(std::string_view ns, std::string_view staging) {
+  Layout target = layout(ns), source = layout(staging);
+  Command args{target.prefix, source.prefix, source.token};
+  for (;;) {
+    Reply left =
+        with_connection(false, [&](Connection& c) { return drop_script_.run(c, 2, args); });
+    if (integer_of(*left, "drop") == 0) return;
+  }
+}
+
+}  // namespace nadb::backends::redis

@@ -1,0 +1,30 @@
+#include "store/batch_writer.hpp"
+
+#include <algorithm>
+
+#include "backends/batch_rules.hpp"
+#include "store/store_core.hpp"
+
+namespace nadb {
+
+BatchWriter::BatchWriter(StoreCore& core, bool sync)
+    : core_(core),
+      sync_(sync),
+      max_bytes_(std::min<std::uint64_t>(kMaxBytes, core.capabilities_.max_batch_bytes / 8)) {}
+
+void BatchWriter::add(WriteOp op) {
+  std::uint64_t bytes = backends::op_bytes(op);
+  if (!ops_.empty() && (ops_.size() == kMaxOps || bytes_ + bytes > max_bytes_)) finish();
+  bytes_ += bytes;
+  ops_.push_back(std::move(op));
+}
+
+void BatchWriter::finish() {
+  if (ops_.empty()) return;
+  written_ += ops_.size();
+  core_.apply_locked(std::move(ops_), util::now_ms(), sync_);
+  ops_.clear();
+  bytes_ = 0;
+}
+
+}  // namespace nadb
