@@ -26,6 +26,20 @@ enum class Compression { None, Zstd, Zlib };
 
 enum class IsolationLevel { ReadCommitted, Serializable };
 
+// What opening an fs db does with records it cannot read (docs/FORMAT.md, "Recovery rules").
+// Bytes left out are never deleted: they are kept beside their segment as
+// <segment>.<offset>.torn or .damaged, counted in Stats::storage and logged.
+enum class RecoveryMode {
+  // A torn tail of the active segment (an interrupted write) is left out; any other damage
+  // is Corruption.
+  TolerateTornTail,
+  // Even a torn tail is Corruption: the db opens only when every byte reads back.
+  AbsoluteConsistency,
+  // A torn tail is left out, and damaged records are skipped: every intact record is kept
+  // (a key whose newest record is damaged shows its previous one). What `nadb repair` uses.
+  SkipDamagedRecords,
+};
+
 // The redis backend's server and connection pool (docs/ARCHITECTURE.md, "Redis").
 struct RedisOptions {
   // redis://[user:password@]host[:port][/database]; when set it overrides host, port,
@@ -87,6 +101,7 @@ struct Options {
   double max_segment_size_mb = 64.0;
   // Background compaction rewrites a sealed segment once this fraction of its bytes is dead.
   double compaction_dead_ratio = 0.5;
+  RecoveryMode recovery_mode = RecoveryMode::TolerateTornTail;
 };
 
 // Per-write options: the key's complete tag set and its time to live (none: never expires).

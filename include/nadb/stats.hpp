@@ -46,6 +46,9 @@ struct BackendStats {
   std::uint64_t compactions = 0;
   std::uint64_t hint_files = 0;
   std::uint64_t memory_bytes = 0;  // estimated bytes of in-memory structures (keydir)
+  // Bytes the last open left out and kept aside beside their segment (RecoveryMode).
+  std::uint64_t torn_bytes = 0;
+  std::uint64_t damaged_bytes = 0;
   PoolStats pool;
 };
 

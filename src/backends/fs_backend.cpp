@@ -75,6 +75,7 @@ std::shared_ptr<StorageBackend> open_fs_backend(const Options& options) {
   engine_options.segment_bytes =
       static_cast<std::uint64_t>(options.max_segment_size_mb * (1 << 20));
   engine_options.compaction_dead_ratio = options.compaction_dead_ratio;
+  engine_options.recovery = options.recovery_mode;
   auto engine =
       engine::Engine::open(util::join_path(options.data_folder, options.db), engine_options);
   return std::make_shared<FsBackend>(std::move(engine));

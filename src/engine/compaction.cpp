@@ -129,7 +129,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   for (const SegmentInfo& info : infos) {
     if (progress) progress(report.bytes_before, total_bytes);
     report.bytes_before += info.size;
-    visit_segment(*info.file, info.size, false, [&](const LocatedRecord& r) {
+    visit_segment(*info.file, info.size, false, on_damage(), [&](const LocatedRecord& r) {
       bool keep;
       if (r.fields.type == RecordType::Delete) {
         keep = !drop_tombstones;

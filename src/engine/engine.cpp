@@ -226,6 +226,8 @@ BackendStats Engine::stats() {
   s.flushes = writer_.writes();
   s.fsyncs = writer_.fsyncs();
   s.compactions = compactions_.load();
+  s.torn_bytes = torn_bytes_.load();
+  s.damaged_bytes = damaged_bytes_.load();
   s.memory_bytes = keydir_.memory_bytes();
   return s;
 }
@@ -281,7 +283,7 @@ void Engine::write_due_hints() {
       if (it == segments_.end()) continue;  // compacted away meanwhile
       info = it->second;
     }
-    write_hint_file(dir_, *info.file, info.size);
+    write_hint_file(dir_, *info.file, info.size, on_damage());
     std::unique_lock lock(state_mutex_);
     if (auto it = segments_.find(id); it != segments_.end()) it->second.has_hint = true;
   }

@@ -31,6 +31,7 @@ struct EngineOptions {
   std::uint64_t segment_bytes = 64ull << 20;
   double compaction_dead_ratio = 0.5;
   bool background_maintenance = true;  // hint files and compaction in a background thread
+  RecoveryMode recovery = RecoveryMode::TolerateTornTail;
 };
 
 class Engine {
@@ -93,6 +94,13 @@ class Engine {
   // swapped them). Caller holds the compaction, write and state locks.
   void reload_locked();
   void finish_obsolete_marker();
+  void set_aside(const SegmentFile& segment, std::uint64_t from, std::uint64_t to,
+                 const char* kind);
+  // How scans of sealed segments treat damage: skipped only under SkipDamagedRecords.
+  OnDamage on_damage() const {
+    return options_.recovery == RecoveryMode::SkipDamagedRecords ? OnDamage::Skip
+                                                                 : OnDamage::Refuse;
+  }
   std::shared_ptr<SegmentFile> create_segment(std::uint32_t id);
   // engine_write.cpp
   BatchResult apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
@@ -128,8 +136,8 @@ class Engine {
   std::mutex write_mutex_;
   std::uint64_t next_seq_ = 1;
   std::uint32_t next_segment_id_ = 1;
-  HighWater marks_;  // what HIGHWATER says: next_seq_ and next_segment_id_ stay below it
-  PendingWrite pending_;                  // scratch of the write being applied
+  HighWater marks_;       // what HIGHWATER says: next_seq_ and next_segment_id_ stay below it
+  PendingWrite pending_;  // scratch of the write being applied
   std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
 
   // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.
@@ -142,6 +150,9 @@ class Engine {
   // One compaction at a time.
   std::mutex compaction_mutex_;
   std::atomic<std::uint64_t> compactions_{0};
+  // Bytes recovery left out and kept aside (torn tails, damaged records).
+  std::atomic<std::uint64_t> torn_bytes_{0};
+  std::atomic<std::uint64_t> damaged_bytes_{0};
 
   // Guarded by maintenance_mutex_: the background thread's work.
   std::mutex maintenance_mutex_;

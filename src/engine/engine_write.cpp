@@ -166,7 +166,9 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
 void Engine::read_current(const KeyEntry& entry, RecordFields& fields) {
   std::shared_lock state_lock(state_mutex_);
   RecordBytes record = read_record(entry, state_lock);
-  if (!decode_record(record.bytes, fields)) {
+  // A record still in the write buffer is in the active segment's format (this build's).
+  std::uint32_t format = record.segment ? record.segment->format : kFormatVersion;
+  if (!decode_record(record.bytes, fields, format)) {
     throw Corruption("the current record of a key being rewritten fails its checksum in '" + dir_ +
                      "'");
   }

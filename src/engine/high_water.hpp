@@ -12,7 +12,7 @@
 namespace nadb::engine {
 
 struct HighWater {
-  std::uint64_t seq_limit = 0;        // every seq handed out is below this
+  std::uint64_t seq_limit = 0;         // every seq handed out is below this
   std::uint32_t segment_id_limit = 0;  // every segment id used is below this
 };
 

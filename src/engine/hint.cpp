@@ -9,15 +9,17 @@ namespace nadb::engine {
 namespace {
 
 constexpr char kHintMagic[8] = {'N', 'A', 'D', 'B', 'H', 'N', 'T', '\0'};
+constexpr std::uint32_t kHintFormatVersion = 1;
 constexpr std::size_t kHintHeaderSize = 16;
 
 }  // namespace
 
-void write_hint_file(const std::string& dir, const SegmentFile& segment, std::uint64_t end) {
+void write_hint_file(const std::string& dir, const SegmentFile& segment, std::uint64_t end,
+                     OnDamage on_damage) {
   std::string out(kHintMagic, sizeof kHintMagic);
-  util::put_fixed<std::uint32_t>(out, kFormatVersion);
+  util::put_fixed<std::uint32_t>(out, kHintFormatVersion);
   util::put_fixed<std::uint32_t>(out, segment.id);
-  visit_segment(segment, end, false, [&](const LocatedRecord& r) {
+  visit_segment(segment, end, false, on_damage, [&](const LocatedRecord& r) {
     out.push_back(static_cast<char>(r.fields.type));
     util::put_varint(out, r.offset);
     util::put_varint(out, r.size);
@@ -45,7 +47,7 @@ bool load_hint_file(const std::string& dir, std::uint32_t segment_id, const Reco
   if (util::get_fixed<std::uint64_t>(data.data() + body.size()) != util::checksum(body))
     return false;
   if (body.substr(0, 8) != std::string_view(kHintMagic, 8) ||
-      util::get_fixed<std::uint32_t>(body.data() + 8) != kFormatVersion ||
+      util::get_fixed<std::uint32_t>(body.data() + 8) != kHintFormatVersion ||
       util::get_fixed<std::uint32_t>(body.data() + 12) != segment_id) {
     return false;
   }

@@ -11,8 +11,10 @@
 namespace nadb::engine {
 
 // Scans sealed segment [.., end) and writes <dir>/<id>.hint durably (temp file, fsync,
-// rename, directory fsync). Throws IOError / Corruption.
-void write_hint_file(const std::string& dir, const SegmentFile& segment, std::uint64_t end);
+// rename, directory fsync); damaged records are Corruption, or left out (OnDamage::Skip).
+// Throws IOError / Corruption.
+void write_hint_file(const std::string& dir, const SegmentFile& segment, std::uint64_t end,
+                     OnDamage on_damage = OnDamage::Refuse);
 
 // Visits the records listed by <dir>/<id>.hint (fields.value is empty; value_size is exact).
 // Returns false, visiting nothing, when the hint is missing or fails its checksum.

@@ -16,21 +16,29 @@ void put_bytes(std::string& out, std::string_view bytes) {
   out.append(bytes);
 }
 
+// The check of a version 2 header: the low 32 bits of XXH3 over its length and type.
+std::uint32_t header_check(const char* header) {
+  return static_cast<std::uint32_t>(util::checksum(std::string_view(header + 8, 5)));
+}
+
+void put_le(char* at, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    at[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+}
+
 void finish_record(std::string& out, std::size_t start) {
   auto payload = out.size() - start - kRecordHeaderSize;
   char* header = out.data() + start;
-  auto length = static_cast<std::uint32_t>(payload);
-  for (int i = 0; i < 4; ++i)
-    header[8 + i] = static_cast<char>((length >> (8 * i)) & 0xff);
-  std::uint64_t sum = util::checksum(std::string_view(header + 8, out.size() - start - 8));
-  for (int i = 0; i < 8; ++i)
-    header[i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  put_le(header + 8, static_cast<std::uint32_t>(payload), 4);
+  put_le(header + 13, header_check(header), 4);
+  put_le(header, util::checksum(std::string_view(header + 8, out.size() - start - 8)), 8);
 }
 
 std::size_t begin_record(std::string& out, RecordType type) {
   std::size_t start = out.size();
   out.append(12, '\0');
   out.push_back(static_cast<char>(type));
+  out.append(4, '\0');
   return start;
 }
 
@@ -72,11 +80,14 @@ void end_batch(std::string& out, std::size_t batch_start) {
   finish_record(out, batch_start);
 }
 
-RecordHeader parse_header(const char* bytes) {
+RecordHeader parse_header(const char* bytes, std::uint32_t format) {
   RecordHeader h;
   h.checksum = util::get_fixed<std::uint64_t>(bytes);
   h.payload_size = util::get_fixed<std::uint32_t>(bytes + 8);
   h.type = static_cast<RecordType>(static_cast<std::uint8_t>(bytes[12]));
+  h.header_size = record_header_size(format);
+  h.intact = valid_type(static_cast<std::uint8_t>(bytes[12])) &&
+             (format < 2 || util::get_fixed<std::uint32_t>(bytes + 13) == header_check(bytes));
   return h;
 }
 
@@ -130,11 +141,12 @@ bool decode_payload(RecordType type, std::string_view payload, RecordFields& f) 
   return true;
 }
 
-bool decode_record(std::string_view record, RecordFields& fields) {
-  if (record.size() < kRecordHeaderSize || !checksum_matches(record)) return false;
-  RecordHeader h = parse_header(record.data());
-  if (h.total_size() != record.size()) return false;
-  return decode_payload(h.type, record.substr(kRecordHeaderSize), fields);
+bool decode_record(std::string_view record, RecordFields& fields, std::uint32_t format) {
+  std::size_t header_size = record_header_size(format);
+  if (record.size() < header_size || !checksum_matches(record)) return false;
+  RecordHeader h = parse_header(record.data(), format);
+  if (!h.intact || h.total_size() != record.size()) return false;
+  return decode_payload(h.type, record.substr(header_size), fields);
 }
 
 }  // namespace nadb::engine

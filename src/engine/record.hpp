@@ -11,8 +11,15 @@
 
 namespace nadb::engine {
 
-inline constexpr std::uint32_t kFormatVersion = 1;
-inline constexpr std::size_t kRecordHeaderSize = 13;  // u64 checksum, u32 length, u8 type
+// Segment formats: version 2 is written; version 1 (records without a header check) is read.
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFirstFormatVersion = 1;
+// A record's header: u64 checksum, u32 length, u8 type and (version 2) a u32 check of the
+// length and type, so that a damaged length reads as damage rather than as a torn tail.
+inline constexpr std::size_t kRecordHeaderSize = 17;
+constexpr std::size_t record_header_size(std::uint32_t format) {
+  return format >= 2 ? kRecordHeaderSize : 13;
+}
 inline constexpr std::uint32_t kMaxPayloadSize = 0xFFFFFFF0u;
 
 enum class RecordType : std::uint8_t { Put = 1, Delete = 2, Batch = 3 };
@@ -44,16 +51,20 @@ struct RecordHeader {
   std::uint64_t checksum = 0;
   std::uint32_t payload_size = 0;
   RecordType type = RecordType::Put;
-  std::size_t total_size() const { return kRecordHeaderSize + payload_size; }
+  std::size_t header_size = kRecordHeaderSize;
+  bool intact = true;  // the header check matches and the type is known (version 1: the type)
+  std::size_t total_size() const { return header_size + payload_size; }
 };
 
-RecordHeader parse_header(const char* bytes);
+// Reads record_header_size(format) bytes.
+RecordHeader parse_header(const char* bytes, std::uint32_t format = kFormatVersion);
 bool valid_type(std::uint8_t type);
 // True if record (header + payload) matches its checksum.
 bool checksum_matches(std::string_view record);
 // Decodes the payload of a put or delete record; false when malformed.
 bool decode_payload(RecordType type, std::string_view payload, RecordFields& fields);
 // Decodes a complete put/delete record, checking its checksum; false when corrupt.
-bool decode_record(std::string_view record, RecordFields& fields);
+bool decode_record(std::string_view record, RecordFields& fields,
+                   std::uint32_t format = kFormatVersion);
 
 }  // namespace nadb::engine

@@ -54,6 +54,27 @@ void Engine::finish_obsolete_marker() {
   util::sync_directory(dir_);
 }
 
+// Keeps bytes recovery leaves out — a torn tail, a damaged record — in
+// <segment file>.<offset>.<kind> beside it: nothing is deleted silently.
+void Engine::set_aside(const SegmentFile& segment, std::uint64_t from, std::uint64_t to,
+                       const char* kind) {
+  std::string bytes;
+  segment.file.read_at(from, static_cast<std::size_t>(to - from), bytes);
+  std::string path = segment.file.path() + "." + std::to_string(from) + "." + kind;
+  util::write_file_atomically(path, bytes);
+  util::sync_directory(dir_);
+  (std::string_view(kind) == "torn" ? torn_bytes_ : damaged_bytes_) += to - from;
+  const Logger& log = obs::logger(obs::Component::Engine);
+  LogFields fields{
+      {"file", segment.file.path()}, {"offset", from}, {"bytes", to - from}, {"kept_in", path}};
+  if (std::string_view(kind) == "torn") {
+    log.warn("a torn tail (an interrupted write) is left out and kept aside", fields);
+  } else {
+    log.error("a damaged record is skipped and kept aside (RecoveryMode::SkipDamagedRecords)",
+              fields);
+  }
+}
+
 void Engine::recover() {
   for (const auto& name : util::list_directory(dir_)) {
     if (ends_with(name, ".tmp")) util::remove_file(util::join_path(dir_, name));
@@ -101,8 +122,10 @@ void Engine::recover() {
     if (!is_put) deleted[id] = r.fields.seq;
   };
 
+  const bool skip_damage = options_.recovery == RecoveryMode::SkipDamagedRecords;
   for (std::uint32_t id : ids) {
     bool is_active = active && id == *active;
+    const bool was_active = is_active;
     auto segment = std::make_shared<SegmentFile>();
     segment->id = id;
     std::string path = util::join_path(dir_, segment_file_name(id));
@@ -117,16 +140,28 @@ void Engine::recover() {
       size = kSegmentHeaderSize;
     }
     segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
-    check_segment_header(header, id, path);
+    segment->format = check_segment_header(header, id, path);
     bool hinted = !is_active && load_hint_file(dir_, id, recover_record);
     if (!hinted) {
-      std::uint64_t valid = visit_segment(*segment, size, is_active, recover_record);
-      if (valid < size) {
-        obs::logger(obs::Component::Engine)
-            .warn("truncating a torn tail", {{"file", path}, {"bytes", size - valid}});
-        segment->file.truncate(valid);
+      bool tolerate_tail = was_active && options_.recovery != RecoveryMode::AbsoluteConsistency;
+      ScanResult scan =
+          visit_segment(*segment, size, tolerate_tail,
+                        skip_damage ? OnDamage::Skip : OnDamage::Refuse, recover_record);
+      for (auto [from, to] : scan.damaged) {
+        set_aside(*segment, from, to, "damaged");
+        keydir_.add_dead_bytes(id, to - from);  // compaction rewrites the segment without them
+      }
+      if (scan.torn) {
+        set_aside(*segment, scan.valid_end, size, "torn");
+        segment->file.truncate(scan.valid_end);
         segment->file.sync();
-        size = valid;
+        size = scan.valid_end;
+      }
+      // Only a whole segment of this build's format is appended to; any other is sealed and
+      // a new active segment takes over.
+      if (is_active && (!scan.damaged.empty() || segment->format != kFormatVersion)) {
+        is_active = false;
+        active.reset();
       }
       if (!is_active) {
         std::lock_guard maintenance_lock(maintenance_mutex_);
@@ -140,8 +175,8 @@ void Engine::recover() {
   // Counters never go back: the marks cover what compaction or a restore removed.
   marks_ = read_high_water(dir_).value_or(HighWater{});
   next_seq_ = std::max(max_seq + 1, marks_.seq_limit);
-  next_segment_id_ = std::max<std::uint32_t>(ids.empty() ? 1 : ids.back() + 1,
-                                             marks_.segment_id_limit);
+  next_segment_id_ =
+      std::max<std::uint32_t>(ids.empty() ? 1 : ids.back() + 1, marks_.segment_id_limit);
   if (active) {
     const SegmentInfo& info = segments_[*active];
     writer_.activate(info.file, info.size);

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/record.hpp"
 #include "util/files.hpp"
@@ -22,13 +24,16 @@ std::string hint_file_name(std::uint32_t id);
 std::optional<std::uint32_t> parse_segment_file_name(std::string_view name);
 
 std::string segment_header(std::uint32_t id);
-// Throws Corruption if bytes are not a valid header of segment id in a supported format.
-void check_segment_header(std::string_view bytes, std::uint32_t id, const std::string& path);
+// The format version of a valid header of segment id; Corruption for anything else (another
+// id, a format this build does not read).
+std::uint32_t check_segment_header(std::string_view bytes, std::uint32_t id,
+                                   const std::string& path);
 
 // An open segment file, shared by readers; stays readable after the file is unlinked.
 // Readers use the mapping where it covers a record (no syscall), pread otherwise.
 struct SegmentFile {
   std::uint32_t id = 0;
+  std::uint32_t format = kFormatVersion;  // of its records (check_segment_header)
   util::File file;
   util::Mapping mapping;
 
@@ -42,17 +47,26 @@ struct SegmentFile {
 };
 using SegmentFilePtr = std::shared_ptr<const SegmentFile>;
 
-// Reads the top-level records of a segment one after another, through a read buffer.
+// Reads the top-level records of a segment one after another, through a read buffer
+// (segment_scan.cpp).
 class SegmentScanner {
  public:
-  enum class Status { Record, End, Torn, BadChecksum };
+  enum class Status {
+    Record,       // offset() and record() describe a whole record that passes its checksum
+    End,          // nothing left
+    Torn,         // too few bytes left for a header, or an intact header whose record runs
+                  // past the end: what an interrupted append leaves
+    Damaged,      // the header is not intact (its check fails, or its type is unknown)
+    BadChecksum,  // a whole record fails its checksum
+  };
 
-  // Scans [start, end) of file.
-  SegmentScanner(const util::File& file, std::uint64_t start, std::uint64_t end);
-  // Moves to the next record. On Record, offset() and record() describe it (record() stays
-  // valid until the next call). Torn: the bytes left cannot hold a whole record. BadChecksum:
-  // a complete record fails its checksum.
+  // Scans [start, end) of file, whose records are in format `format`.
+  SegmentScanner(const util::File& file, std::uint32_t format, std::uint64_t start,
+                 std::uint64_t end);
+  // Moves to the next record (record() stays valid until the next call).
   Status next();
+  // Continues at offset (after skipped damage).
+  void seek(std::uint64_t offset) { next_offset_ = offset; }
   std::uint64_t offset() const { return offset_; }
   std::string_view record() const { return record_; }
 
@@ -60,6 +74,7 @@ class SegmentScanner {
   bool fill(std::uint64_t from, std::size_t n);
 
   const util::File& file_;
+  const std::uint32_t format_;
   std::uint64_t end_;
   std::uint64_t offset_ = 0;
   std::uint64_t next_offset_;
@@ -68,9 +83,10 @@ class SegmentScanner {
   std::string_view record_;
 };
 
-// Calls fn(offset_in_batch_payload, inner_record) for each record inside a batch payload;
-// false if the payload is malformed (inner records are complete put/delete records).
-bool for_each_batch_record(std::string_view payload,
+// Calls fn(offset_in_batch_payload, inner_record) for each record inside a batch payload of
+// format `format`; false if the payload is malformed (inner records are complete put/delete
+// records).
+bool for_each_batch_record(std::string_view payload, std::uint32_t format,
                            const std::function<bool(std::size_t, std::string_view)>& fn);
 
 // A put or delete record and where it is stored.
@@ -83,12 +99,24 @@ struct LocatedRecord {
 };
 using RecordVisitor = std::function<void(const LocatedRecord&)>;
 
+// What a scan does with damage that is not a torn tail.
+enum class OnDamage {
+  Refuse,  // Corruption naming the file and offset
+  Skip,    // skip to the next intact record (version 2), reporting the bytes skipped
+};
+
+struct ScanResult {
+  std::uint64_t valid_end = 0;  // after the last whole record
+  bool torn = false;            // [valid_end, end) is a torn tail, left out
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> damaged;  // skipped: [from, to)
+};
+
 // Visits every put and delete of segment [kSegmentHeaderSize, end) in file order, the records
-// of a batch one by one (a batch is visited only when it is whole). Returns the offset after
-// the last whole record. A short or bad last record is a torn tail: accepted (and excluded)
-// when tail_may_be_torn, Corruption otherwise. A bad record followed by more data is always
-// Corruption, naming the file and offset.
-std::uint64_t visit_segment(const SegmentFile& segment, std::uint64_t end, bool tail_may_be_torn,
-                            const RecordVisitor& visit);
+// of a batch one by one (a batch is visited only when it is whole). Only the tail of the
+// active segment may be torn (when tail_may_be_torn): the bytes left after the last whole
+// record are too few for a header, an intact header whose record runs past the end, zeros, or
+// a last record that fails its checksum. Anything else is damage: Corruption, or skipped.
+ScanResult visit_segment(const SegmentFile& segment, std::uint64_t end, bool tail_may_be_torn,
+                         OnDamage on_damage, const RecordVisitor& visit);
 
 }  // namespace nadb::engine

@@ -58,7 +58,7 @@ void Engine::seal_restored_segments(const std::string& folder) {
     std::string header;
     segment.file.read_at(0, std::min<std::uint64_t>(segment.file.size(), kSegmentHeaderSize),
                          header);
-    check_segment_header(header, *id, segment.file.path());
+    segment.format = check_segment_header(header, *id, segment.file.path());
     write_hint_file(folder, segment, segment.file.size());
   }
 }

@@ -86,7 +86,7 @@ TEST(Record, BatchFramesInnerRecordsUnderOneChecksum) {
   EXPECT_EQ(h.total_size(), bytes.size());
   int seen = 0;
   ASSERT_TRUE(for_each_batch_record(std::string_view(bytes).substr(kRecordHeaderSize),
-                                    [&](std::size_t, std::string_view inner) {
+                                    kFormatVersion, [&](std::size_t, std::string_view inner) {
                                       RecordFields f;
                                       EXPECT_TRUE(decode_record(inner, f));
                                       ++seen;

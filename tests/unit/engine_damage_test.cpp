@@ -1,0 +1,159 @@
+// Damage at open: a torn tail (an interrupted append) is the only thing recovery may leave
+// out, and what it leaves out is kept aside; any other damage is Corruption, or skipped under
+// RecoveryMode::SkipDamagedRecords. Segments of format 1 are still read.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "engine/record.hpp"
+#include "nadb/errors.hpp"
+#include "support/engine_helpers.hpp"
+#include "support/temp_dir.hpp"
+#include "util/checksum.hpp"
+#include "util/files.hpp"
+#include "util/varint.hpp"
+
+namespace nadb::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+engine::EngineOptions with_mode(RecoveryMode mode) {
+  engine::EngineOptions o = small_segments(1 << 20);
+  o.recovery = mode;
+  return o;
+}
+
+// A db whose active segment holds keys k0..k19, each synced.
+std::string twenty_keys(const TempDir& dir) {
+  auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+  for (int i = 0; i < 20; ++i)
+    apply(*e, {put_op("k" + std::to_string(i), std::string(50, 'a' + i))}, true);
+  return dir.sub(engine::segment_file_name(1));
+}
+
+void xor_byte(const std::string& path, std::uint64_t offset, char mask) {
+  util::File f(path, O_RDWR);
+  std::string byte;
+  f.read_at(offset, 1, byte);
+  byte[0] ^= mask;
+  f.write_at(offset, byte);
+}
+
+std::vector<std::string> files_ending(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> out;
+  for (const auto& name : util::list_directory(dir)) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) out.push_back(name);
+  }
+  return out;
+}
+
+// Defect 8: the top bit of the first record's length made it point past the end; recovery
+// took that for a torn tail and truncated the segment to its header: 20 keys gone.
+TEST(EngineDamage, AFlippedBitInALengthIsCorruptionNotATornTail) {
+  TempDir dir;
+  std::string seg = twenty_keys(dir);
+  std::uint64_t size = fs::file_size(seg);
+  xor_byte(seg, engine::kSegmentHeaderSize + 11, static_cast<char>(0x80));  // length's top byte
+  for (RecoveryMode mode : {RecoveryMode::TolerateTornTail, RecoveryMode::AbsoluteConsistency}) {
+    try {
+      engine::Engine::open(dir.path(), with_mode(mode));
+      FAIL() << "opened";
+    } catch (const Corruption& e) {
+      EXPECT_NE(std::string(e.what()).find("offset 16"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fs::file_size(seg), size) << "bytes were deleted";
+  }
+}
+
+TEST(EngineDamage, SkipDamagedRecordsKeepsEveryIntactRecordAndKeepsTheRestAside) {
+  TempDir dir;
+  std::string seg = twenty_keys(dir);
+  xor_byte(seg, engine::kSegmentHeaderSize + 11, static_cast<char>(0x80));
+  {
+    auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::SkipDamagedRecords));
+    EXPECT_FALSE(value_of(*e, "k0"));
+    for (int i = 1; i < 20; ++i)
+      EXPECT_EQ(value_of(*e, "k" + std::to_string(i)), std::string(50, 'a' + i)) << i;
+    EXPECT_GT(e->stats().damaged_bytes, 0u);
+    ASSERT_EQ(files_ending(dir.path(), ".damaged").size(), 1u);
+    apply(*e, {put_op("after", "repair")}, true);
+    e->compact();  // what `nadb repair` does: rewrites the damaged segment without the damage
+  }
+  auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+  EXPECT_EQ(value_of(*e, "k19"), std::string(50, 'a' + 19));
+  EXPECT_EQ(value_of(*e, "after"), "repair");
+}
+
+TEST(EngineDamage, ATornTailIsLeftOutAndKeptAside) {
+  TempDir dir;
+  std::string seg = twenty_keys(dir);
+  std::uint64_t size = fs::file_size(seg);
+  fs::resize_file(seg, size - 7);
+  {
+    auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+    EXPECT_FALSE(value_of(*e, "k19"));
+    EXPECT_EQ(value_of(*e, "k18"), std::string(50, 'a' + 18));
+    auto aside = files_ending(dir.path(), ".torn");
+    ASSERT_EQ(aside.size(), 1u);
+    EXPECT_EQ(e->stats().torn_bytes, fs::file_size(dir.sub(aside[0])));
+    EXPECT_GT(e->stats().torn_bytes, 0u);
+  }
+  fs::resize_file(seg, fs::file_size(seg) - 3);
+  EXPECT_THROW(engine::Engine::open(dir.path(), with_mode(RecoveryMode::AbsoluteConsistency)),
+               Corruption);
+}
+
+TEST(EngineDamage, AZeroFilledTailIsTorn) {
+  TempDir dir;
+  std::string seg = twenty_keys(dir);
+  {
+    util::File f(seg, O_RDWR);
+    f.write_at(f.size(), std::string(4096, '\0'));
+  }
+  auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+  EXPECT_EQ(value_of(*e, "k19"), std::string(50, 'a' + 19));
+  EXPECT_EQ(e->stats().torn_bytes, 4096u);
+}
+
+// A record as format 1 wrote it: no header check.
+std::string format_one_record(const std::string& key, const std::string& value, std::uint64_t seq) {
+  engine::RecordFields f;
+  f.type = engine::RecordType::Put;
+  f.seq = seq;
+  f.created_ms = f.updated_ms = 1000;
+  f.ns = "ns";
+  f.key = key;
+  f.value = value;
+  std::string v2;
+  engine::encode_record(v2, f);
+  std::string v1 = v2.substr(0, 13) + v2.substr(engine::kRecordHeaderSize);
+  std::uint64_t sum = util::checksum(std::string_view(v1).substr(8));
+  for (int i = 0; i < 8; ++i)
+    v1[i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  return v1;
+}
+
+TEST(EngineDamage, SegmentsOfFormatOneAreReadAndNeverAppendedTo) {
+  TempDir dir;
+  std::string segment = engine::segment_header(3);
+  segment[8] = 1;  // format version 1
+  segment += format_one_record("old", "written by the first release", 7);
+  segment += format_one_record("older", "too", 5);
+  util::write_file_atomically(dir.sub(engine::segment_file_name(3)), segment);
+  {
+    auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+    EXPECT_EQ(value_of(*e, "old"), "written by the first release");
+    EXPECT_EQ(value_of(*e, "older"), "too");
+    auto v = apply(*e, {put_op("new", "x")}, true).ops[0].version;
+    EXPECT_GT(v, 7u);
+  }
+  EXPECT_EQ(fs::file_size(dir.sub(engine::segment_file_name(3))), segment.size());
+  auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+  EXPECT_EQ(value_of(*e, "old"), "written by the first release");
+  EXPECT_EQ(value_of(*e, "new"), "x");
+}
+
+}  // namespace
+}  // namespace nadb::testing
