@@ -3,6 +3,7 @@
 
 #include "nadb/backend.hpp"
 #include "nadb/backup.hpp"
+#include "nadb/check.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/logging.hpp"
 #include "nadb/options.hpp"

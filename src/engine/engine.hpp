@@ -94,6 +94,8 @@ class Engine {
   // swapped them). Caller holds the compaction, write and state locks.
   void reload_locked();
   void finish_obsolete_marker();
+  // HIGHWATER's marks; a damaged file is Corruption, or rebuilt when repairing.
+  HighWater recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id);
   void set_aside(const SegmentFile& segment, std::uint64_t from, std::uint64_t to,
                  const char* kind);
   // How scans of sealed segments treat damage: skipped only under SkipDamagedRecords.

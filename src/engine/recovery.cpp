@@ -11,6 +11,7 @@
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "util/checksum.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/varint.hpp"
 
@@ -72,6 +73,21 @@ void Engine::set_aside(const SegmentFile& segment, std::uint64_t from, std::uint
   } else {
     log.error("a damaged record is skipped and kept aside (RecoveryMode::SkipDamagedRecords)",
               fields);
+  }
+}
+
+HighWater Engine::recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id) {
+  try {
+    return read_high_water(dir_).value_or(HighWater{});
+  } catch (const Corruption& e) {
+    if (options_.recovery != RecoveryMode::SkipDamagedRecords) throw;
+    // Repairing: what the files show, plus a margin for what compaction or a restore removed.
+    std::string path = util::join_path(dir_, kHighWaterFile);
+    util::rename_file(path, path + "." + std::to_string(util::now_ms()) + ".damaged");
+    obs::logger(obs::Component::Engine)
+        .error("damaged high-water marks are kept aside and rebuilt with a margin",
+               {{"dir", dir_}, {"error", e.what()}});
+    return HighWater{max_seq + 1 + (1ull << 32), max_segment_id + 1 + (1u << 16)};
   }
 }
 
@@ -173,7 +189,7 @@ void Engine::recover() {
     segments_[id] = SegmentInfo{segment, size, hinted};
   }
   // Counters never go back: the marks cover what compaction or a restore removed.
-  marks_ = read_high_water(dir_).value_or(HighWater{});
+  marks_ = recover_high_water(max_seq, ids.empty() ? 0 : ids.back());
   next_seq_ = std::max(max_seq + 1, marks_.seq_limit);
   next_segment_id_ =
       std::max<std::uint32_t>(ids.empty() ? 1 : ids.back() + 1, marks_.segment_id_limit);

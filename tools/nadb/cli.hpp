@@ -56,6 +56,8 @@ void add_key_commands(CLI::App& app, Command& selected);
 void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected);
 // backup create|incremental|list|verify|restore|delete|prune.
 void add_backup_commands(CLI::App& app, Command& selected);
+// check, repair: an fs db's files (never through an open store).
+void add_check_commands(CLI::App& app, const Globals& g, StandaloneCommand& selected);
 // bench [--n N] [--backend B]: a short workload on a throwaway store.
 void add_bench_command(CLI::App& app, const Globals& g, StandaloneCommand& selected);
 // shell: reads commands line by line from standard input (line editing and history on a

@@ -37,6 +37,7 @@ void add_commands(CLI::App& app, const Globals& g, Selection& selection) {
   add_maintenance_commands(app, g, selection.on_store);
   add_backup_commands(app, selection.on_store);
   add_bench_command(app, g, selection.standalone);
+  add_check_commands(app, g, selection.standalone);
 }
 
 std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
