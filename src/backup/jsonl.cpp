@@ -15,7 +15,7 @@ using Json = nlohmann::json;
   throw InvalidArgument("line " + std::to_string(line) + ": " + what);
 }
 
-std::string decode64(const std::string& text, std::size_t line, const char* field) {
+std::string decode64(std::string_view text, std::size_t line, const char* field) {
   auto bytes = util::base64_decode(text);
   if (!bytes) bad(line, std::string("field '") + field + "' is not valid base64");
   return *bytes;
@@ -35,16 +35,20 @@ const std::string& text(const Json& object, const char* field, std::size_t line)
   return it->get_ref<const std::string&>();
 }
 
-// What the line's SHA-256 covers: its fields in a fixed order, NUL-separated.
-std::string checksum_input(const std::string& ns, const std::string& key64,
-                           const std::string& value64, const std::vector<std::string>& tags64,
-                           std::int64_t expires, std::int64_t created, std::int64_t updated) {
-  std::string out = ns + '\0' + key64 + '\0' + value64 + '\0';
+// The line's SHA-256: of its fields in a fixed order, NUL-separated (hashed piece by piece:
+// a value can be a gigabyte).
+template <typename Tags>
+std::string line_checksum(std::string_view ns, std::string_view key64, std::string_view value64,
+                          const Tags& tags64, std::int64_t expires, std::int64_t created,
+                          std::int64_t updated) {
+  const std::string_view nul("\0", 1);
+  util::Sha256 sum;
+  sum.update(ns).update(nul).update(key64).update(nul).update(value64).update(nul);
   for (const auto& tag : tags64)
-    out += tag + ',';
-  out += '\0' + std::to_string(expires) + '\0' + std::to_string(created) + '\0' +
-         std::to_string(updated);
-  return out;
+    sum.update(tag).update(",");
+  sum.update(nul).update(std::to_string(expires)).update(nul).update(std::to_string(created));
+  sum.update(nul).update(std::to_string(updated));
+  return sum.hex();
 }
 
 // The fields of an entry line, still base64.
@@ -125,6 +129,11 @@ void parse_json_entry(const Json& object, std::size_t line, RawEntry& e) {
 
 }  // namespace
 
+std::size_t max_entry_line(std::uint64_t max_value) {
+  constexpr std::uint64_t kMaxKey = 64 << 10, kTagsAndFields = 16 << 20;
+  return static_cast<std::size_t>(4 * ((kMaxKey + max_value + 2) / 3) + kTagsAndFields);
+}
+
 std::string jsonl_header(const std::string& source, const std::string& backend, std::size_t count,
                          std::int64_t now_ms) {
   return Json{{"format", "nadb-jsonl"}, {"version", kJsonlVersion}, {"source", source},
@@ -146,8 +155,7 @@ std::string jsonl_entry(const std::string& ns, const JsonlEntry& e) {
           (e.expires_ms == 0 ? std::string("null") : std::to_string(e.expires_ms)) +
           ",\"created_at\":" + std::to_string(e.created_ms) +
           ",\"updated_at\":" + std::to_string(e.updated_ms) + ",\"sha256\":\"" +
-          util::sha256_hex(checksum_input(ns, key64, value64, tags64, e.expires_ms, e.created_ms,
-                                          e.updated_ms)) +
+          line_checksum(ns, key64, value64, tags64, e.expires_ms, e.created_ms, e.updated_ms) +
           "\"}";
   return line;
 }
@@ -190,12 +198,12 @@ JsonlLine parse_jsonl_line(const std::string& line_text, std::size_t line) {
   e.expires_ms = raw.expires;
   e.created_ms = raw.created;
   e.updated_ms = raw.updated;
-  std::string input =
-      checksum_input(std::string(raw.ns), std::string(raw.key64), std::string(raw.value64),
-                     raw.tags64, raw.expires, raw.created, raw.updated);
-  if (util::sha256_hex(input) != raw.sum) bad(line, "checksum mismatch (the line was altered)");
-  e.key = decode64(std::string(raw.key64), line, "key");
-  e.value = decode64(std::string(raw.value64), line, "value");
+  if (line_checksum(raw.ns, raw.key64, raw.value64, raw.tags64, raw.expires, raw.created,
+                    raw.updated) != raw.sum) {
+    bad(line, "checksum mismatch (the line was altered)");
+  }
+  e.key = decode64(raw.key64, line, "key");
+  e.value = decode64(raw.value64, line, "value");
   for (const auto& tag : raw.tags64)
     e.tags.push_back(decode64(tag, line, "tags"));
   return out;

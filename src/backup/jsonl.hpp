@@ -21,6 +21,10 @@ struct JsonlEntry {
   std::int64_t updated_ms = 0;
 };
 
+// The longest line an entry with a value of at most max_value bytes can take: key and value
+// in base64, and room for tags and fields. Longer lines are refused before they are held.
+std::size_t max_entry_line(std::uint64_t max_value);
+
 std::string jsonl_header(const std::string& source, const std::string& backend, std::size_t count,
                          std::int64_t now_ms);
 std::string jsonl_entry(const std::string& ns, const JsonlEntry& entry);

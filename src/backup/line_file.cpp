@@ -112,27 +112,46 @@ class GzipWriter final : public LineWriter {
   gzFile file_;
 };
 
-// Reads decompressed chunks and splits them into lines.
+// Reads decompressed chunks and splits them into lines. Each byte is searched for a newline
+// once (a long line costs its length, not its length squared), and a line longer than
+// max_line is refused as soon as the bytes held pass it.
 class ChunkLineReader : public LineReader {
  public:
   bool read_line(std::string& line) override {
+    ++number_;
     for (;;) {
-      std::size_t nl = buffer_.find('\n', pos_);
+      std::size_t nl = buffer_.find('\n', scanned_);
       if (nl != std::string::npos) {
+        if (pos_ == 0 && nl > (1 << 20)) {  // a long line: hand the buffer over, copy the rest
+          line.swap(buffer_);
+          buffer_.assign(line, nl + 1);
+          line.resize(nl);
+          pos_ = scanned_ = 0;
+          return true;
+        }
         line.assign(buffer_, pos_, nl - pos_);
-        pos_ = nl + 1;
+        pos_ = scanned_ = nl + 1;
         return true;
       }
+      scanned_ = buffer_.size();
       buffer_.erase(0, pos_);
+      scanned_ -= pos_;
       pos_ = 0;
+      if (buffer_.size() > max_line_) {
+        throw InvalidArgument("line " + std::to_string(number_) + " is longer than " +
+                              std::to_string(max_line_) +
+                              " bytes, more than the largest entry takes");
+      }
       if (!refill(buffer_)) {
         if (buffer_.empty()) return false;
         line.swap(buffer_);  // a last line without a newline
         buffer_.clear();
+        scanned_ = 0;
         return true;
       }
     }
   }
+  void limit_lines(std::size_t max_line) { max_line_ = max_line; }
 
  protected:
   // Appends more decompressed bytes to out; false at the end of the input.
@@ -140,7 +159,10 @@ class ChunkLineReader : public LineReader {
 
  private:
   std::string buffer_;
-  std::size_t pos_ = 0;
+  std::size_t pos_ = 0;      // where the next line starts
+  std::size_t scanned_ = 0;  // bytes before this hold no newline after pos_
+  std::size_t number_ = 0;   // of the line being read (1-based)
+  std::size_t max_line_ = SIZE_MAX;
 };
 
 class GzipReader final : public ChunkLineReader {
@@ -242,11 +264,18 @@ std::unique_ptr<LineWriter> open_line_writer(const std::string& path) {
   return std::make_unique<PlainWriter>(path);
 }
 
-std::unique_ptr<LineReader> open_line_reader(const std::string& path) {
+std::unique_ptr<LineReader> open_line_reader(const std::string& path, std::size_t max_line) {
   if (!util::path_exists(path)) throw NotFound("no file '" + path + "'");
-  if (ends_with(path, ".gz")) return std::make_unique<GzipReader>(path);
-  if (ends_with(path, ".zst")) return std::make_unique<ZstdReader>(path);
-  return std::make_unique<PlainReader>(path);
+  std::unique_ptr<ChunkLineReader> reader;
+  if (ends_with(path, ".gz")) {
+    reader = std::make_unique<GzipReader>(path);
+  } else if (ends_with(path, ".zst")) {
+    reader = std::make_unique<ZstdReader>(path);
+  } else {
+    reader = std::make_unique<PlainReader>(path);
+  }
+  reader->limit_lines(max_line);
+  return reader;
 }
 
 }  // namespace nadb::backup

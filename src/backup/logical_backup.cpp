@@ -130,7 +130,8 @@ void replay_logical_snapshot(const Manifest& m, const std::string& folder,
   for (const auto& f : m.files) {
     std::string name = f.name;
     if (name.ends_with(".zst")) name.resize(name.size() - 4);
-    auto reader = open_line_reader(util::join_path(folder, f.name));
+    // Entries of any backend: the largest value any of them takes (1 GiB).
+    auto reader = open_line_reader(util::join_path(folder, f.name), max_entry_line(1ull << 30));
     std::string line;
     if (name.ends_with(kEntries)) {
       std::string ns = name.substr(0, name.size() - kEntries.size());

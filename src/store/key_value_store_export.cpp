@@ -45,7 +45,8 @@ void for_each_entry(StoreCore& core, const std::function<void(backup::JsonlEntry
 void read_export(const StoreCore& core, const std::string& path, const ImportOptions& options,
                  std::int64_t now_ms, ImportReport& report,
                  const std::function<void(backup::JsonlEntry&)>& fn) {
-  auto reader = backup::open_line_reader(path);
+  auto reader =
+      backup::open_line_reader(path, backup::max_entry_line(core.capabilities_.max_value_size));
   std::string line;
   std::size_t number = 0, entries = 0;
   bool ended = false;

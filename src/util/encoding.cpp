@@ -29,17 +29,50 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string hex_of(const unsigned char* digest, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Sha256::Context {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+};
+
+Sha256::Sha256() : context_(new Context) {
+  EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(context_->md);
+  delete context_;
+}
+
+Sha256& Sha256::update(std::string_view bytes) {
+  EVP_DigestUpdate(context_->md, bytes.data(), bytes.size());
+  return *this;
+}
+
+std::string Sha256::hex() {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(context_->md, digest, &n);
+  return hex_of(digest, n);
+}
+
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   EVP_Digest(bytes.data(), bytes.size(), digest, nullptr, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return hex_of(digest, sizeof digest);
 }
 
 }  // namespace nadb::util

@@ -199,5 +199,26 @@ TEST_F(RedisSafety, AnImportedExpiryNoTtlReachesIsRefused) {
   EXPECT_EQ(s.query(!Query::tag("x")).keys, std::vector<std::string>{"k"});
 }
 
+// Defect 9, through the store: an import refuses a line longer than the largest entry this
+// backend takes, naming it, before holding it whole.
+TEST_F(RedisSafety, AnImportRefusesALineLongerThanAnyEntry) {
+  Options o = options();
+  o.redis.max_request_bytes = 1 << 20;  // values of at most 704 KiB: lines of at most ~17 MiB
+  KeyValueStore s(o);
+  std::string path = file("long.jsonl");
+  {
+    std::ofstream out(path);
+    out << backup::jsonl_header("db:main", "redis", 1, 0) << "\n"
+        << std::string(40 << 20, 'x') << "\n"
+        << backup::jsonl_end(1) << "\n";
+  }
+  try {
+    s.import_jsonl(path);
+    FAIL() << "imported";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2 is longer than"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace nadb::testing
