@@ -150,7 +150,8 @@ class KeyValueStore {
 
   // Logical export of this namespace to path as JSONL (gzip for ".gz", zstd for ".zst"):
   // every live key with value, tags and times (docs/FORMAT.md). Keys written meanwhile may or
-  // may not be included. Throws IOError.
+  // may not be included. An existing path is replaced only if it is a regular file
+  // (InvalidArgument for a link, a pipe, a device or a folder). Throws IOError.
   ExportReport export_jsonl(const std::string& path, const ProgressCallback& progress = {});
   // Imports an export into this namespace (set semantics: an imported key replaces the
   // current one; expiry is kept as the same absolute instant; keys already expired are not

@@ -1,6 +1,7 @@
 #include "backup/line_file.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -86,8 +87,16 @@ class ZstdWriter final : public BufferedWriter {
 
 class GzipWriter final : public LineWriter {
  public:
-  explicit GzipWriter(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "wb6")) {
-    if (file_ == nullptr) util::throw_io_error("gzopen", path, errno);
+  // The file is created like every other (never through a link), then handed to zlib.
+  explicit GzipWriter(const std::string& path) : path_(path) {
+    util::File created(path, O_WRONLY | O_CREAT | O_TRUNC);
+    int fd = ::dup(created.fd());
+    if (fd < 0) util::throw_io_error("dup", path, errno);
+    file_ = gzdopen(fd, "wb6");
+    if (file_ == nullptr) {
+      ::close(fd);
+      util::throw_io_error("gzdopen", path, errno);
+    }
   }
   ~GzipWriter() override {
     if (file_ != nullptr) gzclose(file_);
@@ -109,7 +118,7 @@ class GzipWriter final : public LineWriter {
 
  private:
   std::string path_;
-  gzFile file_;
+  gzFile file_ = nullptr;
 };
 
 // Reads decompressed chunks and splits them into lines. Each byte is searched for a newline

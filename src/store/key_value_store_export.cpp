@@ -1,5 +1,7 @@
 // KeyValueStore's logical export, import and sync: streams of keys with their values, tags
 // and absolute expiry, on any backend.
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "backup/jsonl.hpp"
@@ -108,6 +110,18 @@ ExportReport KeyValueStore::export_jsonl(const std::string& path,
   // when complete: a failed export never leaves a file that looks whole.
   std::size_t dot = path.ends_with(".gz") || path.ends_with(".zst") ? path.rfind('.') : path.size();
   std::string partial = path.substr(0, dot) + ".partial" + path.substr(dot);
+  // Only a regular file is ever replaced: never a link (or what it points to), a pipe, a
+  // device or a folder that happens to have the name.
+  for (const std::string& name : {path, partial}) {
+    struct stat st;
+    if (::lstat(name.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      throw InvalidArgument("'" + name +
+                            "' exists and is not a regular file (a link, a pipe, a device or "
+                            "a folder): an export writes a regular file and replaces nothing "
+                            "else");
+    }
+  }
+  util::remove_file(partial);  // a leftover of an export that was interrupted
   try {
     auto writer = backup::open_line_writer(partial);
     writer->write_line(backup::jsonl_header(core_->name_, core_->backend_->capabilities().name,

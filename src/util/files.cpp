@@ -57,7 +57,13 @@ File::File(const std::string& path, int flags, mode_t mode) : path_(path) {
   FileEvent event = event_of(FileOp::Open, path);
   event.flags = flags;
   check_hooks(event, "open");
+  // A file NADB creates is never created through a link someone planted in its place.
+  if (flags & O_CREAT) flags |= O_NOFOLLOW;
   fd_ = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd_ < 0 && errno == ELOOP) {
+    throw IOError("'" + path +
+                  "' is a symbolic link: NADB does not create or write files through links");
+  }
   if (fd_ < 0) throw_io_error("open", path, errno);
   tell_hooks(event);
 }
@@ -260,8 +266,9 @@ std::string read_file(const std::string& path) {
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   std::string temp = path + ".tmp";
+  remove_file(temp);  // a leftover (or a planted link: unlinked, never followed)
   {
-    File file(temp, O_WRONLY | O_CREAT | O_TRUNC);
+    File file(temp, O_WRONLY | O_CREAT | O_EXCL);
     file.write_at(0, bytes);
     file.sync();
   }

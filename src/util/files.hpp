@@ -16,7 +16,8 @@ namespace nadb::util {
 class File {
  public:
   File() = default;
-  // Opens path with open(2) flags; throws IOError on failure.
+  // Opens path with open(2) flags; throws IOError on failure. With O_CREAT, O_NOFOLLOW is
+  // added: a symbolic link at path is refused (IOError saying so), never followed.
   File(const std::string& path, int flags, mode_t mode = 0644);
   ~File();
   File(File&& other) noexcept;
@@ -83,7 +84,8 @@ void remove_tree(const std::string& path);
 // As remove_tree, ignoring errors: for cleaning up after an earlier failure.
 void remove_tree_quietly(const std::string& path) noexcept;
 std::string read_file(const std::string& path);
-// Replaces path with bytes all at once: writes <path>.tmp, fsyncs it, renames it over path.
+// Replaces path with bytes all at once: writes <path>.tmp (created anew: O_EXCL, after removing
+// any leftover), fsyncs it, renames it over path (a link at path is replaced, not followed).
 // The caller fsyncs the directory when the rename itself must be durable.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 std::string join_path(std::string_view a, std::string_view b);
