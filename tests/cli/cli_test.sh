@@ -181,6 +181,41 @@ expect 0 "$NADB" --backend redis --redis "$url" --json bench --n 100
 left=$(redis-cli -p "$port" --scan --pattern '*nadb-bench*:[mvt]:*' | wc -l)
 [[ $left == 0 ]] || fail "bench left $left keys on redis"
 
+# Defect 12: sync's target is what the options say — each --to-* or else the global option
+# (the target ignored --db and --data, synced into default:default and deleted keys there).
+expect 0 "$NADB" --backend redis --redis "$url" --ns other set unrelated keep
+expect 0 "$NADB" --db small set s1 one
+expect 0 "$NADB" --db small sync --to-backend redis --to-redis "$url" --remove-extraneous
+grep -q "to redis small:default" <<<"$err" || fail "sync did not name its target first: $err"
+expect 0 "$NADB" --backend redis --redis "$url" --ns other get unrelated
+expect 0 "$NADB" --backend redis --redis "$url" --db small get s1
+[[ $out == one ]] || fail "sync into redis small:default: '$out'"
+mkdir elsewhere && (cd elsewhere && expect 0 "$NADB" --data "$work/D" --db small sync --to-backend fs --to-db copy)
+[[ -d D/copy && ! -e elsewhere/data ]] || fail "sync --data D wrote outside D"
+
+# Defect 15: --ttl 0 is refused as the API refuses it (it stored the key without expiry).
+expect 2 "$NADB" set t0 v --ttl 0
+grep -q "ttl must be positive" <<<"$err" || fail "--ttl 0: $err"
+expect 1 "$NADB" get t0
+
+# Defect 13: export never replaces a link or a pipe (it replaced /dev/stdout's link).
+echo precious > victim && ln -s victim link.jsonl && mkfifo pipe.jsonl
+expect 2 "$NADB" export link.jsonl
+expect 2 "$NADB" export pipe.jsonl
+[[ -L link.jsonl && -p pipe.jsonl && $(cat victim) == precious ]] || fail "export replaced a link or pipe"
+
+# check and repair (defect 8): damage is found without opening the db, repair keeps the rest.
+for i in 1 2 3; do "$NADB" --db damaged set "k$i" "value $i"; done
+expect 0 "$NADB" --db damaged check
+python3 -c "f=open('data/damaged/00000001.seg','r+b'); f.seek(27); b=f.read(1); f.seek(27); f.write(bytes([b[0]^0x80]))"
+expect 3 "$NADB" --db damaged check
+grep -q "problem: 00000001.seg: .* damaged bytes at offset 16" <<<"$out" || fail "check: $out"
+expect 3 "$NADB" --db damaged get k2
+expect 0 "$NADB" --db damaged repair
+expect 0 "$NADB" --db damaged get k3
+[[ $out == "value 3" ]] || fail "repair lost k3: '$out'"
+expect 0 "$NADB" --db damaged check
+
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing
 [[ $err == "nadb: key 'missing' not found" ]] || fail "missing key message: $err"

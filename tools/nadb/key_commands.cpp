@@ -4,6 +4,8 @@
 #include <iostream>
 #include <iterator>
 
+#include <optional>
+
 #include "cli.hpp"
 #include "util/encoding.hpp"
 
@@ -27,7 +29,7 @@ void add_set(CLI::App& app, Command& selected) {
   struct Args {
     std::string key, value, file;
     std::vector<std::string> tags;
-    long long ttl = 0;
+    std::optional<long long> ttl;  // given or not: 0 and negatives go to the API, which refuses
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("KEY", args->key)->required();
@@ -44,7 +46,7 @@ void add_set(CLI::App& app, Command& selected) {
                           : args->value == "-" ? read_input("-")
                                                : args->value;
       SetOptions options{args->tags, std::nullopt};
-      if (args->ttl != 0) options.ttl = std::chrono::seconds(args->ttl);
+      if (args->ttl) options.ttl = std::chrono::seconds(*args->ttl);
       store.set(args->key, bytes, options);
       return Outcome{kOk, {{"key", args->key}, {"bytes", bytes.size()}}, ""};
     };

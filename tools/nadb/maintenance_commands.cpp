@@ -1,4 +1,7 @@
 // The maintenance commands of nadb: compact, cleanup-expired, stats, export, import, sync.
+#include <iostream>
+#include <optional>
+
 #include "cli.hpp"
 #include "progress_bar.hpp"
 
@@ -11,10 +14,16 @@ void add_plain(CLI::App& app, Command& selected, const std::string& name, const 
   app.add_subcommand(name, help)->callback([&selected, fn] { selected = fn; });
 }
 
+// The target store of sync: each --to-* option given, else the global option. The target
+// is printed on stderr before anything is copied or removed.
 void add_sync(CLI::App& app, const Globals& g, Command& selected) {
   auto* sync = app.add_subcommand("sync", "copy every key of the namespace to another store");
-  auto target = std::make_shared<Globals>();
-  auto remove = std::make_shared<bool>(false);
+  struct Target {
+    std::string backend;
+    std::optional<std::string> data, db, ns, redis;
+    bool remove = false;
+  };
+  auto target = std::make_shared<Target>();
   sync->add_option("--to-backend", target->backend, "fs, memory or redis")
       ->check(CLI::IsMember({"fs", "memory", "redis"}))
       ->required();
@@ -22,28 +31,36 @@ void add_sync(CLI::App& app, const Globals& g, Command& selected) {
   sync->add_option("--to-db", target->db, "the target's db (default: --db)");
   sync->add_option("--to-ns", target->ns, "the target's namespace (default: --ns)");
   sync->add_option("--to-redis", target->redis, "the target's redis URL (default: --redis)");
-  sync->add_flag("--remove-extraneous", *remove, "also delete the target's keys the source lacks");
-  sync->callback([&g, target, remove, &selected] {
-    selected = [&g, target, remove](KeyValueStore& s) {
-      Globals to = *target;
-      for (auto [field, fallback] : {std::pair{&to.data, &g.data},
-                                     {&to.db, &g.db},
-                                     {&to.ns, &g.ns},
-                                     {&to.redis, &g.redis}}) {
-        if (field->empty()) *field = *fallback;
-      }
+  sync->add_flag("--remove-extraneous", target->remove,
+                 "also delete the target's keys the source lacks");
+  sync->callback([&g, target, &selected] {
+    selected = [&g, target](KeyValueStore& s) {
+      Globals to = g;
+      to.backend = target->backend;
+      to.data = target->data.value_or(g.data);
+      to.db = target->db.value_or(g.db);
+      to.ns = target->ns.value_or(g.ns);
+      to.redis = target->redis.value_or(g.redis);
       if (to.backend == g.backend && to.db == g.db && to.ns == g.ns &&
           (g.backend == "memory" || (g.backend == "fs" ? to.data == g.data : to.redis == g.redis)))
         throw InvalidArgument(
             "sync: the target is the source itself; give --to-db, --to-ns, "
             "--to-data or another --to-backend");
+      std::string where = to.backend == "fs"      ? " in " + to.data
+                          : to.backend == "redis" ? " on " + (to.redis.empty() ? std::string("redis://127.0.0.1:6379/0") : to.redis)
+                                                  : "";
+      std::cerr << "nadb: sync " << g.db << ":" << g.ns << " to " << to.backend << " "
+                << to.db << ":" << to.ns << where
+                << (target->remove ? " (deleting the target's keys the source lacks)" : "")
+                << std::endl;
       KeyValueStore destination(options_of(to));
       ProgressBar bar("sync", "keys");
-      SyncReport r = s.sync_to(destination, *remove, bar.callback());
+      SyncReport r = s.sync_to(destination, target->remove, bar.callback());
       nlohmann::json doc = {{"copied", r.copied},
                             {"removed", r.removed},
                             {"target", destination.name()},
                             {"target_backend", to.backend},
+                            {"target_data", to.backend == "fs" ? to.data : ""},
                             {"duration_ms", r.duration_ms}};
       return Outcome{
           kOk, doc,
