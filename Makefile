@@ -27,7 +27,7 @@ demo: build
 
 test: build fuzz-build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
-	@cd build/fuzz && NADB_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS)
+	@cd build/fuzz && env -u NADB_FUZZ_SECONDS ctest --output-on-failure -j $(JOBS)
 
 # The randomized stress tests (tests/stress/random_stress_test.cpp) for DURATION seconds each
 # (make test runs them for 4); SEED=n replays a run (each prints its seed).
@@ -36,10 +36,10 @@ stress: build
 	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
 	  $(BUILD_DIR)/tests/stress_tests
 
-# The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz). make test runs each for
-# TEST_FUZZ_SECONDS from its seed corpus; make fuzz for FUZZ_SECONDS, keeping what it finds in
-# build/fuzz/fuzz/corpus (a crash leaves its input in build/fuzz/fuzz/crash-*).
-TEST_FUZZ_SECONDS ?= 10
+# The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz; fuzz/run.sh). make test
+# replays each seed corpus and runs a fixed-seed, fixed-count mutation pass (deterministic);
+# make fuzz explores for FUZZ_SECONDS each and merges what adds coverage into fuzz/corpus/
+# (a crash leaves its input in build/fuzz/fuzz/crash-*).
 FUZZ_SECONDS ?= 300
 fuzz-build: bootstrap
 	@cmake --preset fuzz >/dev/null

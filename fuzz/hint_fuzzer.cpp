@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/hint.hpp"
 #include "engine/record.hpp"
 #include "engine/segment.hpp"
 #include "fuzz_support.hpp"
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nadb::fuzz::write_file(nadb::util::join_path(folder, nadb::engine::segment_file_name(1)),
                          two_records());
   std::string hint("NADBHNT\0", 8);
-  nadb::util::put_fixed<std::uint32_t>(hint, nadb::engine::kFormatVersion);
+  nadb::util::put_fixed<std::uint32_t>(hint, nadb::engine::kHintFormatVersion);
   nadb::util::put_fixed<std::uint32_t>(hint, 1);
   hint.append(reinterpret_cast<const char*>(data), size);
   nadb::util::put_fixed<std::uint64_t>(hint, nadb::util::checksum(hint));

@@ -184,7 +184,7 @@ class KeyValueStore {
 
  private:
   friend class KeyValueSync;
-  std::unique_ptr<StoreCore> core_;
+  std::shared_ptr<StoreCore> core_;  // shared with its transactions, which hold it weakly
 };
 
 }  // namespace nadb

@@ -92,14 +92,14 @@ class Checker {
                               " (an interrupted write; the next open keeps it aside)");
     }
     if (!active && util::path_exists(util::join_path(dir_, hint_file_name(id))))
-      check_hint(id, records);
+      check_hint(id, size, records);
   }
 
-  void check_hint(std::uint32_t id, const std::vector<Seen>& scanned) {
+  void check_hint(std::uint32_t id, std::uint64_t size, const std::vector<Seen>& scanned) {
     ++report_.hints;
     bool loaded = false;
     std::vector<Seen> hinted =
-        collect([&](const RecordVisitor& visit) { loaded = load_hint_file(dir_, id, visit); });
+        collect([&](const RecordVisitor& visit) { loaded = load_hint_file(dir_, id, size, visit); });
     if (!loaded) {
       report_.notes.push_back(hint_file_name(id) +
                               ": damaged; opening scans the segment instead (and rewrites it)");

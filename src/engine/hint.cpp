@@ -9,7 +9,6 @@ namespace nadb::engine {
 namespace {
 
 constexpr char kHintMagic[8] = {'N', 'A', 'D', 'B', 'H', 'N', 'T', '\0'};
-constexpr std::uint32_t kHintFormatVersion = 1;
 constexpr std::size_t kHintHeaderSize = 16;
 
 }  // namespace
@@ -38,7 +37,8 @@ void write_hint_file(const std::string& dir, const SegmentFile& segment, std::ui
   util::sync_directory(dir);
 }
 
-bool load_hint_file(const std::string& dir, std::uint32_t segment_id, const RecordVisitor& visit) {
+bool load_hint_file(const std::string& dir, std::uint32_t segment_id, std::uint64_t segment_size,
+                    const RecordVisitor& visit) {
   std::string path = util::join_path(dir, hint_file_name(segment_id));
   if (!util::path_exists(path)) return false;
   std::string data = util::read_file(path);
@@ -66,7 +66,9 @@ bool load_hint_file(const std::string& dir, std::uint32_t segment_id, const Reco
       in.varint(size);
       in.varint(value_size);
       in.length_prefixed(payload);
-      if (!in.ok() || (type != 1 && type != 2) ||
+      bool inside = offset >= kSegmentHeaderSize && offset <= segment_size &&
+                    size <= segment_size - offset && size >= payload.size() && value_size <= size;
+      if (!in.ok() || !inside || (type != 1 && type != 2) ||
           !decode_payload(static_cast<RecordType>(type), payload, r.fields)) {
         return false;
       }

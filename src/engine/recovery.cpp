@@ -157,7 +157,7 @@ void Engine::recover() {
     }
     segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
     segment->format = check_segment_header(header, id, path);
-    bool hinted = !is_active && load_hint_file(dir_, id, recover_record);
+    bool hinted = !is_active && load_hint_file(dir_, id, size, recover_record);
     if (!hinted) {
       bool tolerate_tail = was_active && options_.recovery != RecoveryMode::AbsoluteConsistency;
       ScanResult scan =

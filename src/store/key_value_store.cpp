@@ -36,7 +36,7 @@ std::int64_t parse_counter(std::string_view text) {
 }  // namespace
 
 KeyValueStore::KeyValueStore(Options options)
-    : core_(std::make_unique<StoreCore>(std::move(options))) {
+    : core_(std::make_shared<StoreCore>(std::move(options))) {
   if (core_->options_.sync) {
     core_->sync_ = core_->options_.sync;
   } else {

@@ -40,15 +40,21 @@ const char* state_name(TransactionState state) {
 
 }  // namespace
 
-TransactionCore::TransactionCore(txn::TransactionHost& host,
+TransactionCore::TransactionCore(std::weak_ptr<txn::TransactionHost> host,
                                  std::shared_ptr<txn::TransactionRegistry> registry,
                                  IsolationLevel level)
-    : host_(host),
+    : host_(std::move(host)),
       registry_(std::move(registry)),
       level_(level),
       id_(new_transaction_id()),
       started_(txn::TransactionRegistry::Clock::now()) {
   registry_->started(id_, started_);
+}
+
+std::shared_ptr<txn::TransactionHost> TransactionCore::host() const {
+  auto host = host_.lock();
+  if (!host) throw InvalidArgument("transaction " + id_ + ": its store no longer exists");
+  return host;
 }
 
 TransactionCore::~TransactionCore() {
@@ -86,17 +92,17 @@ void TransactionCore::set(std::string_view key, std::string_view value,
                           const std::vector<std::string>& tags,
                           std::optional<std::chrono::seconds> ttl) {
   check_active();
-  ops_.push_back(host_.stage_put(key, value, tags, ttl, util::now_ms()));  // validates first
+  ops_.push_back(host()->stage_put(key, value, tags, ttl, util::now_ms()));  // validates first
   staged_[std::string(key)] = Staged{false, std::string(value)};
 }
 
 std::optional<std::string> TransactionCore::read_store(std::string_view key) {
-  auto record = host_.read(key, util::now_ms());
+  auto record = host()->read(key, util::now_ms());
   if (level_ == IsolationLevel::Serializable) {
     reads_.emplace(std::string(key), record ? record->meta.version : 0);  // the first read counts
   }
   if (!record) return std::nullopt;
-  return host_.decode(*record);
+  return host()->decode(*record);
 }
 
 bool TransactionCore::visible(std::string_view key) {
@@ -107,7 +113,7 @@ bool TransactionCore::visible(std::string_view key) {
 
 bool TransactionCore::remove(std::string_view key) {
   check_active();
-  WriteOp op = host_.stage_remove(key);  // validates first
+  WriteOp op = host()->stage_remove(key);  // validates first
   bool existed = visible(key);
   ops_.push_back(std::move(op));
   staged_[std::string(key)] = Staged{true, {}};
@@ -116,7 +122,7 @@ bool TransactionCore::remove(std::string_view key) {
 
 std::optional<std::string> TransactionCore::get(std::string_view key) {
   check_active();
-  host_.check_key(key);
+  host()->check_key(key);
   auto it = staged_.find(std::string(key));
   if (it != staged_.end()) {
     if (it->second.removed) return std::nullopt;
@@ -131,7 +137,7 @@ void TransactionCore::batch_set(const std::vector<BatchItem>& items) {
   std::vector<WriteOp> ops;
   ops.reserve(items.size());
   for (const auto& item : items)
-    ops.push_back(host_.stage_put(item.key, item.value, item.tags, item.ttl, now));
+    ops.push_back(host()->stage_put(item.key, item.value, item.tags, item.ttl, now));
   for (std::size_t i = 0; i < items.size(); ++i) {
     ops_.push_back(std::move(ops[i]));
     staged_[items[i].key] = Staged{false, items[i].value};
@@ -143,7 +149,7 @@ std::size_t TransactionCore::batch_remove(const std::vector<std::string>& keys) 
   std::vector<WriteOp> ops;
   ops.reserve(keys.size());
   for (const auto& key : keys)
-    ops.push_back(host_.stage_remove(key));
+    ops.push_back(host()->stage_remove(key));
   std::size_t existed = 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (visible(keys[i])) ++existed;
@@ -157,18 +163,19 @@ void TransactionCore::commit(bool force_sync) {
   static obs::Histogram& commits = obs::component_histogram("txn.commit");
   obs::Timed timed(commits);
   check_active();
+  std::shared_ptr<txn::TransactionHost> store = host();  // alive until the commit is done
   auto age = txn::TransactionRegistry::Clock::now() - started_;
-  if (age > host_.options().transaction_timeout) {
+  if (age > store->options().transaction_timeout) {
     finish(TransactionState::Failed, txn::TransactionRegistry::Outcome::Timeout);
     throw TransactionTimeout("transaction " + id_ + " is older than transaction_timeout (" +
-                             std::to_string(host_.options().transaction_timeout.count()) + " s)");
+                             std::to_string(store->options().transaction_timeout.count()) + " s)");
   }
   // Serializable: every key read must still have the version seen (or still be absent). The
   // checks go first in the same batch, so validation and writes are one atomic step.
   std::vector<WriteOp> ops;
   ops.reserve(reads_.size() + ops_.size());
   for (const auto& [key, version] : reads_) {
-    WriteOp check = host_.stage_remove(key);
+    WriteOp check = store->stage_remove(key);
     check.kind = WriteOp::Kind::Check;
     check.condition = version == 0 ? WriteOp::Condition::Absent : WriteOp::Condition::Version;
     check.expected_version = version;
@@ -176,10 +183,10 @@ void TransactionCore::commit(bool force_sync) {
   }
   for (auto& op : ops_)
     ops.push_back(std::move(op));
-  bool sync = force_sync || host_.options().durability == Durability::Sync;
+  bool sync = force_sync || store->options().durability == Durability::Sync;
   BatchResult result;
   try {
-    result = ops.empty() ? BatchResult{} : host_.apply_batch(std::move(ops), util::now_ms(), sync);
+    result = ops.empty() ? BatchResult{} : store->apply_batch(std::move(ops), util::now_ms(), sync);
   } catch (...) {
     finish(TransactionState::Failed, txn::TransactionRegistry::Outcome::RolledBack);
     throw;

@@ -18,8 +18,10 @@ namespace nadb {
 
 class TransactionCore {
  public:
-  TransactionCore(txn::TransactionHost& host, std::shared_ptr<txn::TransactionRegistry> registry,
-                  IsolationLevel level);
+  // host is weak: a transaction may outlive its store, and then every operation throws
+  // InvalidArgument instead of touching a store that is gone.
+  TransactionCore(std::weak_ptr<txn::TransactionHost> host,
+                  std::shared_ptr<txn::TransactionRegistry> registry, IsolationLevel level);
   ~TransactionCore();
 
   void set(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
@@ -42,12 +44,14 @@ class TransactionCore {
     std::string value;
   };
   void check_active() const;
+  // The store, kept alive for the operation; InvalidArgument when it was destroyed.
+  std::shared_ptr<txn::TransactionHost> host() const;
   // The key's value as the store has it now; Serializable remembers the version seen.
   std::optional<std::string> read_store(std::string_view key);
   bool visible(std::string_view key);  // exists as this transaction sees it
   void finish(TransactionState state, txn::TransactionRegistry::Outcome outcome);
 
-  txn::TransactionHost& host_;
+  const std::weak_ptr<txn::TransactionHost> host_;
   std::shared_ptr<txn::TransactionRegistry> registry_;
   const IsolationLevel level_;
   const std::string id_;

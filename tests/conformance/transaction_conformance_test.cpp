@@ -102,6 +102,25 @@ TEST_P(Transactions, FinishedTransactionsRefuseEverything) {
   EXPECT_EQ(s->get("m"), "v");
 }
 
+// A transaction that outlives its store: every operation throws, none touches freed memory
+// (run under ASan by make test-asan).
+TEST_P(Transactions, ATransactionThatOutlivesItsStoreRefusesEverything) {
+  auto s = open();
+  s->set("k", "before");
+  Transaction staged = s->transaction();
+  staged.set("k", "staged");
+  Transaction idle = s->transaction();
+  s.reset();
+  EXPECT_THROW(staged.commit(), InvalidArgument);
+  EXPECT_THROW(idle.get("k"), InvalidArgument);
+  EXPECT_THROW(idle.set("k", "v"), InvalidArgument);
+  idle.rollback();
+  auto reopened = open();
+  if (reopened->capabilities().persistent) {
+    EXPECT_EQ(reopened->get("k"), "before");
+  }
+}
+
 TEST_P(Transactions, BadInputIsRejectedWhenStagedAndStagesNothing) {
   auto s = open();
   Transaction tx = s->transaction();

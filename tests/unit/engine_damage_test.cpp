@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "engine/hint.hpp"
 #include "engine/record.hpp"
 #include "nadb/nadb.hpp"
 #include "support/engine_helpers.hpp"
@@ -153,6 +154,40 @@ TEST(EngineDamage, SegmentsOfFormatOneAreReadAndNeverAppendedTo) {
   auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
   EXPECT_EQ(value_of(*e, "old"), "written by the first release");
   EXPECT_EQ(value_of(*e, "new"), "x");
+}
+
+// Defect 16: a hint entry's record size was trusted: a 32-byte hint made open allocate 2 GB
+// (found by the fuzzer). An entry outside its segment makes the hint ignored (the segment is
+// scanned instead).
+TEST(EngineDamage, AHintListingARecordBeyondItsSegmentIsIgnored) {
+  TempDir dir;
+  {
+    auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+    apply(*e, {put_op("key", "value")}, true);
+  }
+  engine::RecordFields f;
+  f.type = engine::RecordType::Put;
+  f.ns = "ns";
+  f.key = "key";
+  std::string prefix;
+  engine::encode_record(prefix, f);  // the payload without the value, as hints keep it
+  std::string hint("NADBHNT\0", 8);
+  util::put_fixed<std::uint32_t>(hint, engine::kHintFormatVersion);
+  util::put_fixed<std::uint32_t>(hint, 1);
+  hint.push_back(1);
+  util::put_varint(hint, engine::kSegmentHeaderSize);
+  util::put_varint(hint, 3ull << 30);  // a record of 3 GiB in a segment of a few bytes
+  util::put_varint(hint, 5);
+  util::put_varint(hint, prefix.size() - engine::kRecordHeaderSize);
+  hint.append(prefix, engine::kRecordHeaderSize);
+  util::put_fixed<std::uint64_t>(hint, util::checksum(hint));
+  util::write_file_atomically(dir.sub(engine::hint_file_name(1)), hint);
+  {  // a hint marks the segment sealed: give the db a newer active one
+    util::File next(dir.sub(engine::segment_file_name(2)), O_RDWR | O_CREAT);
+    next.write_at(0, engine::segment_header(2));
+  }
+  auto e = engine::Engine::open(dir.path(), with_mode(RecoveryMode::TolerateTornTail));
+  EXPECT_EQ(value_of(*e, "key"), "value");
 }
 
 // nadb check / nadb repair: the damage is found without opening the db, and a repair keeps
