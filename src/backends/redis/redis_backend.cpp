@@ -134,7 +134,7 @@ Command RedisBackend::encode_batch(const WriteBatch& batch,
       .arg(static_cast<std::int64_t>(batch.ops.size()))
       .arg(static_cast<std::int64_t>(layouts.size()));
   for (const auto& l : layouts)
-    command.arg(l.registered);
+    command.arg_copy(l.registered);  // layouts end with this function
   for (const WriteOp& op : batch.ops) {
     std::int64_t ns_index = index_of.at(op.ns);
     const std::string& p = layouts[static_cast<std::size_t>(ns_index - 1)].prefix;
