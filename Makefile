@@ -29,12 +29,17 @@ test: build fuzz-build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	@cd build/fuzz && env -u NADB_FUZZ_SECONDS ctest --output-on-failure -j $(JOBS)
 
-# The randomized stress tests (tests/stress/random_stress_test.cpp) for DURATION seconds each
-# (make test runs them for 4); SEED=n replays a run (each prints its seed).
+# The randomized stress tests for DURATION seconds each (make test runs them for 4): the
+# multi-threaded one (tests/stress/random_stress_test.cpp) and the composed one of every
+# operation on each backend (tests/stress/composed_test.cpp; COMPOSED=Fs, Memory or Redis runs
+# one backend). SEED=n replays a run (each prints its seed).
 DURATION ?= 600
+COMPOSED ?= *
 stress: build
 	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
 	  $(BUILD_DIR)/tests/stress_tests
+	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
+	  $(BUILD_DIR)/tests/composed_tests --gtest_filter='Composed.$(COMPOSED)'
 
 # The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz; fuzz/run.sh). make test
 # replays each seed corpus and runs a fixed-seed, fixed-count mutation pass (deterministic);
