@@ -258,6 +258,10 @@ class StorageBackend {
   virtual void replace_files(const std::string& folder);
   // Names of the namespaces that have keys.
   virtual std::vector<std::string> namespaces();
+  // Names the data this backend holds: two backends whose identities are equal and non-empty
+  // hold the same data, whatever options (paths, host names) opened them. sync_to refuses
+  // to copy a namespace onto itself by it. The default, "", claims nothing.
+  virtual std::string identity();
   // Keys of ns written or deleted at or after since_ms, on change_clock_ms's clock (logical
   // incremental backups of backends without files). The default throws NotSupported.
   virtual ChangeSet changes_since(std::string_view ns, std::int64_t since_ms);

@@ -61,6 +61,8 @@ class FsBackend final : public StorageBackend {
   Snapshot snapshot() override { return engine_->snapshot(); }
   void replace_files(const std::string& folder) override { engine_->replace_files(folder); }
   std::vector<std::string> namespaces() override { return engine_->namespaces(); }
+  // The db folder's canonical path (the engine's registry key).
+  std::string identity() override { return "fs:" + engine_->dir(); }
 
  private:
   std::shared_ptr<engine::Engine> engine_;

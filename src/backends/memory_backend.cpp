@@ -285,6 +285,10 @@ class MemoryBackend final : public StorageBackend {
 
   void flush() override {}
   CompactionReport compact(const ProgressCallback&) override { return {}; }
+  // The stores of one db in a process share this object.
+  std::string identity() override {
+    return "memory:" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  }
 
   BackendStats stats() override {
     std::shared_lock lock(mutex_);

@@ -37,6 +37,10 @@ std::vector<std::string> StorageBackend::namespaces() {
   throw NotSupported("backend '" + capabilities().name + "' cannot list its namespaces");
 }
 
+std::string StorageBackend::identity() {
+  return "";
+}
+
 ChangeSet StorageBackend::changes_since(std::string_view, std::int64_t) {
   throw NotSupported("backend '" + capabilities().name + "' keeps no change index");
 }

@@ -127,8 +127,8 @@ std::vector<std::string> BackupManager::read_index() const {
   if (!held.empty() && held != kind()) {
     throw InvalidArgument("backup folder '" + backup_dir_ + "' holds " + held +
                           " backups of another backend, not " + kind() + " backups of " +
-                          backend_.capabilities().name +
-                          " db '" + db_ + "': give each its own Options::backup_dir");
+                          backend_.capabilities().name + " db '" + db_ +
+                          "': give each its own Options::backup_dir");
   }
   return index.ids;
 }
@@ -158,6 +158,11 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
     } while (util::path_exists(path_of(id)));
   } else if (util::path_exists(path_of(id))) {
     throw InvalidArgument("backup '" + id + "' already exists");
+  }
+  // Backups being written are *.tmp folders; holding the folder's lock, none is live.
+  for (const auto& name : util::list_directory(backup_dir_)) {
+    if (name.size() > 4 && name.ends_with(".tmp") && name != "index.json.tmp")
+      util::remove_tree(util::join_path(backup_dir_, name));
   }
   Manifest m;
   m.info.id = id;
@@ -406,12 +411,16 @@ std::string BackupManager::rebuild(const std::string& id, bool verify_first,
   // db can have ('@' is not allowed in db names), so it is provably this db's restore's.
   std::string parent = fs::path(db_folder_).parent_path().string();
   std::string prefix = restore_folder_prefix(db_);
-  std::string temp = util::join_path(parent, prefix + std::to_string(::getpid()) + "-" +
-                                                 std::to_string(counter.fetch_add(1)));
-  // Folders of restores of this db that were killed: this process holds the db's lock, and
-  // only the lock's holder restores, so none of them is live.
+  std::string temp = util::join_path(
+      parent, prefix + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
+  // Folders of restores of this db by other processes were left by restores that were killed:
+  // this process holds the db's lock, and only the lock's holder restores. This process's own
+  // may belong to a restore another thread is running.
   for (const auto& name : util::list_directory(parent)) {
-    if (is_restore_folder(name, db_)) util::remove_tree(util::join_path(parent, name));
+    if (is_restore_folder(name, db_) &&
+        name.rfind(prefix + std::to_string(::getpid()) + "-", 0) != 0) {
+      util::remove_tree(util::join_path(parent, name));
+    }
   }
   std::size_t total = 0;
   std::size_t done = 0;

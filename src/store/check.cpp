@@ -3,6 +3,7 @@
 #include "nadb/check.hpp"
 
 #include "engine/check.hpp"
+#include "engine/lock_file.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "store/validation.hpp"
@@ -31,7 +32,11 @@ CheckReport check_db(const Options& options) {
 }
 
 RepairReport repair_db(const Options& options) {
-  db_folder(options);
+  {
+    // Locked when a store has the db open — in another process, or in this one, whose open
+    // engine would be reused as it is instead of being reopened to repair.
+    engine::LockFile probe(util::join_path(db_folder(options), "LOCK"));
+  }
   Options o = options;
   o.recovery_mode = RecoveryMode::SkipDamagedRecords;
   RepairReport report;

@@ -1,6 +1,7 @@
 // KeyValueStore's physical backups: BackupManager over the store's backend and folders.
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "backup/backup_manager.hpp"
 #include "nadb/errors.hpp"
@@ -154,6 +155,10 @@ BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id
 
 void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
                                    bool clear_existing, const ProgressCallback& progress) {
+  // Restores of a process run one at a time: two of one db (from two stores of its
+  // namespaces, say) would otherwise interleave their rebuilding and swapping.
+  static std::mutex restores;
+  std::lock_guard one_at_a_time(restores);
   auto lock = core_->use();
   auto scope =
       obs::performance(obs::Component::Backup)
@@ -176,8 +181,14 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
     util::remove_tree_quietly(folder);
     throw;
   }
-  util::remove_tree(folder);
   core_->cache_->clear();
+  try {
+    util::remove_tree(folder);  // the old files (or the merged copy): the restore is done
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Backup)
+        .warn("a restore's work folder could not be removed",
+              {{"folder", folder}, {"error", e.what()}});
+  }
 }
 
 std::vector<BackupInfo> KeyValueStore::list_backups() {

@@ -1,8 +1,11 @@
 // KeyValueStore's logical export, import and sync: streams of keys with their values, tags
 // and absolute expiry, on any backend.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
 
 #include "backup/jsonl.hpp"
 #include "backup/line_file.hpp"
@@ -106,22 +109,24 @@ ExportReport KeyValueStore::export_jsonl(const std::string& path,
   ExportReport report;
   report.path = path;
   std::size_t total = core_->backend_->count(core_->options_.ns, util::now_ms());
-  // Written under a temporary name (same extension, so the same compression) and renamed
-  // when complete: a failed export never leaves a file that looks whole.
-  std::size_t dot = path.ends_with(".gz") || path.ends_with(".zst") ? path.rfind('.') : path.size();
-  std::string partial = path.substr(0, dot) + ".partial" + path.substr(dot);
   // Only a regular file is ever replaced: never a link (or what it points to), a pipe, a
   // device or a folder that happens to have the name.
-  for (const std::string& name : {path, partial}) {
-    struct stat st;
-    if (::lstat(name.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-      throw InvalidArgument("'" + name +
-                            "' exists and is not a regular file (a link, a pipe, a device or "
-                            "a folder): an export writes a regular file and replaces nothing "
-                            "else");
-    }
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw InvalidArgument("'" + path +
+                          "' exists and is not a regular file (a link, a pipe, a device or a "
+                          "folder): an export writes a regular file and replaces nothing else");
   }
-  util::remove_file(partial);  // a leftover of an export that was interrupted
+  // Written under a hidden name of this export's own (same compression suffix) and renamed
+  // when complete: a failed export never leaves a file that looks whole, and no file of the
+  // user's can have that name.
+  static std::atomic<std::uint64_t> exports{0};
+  std::filesystem::path target(path);
+  std::string suffix = path.ends_with(".gz") ? ".gz" : path.ends_with(".zst") ? ".zst" : "";
+  std::string partial = (target.parent_path() /
+                         ("." + target.filename().string() + ".partial-" +
+                          std::to_string(::getpid()) + "-" + std::to_string(exports++) + suffix))
+                            .string();
   try {
     auto writer = backup::open_line_writer(partial);
     writer->write_line(backup::jsonl_header(core_->name_, core_->backend_->capabilities().name,
@@ -196,6 +201,13 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   if (&other == this) throw InvalidArgument("sync_to: a store cannot sync to itself");
   auto lock = core_->use();
   auto other_lock = other.core_->use();
+  // The same namespace of the same data, opened twice (another path to the folder, another
+  // name of the server): a sync would rewrite every key onto itself.
+  std::string identity = core_->backend_->identity();
+  if (!identity.empty() && identity == other.core_->backend_->identity() &&
+      core_->options_.ns == other.core_->options_.ns) {
+    throw InvalidArgument("sync_to: the target is the source itself (" + core_->name_ + ")");
+  }
   util::Stopwatch watch;
   SyncReport report;
   std::size_t total = progress ? core_->backend_->count(core_->options_.ns, util::now_ms()) : 0;

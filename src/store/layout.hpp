@@ -19,6 +19,9 @@ inline constexpr char kBackupsFolder[] = "backups";
 
 // InvalidArgument when db is a name the layout reserves.
 void check_not_reserved(const std::string& db);
+// InvalidArgument when an fs store's backup_dir is its db folder, lies inside it (a replacing
+// restore exchanges the whole folder, and would take the backups with it) or contains it.
+void check_backup_dir(const Options& options);
 // Options::backup_dir when it is empty: per db, and per backend kind.
 std::string default_backup_dir(const Options& options);
 

@@ -78,6 +78,7 @@ void validate_expiry_instant(std::int64_t expires_ms, std::int64_t now_ms) {
 void validate_options(const Options& o) {
   validate_name("db", o.db);
   check_not_reserved(o.db);
+  check_backup_dir(o);
   validate_name("namespace", o.ns);
   if (o.data_folder.empty()) throw InvalidArgument("data_folder must not be empty");
   if (!(o.buffer_size_mb > 0) || o.buffer_size_mb > 1024) {

@@ -199,6 +199,19 @@ TEST_F(RedisSafety, AnImportedExpiryNoTtlReachesIsRefused) {
   EXPECT_EQ(s.query(!Query::tag("x")).keys, std::vector<std::string>{"k"});
 }
 
+// Found by review: sync_to onto the same namespace under another name of the server.
+TEST_F(RedisSafety, SyncOntoItselfUnderAnotherNameOfTheServerIsRefused) {
+  KeyValueStore s(options());
+  s.set("k", "v");
+  Options alias = options();
+  alias.redis.host = "localhost";
+  KeyValueStore again(alias);
+  EXPECT_THROW(s.sync_to(again), InvalidArgument);
+  Options other_ns = options("other");
+  KeyValueStore elsewhere(other_ns);
+  EXPECT_EQ(s.sync_to(elsewhere).copied, 1u);
+}
+
 // Defect 9, through the store: an import refuses a line longer than the largest entry this
 // backend takes, naming it, before holding it whole.
 TEST_F(RedisSafety, AnImportRefusesALineLongerThanAnyEntry) {

@@ -1,6 +1,8 @@
 // run_and_kill: runs body(fd) in a forked child that reports fixed-size messages through the
 // pipe fd, kills it with SIGKILL after `delay` and returns every whole message it had sent.
-// The parent drains the pipe while it waits, so a chatty child never blocks on a full pipe.
+// run_and_kill_when: the same, killing it as soon as `enough` says so of the messages so far
+// (or after `deadline`). The parent drains the pipe while it waits, so a chatty child never
+// blocks on a full pipe.
 #pragma once
 
 #include <poll.h>
@@ -8,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -18,8 +22,10 @@
 namespace nadb::testing {
 
 template <typename Message>
-std::vector<Message> run_and_kill(const std::function<void(int)>& body,
-                                  std::chrono::milliseconds delay) {
+std::vector<Message> run_and_kill_when(
+    const std::function<void(int)>& body,
+    const std::function<bool(const std::vector<Message>&)>& enough,
+    std::chrono::milliseconds deadline_after) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
   pid_t pid = ::fork();
@@ -31,6 +37,11 @@ std::vector<Message> run_and_kill(const std::function<void(int)>& body,
   ::close(fds[1]);
   std::string bytes;
   char buffer[1 << 16];
+  auto messages = [&] {
+    std::vector<Message> out(bytes.size() / sizeof(Message));
+    if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Message));
+    return out;
+  };
   auto drain = [&](int timeout_ms) {
     pollfd p{fds[0], POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return false;
@@ -38,11 +49,11 @@ std::vector<Message> run_and_kill(const std::function<void(int)>& body,
     if (n > 0) bytes.append(buffer, static_cast<std::size_t>(n));
     return n > 0;
   };
-  auto deadline = std::chrono::steady_clock::now() + delay;
-  while (std::chrono::steady_clock::now() < deadline) {
+  auto deadline = std::chrono::steady_clock::now() + deadline_after;
+  while (std::chrono::steady_clock::now() < deadline && !enough(messages())) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    drain(static_cast<int>(std::max<std::int64_t>(1, left.count())));
+    drain(static_cast<int>(std::clamp<std::int64_t>(left.count(), 1, 100)));
   }
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -51,10 +62,14 @@ std::vector<Message> run_and_kill(const std::function<void(int)>& body,
   }
   ::close(fds[0]);
   if (!WIFSIGNALED(status)) throw std::runtime_error("the child ended by itself");
-  std::vector<Message> messages(bytes.size() / sizeof(Message));
-  if (!messages.empty())
-    std::memcpy(messages.data(), bytes.data(), messages.size() * sizeof(Message));
-  return messages;
+  return messages();
+}
+
+template <typename Message>
+std::vector<Message> run_and_kill(const std::function<void(int)>& body,
+                                  std::chrono::milliseconds delay) {
+  return run_and_kill_when<Message>(
+      body, [](const std::vector<Message>&) { return false; }, delay);
 }
 
 }  // namespace nadb::testing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
@@ -126,6 +127,69 @@ TEST_F(BackupComposition, AFolderOfAnotherKindOfBackupIsRefused) {
   EXPECT_THROW(other.list_backups(), InvalidArgument);
   EXPECT_THROW(other.cleanup_old_backups(0, 0), InvalidArgument);
   EXPECT_EQ(s.list_backups().size(), 1u);
+}
+
+// Found by review: two restores of one db at once in one process (stores of two of its
+// namespaces) deleted each other's work folders and lost keys; one still reported success.
+TEST_F(BackupComposition, TwoRestoresAtOnceInOneProcessLoseNothing) {
+  Options a = options(), b = options();
+  a.ns = "a";
+  b.ns = "b";
+  KeyValueStore first(a), second(b);
+  for (int i = 0; i < 3000; ++i)
+    first.set("k" + std::to_string(i), "backed up");
+  first.create_backup("F");
+  for (int round = 0; round < 3; ++round) {
+    std::thread one([&] { first.restore_backup("F", true, round % 2 == 0); });
+    std::thread two([&] { second.restore_backup("F", true, round % 2 == 0); });
+    one.join();
+    two.join();
+    EXPECT_EQ(first.get_all_keys().size(), 3000u) << "round " << round;
+  }
+  first.close();
+  second.close();
+  KeyValueStore reopened(a);
+  EXPECT_EQ(reopened.get_all_keys().size(), 3000u);
+}
+
+// Found by review: a backup_dir inside the db folder went with the old files a replacing
+// restore removed (every backup lost); one equal to it hung create_backup on the db's LOCK.
+TEST_F(BackupComposition, ABackupFolderInsideOrAroundTheDbFolderIsRefused) {
+  for (const std::string& dir : {dir_.sub("x"), dir_.sub("x/backups"), dir_.sub("x/"), dir_.path(),
+                                 dir_.sub("./x/../x/b")}) {
+    Options o = options();
+    o.backup_dir = dir;
+    EXPECT_THROW(KeyValueStore{o}, InvalidArgument) << dir;
+  }
+  Options apart = options();
+  apart.backup_dir = dir_.sub("elsewhere");
+  KeyValueStore s(apart);
+  s.set("k", "v");
+  s.create_backup("F");
+  s.restore_backup("F", true, true);
+  EXPECT_EQ(s.list_backups().size(), 1u);
+}
+
+// Found by review: sync_to compared option strings, so another spelling of the same folder
+// synced a namespace onto itself (every key rewritten, every version raised).
+TEST_F(BackupComposition, SyncOntoItselfByAnotherPathIsRefused) {
+  KeyValueStore s(options());
+  s.set("k", "v");
+  std::uint64_t version = s.get_metadata("k")->version;
+  Options same = options();
+  same.data_folder = dir_.path() + "/./";
+  KeyValueStore again(same);
+  EXPECT_THROW(s.sync_to(again), InvalidArgument);
+  EXPECT_EQ(s.get_metadata("k")->version, version);
+}
+
+// Found by review: a backup killed while being written left its <id>.tmp folder for good.
+TEST_F(BackupComposition, ABackupKilledWhileWrittenLeavesNothingBehind) {
+  KeyValueStore s(options());
+  s.set("k", "v");
+  fs::create_directories(dir_.sub("backups/x/backup-20261205T000000.000000Z-0.tmp"));
+  s.create_backup("F");
+  EXPECT_FALSE(fs::exists(dir_.sub("backups/x/backup-20261205T000000.000000Z-0.tmp")));
 }
 
 }  // namespace

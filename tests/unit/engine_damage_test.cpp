@@ -210,6 +210,12 @@ TEST(EngineDamage, CheckFindsTheDamageAndRepairKeepsEveryIntactRecord) {
   EXPECT_NE(damaged.problems[0].find("damaged bytes at offset 16"), std::string::npos)
       << damaged.problems[0];
   EXPECT_THROW(KeyValueStore{o}, Corruption);
+  {
+    Options skipping = o;
+    skipping.recovery_mode = RecoveryMode::SkipDamagedRecords;
+    KeyValueStore open(skipping);
+    EXPECT_THROW(repair_db(o), Locked) << "repaired a db open in this process";
+  }
   RepairReport repaired = repair_db(o);
   EXPECT_EQ(repaired.keys, 19u);
   EXPECT_GT(repaired.damaged_bytes, 0u);

@@ -71,10 +71,13 @@ TEST_F(FileSafety, AnExportReplacesOnlyARegularFile) {
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_TRUE(fs::is_fifo(fifo));
   EXPECT_EQ(contents(victim()), "precious");
+  // The temporary an export writes has a name of its own: never a file of the user's.
+  std::ofstream(dir_.sub("plain.partial.jsonl")) << "mine";
   std::string plain = dir_.sub("plain.jsonl");
   std::ofstream(plain) << "old";
   EXPECT_EQ(s.export_jsonl(plain).keys, 1u);
   EXPECT_NE(contents(plain), "old");
+  EXPECT_EQ(contents(dir_.sub("plain.partial.jsonl")), "mine");
 }
 
 }  // namespace

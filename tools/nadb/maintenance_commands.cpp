@@ -41,19 +41,16 @@ void add_sync(CLI::App& app, const Globals& g, Command& selected) {
       to.db = target->db.value_or(g.db);
       to.ns = target->ns.value_or(g.ns);
       to.redis = target->redis.value_or(g.redis);
-      if (to.backend == g.backend && to.db == g.db && to.ns == g.ns &&
-          (g.backend == "memory" || (g.backend == "fs" ? to.data == g.data : to.redis == g.redis)))
-        throw InvalidArgument(
-            "sync: the target is the source itself; give --to-db, --to-ns, "
-            "--to-data or another --to-backend");
-      std::string where = to.backend == "fs"      ? " in " + to.data
-                          : to.backend == "redis" ? " on " + (to.redis.empty() ? std::string("redis://127.0.0.1:6379/0") : to.redis)
-                                                  : "";
-      std::cerr << "nadb: sync " << g.db << ":" << g.ns << " to " << to.backend << " "
-                << to.db << ":" << to.ns << where
+      std::string where =
+          to.backend == "fs" ? " in " + to.data
+          : to.backend == "redis"
+              ? " on " + (to.redis.empty() ? std::string("redis://127.0.0.1:6379/0") : to.redis)
+              : "";
+      std::cerr << "nadb: sync " << g.db << ":" << g.ns << " to " << to.backend << " " << to.db
+                << ":" << to.ns << where
                 << (target->remove ? " (deleting the target's keys the source lacks)" : "")
                 << std::endl;
-      KeyValueStore destination(options_of(to));
+      KeyValueStore destination(options_of(to));  // sync_to refuses the source itself
       ProgressBar bar("sync", "keys");
       SyncReport r = s.sync_to(destination, target->remove, bar.callback());
       nlohmann::json doc = {{"copied", r.copied},

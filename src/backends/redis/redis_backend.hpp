@@ -46,6 +46,9 @@ class RedisBackend final : public StorageBackend {
   // adds its namespace to (never discovered by a pattern over keys: keys are user data).
   // A flushed namespace stays listed, so that its deletes reach an incremental backup.
   std::vector<std::string> namespaces() override;
+  // The server's run_id (INFO server), the database, the key prefix and the db: the same
+  // for every client of that data, however they name the server.
+  std::string identity() override;
   // From the updated-at index (P:u) and the tombstones (P:d).
   ChangeSet changes_since(std::string_view ns, std::int64_t since_ms) override;
   // The server's clock (TIME): the change index is stamped with it.

@@ -12,8 +12,9 @@ namespace {
 // The namespace names NADB accepts (store/validation.cpp): only such a name can be one.
 bool valid_namespace_name(std::string_view name) {
   return !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
-         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                "0123456789._-") == std::string_view::npos;
+         name.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             "0123456789._-") == std::string_view::npos;
 }
 
 std::string random_token() {
@@ -31,7 +32,9 @@ std::string random_token() {
 void RedisBackend::register_old_namespaces() {
   if (old_namespaces_registered_.load()) return;
   std::string marker = pool_.options().key_prefix + ":{" + db_ + "}:layout";
-  Reply done = with_connection(true, [&](Connection& c) { return c.run(Command{"EXISTS", marker}); });
+  Reply done = with_connection(true, [&](Connection& c) {
+    return c.run(Command{"EXISTS", marker});
+  });
   if (integer_of(*done, "EXISTS") == 0) {
     std::string pattern;
     for (char c : pool_.options().key_prefix + ":{" + db_ + ":") {
@@ -63,10 +66,23 @@ void RedisBackend::register_old_namespaces() {
   old_namespaces_registered_.store(true);
 }
 
+std::string RedisBackend::identity() {
+  Reply info = with_connection(true, [](Connection& c) {
+    return c.run(Command{"INFO", "server"});
+  });
+  std::string_view text = string_of(*info, "INFO");
+  std::size_t at = text.find("run_id:");
+  if (at == std::string_view::npos) throw Corruption("redis: INFO server names no run_id");
+  std::string run_id(text.substr(at + 7, 40));
+  const RedisOptions& o = pool_.options();
+  return "redis:" + run_id + "/" + std::to_string(o.database) + "/" + o.key_prefix + "/" + db_;
+}
+
 std::vector<std::string> RedisBackend::namespaces() {
   register_old_namespaces();
-  Reply reply =
-      with_connection(true, [&](Connection& c) { return c.run(Command{"SMEMBERS", registry_key()}); });
+  Reply reply = with_connection(true, [&](Connection& c) {
+    return c.run(Command{"SMEMBERS", registry_key()});
+  });
   std::set<std::string> names;
   for (std::size_t i = 0; i < array_size(*reply, "SMEMBERS"); ++i)
     names.emplace(string_of(element_of(*reply, i, "SMEMBERS"), "namespace"));

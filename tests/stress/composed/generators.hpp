@@ -4,8 +4,8 @@
 #pragma once
 
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,9 +25,9 @@ inline bool chance(Rng& rng, double p) {
 // Fragments keys and tags are made of: what could be mistaken for structure somewhere.
 inline const std::vector<std::string>& hostile_fragments() {
   static const std::vector<std::string> fragments = {
-      "{",   "}",    ":",   "*",       "?",     "[",       "]",    "\\",   std::string(1, '\0'),
-      "gen", "}:gen", ":m:", ":t:",    "tags",  "restore", "backups", "..", "/",  "k",
-      "x",   "é",    " ",   "\n",      "%d",    "\xff"};
+      "{",   "}",     ":",   "*",   "?",    "[",       "]",       "\\", std::string(1, '\0'),
+      "gen", "}:gen", ":m:", ":t:", "tags", "restore", "backups", "..", "/",
+      "k",   "x",     "é",   " ",   "\n",   "%d",      "\xff"};
   return fragments;
 }
 
@@ -61,8 +61,7 @@ inline std::vector<std::string> make_tags(Rng& rng, std::size_t n) {
       const std::string& part = f[pick(rng, f.size())];
       if (part.find('\0') == std::string::npos) tag += part;
     }
-    if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end())
-      tags.push_back(tag);
+    if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
   }
   return tags;
 }

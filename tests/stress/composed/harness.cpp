@@ -83,7 +83,7 @@ void Harness::fail(const std::string& what) {
   out << what << "\n(backend " << config_.backend << ", NADB_STRESS_SEED=" << config_.seed
       << ", step " << steps_ << " after "
       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                started_)
+                                                               started_)
              .count()
       << " ms; the last steps:)\n";
   for (const auto& line : trace_)
@@ -100,8 +100,9 @@ void Harness::run() {
       for (auto& db : dbs_)
         check(*db);
     } catch (const std::exception& e) {
-      std::string what = dynamic_cast<const Mismatch*>(&e) ? e.what()
-                                                            : std::string("unexpected exception: ") + e.what();
+      std::string what = dynamic_cast<const Mismatch*>(&e)
+                             ? e.what()
+                             : std::string("unexpected exception: ") + e.what();
       try {
         if (what.find("NADB_STRESS_SEED") != std::string::npos) throw Mismatch(what);
         fail(what);
@@ -380,8 +381,8 @@ void Harness::op_compare_and_set(Db& db, const std::string& ns) {
   std::optional<std::chrono::seconds> ttl;
   Item item = random_item(ttl);
   trace("  compare_and_set " + VersionRegistry::printable(r.key) + " version " +
-        std::to_string(r.version) + " (model: " +
-        (current ? std::to_string(current->version) : std::string("absent")) + ")");
+        std::to_string(r.version) +
+        " (model: " + (current ? std::to_string(current->version) : std::string("absent")) + ")");
   Window w{wall_ms(), 0};
   bool done = store(db, ns).compare_and_set(r.key, r.version, *item.value, {item.tags, ttl});
   w.end = wall_ms();
@@ -427,8 +428,7 @@ void Harness::op_wait_for_expiry() {
     for (const auto& [ns, keys] : db->model.namespaces) {
       for (const auto& [key, candidates] : keys) {
         for (const auto& c : candidates) {
-          if (c && c->expires_ms > now && (next == 0 || c->expires_ms < next))
-            next = c->expires_ms;
+          if (c && c->expires_ms > now && (next == 0 || c->expires_ms < next)) next = c->expires_ms;
         }
       }
     }

@@ -19,9 +19,9 @@
 namespace nadb::testing::composed {
 
 struct Config {
-  std::string backend;      // fs, memory or redis
-  std::string folder;       // data folder (backups and exports live in it too)
-  int redis_port = 0;       // redis backend
+  std::string backend;  // fs, memory or redis
+  std::string folder;   // data folder (backups and exports live in it too)
+  int redis_port = 0;   // redis backend
   std::uint64_t seed = 0;
   std::chrono::milliseconds duration{4000};
   std::size_t max_value = 1 << 20;  // the largest value written
@@ -55,8 +55,8 @@ class Harness {
   struct Backup {
     std::string id;
     std::string parent;
-    DbModel model;       // the db when it was taken
-    bool known = true;   // false: found by resync(), its content unknown
+    DbModel model;      // the db when it was taken
+    bool known = true;  // false: found by resync(), its content unknown
   };
   struct Export {
     std::string path;
@@ -147,7 +147,7 @@ class Harness {
   std::map<std::string, std::size_t> counts_;
   std::vector<std::string> findings_;
   std::size_t steps_ = 0;
-  bool streak_ = false;   // the next step is maintenance on last_db_
+  bool streak_ = false;  // the next step is maintenance on last_db_
   Db* last_db_ = nullptr;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t serial_ = 0;  // values and ids are numbered

@@ -85,8 +85,8 @@ void Harness::op_verify_backups(Db& db) {
   for (const auto& b : db.backups) {
     VerifyReport report = store(db, namespaces_[0]).verify_backup_report(b.id);
     if (!report.ok)
-      fail("backup " + b.id + " fails verification: " +
-           (report.problems.empty() ? "?" : report.problems.front()));
+      fail("backup " + b.id +
+           " fails verification: " + (report.problems.empty() ? "?" : report.problems.front()));
   }
 }
 

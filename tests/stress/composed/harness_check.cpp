@@ -135,7 +135,9 @@ void Harness::check_queries(Db& db, const std::string& ns, Window) {
       [&](const Item& i) { return !has_tag(i, t1); });
   compare(
       "query_by_tags_advanced(" + t1 + " OR " + t2 + ")",
-      [&] { return s.query_by_tags_advanced({t1, t2}, TagOperator::Or, 1, 100000).keys; },
+      [&] {
+        return s.query_by_tags_advanced({t1, t2}, TagOperator::Or, 1, 100000).keys;
+      },
       [&](const Item& i) { return has_tag(i, t1) || has_tag(i, t2); });
 }
 

@@ -1,9 +1,6 @@
 // The composed test's operations that move whole namespaces or processes: kill -9 of a writer
 // and reopen (fs), JSONL export and import (including files with extreme expiry instants), and
 // sync_to within a backend and through a store of another backend.
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -13,6 +10,7 @@
 
 #include "backup/jsonl.hpp"
 #include "stress/composed/harness.hpp"
+#include "support/kill_child.hpp"
 
 namespace nadb::testing::composed {
 namespace {
@@ -32,42 +30,6 @@ Item crash_item(std::uint32_t serial, const std::vector<std::string>& tags) {
   return item;
 }
 
-// Runs body(fd) in a child, kills it with SIGKILL once it reported `acks` acknowledged writes
-// (or after 10 s), and returns what it reported.
-std::vector<CrashReport> kill_after(const std::function<void(int)>& body, std::size_t acks) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    body(fds[1]);
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string bytes;
-  std::size_t acknowledged = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  char buffer[4096];
-  while (acknowledged < acks && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    std::size_t before = bytes.size() / sizeof(CrashReport);
-    bytes.append(buffer, static_cast<std::size_t>(n));
-    for (std::size_t i = before; i < bytes.size() / sizeof(CrashReport); ++i)
-      acknowledged += static_cast<unsigned char>(bytes[i * sizeof(CrashReport)]);
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;)
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  std::vector<CrashReport> reports(bytes.size() / sizeof(CrashReport));
-  std::memcpy(reports.data(), bytes.data(), reports.size() * sizeof(CrashReport));
-  return reports;
-}
-
 }  // namespace
 
 void Harness::op_crash(Db& db) {
@@ -77,7 +39,7 @@ void Harness::op_crash(Db& db) {
   serial_ += 1;
   trace("  kill -9 a writer after " + std::to_string(acks) + " acknowledged writes");
   close(db);
-  auto reports = kill_after(
+  auto reports = run_and_kill_when<CrashReport>(
       [&](int fd) {
         std::vector<std::unique_ptr<KeyValueStore>> stores;
         for (const auto& ns : namespaces_) {
@@ -102,7 +64,13 @@ void Harness::op_crash(Db& db) {
           if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
         }
       },
-      acks);
+      [acks](const std::vector<CrashReport>& so_far) {
+        std::size_t acknowledged = 0;
+        for (const auto& r : so_far)
+          acknowledged += r.done;
+        return acknowledged >= acks;
+      },
+      std::chrono::seconds(10));
   std::map<std::pair<int, int>, CrashReport> in_flight;
   for (const CrashReport& r : reports) {
     const std::string& ns = namespaces_[r.ns];
@@ -152,9 +120,8 @@ void Harness::op_import(Db& db, const std::string& ns) {
 // largest integer JSON carries): the import is refused whole, or taken whole, and in both
 // cases every query must still work.
 void Harness::op_import_extreme(Db& db, const std::string& ns) {
-  static const Millis kInstants[] = {std::numeric_limits<std::int64_t>::max(),
-                                     9223372036854775000, 253402300799999 * 100,
-                                     wall_ms() + 200LL * 365 * 86400000,
+  static const Millis kInstants[] = {std::numeric_limits<std::int64_t>::max(), 9223372036854775000,
+                                     253402300799999 * 100, wall_ms() + 200LL * 365 * 86400000,
                                      wall_ms() + 3LL * 365 * 86400000};
   std::string path = config_.folder + "/exports/x" + std::to_string(++serial_) + ".jsonl";
   std::map<std::string, Item> entries;
@@ -188,7 +155,8 @@ void Harness::op_import_extreme(Db& db, const std::string& ns) {
 void Harness::op_sync(Db& db, const std::string& ns) {
   Db& target_db = *dbs_[pick(rng_, dbs_.size())];
   std::string target_ns = namespaces_[pick(rng_, namespaces_.size())];
-  if (&target_db == &db && target_ns == ns) target_ns = ns == namespaces_[0] ? namespaces_[1] : namespaces_[0];
+  if (&target_db == &db && target_ns == ns)
+    target_ns = ns == namespaces_[0] ? namespaces_[1] : namespaces_[0];
   bool remove = chance(rng_, 0.5), relay = chance(rng_, 0.3);
   trace("  sync to " + target_db.name + ":" + target_ns + (remove ? " removing extras" : "") +
         (relay ? " through a memory store" : ""));

@@ -6,16 +6,7 @@ expect_types({[P .. ':k'] = 'zset', [P .. ':x'] = 'zset', [P .. ':d'] = 'zset',
 local total = redis.call('ZCARD', P .. ':k')
 local live = total - redis.call('ZCOUNT', P .. ':x', '-inf', now_s)
 for s = 0, total - 1, 1000 do
-  local keys = redis.call('ZRANGE', P .. ':k', s, s + 999)
-  local doomed, tombstones = {}, {}
-  for j, key in ipairs(keys) do
-    doomed[2 * j - 1] = P .. ':m:' .. key
-    doomed[2 * j] = P .. ':v:' .. key
-    tombstones[2 * j - 1] = stamp
-    tombstones[2 * j] = key
-  end
-  chunked('DEL', nil, doomed)
-  chunked('ZADD', P .. ':d', tombstones, 2)
+  delete_with_tombstones(P, redis.call('ZRANGE', P .. ':k', s, s + 999), stamp)
 end
 for _, tag in ipairs(redis.call('HKEYS', P .. ':tags')) do
   redis.call('DEL', P .. ':t:' .. tag)

@@ -115,6 +115,20 @@ local function add_all(dest, members)
   chunked('ZADD', dest, pairs_, 2)
 end
 
+-- Deletes the metadata and values of keys of namespace P, each leaving a tombstone dated
+-- stamp (the indexes and tag sets are the caller's).
+local function delete_with_tombstones(P, keys, stamp)
+  local doomed, tombstones = {}, {}
+  for j, key in ipairs(keys) do
+    doomed[2 * j - 1] = P .. ':m:' .. key
+    doomed[2 * j] = P .. ':v:' .. key
+    tombstones[2 * j - 1] = stamp
+    tombstones[2 * j] = key
+  end
+  chunked('DEL', nil, doomed)
+  chunked('ZADD', P .. ':d', tombstones, 2)
+end
+
 -- The writes unlink(P, key, ...) will make, as expected types (nothing written).
 local function unlink_types(P, key, kinds)
   local meta = decode_meta(redis.call('GET', P .. ':m:' .. key))

@@ -20,17 +20,13 @@ end
 -- The keys of P that the restore does not hold: deleted, with tombstones.
 local old = redis.call('ZCARD', P .. ':k')
 for s = 0, old - 1, 1000 do
-  local doomed, tombstones = {}, {}
+  local gone = {}
   for _, key in ipairs(redis.call('ZRANGE', P .. ':k', s, s + 999)) do
     if not redis.call('ZSCORE', S .. ':k', key) then
-      doomed[#doomed + 1] = P .. ':m:' .. key
-      doomed[#doomed + 1] = P .. ':v:' .. key
-      tombstones[#tombstones + 1] = stamp
-      tombstones[#tombstones + 1] = key
+      gone[#gone + 1] = key
     end
   end
-  chunked('DEL', nil, doomed)
-  chunked('ZADD', P .. ':d', tombstones, 2)
+  delete_with_tombstones(P, gone, stamp)
 end
 for _, tag in ipairs(redis.call('HKEYS', P .. ':tags')) do
   redis.call('DEL', P .. ':t:' .. tag)
