@@ -93,7 +93,8 @@ void Harness::fail(const std::string& what) {
 
 void Harness::run() {
   auto until = std::chrono::steady_clock::now() + config_.duration;
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until &&
+         (config_.steps == 0 || steps_ < config_.steps)) {
     ++steps_;
     try {
       step();

@@ -23,6 +23,8 @@ struct Config {
   std::string folder;   // data folder (backups and exports live in it too)
   int redis_port = 0;   // redis backend
   std::uint64_t seed = 0;
+  // The run ends after `steps` steps (0: no limit) or `duration`, whichever comes first.
+  std::size_t steps = 0;
   std::chrono::milliseconds duration{4000};
   std::size_t max_value = 1 << 20;  // the largest value written
   // The largest request the backend's server takes (0: no limit): the test's own batches

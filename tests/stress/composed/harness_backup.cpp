@@ -1,7 +1,9 @@
 // The composed test's backup operations: full and incremental backups remember the db's
 // model; restores (replace or merge) of any earlier backup must give exactly that model back.
 #include <algorithm>
+#include <exception>
 #include <set>
+#include <thread>
 
 #include "stress/composed/harness.hpp"
 
@@ -44,10 +46,28 @@ void Harness::op_restore(Db& db, bool replace) {
   }
   if (known.empty()) return op_backup(db, false);
   const Backup& backup = *known[pick(rng_, known.size())];
-  trace("  restore " + backup.id + (replace ? " (replace)" : " (merge)"));
+  // Sometimes twice at once, from the stores of both namespaces (two threads): the result is
+  // the same as one restore.
+  bool twice = chance(rng_, 0.2);
+  trace("  restore " + backup.id + (replace ? " (replace)" : " (merge)") +
+        (twice ? " twice at once" : ""));
+  bool verify = chance(rng_, 0.8);
   Window w{wall_ms(), 0};
-  store(db, namespaces_[pick(rng_, namespaces_.size())])
-      .restore_backup(backup.id, chance(rng_, 0.8), replace);
+  if (twice) {
+    std::exception_ptr failure;
+    std::thread other([&] {
+      try {
+        store(db, namespaces_[1]).restore_backup(backup.id, verify, replace);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    });
+    store(db, namespaces_[0]).restore_backup(backup.id, verify, replace);
+    other.join();
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    store(db, namespaces_[pick(rng_, namespaces_.size())]).restore_backup(backup.id, verify, replace);
+  }
   w.end = wall_ms();
   if (replace) {
     db.model = backup.model;
