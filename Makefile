@@ -29,7 +29,8 @@ test: build fuzz-build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	@cd build/fuzz && env -u NADB_FUZZ_SECONDS ctest --output-on-failure -j $(JOBS)
 
-# The randomized stress tests for DURATION seconds each (make test runs them for 4): the
+# The randomized stress tests for DURATION seconds each, with a new seed (make test runs a
+# fixed seed: 4 s of the first, 400 steps per backend of the second): the
 # multi-threaded one (tests/stress/random_stress_test.cpp) and the composed one of every
 # operation on each backend (tests/stress/composed_test.cpp; COMPOSED=Fs, Memory or Redis runs
 # one backend). SEED=n replays a run (each prints its seed).

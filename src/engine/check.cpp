@@ -98,8 +98,8 @@ class Checker {
   void check_hint(std::uint32_t id, std::uint64_t size, const std::vector<Seen>& scanned) {
     ++report_.hints;
     bool loaded = false;
-    std::vector<Seen> hinted =
-        collect([&](const RecordVisitor& visit) { loaded = load_hint_file(dir_, id, size, visit); });
+    std::vector<Seen> hinted = collect(
+        [&](const RecordVisitor& visit) { loaded = load_hint_file(dir_, id, size, visit); });
     if (!loaded) {
       report_.notes.push_back(hint_file_name(id) +
                               ": damaged; opening scans the segment instead (and rewrites it)");

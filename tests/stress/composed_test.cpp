@@ -7,12 +7,11 @@
 //
 // make test runs a fixed sequence (seed 20261205, 400 steps per backend): the same commit
 // passes or fails the same way everywhere. NADB_STRESS_SECONDS runs for that long instead
-// (with a new seed each run, printed); NADB_STRESS_SEED replays a seed; NADB_COMPOSED_MAX_VALUE sets the largest value (default 1 MiB,
-// 256 KiB on redis).
-// To look past a known failure: NADB_COMPOSED_SKIP=op,op leaves operations out, and
-// NADB_COMPOSED_KEEP_GOING=1 reports each disagreement, resynchronises the model with the
-// store and goes on (the test still fails at the end).
-// `make stress DURATION=1800` runs it long, with the other stress tests.
+// (with a new seed each run, printed); NADB_STRESS_SEED replays a seed; NADB_COMPOSED_MAX_VALUE
+// sets the largest value (default 1 MiB, 256 KiB on redis). To look past a known failure:
+// NADB_COMPOSED_SKIP=op,op leaves operations out, and NADB_COMPOSED_KEEP_GOING=1 reports each
+// disagreement, resynchronises the model with the store and goes on (the test still fails at the
+// end). `make stress DURATION=1800` runs it long, with the other stress tests.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -4,8 +4,8 @@
 
 #include "backup/jsonl.hpp"
 #include "backup/line_file.hpp"
-#include "support/temp_dir.hpp"
 #include "nadb/errors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nadb::backup {
 namespace {

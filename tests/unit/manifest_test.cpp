@@ -60,7 +60,8 @@ TEST(Manifest, NamesThatLeaveTheBackupFolderAreCorruption) {
   Manifest m = valid_manifest();
   m.info.parent = "../other";
   expect_corruption(manifest_to_json(m), "not a plain file name");
-  EXPECT_THROW(index_from_json(index_to_json({"physical", {"ok", "../escape"}}), "index"), Corruption);
+  EXPECT_THROW(index_from_json(index_to_json({"physical", {"ok", "../escape"}}), "index"),
+               Corruption);
 }
 
 }  // namespace

@@ -29,8 +29,9 @@ RedisOptions resolved(const Options& options) {
                           r.key_prefix + "'");
   }
   if (r.max_request_bytes < (1 << 20)) {
-    throw InvalidArgument("RedisOptions::max_request_bytes must be at least 1 MiB (Redis's "
-                          "smallest client-query-buffer-limit)");
+    throw InvalidArgument(
+        "RedisOptions::max_request_bytes must be at least 1 MiB (Redis's "
+        "smallest client-query-buffer-limit)");
   }
   return r;
 }
@@ -104,8 +105,8 @@ RedisBackend::RedisBackend(const Options& options)
 
 RedisBackend::Layout RedisBackend::layout(std::string_view ns) const {
   std::size_t slash = ns.find('/');
-  std::string base = pool_.options().key_prefix + ":{" + db_ + ":" +
-                     std::string(ns.substr(0, slash)) + "}";
+  std::string base =
+      pool_.options().key_prefix + ":{" + db_ + ":" + std::string(ns.substr(0, slash)) + "}";
   if (slash == std::string_view::npos) return {base, base + ":gen", std::string(ns), ""};
   std::string token(ns.substr(slash + std::string_view("/restore-").size()));
   return {base + ":r:" + token, base + ":gen", "", token};
@@ -115,8 +116,7 @@ std::string RedisBackend::registry_key() const {
   return pool_.options().key_prefix + ":{" + db_ + "}:namespaces";
 }
 
-Command RedisBackend::encode_batch(const WriteBatch& batch,
-                                   std::vector<std::string>& keys) const {
+Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::string>& keys) const {
   std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> index (1-based)
   std::vector<Layout> layouts;
   for (const WriteOp& op : batch.ops) {

@@ -94,18 +94,18 @@ std::int64_t time_ms_of(const redisReply& time) {
          decimal_of(element_of(time, 1, "TIME"), "microseconds") / 1000;
 }
 
-void throw_error_reply(const std::string& address, std::string_view doing,
-                       std::string_view error) {
+void throw_error_reply(const std::string& address, std::string_view doing, std::string_view error) {
   std::string text = "redis at " + address + " " + std::string(doing) + ": " + std::string(error);
   auto starts = [&](std::string_view code) { return error.substr(0, code.size()) == code; };
-  for (std::string_view busy : {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN",
-                                "CLUSTERDOWN", "NOAUTH"}) {
+  for (std::string_view busy :
+       {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"}) {
     if (starts(busy)) throw BackendUnavailable(text);
   }
   // A runtime error of one of our scripts means it met data it did not write.
   if (starts("NADBLAYOUT") || starts("WRONGTYPE") || starts("ERR user_script")) {
-    throw Corruption(text + " (a key of this namespace is not in NADB's layout: was it written "
-                            "by something else?)");
+    throw Corruption(text +
+                     " (a key of this namespace is not in NADB's layout: was it written "
+                     "by something else?)");
   }
   throw IOError(text);
 }

@@ -44,7 +44,8 @@ Reply Script::run(Connection& connection, std::size_t keys, const Command& keys_
               {{"server", connection.address()}, {"sha1", sha1_}});
     reply = call("EVAL", source_);
   }
-  if (is_error(*reply)) throw_error_reply(connection.address(), "failed a script", error_text(*reply));
+  if (is_error(*reply))
+    throw_error_reply(connection.address(), "failed a script", error_text(*reply));
   return reply;
 }
 

@@ -66,7 +66,8 @@ void Harness::op_restore(Db& db, bool replace) {
     other.join();
     if (failure) std::rethrow_exception(failure);
   } else {
-    store(db, namespaces_[pick(rng_, namespaces_.size())]).restore_backup(backup.id, verify, replace);
+    store(db, namespaces_[pick(rng_, namespaces_.size())])
+        .restore_backup(backup.id, verify, replace);
   }
   w.end = wall_ms();
   if (replace) {
