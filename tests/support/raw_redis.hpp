@@ -19,7 +19,10 @@ class RawRedis {
     connection_ = std::make_unique<backends::redis::Connection>(o);
   }
   backends::redis::Reply run(std::initializer_list<std::string_view> args) {
-    return connection_->run(backends::redis::Command(args));
+    backends::redis::Command command;
+    for (std::string_view a : args)
+      command.arg(a);
+    return connection_->run(command);
   }
   // The members of a set, sorted.
   std::vector<std::string> members(const std::string& set) {

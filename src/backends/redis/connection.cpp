@@ -14,11 +14,6 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Command::Command(std::initializer_list<std::string_view> args) {
-  for (auto a : args)
-    arg(a);
-}
-
 Command& Command::arg(std::string_view text) {
   argv_.push_back(text.data());
   lengths_.push_back(text.size());

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "backends/redis/reply.hpp"
@@ -16,8 +18,10 @@
 
 namespace nadb::backends::redis {
 
-// The arguments of one command. Text arguments are borrowed (they must outlive the call);
-// numbers are formatted and kept here.
+// The arguments of one command. Named strings and views are borrowed (they must outlive the
+// command); a temporary std::string and a number are kept here, so that
+// Command{"SCAN", cursor, "MATCH", pattern + "*"} cannot point at a string that died at the
+// end of the declaration (it did, under AddressSanitizer, before arguments were typed).
 class Command {
  public:
   Command() = default;
@@ -26,8 +30,15 @@ class Command {
   Command& operator=(const Command&) = delete;
   Command(Command&&) = default;
   Command& operator=(Command&&) = default;
-  Command(std::initializer_list<std::string_view> args);
+  template <typename First, typename... Rest>
+  requires(!std::is_same_v<std::remove_cvref_t<First>, Command>)
+      Command(First&& first, Rest&&... rest) {
+    arg(std::forward<First>(first));
+    (arg(std::forward<Rest>(rest)), ...);
+  }
   Command& arg(std::string_view text);
+  Command& arg(const char* text) { return arg(std::string_view(text)); }
+  Command& arg(std::string&& text) { return arg_copy(std::move(text)); }
   Command& arg(std::int64_t number);
   // An argument kept here (for text built just for this command).
   Command& arg_copy(std::string text);
