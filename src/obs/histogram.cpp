@@ -43,8 +43,10 @@ OperationStats Histogram::summary(double units_per_ms) const {
   s.avg_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) / units_per_ms /
              static_cast<double>(total);
   s.max_ms = static_cast<double>(max) / units_per_ms;
-  auto percentile = [&](double p) {
-    auto rank = static_cast<std::uint64_t>(p * static_cast<double>(total - 1)) + 1;
+  // Nearest rank (the smallest value with at least percent% of the records at or below it),
+  // reported as its bucket's upper bound: never below what was measured, at most 12.5% above.
+  auto percentile = [&](std::uint64_t percent) {
+    std::uint64_t rank = std::max<std::uint64_t>(1, (total * percent + 99) / 100);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBuckets; ++i) {
       seen += counts[i];
@@ -52,9 +54,9 @@ OperationStats Histogram::summary(double units_per_ms) const {
     }
     return s.max_ms;
   };
-  s.p50_ms = percentile(0.50);
-  s.p95_ms = percentile(0.95);
-  s.p99_ms = percentile(0.99);
+  s.p50_ms = percentile(50);
+  s.p95_ms = percentile(95);
+  s.p99_ms = percentile(99);
   return s;
 }
 

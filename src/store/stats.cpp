@@ -1,6 +1,7 @@
 // Stats export: JSON (nlohmann-json) and Prometheus text exposition.
 #include "nadb/stats.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -25,6 +26,15 @@ std::string label(const std::string& value) {
     out.push_back(c);
   }
   return out;
+}
+
+// A double as Prometheus reads it back exactly: the shortest text that round-trips (as exact
+// as %.17g, without its noise: 41.7, not 41.700000000000003), never the stream's default six
+// digits, which printed 419445877 as 4.19446e+08. Counters and gauges are integers.
+std::string exact(double value) {
+  char text[32];
+  auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
 }
 
 }  // namespace
@@ -96,47 +106,40 @@ std::string Stats::to_prometheus() const {
   std::string labels = "db=\"" + label(name.substr(0, colon)) + "\",ns=\"" +
                        label(colon == std::string::npos ? "" : name.substr(colon + 1)) + "\"";
   std::ostringstream out;
-  auto gauge = [&](const char* metric, const char* help, const char* type, double value) {
+  auto gauge = [&](const char* metric, const char* help, const char* type, std::uint64_t value) {
     out << "# HELP " << metric << ' ' << help << "\n# TYPE " << metric << ' ' << type << '\n'
         << metric << '{' << labels << "} " << value << '\n';
   };
-  gauge("nadb_keys", "Live keys in the namespace.", "gauge", static_cast<double>(key_count));
+  gauge("nadb_keys", "Live keys in the namespace.", "gauge", key_count);
   gauge("nadb_bytes_written_raw_total", "Value bytes given to writes.", "counter",
-        static_cast<double>(bytes_written_raw));
+        bytes_written_raw);
   gauge("nadb_bytes_written_stored_total", "Value bytes stored after compression.", "counter",
-        static_cast<double>(bytes_written_stored));
-  gauge("nadb_bytes_read_total", "Value bytes returned by reads.", "counter",
-        static_cast<double>(bytes_read));
-  gauge("nadb_disk_bytes", "Bytes of segment files.", "gauge",
-        static_cast<double>(storage.disk_bytes));
+        bytes_written_stored);
+  gauge("nadb_bytes_read_total", "Value bytes returned by reads.", "counter", bytes_read);
+  gauge("nadb_disk_bytes", "Bytes of segment files.", "gauge", storage.disk_bytes);
   gauge("nadb_dead_bytes", "Bytes of dead records awaiting compaction.", "gauge",
-        static_cast<double>(storage.dead_bytes));
-  gauge("nadb_segments", "Segment files.", "gauge", static_cast<double>(storage.segments));
-  gauge("nadb_fsyncs_total", "fsync calls.", "counter", static_cast<double>(storage.fsyncs));
-  gauge("nadb_compactions_total", "Compactions run.", "counter",
-        static_cast<double>(storage.compactions));
+        storage.dead_bytes);
+  gauge("nadb_segments", "Segment files.", "gauge", storage.segments);
+  gauge("nadb_fsyncs_total", "fsync calls.", "counter", storage.fsyncs);
+  gauge("nadb_compactions_total", "Compactions run.", "counter", storage.compactions);
   gauge("nadb_pool_connections_in_use", "Pooled backend connections in use.", "gauge",
-        static_cast<double>(storage.pool.in_use));
+        storage.pool.in_use);
   gauge("nadb_pool_connections_idle", "Pooled backend connections idle.", "gauge",
-        static_cast<double>(storage.pool.idle));
+        storage.pool.idle);
   gauge("nadb_pool_waits_total", "Acquires that waited for a free connection.", "counter",
-        static_cast<double>(storage.pool.waits));
+        storage.pool.waits);
   gauge("nadb_pool_timeouts_total", "Acquires that gave up waiting.", "counter",
-        static_cast<double>(storage.pool.timeouts));
+        storage.pool.timeouts);
   gauge("nadb_pool_connect_failures_total", "Failed connection attempts.", "counter",
-        static_cast<double>(storage.pool.failed));
+        storage.pool.failed);
   gauge("nadb_pool_reconnects_total", "Connections made to replace broken ones.", "counter",
-        static_cast<double>(storage.pool.reconnects));
-  gauge("nadb_transactions_active", "Open transactions.", "gauge",
-        static_cast<double>(transactions.active));
+        storage.pool.reconnects);
+  gauge("nadb_transactions_active", "Open transactions.", "gauge", transactions.active);
   gauge("nadb_transaction_conflicts_total", "Serializable commits refused.", "counter",
-        static_cast<double>(transactions.conflicts));
-  gauge("nadb_index_memory_bytes", "Bytes of the tag index.", "gauge",
-        static_cast<double>(index.memory_bytes));
-  gauge("nadb_query_cache_hits_total", "Query cache hits.", "counter",
-        static_cast<double>(index.cache_hits));
-  gauge("nadb_query_cache_misses_total", "Query cache misses.", "counter",
-        static_cast<double>(index.cache_misses));
+        transactions.conflicts);
+  gauge("nadb_index_memory_bytes", "Bytes of the tag index.", "gauge", index.memory_bytes);
+  gauge("nadb_query_cache_hits_total", "Query cache hits.", "counter", index.cache_hits);
+  gauge("nadb_query_cache_misses_total", "Query cache misses.", "counter", index.cache_misses);
   // Three families per map of operations: totals, errors, latency summaries.
   auto operation_families = [&](const std::string& prefix, const std::string& what,
                                 const std::map<std::string, OperationStats>& ops) {
@@ -153,11 +156,11 @@ std::string Stats::to_prometheus() const {
     for (const auto& [op, s] : ops) {
       std::string op_labels = labels + ",op=\"" + op + "\"";
       std::string base = prefix + "_latency_ms{" + op_labels;
-      out << base << ",quantile=\"0.5\"} " << s.p50_ms << '\n'
-          << base << ",quantile=\"0.95\"} " << s.p95_ms << '\n'
-          << base << ",quantile=\"0.99\"} " << s.p99_ms << '\n'
+      out << base << ",quantile=\"0.5\"} " << exact(s.p50_ms) << '\n'
+          << base << ",quantile=\"0.95\"} " << exact(s.p95_ms) << '\n'
+          << base << ",quantile=\"0.99\"} " << exact(s.p99_ms) << '\n'
           << prefix << "_latency_ms_sum{" << op_labels << "} "
-          << s.avg_ms * static_cast<double>(s.count) << '\n'
+          << exact(s.avg_ms * static_cast<double>(s.count)) << '\n'
           << prefix << "_latency_ms_count{" << op_labels << "} " << s.count << '\n';
     }
   };

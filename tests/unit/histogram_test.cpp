@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <thread>
+#include <vector>
 
 namespace nadb::obs {
 namespace {
@@ -18,6 +22,48 @@ TEST(Histogram, PercentilesWithinBucketPrecision) {
   EXPECT_NEAR(s.p95_ms, 0.950, 0.950 * 0.125);
   EXPECT_NEAR(s.p99_ms, 0.990, 0.990 * 0.125);
   EXPECT_DOUBLE_EQ(s.max_ms, 1.0);
+}
+
+// The exact nearest-rank percentile of samples: the smallest value with at least percent% of
+// the samples at or below it.
+std::uint64_t exact_percentile(std::vector<std::uint64_t> samples, std::uint64_t percent) {
+  std::sort(samples.begin(), samples.end());
+  std::size_t rank = std::max<std::size_t>(1, (samples.size() * percent + 99) / 100);
+  return samples[rank - 1];
+}
+
+TEST(Histogram, PercentilesAreNeverBelowTheExactOnesAndAtMostABucketAbove) {
+  std::mt19937_64 rng(20261206);
+  for (int round = 0; round < 200; ++round) {
+    // Few samples to many, spread over six orders of magnitude (log-uniform).
+    std::size_t n = 1 + rng() % (round < 100 ? 20 : 5000);
+    std::vector<std::uint64_t> samples;
+    Histogram h;
+    for (std::size_t i = 0; i < n; ++i) {
+      double exponent = std::uniform_real_distribution<double>(0, 20)(rng);
+      samples.push_back(static_cast<std::uint64_t>(std::exp2(exponent)));
+      h.record(samples.back(), false);
+    }
+    OperationStats s = h.summary(1.0);
+    std::vector<std::pair<std::uint64_t, double>> reported = {
+        {50, s.p50_ms}, {95, s.p95_ms}, {99, s.p99_ms}};
+    for (auto [percent, value] : reported) {
+      auto exact = static_cast<double>(exact_percentile(samples, percent));
+      EXPECT_GE(value, exact) << "p" << percent << " of " << n << " samples";
+      EXPECT_LE(value, exact * 1.125) << "p" << percent << " of " << n << " samples";
+    }
+  }
+}
+
+TEST(Histogram, FourSamplesReportTheirMaximumAsP95AndP99) {
+  Histogram h;
+  for (std::uint64_t us : {9000, 11000, 13000, 41700})
+    h.record(us, false);
+  OperationStats s = h.summary(1000.0);
+  EXPECT_DOUBLE_EQ(s.p95_ms, 41.7);
+  EXPECT_DOUBLE_EQ(s.p99_ms, 41.7);
+  EXPECT_DOUBLE_EQ(s.max_ms, 41.7);
+  EXPECT_GE(s.p50_ms, 11.0);
 }
 
 TEST(Histogram, CountsErrorsAndConcurrentRecords) {
