@@ -90,6 +90,14 @@ expect 0 "$NADB" --json stats
   fail "stats --json: $out"
 expect 0 "$NADB" stats --prometheus
 grep -q '^nadb_keys{db="default",ns="default"} ' <<<"$out" || fail "stats --prometheus: $out"
+# Prometheus values are exact: over a million disk bytes print as an integer, never 1.3e+06.
+head -c 1300000 /dev/urandom > big
+expect 0 "$NADB" set big --file big
+expect 0 "$NADB" stats --prometheus
+grep -Eq '^nadb_disk_bytes\{db="default",ns="default"\} [0-9]{7,}$' <<<"$out" ||
+  fail "nadb_disk_bytes is not a whole number: $(grep nadb_disk_bytes <<<"$out")"
+! grep -Eq ' [0-9.]+e[+-]?[0-9]+$' <<<"$out" || fail "stats --prometheus printed an exponent"
+expect 0 "$NADB" del big
 expect 0 "$NADB" cleanup-expired
 expect 0 "$NADB" compact
 
