@@ -171,7 +171,9 @@ std::string render_line(const LineContext& line, LogFormat format) {
     out += " " + field.name + "=";
     append_value(out, field.value);
   }
-  out += " (" + source_of(line.where) + ")";
+  // Text is read by people: where in NADB's sources an event was logged helps those who debug
+  // NADB, not those who see a warning, so only debug and trace lines carry it (JSON always).
+  if (line.level <= LogLevel::Debug) out += " (" + source_of(line.where) + ")";
   return out;
 }
 

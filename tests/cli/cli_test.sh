@@ -46,12 +46,20 @@ expect 0 "$NADB" set session tok --ttl 100
 expect 0 "$NADB" ttl session
 (( out > 90 && out <= 100 )) || fail "ttl printed '$out'"
 expect 0 "$NADB" persist session
+[[ $out == true ]] || fail "persist of a key with a TTL printed '$out'"
 expect 0 "$NADB" ttl session
 [[ $out == none ]] || fail "ttl after persist: $out"
+expect 0 "$NADB" persist session
+[[ $out == false ]] || fail "persist of a key without a TTL printed '$out', the API says false"
 expect 0 "$NADB" expire session 50
 expect 0 "$NADB" incr visits --by 5
 expect 0 "$NADB" incr visits
 [[ $out == 6 ]] || fail "incr printed '$out'"
+# A value that is not an integer is a data error (3), and the command line was right: no hint.
+expect 3 "$NADB" incr session
+grep -q "not a decimal 64-bit integer" <<<"$err" || fail "incr of a non-integer: $err"
+! grep -q -- "--help" <<<"$err" || fail "a data error points to --help: $err"
+expect 2 "$NADB" incr ""
 expect 0 "$NADB" exists user:1
 expect 0 "$NADB" del user:1 nope
 [[ $out == 1 ]] || fail "del printed '$out'"
@@ -77,6 +85,8 @@ expect 2 "$NADB" --ns damaged import damaged.jsonl
 grep -q "line 3" <<<"$err" || fail "a bad import line is not named: $err"
 expect 0 "$NADB" --ns damaged keys
 [[ -z $out ]] || fail "a refused import wrote keys: $out"
+expect 0 "$NADB" --ns skipped import damaged.jsonl --skip-invalid
+[[ $out == 10 && $err == *"nadb: skipped line 3: "* ]] || fail "import --skip-invalid (text): $out / $err"
 expect 0 "$NADB" --ns damaged --json import damaged.jsonl --skip-invalid
 [[ $(json 'd["imported"], len(d["invalid_lines"])' <<<"$out") == "10 1" ]] ||
   fail "import --skip-invalid: $out"
@@ -223,6 +233,12 @@ expect 0 "$NADB" --db damaged repair
 expect 0 "$NADB" --db damaged get k3
 [[ $out == "value 3" ]] || fail "repair lost k3: '$out'"
 expect 0 "$NADB" --db damaged check
+
+# A warning at the default level says what happened, not where in NADB's sources.
+"$NADB" --db torn set a 1 && printf 'xyz' >>data/torn/00000001.seg
+expect 0 "$NADB" --db torn get a
+grep -q "torn" <<<"$err" || fail "no warning about the torn tail: $err"
+! grep -q '\.cpp:' <<<"$err" || fail "a warning names a source file: $err"
 
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing

@@ -173,9 +173,24 @@ TEST_F(Logging, TextFormatIsOneLinePerEvent) {
   std::string line, extra;
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_FALSE(std::getline(in, extra));
-  EXPECT_NE(line.find(" WARNING nadb.pool: two\\nlines server=\"h:1\" (logging_test.cpp:"),
-            std::string::npos)
-      << line;
+  EXPECT_NE(line.find(" WARNING nadb.pool: two\\nlines server=\"h:1\""), std::string::npos) << line;
+  EXPECT_EQ(line.find(".cpp:"), std::string::npos) << "a warning names a source file: " << line;
+}
+
+TEST_F(Logging, TextLinesNameTheirSourceOnlyAtDebugAndTrace) {
+  LogConfig c = json_file();
+  c.format = LogFormat::Text;
+  c.level = LogLevel::Trace;
+  LoggingConfig::setup(c);
+  LoggingConfig::get_logger("nadb.pool").debug("looked", {});
+  LoggingConfig::get_logger("nadb.pool").error("failed", {});
+  LoggingConfig::flush();
+  std::ifstream in(dir_.sub("nadb.log"));
+  std::string debug, error;
+  ASSERT_TRUE(std::getline(in, debug));
+  ASSERT_TRUE(std::getline(in, error));
+  EXPECT_NE(debug.find("looked (logging_test.cpp:"), std::string::npos) << debug;
+  EXPECT_EQ(error.find(".cpp:"), std::string::npos) << error;
 }
 
 TEST_F(Logging, EnvironmentAndBadSettings) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "nadb/nadb.hpp"
@@ -25,6 +26,13 @@ struct Globals {
   bool json = false;
   std::string log_level;
   bool shell = false;  // inside `nadb shell`: text output always ends its line
+};
+
+// The data a command met is not what it needs (incr of a value that is not an integer): exit
+// kFailed, and no hint about the command line, which was right.
+class DataError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // What a command ends with: its exit code, what it prints (text, binary-safe) and, in

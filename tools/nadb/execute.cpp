@@ -75,6 +75,8 @@ int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStor
     return outcome.code;
   } catch (const NotFound& e) {
     return report_error(kNotFound, e.what(), "");
+  } catch (const DataError& e) {
+    return report_error(kFailed, e.what(), "");
   } catch (const InvalidArgument& e) {
     return report_error(kUsage, e.what(), "see nadb --help");
   } catch (const Locked& e) {

@@ -140,14 +140,20 @@ void add_single_key_commands(CLI::App& app, Command& selected) {
       app, selected, "persist", "remove KEY's expiry",
       [](KeyValueStore& s, const std::string& k, long long) -> std::optional<nlohmann::json> {
         if (!s.exists(k)) return std::nullopt;
-        s.persist(k);
-        return true;
+        return s.persist(k);  // false: the key had no expiry, as the API says
       },
       false);
   add_key_query(
       app, selected, "incr", "add --by N (1) to the integer at KEY",
       [](KeyValueStore& s, const std::string& k, long long by) -> std::optional<nlohmann::json> {
-        return s.increment(k, by);
+        try {
+          return s.increment(k, by);
+        } catch (const InvalidArgument& e) {
+          // A key that can be looked up was valid: then the value was wrong (not an integer,
+          // or the sum overflows), not the command line.
+          if (s.exists(k)) throw DataError(e.what());
+          throw;
+        }
       },
       true);
 }

@@ -119,6 +119,8 @@ void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected
       options.skip_invalid = *skip;
       options.progress = bar.callback();
       ImportReport r = s.import_jsonl(*in, options);
+      for (const std::string& line : r.invalid_lines)  // "line N: what was wrong"
+        std::cerr << "nadb: skipped " << line << '\n';
       return Outcome{kOk,
                      {{"imported", r.imported}, {"invalid_lines", r.invalid_lines}},
                      std::to_string(r.imported) + "\n"};
