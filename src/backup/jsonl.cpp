@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "nadb/errors.hpp"
 #include "util/encoding.hpp"
@@ -35,6 +36,13 @@ const std::string& text(const Json& object, const char* field, std::size_t line)
   return it->get_ref<const std::string&>();
 }
 
+// A field a line written by hand may leave out; when present it must be a string.
+std::optional<std::string_view> optional_text(const Json& object, const char* field,
+                                              std::size_t line) {
+  if (!object.contains(field)) return std::nullopt;
+  return text(object, field, line);
+}
+
 // The line's SHA-256: of its fields in a fixed order, NUL-separated (hashed piece by piece:
 // a value can be a gigabyte).
 template <typename Tags>
@@ -53,7 +61,8 @@ std::string line_checksum(std::string_view ns, std::string_view key64, std::stri
 
 // The fields of an entry line, still base64.
 struct RawEntry {
-  std::string_view ns, key64, value64, sum;
+  std::string_view ns, key64, value64;
+  std::optional<std::string_view> sum;  // absent only in lines written by hand
   std::vector<std::string> tags64;
   std::int64_t expires = 0, created = 0, updated = 0;
 };
@@ -80,8 +89,8 @@ class FastEntryParser {
     if (!literal(",\"expires_at\":")) return false;
     if (!literal("null") && !integer(e.expires)) return false;
     return literal(",\"created_at\":") && integer(e.created) && literal(",\"updated_at\":") &&
-           integer(e.updated) && literal(",\"sha256\":\"") && string(e.sum) && literal("}") &&
-           pos_ == text_.size();
+           integer(e.updated) && literal(",\"sha256\":\"") && string(e.sum.emplace()) &&
+           literal("}") && pos_ == text_.size();
   }
 
  private:
@@ -110,21 +119,28 @@ class FastEntryParser {
   std::size_t pos_ = 0;
 };
 
-// The same fields through the JSON parser (any valid JSON layout).
+void parse_numbers(const Json& object, std::size_t line, RawEntry& e) {
+  e.expires = number(object, "expires_at", line);
+  e.created = number(object, "created_at", line);
+  e.updated = number(object, "updated_at", line);
+}
+
+// The same fields through the JSON parser (any valid JSON layout). Only key and value are
+// required, so that a line can be written by hand or by another tool: ns, tags, the instants
+// and sha256 may be left out (the checksum is verified when present).
 void parse_json_entry(const Json& object, std::size_t line, RawEntry& e) {
-  e.ns = text(object, "ns", line);
+  e.ns = optional_text(object, "ns", line).value_or("");
   e.key64 = text(object, "key", line);
   e.value64 = text(object, "value", line);
-  e.sum = text(object, "sha256", line);
+  e.sum = optional_text(object, "sha256", line);
   auto tags = object.find("tags");
-  if (tags == object.end() || !tags->is_array()) bad(line, "field 'tags' must be an array");
+  if (tags == object.end()) return parse_numbers(object, line, e);
+  if (!tags->is_array()) bad(line, "field 'tags' must be an array");
   for (const auto& tag : *tags) {
     if (!tag.is_string()) bad(line, "field 'tags' must hold base64 strings");
     e.tags64.push_back(tag.get<std::string>());
   }
-  e.expires = number(object, "expires_at", line);
-  e.created = number(object, "created_at", line);
-  e.updated = number(object, "updated_at", line);
+  parse_numbers(object, line, e);
 }
 
 }  // namespace
@@ -198,8 +214,8 @@ JsonlLine parse_jsonl_line(const std::string& line_text, std::size_t line) {
   e.expires_ms = raw.expires;
   e.created_ms = raw.created;
   e.updated_ms = raw.updated;
-  if (line_checksum(raw.ns, raw.key64, raw.value64, raw.tags64, raw.expires, raw.created,
-                    raw.updated) != raw.sum) {
+  if (raw.sum && line_checksum(raw.ns, raw.key64, raw.value64, raw.tags64, raw.expires, raw.created,
+                               raw.updated) != *raw.sum) {
     bad(line, "checksum mismatch (the line was altered)");
   }
   e.key = decode64(raw.key64, line, "key");

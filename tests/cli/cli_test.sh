@@ -85,6 +85,12 @@ expect 2 "$NADB" --ns damaged import damaged.jsonl
 grep -q "line 3" <<<"$err" || fail "a bad import line is not named: $err"
 expect 0 "$NADB" --ns damaged keys
 [[ -z $out ]] || fail "a refused import wrote keys: $out"
+# The smallest file a person can write (FORMAT.md): header, key and value only, end line.
+printf '%s\n' '{"format":"nadb-jsonl","version":1}' '{"key":"azE=","value":"aGVsbG8="}' \
+  '{"end":true,"count":1}' >hand.jsonl
+expect 0 "$NADB" --ns hand import hand.jsonl
+expect 0 "$NADB" --ns hand get k1
+[[ $out == hello ]] || fail "a line written by hand imported as '$out'"
 expect 0 "$NADB" --ns skipped import damaged.jsonl --skip-invalid
 [[ $out == 10 && $err == *"nadb: skipped line 3: "* ]] || fail "import --skip-invalid (text): $out / $err"
 expect 0 "$NADB" --ns damaged --json import damaged.jsonl --skip-invalid

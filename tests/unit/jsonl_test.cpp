@@ -2,6 +2,8 @@
 // suggests): every one is InvalidArgument naming its line, never another exception.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "backup/jsonl.hpp"
 #include "backup/line_file.hpp"
 #include "nadb/errors.hpp"
@@ -38,6 +40,33 @@ TEST(Jsonl, EntriesWithMistypedFieldsAreInvalidArgument) {
              "field 'ns' must be a string");
   expect_bad([] { parse_jsonl_line(R"({"end": true, "count": "3"})", 9); },
              "field 'count' must be an integer");
+}
+
+// Issue 18: another tool's or a person's line needs only key and value; a checksum that is
+// there is still verified, and so is every field that is there.
+TEST(Jsonl, ALineWrittenByHandNeedsOnlyKeyAndValue) {
+  JsonlEntry e = parse_jsonl_line(R"({"key": "azE=", "value": "aGVsbG8="})", 2).entry;
+  EXPECT_EQ(e.key, "k1");
+  EXPECT_EQ(e.value, "hello");
+  EXPECT_TRUE(e.tags.empty());
+  EXPECT_EQ(e.expires_ms, 0);
+  e = parse_jsonl_line(R"({"key": "azI=", "value": "", "tags": ["cmVk"], "expires_at": 99})", 3)
+          .entry;
+  EXPECT_EQ(e.tags, std::vector<std::string>{"red"});
+  EXPECT_EQ(e.expires_ms, 99);
+  expect_bad([] { parse_jsonl_line(R"({"value": "aGVsbG8="})", 4); }, "field 'key' must be");
+  expect_bad([] { parse_jsonl_line(R"({"key": "azE="})", 5); }, "field 'value' must be");
+  expect_bad([] { parse_jsonl_line(R"({"key": "azE=", "value": "", "sha256": 7})", 6); },
+             "field 'sha256' must be a string");
+  expect_bad([] { parse_jsonl_line(R"({"key": "azE=", "value": "", "tags": "cmVk"})", 7); },
+             "field 'tags' must be an array");
+  // An export's line with its value changed still fails its checksum.
+  JsonlEntry entry;
+  entry.key = "k";
+  entry.value = "v";
+  std::string line = jsonl_entry("ns", entry);
+  line.replace(line.find("\"dg==\""), 6, "\"dw==\"");
+  expect_bad([&] { parse_jsonl_line(line, 8); }, "line 8: checksum mismatch");
 }
 
 // Defect 9: the line reader searched the whole partial line again after every 64 KiB it read
