@@ -119,12 +119,6 @@ class FastEntryParser {
   std::size_t pos_ = 0;
 };
 
-void parse_numbers(const Json& object, std::size_t line, RawEntry& e) {
-  e.expires = number(object, "expires_at", line);
-  e.created = number(object, "created_at", line);
-  e.updated = number(object, "updated_at", line);
-}
-
 // The same fields through the JSON parser (any valid JSON layout). Only key and value are
 // required, so that a line can be written by hand or by another tool: ns, tags, the instants
 // and sha256 may be left out (the checksum is verified when present).
@@ -133,14 +127,16 @@ void parse_json_entry(const Json& object, std::size_t line, RawEntry& e) {
   e.key64 = text(object, "key", line);
   e.value64 = text(object, "value", line);
   e.sum = optional_text(object, "sha256", line);
-  auto tags = object.find("tags");
-  if (tags == object.end()) return parse_numbers(object, line, e);
-  if (!tags->is_array()) bad(line, "field 'tags' must be an array");
-  for (const auto& tag : *tags) {
-    if (!tag.is_string()) bad(line, "field 'tags' must hold base64 strings");
-    e.tags64.push_back(tag.get<std::string>());
+  if (auto tags = object.find("tags"); tags != object.end()) {
+    if (!tags->is_array()) bad(line, "field 'tags' must be an array");
+    for (const auto& tag : *tags) {
+      if (!tag.is_string()) bad(line, "field 'tags' must hold base64 strings");
+      e.tags64.push_back(tag.get<std::string>());
+    }
   }
-  parse_numbers(object, line, e);
+  e.expires = number(object, "expires_at", line);
+  e.created = number(object, "created_at", line);
+  e.updated = number(object, "updated_at", line);
 }
 
 }  // namespace
