@@ -258,6 +258,10 @@ class StorageBackend {
   virtual void replace_files(const std::string& folder);
   // Names of the namespaces that have keys.
   virtual std::vector<std::string> namespaces();
+  // A read-only view catches up with what the data's writer has made durable since it was
+  // opened or last refreshed (Options::read_only). Others are always current: the default
+  // does nothing.
+  virtual void refresh() {}
   // Names the data this backend holds: two backends whose identities are equal and non-empty
   // hold the same data, whatever options (paths, host names) opened them. sync_to refuses
   // to copy a namespace onto itself by it. The default, "", claims nothing.

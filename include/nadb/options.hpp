@@ -102,6 +102,15 @@ struct Options {
   // Background compaction rewrites a sealed segment once this fraction of its bytes is dead.
   double compaction_dead_ratio = 0.5;
   RecoveryMode recovery_mode = RecoveryMode::TolerateTornTail;
+
+  // A read-only view of an fs db (NotSupported on other backends), which another process may
+  // hold and write meanwhile: opening takes no lock and creates nothing (NotFound for a
+  // missing db); the store sees every record the writer had flushed when it opened, and
+  // KeyValueStore::refresh() catches up with what it flushed since. Reads, queries, scans,
+  // stats, export_jsonl, list_backups and verify_backup work; every write, flushdb,
+  // cleanup_expired, compaction, transaction, import and backup create/restore/delete throws
+  // NotSupported. Nothing is swept or flushed in the background.
+  bool read_only = false;
 };
 
 // Per-write options: the key's complete tag set and its time to live (none: never expires).

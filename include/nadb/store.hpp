@@ -32,7 +32,8 @@ class StoreCore;
 // Errors: IOError / Corruption / BackendUnavailable from the backend, as documented there.
 class KeyValueStore {
  public:
-  // Opens (creating if needed) options.db / options.ns on options.backend.
+  // Opens (creating if needed) options.db / options.ns on options.backend; a read-only store
+  // (Options::read_only) creates nothing and throws NotFound for a missing db.
   // Throws InvalidArgument for bad options, Locked if another process holds the db,
   // Corruption if the stored data cannot be recovered, IOError on file-system failures.
   explicit KeyValueStore(Options options);
@@ -166,6 +167,13 @@ class KeyValueStore {
 
   // Makes every acknowledged write durable before returning.
   void flush();
+  // A read-only store (Options::read_only) loads what the db's writer has flushed since the
+  // store opened or last refreshed, in one step: reads during a refresh see the old state or
+  // the new one, whole. Indexes are rebuilt and query caches cleared; read-only stores of the
+  // same db in this process share the refreshed state. A vanished or swapped db folder (the
+  // writer compacted or restored) is handled. Does nothing on a writable store, which always
+  // sees its own writes. Throws IOError, Corruption, NotFound (the db folder was deleted).
+  void refresh();
   // Deletes every key of this namespace (and only this namespace), atomically.
   void flushdb();
   // Deletes this namespace's expired keys now; returns how many.

@@ -61,6 +61,7 @@ class FsBackend final : public StorageBackend {
   Snapshot snapshot() override { return engine_->snapshot(); }
   void replace_files(const std::string& folder) override { engine_->replace_files(folder); }
   std::vector<std::string> namespaces() override { return engine_->namespaces(); }
+  void refresh() override { engine_->refresh(); }
   // The db folder's canonical path (the engine's registry key).
   std::string identity() override { return "fs:" + engine_->dir(); }
 
@@ -78,6 +79,7 @@ std::shared_ptr<StorageBackend> open_fs_backend(const Options& options) {
       static_cast<std::uint64_t>(options.max_segment_size_mb * (1 << 20));
   engine_options.compaction_dead_ratio = options.compaction_dead_ratio;
   engine_options.recovery = options.recovery_mode;
+  engine_options.read_only = options.read_only;
   auto engine =
       engine::Engine::open(util::join_path(options.data_folder, options.db), engine_options);
   return std::make_shared<FsBackend>(std::move(engine));

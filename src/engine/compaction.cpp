@@ -193,6 +193,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
 }
 
 CompactionReport Engine::compact(const ProgressCallback& progress) {
+  check_writable("compaction");
   std::lock_guard compaction_lock(compaction_mutex_);
   {
     std::shared_lock lock(state_mutex_);

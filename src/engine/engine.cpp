@@ -50,8 +50,14 @@ void check_options(const EngineOptions& options) {
 
 std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions& options) {
   check_options(options);
-  util::create_directories(dir);
-  std::string key = std::filesystem::canonical(dir).string();
+  if (options.read_only) {
+    if (!util::path_exists(dir)) throw NotFound("no db at '" + dir + "'");
+  } else {
+    util::create_directories(dir);
+  }
+  std::string path = std::filesystem::canonical(dir).string();
+  // Read-only engines are kept apart: they take no lock and follow the folder on refresh().
+  std::string key = options.read_only ? "read-only:" + path : path;
   Registry& r = registry();
   std::unique_lock lock(r.mutex);
   for (;;) {
@@ -60,7 +66,7 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
     if (auto existing = it->second.engine.lock()) return existing;
     r.closed.wait(lock);  // the last user just let go: wait until it has flushed and unlocked
   }
-  std::shared_ptr<Engine> engine(new Engine(key, options), [key](Engine* e) {
+  std::shared_ptr<Engine> engine(new Engine(path, options), [key](Engine* e) {
     delete e;
     std::lock_guard deleter_lock(registry().mutex);
     auto it = registry().engines.find(key);
@@ -72,20 +78,23 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
 }
 
 Engine::Engine(std::string dir, const EngineOptions& options)
-    : dir_(std::move(dir)),
-      options_(options),
-      lock_(std::make_unique<LockFile>(util::join_path(dir_, "LOCK"))),
-      writer_(options.buffer_bytes) {
+    : dir_(std::move(dir)), options_(options), writer_(options.buffer_bytes) {
   util::Stopwatch watch;
-  {
+  if (options_.read_only) {
+    install_loaded(std::move(*load_read_only(nullptr)));
+  } else {
+    lock_ = std::make_unique<LockFile>(util::join_path(dir_, "LOCK"));
     static obs::Histogram& recoveries = obs::component_histogram("engine.recover");
     obs::Timed timed(recoveries);
     recover();
   }
   obs::logger(obs::Component::Engine)
-      .info("db opened",
-            {{"dir", dir_}, {"segments", segments_.size()}, {"duration_ms", watch.elapsed_ms()}});
-  if (options_.background_maintenance) maintenance_ = std::thread([this] { maintenance_loop(); });
+      .info("db opened", {{"dir", dir_},
+                          {"segments", segments_.size()},
+                          {"read_only", options_.read_only},
+                          {"duration_ms", watch.elapsed_ms()}});
+  if (options_.background_maintenance && !options_.read_only)
+    maintenance_ = std::thread([this] { maintenance_loop(); });
 }
 
 Engine::~Engine() {

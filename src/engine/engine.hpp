@@ -32,12 +32,16 @@ struct EngineOptions {
   double compaction_dead_ratio = 0.5;
   bool background_maintenance = true;  // hint files and compaction in a background thread
   RecoveryMode recovery = RecoveryMode::TolerateTornTail;
+  // A view of a folder another process may be writing: no lock, nothing written (read_only.cpp).
+  bool read_only = false;
 };
 
 class Engine {
  public:
   // The engine of folder dir, shared while any user holds it; recovers it on first open.
-  // Throws Locked, Corruption, IOError, InvalidArgument (options).
+  // Throws Locked, Corruption, IOError, InvalidArgument (options). A read-only engine takes
+  // no lock, creates nothing (NotFound for a missing folder) and is shared only by other
+  // read-only users.
   static std::shared_ptr<Engine> open(const std::string& dir, const EngineOptions& options);
   // Stops maintenance and makes everything durable; never throws (errors are logged).
   ~Engine();
@@ -69,6 +73,11 @@ class Engine {
   void replace_files(const std::string& folder);
   std::vector<std::string> namespaces();
   const std::string& dir() const { return dir_; }
+  // Read-only engines: loads what the folder's writer has flushed since the last load (the
+  // open state stays in use until the new one is whole; attached indexes are rebuilt). Does
+  // nothing on a writable engine, whose state is always current. Throws IOError, Corruption.
+  void refresh();
+  bool read_only() const { return options_.read_only; }
 
  private:
   struct SegmentInfo {
@@ -85,7 +94,22 @@ class Engine {
     std::string_view bytes;
   };
 
+  // What a read-only load builds before it replaces the open state.
+  struct LoadedFolder {
+    Keydir keydir;
+    std::map<std::uint32_t, SegmentInfo> segments;
+    // The folder's identity, names and the sizes of segments without hints: equal
+    // fingerprints mean nothing changed.
+    std::vector<std::string> fingerprint;
+  };
+
   Engine(std::string dir, const EngineOptions& options);
+  // read_only.cpp
+  void check_writable(const char* operation) const;
+  std::optional<LoadedFolder> load_read_only(const std::vector<std::string>* unless);
+  std::optional<LoadedFolder> open_listed_segments();
+  void read_segments(LoadedFolder& loaded);
+  void install_loaded(LoadedFolder loaded);
   // recovery.cpp
   void recover();
   // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
@@ -151,6 +175,12 @@ class Engine {
 
   // One compaction at a time.
   std::mutex compaction_mutex_;
+
+  // Guarded by refresh_mutex_ (read-only engines): one refresh at a time, and what the last
+  // load saw.
+  std::mutex refresh_mutex_;
+  std::vector<std::string> fingerprint_;
+
   std::atomic<std::uint64_t> compactions_{0};
   // Bytes recovery left out and kept aside (torn tails, damaged records).
   std::atomic<std::uint64_t> torn_bytes_{0};

@@ -93,6 +93,7 @@ SegmentWriter::Appended Engine::commit_locked() {
 }
 
 BatchResult Engine::apply(const WriteBatch& batch) {
+  check_writable("a write");
   std::unique_lock write_lock(write_mutex_);
   return apply_locked(batch, write_lock);
 }
@@ -211,11 +212,13 @@ std::size_t Engine::remove_keys_locked(std::string_view ns_name, std::int64_t no
 }
 
 std::size_t Engine::remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) {
+  check_writable("removing expired keys");
   std::unique_lock write_lock(write_mutex_);
   return remove_keys_locked(ns, now_ms, true, sync, write_lock);
 }
 
 std::size_t Engine::clear(std::string_view ns, std::int64_t now_ms, bool sync) {
+  check_writable("a flushdb");
   std::unique_lock write_lock(write_mutex_);
   return remove_keys_locked(ns, now_ms, false, sync, write_lock);
 }

@@ -3,11 +3,12 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
-#include <unordered_map>
 
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
+#include "engine/keydir_loader.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "util/checksum.hpp"
@@ -114,29 +115,7 @@ void Engine::recover() {
     if (!names.count(hint_file_name(id))) active = id;
   }
 
-  // Newest version wins; deletes are remembered so that an older put read later (from a
-  // segment written by compaction) cannot resurrect a key.
-  std::unordered_map<std::string, std::uint64_t> deleted;
-  std::uint64_t max_seq = 0;
-  auto recover_record = [&](const LocatedRecord& r) {
-    max_seq = std::max(max_seq, r.fields.seq);
-    bool is_put = r.fields.type == RecordType::Put;
-    std::uint64_t floor = 0;  // the newest delete of this key seen so far
-    std::string id;           // built only when deletes are involved (most records are puts)
-    if (!is_put || !deleted.empty()) {
-      id = std::string(r.fields.ns) + '\0' + std::string(r.fields.key);
-      if (auto it = deleted.find(id); it != deleted.end()) floor = it->second;
-    }
-    if (!keydir_.install_if_newer(r, floor)) {
-      if (is_put) {
-        keydir_.add_dead_bytes(r.segment, r.size);
-      } else {
-        keydir_.add_tombstone_bytes(r.segment, r.size);
-      }
-      return;
-    }
-    if (!is_put) deleted[id] = r.fields.seq;
-  };
+  KeydirLoader recover_record(keydir_);  // passed by reference: it remembers deletes
 
   const bool skip_damage = options_.recovery == RecoveryMode::SkipDamagedRecords;
   for (std::uint32_t id : ids) {
@@ -157,12 +136,12 @@ void Engine::recover() {
     }
     segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
     segment->format = check_segment_header(header, id, path);
-    bool hinted = !is_active && load_hint_file(dir_, id, size, recover_record);
+    bool hinted = !is_active && load_hint_file(dir_, id, size, std::ref(recover_record));
     if (!hinted) {
       bool tolerate_tail = was_active && options_.recovery != RecoveryMode::AbsoluteConsistency;
       ScanResult scan =
           visit_segment(*segment, size, tolerate_tail,
-                        skip_damage ? OnDamage::Skip : OnDamage::Refuse, recover_record);
+                        skip_damage ? OnDamage::Skip : OnDamage::Refuse, std::ref(recover_record));
       for (auto [from, to] : scan.damaged) {
         set_aside(*segment, from, to, "damaged");
         keydir_.add_dead_bytes(id, to - from);  // compaction rewrites the segment without them
@@ -189,8 +168,8 @@ void Engine::recover() {
     segments_[id] = SegmentInfo{segment, size, hinted};
   }
   // Counters never go back: the marks cover what compaction or a restore removed.
-  marks_ = recover_high_water(max_seq, ids.empty() ? 0 : ids.back());
-  next_seq_ = std::max(max_seq + 1, marks_.seq_limit);
+  marks_ = recover_high_water(recover_record.max_seq(), ids.empty() ? 0 : ids.back());
+  next_seq_ = std::max(recover_record.max_seq() + 1, marks_.seq_limit);
   next_segment_id_ =
       std::max<std::uint32_t>(ids.empty() ? 1 : ids.back() + 1, marks_.segment_id_limit);
   if (active) {

@@ -18,7 +18,7 @@ void SegmentWriter::activate(SegmentFilePtr file, std::uint64_t size) {
 
 std::uint32_t SegmentWriter::active_id() const {
   std::lock_guard lock(buffer_mutex_);
-  return active_->id;
+  return active_ ? active_->id : 0;  // none in a read-only engine (ids start at 1)
 }
 
 void SegmentWriter::check_healthy() const {

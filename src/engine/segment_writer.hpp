@@ -21,6 +21,7 @@ class SegmentWriter {
   // Makes file (holding `size` valid bytes) the active segment. Caller holds the engine's
   // write lock.
   void activate(SegmentFilePtr file, std::uint64_t size);
+  // The active segment's id; 0 before activate().
   std::uint32_t active_id() const;
   // Offset in the active segment where the next append lands.
   std::uint64_t end_offset() const { return end_offset_.load(std::memory_order_relaxed); }

@@ -12,6 +12,7 @@
 namespace nadb::engine {
 
 Snapshot Engine::snapshot() {
+  check_writable("a physical backup");
   std::lock_guard compaction_lock(compaction_mutex_);  // the segment set stays as listed
   std::unique_lock write_lock(write_mutex_);
   writer_.check_healthy();
@@ -64,6 +65,7 @@ void Engine::seal_restored_segments(const std::string& folder) {
 }
 
 void Engine::replace_files(const std::string& folder) {
+  check_writable("a restore");
   seal_restored_segments(folder);
   std::lock_guard compaction_lock(compaction_mutex_);
   std::unique_lock write_lock(write_mutex_);

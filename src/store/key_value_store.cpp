@@ -37,6 +37,7 @@ std::int64_t parse_counter(std::string_view text) {
 
 KeyValueStore::KeyValueStore(Options options)
     : core_(std::make_shared<StoreCore>(std::move(options))) {
+  if (core_->options_.read_only) return;  // nothing to flush or sweep
   if (core_->options_.sync) {
     core_->sync_ = core_->options_.sync;
   } else {
@@ -285,6 +286,12 @@ std::vector<std::string> KeyValueStore::get_all_keys() {
 
 void KeyValueStore::flush() {
   core_->run(StoreOp::Flush, [&] { core_->backend_->flush(); });
+}
+
+void KeyValueStore::refresh() {
+  auto lock = core_->use();
+  core_->backend_->refresh();
+  core_->cache_->clear();
 }
 
 void KeyValueStore::flushdb() {

@@ -137,6 +137,7 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
 BackupInfo KeyValueStore::create_backup(const std::string& id, bool compression,
                                         const ProgressCallback& progress) {
   auto lock = core_->use();
+  core_->check_writable("a backup");
   return obs::performance(obs::Component::Backup)
       .measure("backup.create", {{"backup_id", id}, {"store", core_->name_}},
                [&] { return manager_of(*core_).create(id, "", compression, progress); });
@@ -146,6 +147,7 @@ BackupInfo KeyValueStore::create_incremental_backup(const std::string& parent_id
                                                     const std::string& id, bool compression,
                                                     const ProgressCallback& progress) {
   auto lock = core_->use();
+  core_->check_writable("a backup");
   if (parent_id.empty()) throw InvalidArgument("an incremental backup needs a parent id");
   return obs::performance(obs::Component::Backup)
       .measure("backup.create_incremental",
@@ -160,6 +162,7 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
   static std::mutex restores;
   std::lock_guard one_at_a_time(restores);
   auto lock = core_->use();
+  core_->check_writable("a restore");
   auto scope =
       obs::performance(obs::Component::Backup)
           .start("backup.restore",
@@ -207,12 +210,14 @@ VerifyReport KeyValueStore::verify_backup_report(const std::string& id) {
 
 bool KeyValueStore::delete_backup(const std::string& id, bool force) {
   auto lock = core_->use();
+  core_->check_writable("deleting a backup");
   return manager_of(*core_).remove(id, force);
 }
 
 std::size_t KeyValueStore::cleanup_old_backups(std::size_t keep_count, int keep_days) {
   if (keep_days < 0) throw InvalidArgument("keep_days must not be negative");
   auto lock = core_->use();
+  core_->check_writable("deleting backups");
   return manager_of(*core_).cleanup(keep_count, std::chrono::hours(24 * keep_days));
 }
 

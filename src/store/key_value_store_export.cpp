@@ -151,6 +151,7 @@ ExportReport KeyValueStore::export_jsonl(const std::string& path,
 
 ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOptions& options) {
   auto lock = core_->use();
+  core_->check_writable("an import");
   util::Stopwatch watch;
   ImportReport report;
   std::int64_t now = util::now_ms();
@@ -201,6 +202,7 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   if (&other == this) throw InvalidArgument("sync_to: a store cannot sync to itself");
   auto lock = core_->use();
   auto other_lock = other.core_->use();
+  other.core_->check_writable("a sync into it");
   // The same namespace of the same data, opened twice (another path to the folder, another
   // name of the server): a sync would rewrite every key onto itself.
   std::string identity = core_->backend_->identity();

@@ -8,6 +8,7 @@ namespace nadb {
 
 Transaction KeyValueStore::transaction(IsolationLevel level) {
   auto lock = core_->use();
+  core_->check_writable("a transaction");
   if (!core_->options_.enable_transactions) {
     throw NotSupported("transactions are disabled (Options::enable_transactions is false)");
   }

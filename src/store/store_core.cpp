@@ -41,6 +41,9 @@ const char* store_op_name(StoreOp op) {
 StoreCore::StoreCore(Options options)
     : options_((store::validate_options(options), std::move(options))),
       name_(options_.db + ":" + options_.ns) {
+  if (options_.read_only && options_.backend != "fs") {
+    throw NotSupported("Options::read_only is for the fs backend, not '" + options_.backend + "'");
+  }
   backend_ = StorageFactory::create(options_);
   if (!backend_) throw InvalidArgument("backend '" + options_.backend + "' returned no backend");
   capabilities_ = backend_->capabilities();
@@ -49,6 +52,13 @@ StoreCore::StoreCore(Options options)
   obs::logger(obs::Component::Store)
       .info("store opened",
             {{"db", options_.db}, {"ns", options_.ns}, {"backend", options_.backend}});
+}
+
+void StoreCore::check_writable(const char* operation) const {
+  if (options_.read_only) {
+    throw NotSupported(std::string(operation) + " is not possible: the store " + name_ +
+                       " is open read-only");
+  }
 }
 
 void StoreCore::throw_closed() {

@@ -124,6 +124,8 @@ class StoreCore final : public txn::TransactionHost {
   void background_round(bool sweep, std::uint64_t& expired_removed);
   void close();
   [[noreturn]] static void throw_closed();
+  // NotSupported naming operation when the store is read-only (Options::read_only).
+  void check_writable(const char* operation) const;
   // The lifecycle lock, held shared for an operation; InvalidArgument if the store is closed.
   std::shared_lock<std::shared_mutex> use() const {
     std::shared_lock lock(lifecycle_mutex_);
