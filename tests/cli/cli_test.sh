@@ -214,6 +214,7 @@ grep -q "to redis small:default" <<<"$err" || fail "sync did not name its target
 expect 0 "$NADB" --backend redis --redis "$url" --ns other get unrelated
 expect 0 "$NADB" --backend redis --redis "$url" --db small get s1
 [[ $out == one ]] || fail "sync into redis small:default: '$out'"
+expect 0 "$NADB" --data "$work/D" --db small set s1 one
 mkdir elsewhere && (cd elsewhere && expect 0 "$NADB" --data "$work/D" --db small sync --to-backend fs --to-db copy)
 [[ -d D/copy && ! -e elsewhere/data ]] || fail "sync --data D wrote outside D"
 
@@ -241,10 +242,55 @@ expect 0 "$NADB" --db damaged get k3
 expect 0 "$NADB" --db damaged check
 
 # A warning at the default level says what happened, not where in NADB's sources.
+# (A write recovers the db; a read opens it read-only and leaves a torn tail to its writer.)
 "$NADB" --db torn set a 1 && printf 'xyz' >>data/torn/00000001.seg
-expect 0 "$NADB" --db torn get a
+expect 0 "$NADB" --db torn set b 2
 grep -q "torn" <<<"$err" || fail "no warning about the torn tail: $err"
 ! grep -q '\.cpp:' <<<"$err" || fail "a warning names a source file: $err"
+
+# Read commands beside a process that has the db open: they read what it has flushed, say so
+# once on stderr, and never write; writes are refused with the holder's pid.
+mkfifo writer.fifo
+"$NADB" --db held shell <writer.fifo >writer.out 2>&1 &
+writer_pid=$!
+exec 7>writer.fifo
+echo "set a 1 --tag t" >&7 && echo "set b 2" >&7
+wait_for() {  # wait_for KEY: until a read command sees KEY (the writer flushes every second)
+  for _ in $(seq 100); do "$NADB" --db held get "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "the writer's $1 never became visible to a reader"
+}
+wait_for b
+expect 0 "$NADB" --db held get a
+[[ $out == 1 && $err == *"is open in process $writer_pid: reading what it has flushed"* ]] ||
+  fail "get beside a writer: '$out' / $err"
+[[ $(grep -c "is open in process" <<<"$err") == 1 ]] || fail "the read-only note is not said once: $err"
+expect 0 "$NADB" --db held keys
+[[ $out == $'a\nb' ]] || fail "keys beside a writer: $out"
+expect 0 "$NADB" --db held query tag:t
+[[ $out == a ]] || fail "query beside a writer: $out"
+expect 0 "$NADB" --db held --json stats
+[[ $(json 'd["key_count"]' <<<"$out") == 2 ]] || fail "stats beside a writer: $out"
+expect 0 "$NADB" --db held export held.jsonl
+[[ $(grep -c '"key"' held.jsonl) == 2 ]] || fail "export beside a writer: $(cat held.jsonl)"
+expect 3 "$NADB" --db held set c 3
+grep -q "locked by another process (pid $writer_pid)" <<<"$err" || fail "a write beside a writer: $err"
+echo "set c 3" >&7
+wait_for c
+exec 7>&-
+wait $writer_pid
+expect 0 "$NADB" --db held keys
+[[ $out == $'a\nb\nc' && -z $err ]] || fail "keys after the writer ended: $out / $err"
+# Read commands create nothing: a mistyped --data or --db is an error naming the missing db.
+expect 3 "$NADB" --data "$work/typo" get a
+[[ $err == "nadb: no db 'default' in '$work/typo' (a read command creates nothing: check --data and --db)" ]] ||
+  fail "a read of a missing db: $err"
+expect 3 "$NADB" --db typo keys
+[[ ! -e typo && ! -e data/typo ]] || fail "a read command created a db"
+before=$(ls -lR data/held)
+expect 0 "$NADB" --db held get a
+[[ $(ls -lR data/held) == "$before" ]] || fail "a read command changed the db's files"
+expect 3 "$NADB" --db held --read-only set d 4
+grep -q "open read-only" <<<"$err" || fail "--read-only set: $err"
 
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing

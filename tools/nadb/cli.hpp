@@ -25,7 +25,8 @@ struct Globals {
   std::string redis;  // redis://... URL
   bool json = false;
   std::string log_level;
-  bool shell = false;  // inside `nadb shell`: text output always ends its line
+  bool read_only = false;  // --read-only: every command opens the db read-only
+  bool shell = false;      // inside `nadb shell`: text output always ends its line
 };
 
 // The data a command met is not what it needs (incr of a value that is not an integer): exit
@@ -52,7 +53,22 @@ using StandaloneCommand = std::function<Outcome()>;
 struct Selection {
   Command on_store;
   StandaloneCommand standalone;
+  bool reads = false;  // on_store only reads (is_read_command)
 };
+
+// The store the commands of one invocation, or of one shell session, run against.
+struct Session {
+  std::unique_ptr<KeyValueStore> store;
+  bool read_only = false;  // opened with Options::read_only
+};
+
+// Whether the command app parsed only reads the store (get, keys, query, stats, export, ...).
+bool is_read_command(const CLI::App& app);
+// Opens session.store for the selected command unless it is open and fits: read commands
+// open an fs db read-only (NotFound for a missing db becomes a DataError naming it), saying
+// once on stderr when another process has the db open; a write after reads reopens it
+// writable; a read on a read-only store refreshes it first.
+void prepare_store(const Globals& g, const Selection& selection, Session& session);
 
 // The store options the global options describe.
 Options options_of(const Globals& g);
@@ -78,10 +94,10 @@ int run_shell(const Globals& g);
 void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell);
 // Adds every command but shell to app (the functions above).
 void add_commands(CLI::App& app, const Globals& g, Selection& selection);
-// Runs what selection holds against store (opened from g when still null, then kept), prints
-// its outcome and returns its exit code; an error is mapped to its exit code with a one-line
-// message on stderr.
-int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStore>& store);
+// Runs what selection holds against the session's store (prepare_store), prints its outcome
+// and returns its exit code; an error is mapped to its exit code with a one-line message on
+// stderr.
+int execute(const Globals& g, Selection& selection, Session& session);
 // Applies --log-level; a bad level is reported and kUsage returned.
 int setup_logging(const Globals& g);
 // What went wrong in a failed parse, naming an unknown command as such.

@@ -62,14 +62,14 @@ int setup_logging(const Globals& g) {
   }
 }
 
-int execute(const Globals& g, Selection& selection, std::unique_ptr<KeyValueStore>& store) {
+int execute(const Globals& g, Selection& selection, Session& session) {
   try {
     Outcome outcome;
     if (selection.standalone) {
       outcome = selection.standalone();
     } else {
-      if (!store) store = std::make_unique<KeyValueStore>(options_of(g));
-      outcome = selection.on_store(*store);
+      prepare_store(g, selection, session);
+      outcome = selection.on_store(*session.store);
     }
     print(g, outcome);
     return outcome.code;
@@ -99,6 +99,9 @@ void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell)
   app.add_option("--redis", g.redis, "redis://[user:pass@]host:port/db (with --backend redis)");
   app.add_flag("--json", g.json, "print one JSON document per command");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warning, error, off");
+  app.add_flag("--read-only", g.read_only,
+               "open the db read-only (fs): nothing is written, and a db another process has "
+               "open can be read");
   add_commands(app, g, selection);
   app.add_subcommand("shell", "read commands line by line (history on a terminal)")
       ->callback([&shell] { shell = true; });

@@ -51,7 +51,7 @@ class LineReader {
 };
 
 // Parses and runs one line; returns its exit code.
-int run_line(const Globals& g, const std::string& line, std::unique_ptr<KeyValueStore>& store) {
+int run_line(const Globals& g, const std::string& line, Session& session) {
   CLI::App app{"commands: the same as nadb's, without the global options; exit or quit to leave"};
   app.require_subcommand(1);
   Selection selection;
@@ -64,7 +64,8 @@ int run_line(const Globals& g, const std::string& line, std::unique_ptr<KeyValue
   } catch (const CLI::ParseError& e) {
     return report_error(kUsage, parse_error_message(app, e), "help lists the commands");
   }
-  return execute(g, selection, store);
+  selection.reads = is_read_command(app);
+  return execute(g, selection, session);
 }
 
 }  // namespace
@@ -73,7 +74,7 @@ int run_shell(const Globals& globals) {
   Globals g = globals;
   g.shell = true;
   LineReader reader;
-  std::unique_ptr<KeyValueStore> store;
+  Session session;
   int result = kOk;
   while (auto line = reader.next()) {
     std::size_t start = line->find_first_not_of(" \t");
@@ -81,7 +82,7 @@ int run_shell(const Globals& globals) {
     std::string command = line->substr(start);
     if (command == "exit" || command == "quit") break;
     if (command == "help") command = "--help";
-    int code = run_line(g, command, store);
+    int code = run_line(g, command, session);
     if (code != kOk) result = code;
   }
   return result;
