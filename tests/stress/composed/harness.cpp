@@ -199,6 +199,7 @@ void Harness::step() {
       {"compact", 2, Maintenance, [&] { store(db, ns).compact_storage(); }},
       {"reopen", 3, Maintenance, [&] { op_reopen(db); }},
       {"crash", physical() ? 1 : 0, Maintenance, [&] { op_crash(db); }},
+      {"read_only_view", physical() ? 2 : 0, Maintenance, [&] { op_read_only_view(db); }},
       {"backup", backups ? 3 : 0, Maintenance, [&] { op_backup(db, false); }},
       {"incremental_backup", backups ? 3 : 0, Maintenance, [&] { op_backup(db, true); }},
       {"restore_replace", backups ? 3 : 0, Maintenance, [&] { op_restore(db, true); }},
@@ -442,6 +443,23 @@ void Harness::op_wait_for_expiry() {
 void Harness::op_reopen(Db& db) {
   close(db);
   open(db);
+}
+
+// A read-only view of the db, kept open since its last refresh (so that it meets every
+// compaction, restore, crash and reopen since), refreshed after a flush, equals the model.
+void Harness::op_read_only_view(Db& db) {
+  store(db, namespaces_.front()).flush();  // one engine: every namespace's writes
+  for (const auto& ns : namespaces_) {
+    std::unique_ptr<KeyValueStore>& view = db.views[ns];
+    if (view) {
+      view->refresh();
+    } else {
+      Options o = options_of(db.name, ns);
+      o.read_only = true;
+      view = std::make_unique<KeyValueStore>(o);
+    }
+    check_namespace(db, ns, *view);
+  }
 }
 
 }  // namespace nadb::testing::composed

@@ -70,7 +70,9 @@ class Harness {
     DbModel model;
     std::map<std::string, std::unique_ptr<KeyValueStore>> stores;  // by namespace
     std::unique_ptr<KeyValueStore> keeper;  // memory: keeps the backend across reopens
-    std::vector<Backup> backups;            // oldest first
+    // fs: read-only views by namespace, open across steps (op_read_only_view).
+    std::map<std::string, std::unique_ptr<KeyValueStore>> views;
+    std::vector<Backup> backups;  // oldest first
     VersionRegistry versions;
   };
   struct Remembered {
@@ -117,6 +119,7 @@ class Harness {
   void op_wait_for_expiry();
   void op_reopen(Db& db);
   void op_crash(Db& db);
+  void op_read_only_view(Db& db);
   // Backups (harness_backup.cpp).
   void op_backup(Db& db, bool incremental);
   void op_restore(Db& db, bool replace);
@@ -128,10 +131,11 @@ class Harness {
   void op_import_extreme(Db& db, const std::string& ns);
   void op_sync(Db& db, const std::string& ns);
 
-  // Checks (harness_check.cpp): every namespace of db equals the model.
+  // Checks (harness_check.cpp): every namespace of db, as s shows it (the db's own store
+  // of the namespace unless told), equals the model.
   void check(Db& db);
-  void check_namespace(Db& db, const std::string& ns);
-  void check_queries(Db& db, const std::string& ns, Window w);
+  void check_namespace(Db& db, const std::string& ns, KeyValueStore& s);
+  void check_queries(Db& db, const std::string& ns, KeyValueStore& s);
   void check_backup_list(Db& db);
   // keep_going: the model becomes what the store holds now (versions forgotten).
   void resync();

@@ -39,12 +39,11 @@ std::string describe(const std::string& key, const std::optional<Entry>& actual,
 
 void Harness::check(Db& db) {
   for (const auto& ns : namespaces_)
-    check_namespace(db, ns);
+    check_namespace(db, ns, store(db, ns));
   check_backup_list(db);
 }
 
-void Harness::check_namespace(Db& db, const std::string& ns) {
-  KeyValueStore& s = store(db, ns);
+void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
   Window scan{wall_ms(), 0};
   std::set<std::string> scanned;
   std::string cursor;
@@ -96,11 +95,10 @@ void Harness::check_namespace(Db& db, const std::string& ns) {
     db.model.set(ns, key, item);
     if (learned) remembered_.push_back({&db, ns, key, item.version});
   }
-  check_queries(db, ns, scan);
+  check_queries(db, ns, s);
 }
 
-void Harness::check_queries(Db& db, const std::string& ns, Window) {
-  KeyValueStore& s = store(db, ns);
+void Harness::check_queries(Db& db, const std::string& ns, KeyValueStore& s) {
   const std::string& t1 = tags_[pick(rng_, tags_.size())];
   const std::string& t2 = tags_[pick(rng_, tags_.size())];
   // Runs a query and compares its keys with the model's keys satisfying want.
