@@ -13,3 +13,4 @@
 #include "nadb/sync.hpp"
 #include "nadb/transaction.hpp"
 #include "nadb/types.hpp"
+#include "nadb/version.hpp"

@@ -3,6 +3,7 @@
 # checks outputs, files and exit codes.   cli_test.sh /path/to/nadb
 set -uo pipefail
 NADB=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)  # the helper scripts beside this one
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -174,6 +175,73 @@ expect 1 "$NADB" shell <lines.txt
 grep -q "unknown command 'bogus'" <<<"$err" || fail "shell unknown command: $err"
 grep -q "key 'nope' not found" <<<"$err" || fail "shell missing key: $err"
 expect 0 "$NADB" shell <<<"get s1"
+
+# A piped shell never lets - swallow the commands after it: set KEY - and import - are refused.
+printf 'set p1 -\nset p2 two\nimport -\nget p2\n' >piped.txt
+expect 2 "$NADB" shell <piped.txt
+[[ $out == two ]] || fail "a piped shell after set KEY -: '$out'"
+grep -q "set: in the shell, standard input holds the commands" <<<"$err" || fail "set - in a shell: $err"
+grep -q "import: in the shell, standard input holds the commands" <<<"$err" || fail "import - in a shell: $err"
+expect 1 "$NADB" get p1
+# The shell on a terminal: Ctrl-C, Tab, prompt, use, help COMMAND, Ctrl-D, history.
+mkdir pty && python3 "$here/shell_pty_test.py" "$NADB" "$work/pty" || fail "shell on a terminal"
+
+# keys and query never cut their output silently: all of it unless a limit or page is given,
+# and a cut says on stderr how to continue.
+for i in $(seq -w 1 2500); do echo "set many:$i v --tag many"; done | "$NADB" --db many shell
+expect 0 "$NADB" --db many keys
+[[ $(wc -l <<<"$out") == 2500 && -z $err ]] || fail "keys printed $(wc -l <<<"$out") keys / $err"
+expect 0 "$NADB" --db many keys --limit 1200
+[[ $(wc -l <<<"$out") == 1200 && $err == *"--cursor 'many:1200' continues"* ]] || fail "keys --limit: $err"
+expect 0 "$NADB" --db many keys --limit 1200 --cursor many:1200
+[[ $(head -1 <<<"$out") == many:1201 ]] || fail "keys --cursor: $(head -1 <<<"$out")"
+expect 0 "$NADB" --db many query tag:many
+[[ $(wc -l <<<"$out") == 2500 && -z $err ]] || fail "query printed $(wc -l <<<"$out") keys / $err"
+expect 0 "$NADB" --db many query tag:many --page-size 1000 --page 2
+[[ $(wc -l <<<"$out") == 1000 && $err == *"page 2 holds 1000 of 2500 keys; --page 3 continues"* ]] ||
+  fail "query --page: $err"
+expect 0 "$NADB" --db many --json keys
+[[ $(json 'len(d["keys"]), d["next_cursor"]' <<<"$out") == "1000 many:1000" ]] || fail "keys --json: ${out:0:80}"
+
+# Global options anywhere on the line; --version; help names the program; every option
+# and positional has help text.
+expect 0 "$NADB" get user:2 --json
+[[ $(json 'd["value_base64"]' <<<"$out") == Ym9i ]] || fail "get KEY --json: $out"
+expect 0 "$NADB" keys --db many --limit 1
+[[ $out == many:0001 ]] || fail "keys --db after the command: $out"
+expect 0 "$NADB" --version
+[[ $out =~ ^nadb\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: $out"
+expect 0 "$NADB" --help
+grep -q "^Usage: nadb " <<<"$out" || fail "help does not name the program: $(head -2 <<<"$out")"
+for command in set get meta del exists ttl expire persist incr keys tags query compact \
+  cleanup-expired stats export import sync "backup create" "backup incremental" "backup list" \
+  "backup verify" "backup restore" "backup delete" "backup prune" check repair bench; do
+  # shellcheck disable=SC2086
+  "$NADB" $command --help >help.txt 2>&1 || fail "$command --help failed"
+  bare=$(python3 "$here/help_text_check.py" <help.txt)
+  [[ -z $bare ]] || fail "$command: an option without help text: $bare"
+done
+
+# meta KEY (and get --meta): tags, sizes, version, times and TTL, in text and JSON.
+expect 0 "$NADB" set described hello --tag b --tag a --ttl 300
+expect 0 "$NADB" meta described
+[[ $out == *"tags     a b"* && $out == *"size     5 bytes"* && $out == *"ttl      30"* &&
+   $out == *"created  20"* && $out == *"version  "* ]] || fail "meta: $out"
+expect 0 "$NADB" get described --meta --json
+[[ $(json 'd["tags"], d["size"], 290 < d["ttl_seconds"] <= 300, d["version"] > 0' <<<"$out") == \
+   "['a', 'b'] 5 True True" ]] || fail "get --meta --json: $out"
+expect 1 "$NADB" meta nothing-here
+
+# Streams: export - writes standard output, import - reads standard input, in any format.
+"$NADB" --db many export - --format jsonl.gz | gunzip | "$NADB" --db copied import - >/dev/null ||
+  fail "export - --format jsonl.gz | gunzip | import -"
+expect 0 "$NADB" --db copied keys
+[[ $(wc -l <<<"$out") == 2500 ]] || fail "import - copied $(wc -l <<<"$out") keys"
+"$NADB" --db many export - --format jsonl.zst | "$NADB" --db copied2 import - --format jsonl.zst \
+  >/dev/null || fail "export - | import - (zstd)"
+[[ $("$NADB" --db copied2 keys | wc -l) == 2500 ]] || fail "import - --format jsonl.zst"
+expect 2 "$NADB" export x.jsonl --format jsonl.zst
+grep -q "disagrees with the name" <<<"$err" || fail "export --format vs name: $err"
 
 # Progress bars: drawn on a terminal (script gives one), never into a pipe or file.
 if command -v script >/dev/null; then

@@ -30,7 +30,7 @@ struct BackupArgs {
 void add_create(CLI::App& backup, Command& selected, const std::shared_ptr<BackupArgs>& a) {
   auto* create = backup.add_subcommand("create", "a full backup; prints its id");
   create->add_option("--id", a->id, "the backup's id (default: a unique one)");
-  create->add_flag("--no-compression", a->no_compression);
+  create->add_flag("--no-compression", a->no_compression, "store the files uncompressed");
   create->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       ProgressBar bar("backup", s.capabilities().physical_backups ? "bytes" : "keys");
@@ -38,9 +38,9 @@ void add_create(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
     };
   });
   auto* incremental = backup.add_subcommand("incremental", "what changed since PARENT");
-  incremental->add_option("PARENT", a->parent)->required();
-  incremental->add_option("--id", a->id);
-  incremental->add_flag("--no-compression", a->no_compression);
+  incremental->add_option("PARENT", a->parent, "the backup it builds on")->required();
+  incremental->add_option("--id", a->id, "the backup's id (default: a unique one)");
+  incremental->add_flag("--no-compression", a->no_compression, "store the files uncompressed");
   incremental->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       ProgressBar bar("backup", s.capabilities().physical_backups ? "bytes" : "keys");
@@ -64,7 +64,7 @@ void add_inspect(CLI::App& backup, Command& selected, const std::shared_ptr<Back
     };
   });
   auto* verify = backup.add_subcommand("verify", "check every file of ID's chain; exit 3 if bad");
-  verify->add_option("ID", a->id)->required();
+  verify->add_option("ID", a->id, "the backup to verify")->required();
   verify->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       VerifyReport r = s.verify_backup_report(a->id);
@@ -78,9 +78,9 @@ void add_inspect(CLI::App& backup, Command& selected, const std::shared_ptr<Back
 
 void add_change(CLI::App& backup, Command& selected, const std::shared_ptr<BackupArgs>& a) {
   auto* restore = backup.add_subcommand("restore", "restore ID (merging, or --clear first)");
-  restore->add_option("ID", a->id)->required();
+  restore->add_option("ID", a->id, "the backup to restore")->required();
   restore->add_flag("--clear", a->clear, "replace the current data instead of merging");
-  restore->add_flag("--no-verify", a->no_verify);
+  restore->add_flag("--no-verify", a->no_verify, "skip checking the chain's checksums first");
   restore->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       ProgressBar bar("restore", s.capabilities().physical_backups ? "bytes" : "keys");
@@ -89,8 +89,8 @@ void add_change(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
     };
   });
   auto* remove = backup.add_subcommand("delete", "delete ID (--force: with its dependents)");
-  remove->add_option("ID", a->id)->required();
-  remove->add_flag("--force", a->force);
+  remove->add_option("ID", a->id, "the backup to delete")->required();
+  remove->add_flag("--force", a->force, "also delete the backups that depend on it");
   remove->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       bool deleted = s.delete_backup(a->id, a->force);
@@ -103,8 +103,9 @@ void add_change(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
   });
   auto* prune = backup.add_subcommand(
       "prune", "keep the newest --keep N and those younger than --keep-days D");
-  prune->add_option("--keep", a->keep)->required();
-  prune->add_option("--keep-days", a->keep_days)->required();
+  prune->add_option("--keep", a->keep, "how many of the newest to keep")->required();
+  prune->add_option("--keep-days", a->keep_days, "also keep those younger than this many days")
+      ->required();
   prune->callback([a, &selected] {
     selected = [a](KeyValueStore& s) {
       std::size_t n = s.cleanup_old_backups(a->keep, a->keep_days);

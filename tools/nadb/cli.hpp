@@ -76,7 +76,7 @@ Options options_of(const Globals& g);
 // Adds the key commands (set, get, del, exists, ttl, expire, persist, incr, keys, tags,
 // query) and the maintenance commands (compact, cleanup-expired, stats, export, import,
 // sync) to app; each stores what it runs into `selected`. g must outlive the parse and the run.
-void add_key_commands(CLI::App& app, Command& selected);
+void add_key_commands(CLI::App& app, const Globals& g, Command& selected);
 void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected);
 // backup create|incremental|list|verify|restore|delete|prune.
 void add_backup_commands(CLI::App& app, Command& selected);
@@ -105,6 +105,9 @@ std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e);
 // Prints "nadb: message (hint)" on stderr; returns code.
 int report_error(int code, const std::string& message, const std::string& hint);
 
+// In the shell, "-" (standard input) would swallow the commands after it: a usage error
+// (CLI::ValidationError) for command, saying what to do instead.
+[[noreturn]] void refuse_standard_input(const std::string& command, const std::string& instead);
 // Reads a file whole (binary); "-" is standard input. Throws IOError.
 std::string read_input(const std::string& path);
 

@@ -33,7 +33,7 @@ Options options_of(const Globals& g) {
 }
 
 void add_commands(CLI::App& app, const Globals& g, Selection& selection) {
-  add_key_commands(app, selection.on_store);
+  add_key_commands(app, g, selection.on_store);
   add_maintenance_commands(app, g, selection.on_store);
   add_backup_commands(app, selection.on_store);
   add_bench_command(app, g, selection.standalone);
@@ -89,6 +89,11 @@ int execute(const Globals& g, Selection& selection, Session& session) {
 }
 
 void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell) {
+  app.name("nadb");
+  app.set_version_flag("--version", std::string("nadb ") + version(), "print nadb's version");
+  app.set_help_flag("-h,--help", "print this help (COMMAND --help: that command's)");
+  // Global options are taken anywhere on the line: `nadb get k --json` as `nadb --json get k`.
+  app.fallthrough();
   app.require_subcommand(1);
   app.add_option("--data", g.data, "data folder (fs backend)")->capture_default_str();
   app.add_option("--db", g.db, "database name")->capture_default_str();

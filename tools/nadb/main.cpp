@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   nadb::cli::configure_app(app, g, selection, shell);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return nadb::cli::report_error(nadb::cli::kUsage, nadb::cli::parse_error_message(app, e),

@@ -1,5 +1,12 @@
 // The maintenance commands of nadb: compact, cleanup-expired, stats, export, import, sync.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "cli.hpp"
@@ -66,6 +73,124 @@ void add_sync(CLI::App& app, const Globals& g, Command& selected) {
   });
 }
 
+// A temporary file in $TMPDIR (else /tmp) named with suffix, removed with this object: what
+// `export -` and `import -` stream through, so that an import of standard input is validated
+// whole before anything is written, as an import of a file is.
+class SpoolFile {
+ public:
+  explicit SpoolFile(const std::string& suffix) {
+    const char* dir = std::getenv("TMPDIR");
+    path_ =
+        std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/nadb-stream-XXXXXX" + suffix;
+    int fd = ::mkstemps(path_.data(), static_cast<int>(suffix.size()));
+    if (fd < 0)
+      throw IOError("cannot create a temporary file in " + path_ + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+  ~SpoolFile() { std::remove(path_.c_str()); }
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Copies everything from `from` to `to` in 64 KiB chunks; throws IOError naming what failed.
+void copy_stream(std::FILE* from, std::FILE* to, const std::string& what) {
+  std::vector<char> chunk(64 << 10);
+  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), from)) {
+    if (std::fwrite(chunk.data(), 1, n, to) != n) throw IOError("cannot write " + what);
+  }
+  if (std::ferror(from) || std::fflush(to) != 0) throw IOError("cannot copy " + what);
+}
+
+// The file suffix of --format (jsonl, jsonl.gz, jsonl.zst) for FILE: "-" takes it from
+// --format; a file name's own suffix decides, and a --format that disagrees is a usage error.
+std::string suffix_of(const std::string& file, const std::optional<std::string>& format) {
+  std::string wanted = format ? format->substr(5) : "";  // "", ".gz" or ".zst"
+  if (file == "-") return wanted;
+  std::string own = file.ends_with(".gz") ? ".gz" : file.ends_with(".zst") ? ".zst" : "";
+  if (format && own != wanted)
+    throw InvalidArgument("--format " + *format + " disagrees with the name '" + file + "'");
+  return own;
+}
+
+void add_format_option(CLI::App& command, std::optional<std::string>& format) {
+  command
+      .add_option("--format", format,
+                  "jsonl, jsonl.gz or jsonl.zst: the format of - (a file's name says its own)")
+      ->check(CLI::IsMember({"jsonl", "jsonl.gz", "jsonl.zst"}));
+}
+
+// export FILE: the namespace as JSONL; "-" writes it to standard output.
+void add_export(CLI::App& app, Command& selected) {
+  auto* exporter = app.add_subcommand("export", "write the namespace to a JSONL file (.gz/.zst)");
+  struct Args {
+    std::string file;
+    std::optional<std::string> format;
+  };
+  auto a = std::make_shared<Args>();
+  exporter->add_option("FILE", a->file, "the file to write; - for standard output")->required();
+  add_format_option(*exporter, a->format);
+  exporter->callback([=, &selected] {
+    selected = [=](KeyValueStore& s) {
+      std::string suffix = suffix_of(a->file, a->format);
+      ProgressBar bar("export", "keys");
+      if (a->file != "-") {
+        ExportReport r = s.export_jsonl(a->file, bar.callback());
+        return Outcome{kOk, {{"keys", r.keys}, {"path", r.path}}, std::to_string(r.keys) + "\n"};
+      }
+      SpoolFile spool(".jsonl" + suffix);
+      ExportReport r = s.export_jsonl(spool.path(), bar.callback());
+      std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(spool.path().c_str(), "rb"),
+                                                         std::fclose);
+      if (!in) throw IOError("cannot read back " + spool.path());
+      copy_stream(in.get(), stdout, "the export to standard output");
+      std::cerr << "nadb: exported " << r.keys << " keys to standard output" << std::endl;
+      return Outcome{kOk, nullptr, ""};  // stdout holds the export: nothing else goes there
+    };
+  });
+}
+
+// import FILE: a JSONL export into the namespace; "-" reads standard input.
+void add_import(CLI::App& app, const Globals& g, Command& selected) {
+  auto* importer = app.add_subcommand("import", "read a JSONL export into the namespace");
+  struct Args {
+    std::string file;
+    std::optional<std::string> format;
+    bool skip = false;
+  };
+  auto a = std::make_shared<Args>();
+  importer->add_option("FILE", a->file, "the file to read; - for standard input")->required();
+  add_format_option(*importer, a->format);
+  importer->add_flag("--skip-invalid", a->skip, "skip bad lines instead of refusing the file");
+  importer->callback([=, &g, &selected] {
+    if (g.shell && a->file == "-") refuse_standard_input("import", "give a file name");
+    selected = [=](KeyValueStore& s) {
+      std::string suffix = suffix_of(a->file, a->format);
+      std::optional<SpoolFile> spool;
+      if (a->file == "-") {
+        spool.emplace(".jsonl" + suffix);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(spool->path().c_str(), "wb"),
+                                                            std::fclose);
+        if (!out) throw IOError("cannot write " + spool->path());
+        copy_stream(stdin, out.get(), "standard input to " + spool->path());
+      }
+      ProgressBar bar("import", "keys");
+      ImportOptions options;
+      options.skip_invalid = a->skip;
+      options.progress = bar.callback();
+      ImportReport r = s.import_jsonl(spool ? spool->path() : a->file, options);
+      for (const std::string& line : r.invalid_lines)  // "line N: what was wrong"
+        std::cerr << "nadb: skipped " << line << '\n';
+      return Outcome{kOk,
+                     {{"imported", r.imported}, {"invalid_lines", r.invalid_lines}},
+                     std::to_string(r.imported) + "\n"};
+    };
+  });
+}
+
 }  // namespace
 
 void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected) {
@@ -96,36 +221,8 @@ void add_maintenance_commands(CLI::App& app, const Globals& g, Command& selected
     };
   });
 
-  auto* exporter = app.add_subcommand("export", "write the namespace to a JSONL file (.gz/.zst)");
-  auto out = std::make_shared<std::string>();
-  exporter->add_option("FILE", *out)->required();
-  exporter->callback([=, &selected] {
-    selected = [=](KeyValueStore& s) {
-      ProgressBar bar("export", "keys");
-      ExportReport r = s.export_jsonl(*out, bar.callback());
-      return Outcome{kOk, {{"keys", r.keys}, {"path", r.path}}, std::to_string(r.keys) + "\n"};
-    };
-  });
-
-  auto* importer = app.add_subcommand("import", "read a JSONL export into the namespace");
-  auto in = std::make_shared<std::string>();
-  auto skip = std::make_shared<bool>(false);
-  importer->add_option("FILE", *in)->required();
-  importer->add_flag("--skip-invalid", *skip, "skip bad lines instead of refusing the file");
-  importer->callback([=, &selected] {
-    selected = [=](KeyValueStore& s) {
-      ProgressBar bar("import", "keys");
-      ImportOptions options;
-      options.skip_invalid = *skip;
-      options.progress = bar.callback();
-      ImportReport r = s.import_jsonl(*in, options);
-      for (const std::string& line : r.invalid_lines)  // "line N: what was wrong"
-        std::cerr << "nadb: skipped " << line << '\n';
-      return Outcome{kOk,
-                     {{"imported", r.imported}, {"invalid_lines", r.invalid_lines}},
-                     std::to_string(r.imported) + "\n"};
-    };
-  });
+  add_export(app, selected);
+  add_import(app, g, selected);
 }
 
 }  // namespace nadb::cli
