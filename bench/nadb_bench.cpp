@@ -171,7 +171,8 @@ bool is_redis_system(const std::string& s) {
   return s == "nadb-redis" || s == "redis-raw";
 }
 
-// `all`: NADB's embedded backends first, then every peer built, then redis when installed.
+// `all`: NADB's embedded backends first, then every peer built, then redis when installed;
+// each peer left out is named on stderr, with how to get it.
 std::vector<std::string> resolve_systems(const Args& args) {
   auto known = runners();
   if (args.systems != std::vector<std::string>{"all"}) {
@@ -182,11 +183,19 @@ std::vector<std::string> resolve_systems(const Args& args) {
   }
   std::vector<std::string> all{"nadb-fs", "nadb-memory"};
   for (const char* peer : {"lmdb", "sqlite", "rocksdb"}) {
-    if (known.count(peer)) all.push_back(peer);
+    if (known.count(peer)) {
+      all.push_back(peer);
+    } else {
+      std::cerr << "nadb-bench: " << peer << " is left out: it was not built (its -dev package "
+                << "is missing: scripts/bootstrap.sh --bench installs it, then make compare)\n";
+    }
   }
   if (!args.redis.empty() || std::system("command -v redis-server >/dev/null 2>&1") == 0) {
     all.push_back("nadb-redis");
     all.push_back("redis-raw");
+  } else {
+    std::cerr << "nadb-bench: nadb-redis and redis-raw are left out: redis-server is not "
+              << "installed and --redis was not given\n";
   }
   return all;
 }

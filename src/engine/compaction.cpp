@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
+#include "engine/obsolete_marker.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "util/checksum.hpp"
@@ -91,16 +92,6 @@ class OutputSegments {
   std::uint64_t size_ = 0;
   std::vector<std::pair<std::shared_ptr<SegmentFile>, std::uint64_t>> done_;
 };
-
-void write_obsolete_marker(const std::string& dir, const std::vector<std::uint32_t>& ids) {
-  std::string data;
-  util::put_varint(data, ids.size());
-  for (std::uint32_t id : ids)
-    util::put_varint(data, id);
-  util::put_fixed<std::uint64_t>(data, util::checksum(data));
-  util::write_file_atomically(util::join_path(dir, "OBSOLETE"), data);
-  util::sync_directory(dir);
-}
 
 }  // namespace
 

@@ -98,6 +98,7 @@ class Engine {
   struct LoadedFolder {
     Keydir keydir;
     std::map<std::uint32_t, SegmentInfo> segments;
+    std::optional<std::uint32_t> active;  // the segment its writer may be appending to
     // The folder's identity, names and the sizes of segments without hints: equal
     // fingerprints mean nothing changed.
     std::vector<std::string> fingerprint;

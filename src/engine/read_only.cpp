@@ -3,11 +3,11 @@
 //
 // Why no lock is needed: the writer only appends to its active segment; hint files and
 // compaction output appear whole (renamed into place); compaction deletes the segments it
-// replaced only after its output is durable, with OBSOLETE listing them meanwhile; a restore
-// swaps the whole folder in one rename. A load therefore lists the folder, opens every
-// segment, and lists it again: if the listings differ, the folder was swapped, or OBSOLETE is
-// there, it starts over. An open segment stays readable after the writer deletes it, so the
-// loaded state stays whole until the next refresh.
+// replaced only after its output is durable, with OBSOLETE listing them meanwhile (a load
+// leaves those out); a restore swaps the whole folder in one rename. A load therefore lists
+// the folder, opens every segment, and lists it again: if the listings differ or the folder
+// was swapped, it starts over. An open segment stays readable after the writer deletes it, so
+// the loaded state stays whole until the next refresh.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -21,6 +21,7 @@
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
 #include "engine/keydir_loader.hpp"
+#include "engine/obsolete_marker.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "util/files.hpp"
@@ -42,7 +43,6 @@ struct FolderListing {
   std::set<std::string> names;
 
   bool operator==(const FolderListing&) const = default;
-  bool compaction_finishing() const { return names.count("OBSOLETE") != 0; }
 };
 
 FolderListing list_folder(const std::string& dir) {
@@ -72,12 +72,16 @@ void Engine::check_writable(const char* operation) const {
 // when the folder changed meanwhile (the caller starts over).
 std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
   FolderListing before = list_folder(dir_);
-  if (before.compaction_finishing()) return std::nullopt;
   LoadedFolder loaded;
   try {
+    // A committed compaction's inputs are superseded by its output, whether or not they are
+    // deleted yet (or ever: its writer may have died halfway).
+    std::vector<std::uint32_t> superseded;
+    if (before.names.count(kObsoleteMarker))
+      superseded = read_obsolete_marker(dir_).value_or(superseded);
     for (const auto& name : before.names) {
       auto id = parse_segment_file_name(name);
-      if (!id) continue;
+      if (!id || std::find(superseded.begin(), superseded.end(), *id) != superseded.end()) continue;
       auto segment = std::make_shared<SegmentFile>();
       segment->id = *id;
       segment->file = util::File(util::join_path(dir_, name), O_RDONLY);
@@ -91,6 +95,8 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
       segment->format = check_segment_header(header, *id, segment->file.path());
       segment->mapping = util::Mapping(segment->file, size);
       loaded.segments[*id] = SegmentInfo{segment, size, has_hint};
+      // Only the newest segment without a hint is appended to (the writer's active one).
+      if (!has_hint) loaded.active = *id;
     }
   } catch (const std::exception&) {
     if (list_folder(dir_) != before) return std::nullopt;  // a segment vanished: compacted
@@ -103,14 +109,15 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
 }
 
 // Reads the opened segments into loaded's keydir: through their hints when they have one,
-// else by a scan that stops before a record still being appended.
+// else by a scan; in the active segment, the scan stops before a record still being
+// appended. Damage anywhere else is Corruption, as it is to the writer.
 void Engine::read_segments(LoadedFolder& loaded) {
   KeydirLoader install(loaded.keydir);  // passed by reference: it remembers deletes
   for (auto& [id, info] : loaded.segments) {
     if (info.has_hint) info.has_hint = load_hint_file(dir_, id, info.size, std::ref(install));
     if (!info.has_hint) {
-      ScanResult scan =
-          visit_segment(*info.file, info.size, true, OnDamage::Refuse, std::ref(install));
+      ScanResult scan = visit_segment(*info.file, info.size, loaded.active == id, OnDamage::Refuse,
+                                      std::ref(install));
       info.size = scan.valid_end;
     }
   }

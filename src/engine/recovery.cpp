@@ -9,6 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
 #include "engine/keydir_loader.hpp"
+#include "engine/obsolete_marker.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "util/checksum.hpp"
@@ -18,8 +19,6 @@
 
 namespace nadb::engine {
 namespace {
-
-constexpr char kObsoleteMarker[] = "OBSOLETE";
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -31,26 +30,11 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 void Engine::finish_obsolete_marker() {
   std::string path = util::join_path(dir_, kObsoleteMarker);
   if (!util::path_exists(path)) return;
-  std::string data = util::read_file(path);
-  util::Reader in(data);
-  std::uint64_t count = 0;
-  std::vector<std::uint32_t> ids;
-  in.varint(count);
-  for (std::uint64_t i = 0; in.ok() && i < count; ++i) {
-    std::uint64_t id = 0;
-    if (in.varint(id)) ids.push_back(static_cast<std::uint32_t>(id));
-  }
-  std::uint64_t checksum = 0;
-  std::size_t body = in.position();
-  in.fixed(checksum);
-  if (in.ok() && in.at_end() &&
-      checksum == util::checksum(std::string_view(data).substr(0, body))) {
-    for (std::uint32_t id : ids) {
-      util::remove_file(util::join_path(dir_, segment_file_name(id)));
-      util::remove_file(util::join_path(dir_, hint_file_name(id)));
-    }
-  }
   // A torn marker means the old segments are all still there: nothing to finish.
+  for (std::uint32_t id : read_obsolete_marker(dir_).value_or(std::vector<std::uint32_t>{})) {
+    util::remove_file(util::join_path(dir_, segment_file_name(id)));
+    util::remove_file(util::join_path(dir_, hint_file_name(id)));
+  }
   util::sync_directory(dir_);
   util::remove_file(path);
   util::sync_directory(dir_);

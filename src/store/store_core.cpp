@@ -38,6 +38,26 @@ const char* store_op_name(StoreOp op) {
   return kNames[static_cast<std::size_t>(op)];
 }
 
+bool store_op_writes(StoreOp op) {
+  switch (op) {
+    case StoreOp::Set:
+    case StoreOp::Remove:
+    case StoreOp::BatchSet:
+    case StoreOp::BatchRemove:
+    case StoreOp::Expire:
+    case StoreOp::Persist:
+    case StoreOp::SetIfAbsent:
+    case StoreOp::CompareAndSet:
+    case StoreOp::Increment:
+    case StoreOp::Flushdb:
+    case StoreOp::CleanupExpired:
+    case StoreOp::Compact:
+      return true;
+    default:
+      return false;
+  }
+}
+
 StoreCore::StoreCore(Options options)
     : options_((store::validate_options(options), std::move(options))),
       name_(options_.db + ":" + options_.ns) {

@@ -54,16 +54,20 @@ enum class StoreOp : std::size_t {
 };
 
 const char* store_op_name(StoreOp op);
+// Whether op changes what is stored (refused on a read-only store).
+bool store_op_writes(StoreOp op);
 
 class StoreCore final : public txn::TransactionHost {
  public:
   explicit StoreCore(Options options);
 
   // Runs fn under the lifecycle lock (shared), timing it as op. Throws InvalidArgument when
-  // the store is closed.
+  // the store is closed, NotSupported for a write on a read-only store (before anything is
+  // looked at: a write that would change nothing is refused too).
   template <typename F>
   auto run(StoreOp op, F&& fn) -> decltype(fn()) {
     auto lock = use();
+    if (options_.read_only && store_op_writes(op)) check_writable(store_op_name(op));
     bool failed = true;
     struct Record {  // records the latency (in clock ticks) however fn ends
       obs::Histogram& histogram;

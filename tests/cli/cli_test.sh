@@ -359,6 +359,11 @@ expect 0 "$NADB" --db held get a
 [[ $(ls -lR data/held) == "$before" ]] || fail "a read command changed the db's files"
 expect 3 "$NADB" --db held --read-only set d 4
 grep -q "open read-only" <<<"$err" || fail "--read-only set: $err"
+before=$(ls -lR data/held)
+expect 3 "$NADB" --db held --read-only repair
+[[ $(ls -lR data/held) == "$before" ]] || fail "--read-only repair changed the db"
+# A write that would change nothing is refused as well (persist of a key without expiry).
+expect 3 "$NADB" --db held --read-only persist a
 
 # Exit codes and messages: 1 not found, 2 usage, 3 other errors.
 expect 1 "$NADB" get missing
@@ -377,6 +382,29 @@ expect 3 "$NADB" set x --file does-not-exist
 expect 3 "$NADB" --backend redis --redis redis://127.0.0.1:1 get k
 grep -q "unavailable" <<<"$err" || fail "redis down message: $err"
 expect 0 "$NADB" --help
+# A missing file or db is not a missing key: 3, not 1.
+expect 3 "$NADB" import no-such-file.jsonl
+expect 3 "$NADB" --db no-such-db check
+expect 3 "$NADB" --db no-such-db repair
+[[ ! -e data/no-such-db ]] || fail "check or repair created the db"
+# Numbers out of range are usage errors that say so.
+expect 2 "$NADB" keys --limit 0
+[[ $err == "nadb: --limit: must be at least 1, got 0 (see nadb --help)" ]] || fail "keys --limit 0: $err"
+expect 2 "$NADB" backup prune --keep -1 --keep-days 1
+# The backups of a db whose folder is gone can still be listed (and then restored).
+expect 0 "$NADB" --db lost set k v
+expect 0 "$NADB" --db lost backup create --id before-loss
+rm -rf data/lost
+expect 0 "$NADB" --db lost backup list
+[[ $out == before-loss* ]] || fail "backup list of a lost db: $out"
+expect 0 "$NADB" --db lost backup verify before-loss
+[[ ! -e data/lost ]] || fail "backup list or verify created the lost db"
+printf 'backup list\nbackup restore before-loss\nget k\n' | "$NADB" --db lost shell >shell.out 2>&1 ||
+  fail "a shell restoring a lost db: $(cat shell.out)"
+[[ $(tail -1 shell.out) == v ]] || fail "a shell's restore after backup list went elsewhere: $(cat shell.out)"
+rm -rf data/lost
+expect 0 "$NADB" --db lost backup restore before-loss
+expect 0 "$NADB" --db lost get k
 
 if (( failures > 0 )); then echo "$failures failure(s)" >&2; exit 1; fi
 echo "all CLI checks passed"

@@ -64,6 +64,14 @@ std::uint64_t state_digest(KeyValueStore& store) {
   return hash;
 }
 
+// size bytes that do not compress: values fill segments as their size says.
+std::string noise(std::mt19937_64& rng, std::size_t size) {
+  std::string value(size, ' ');
+  for (char& c : value)
+    c = static_cast<char>(rng());
+  return value;
+}
+
 struct StepReport {
   std::uint64_t step = 0;
   std::uint64_t digest = 0;
@@ -318,9 +326,7 @@ TEST(ReadOnly, ARefreshThatMeetsACompactionOrARestoreMidwayEndsWithAWholeState) 
       if (rng() % 4 == 0) {
         writer->remove(key);
       } else {
-        std::string value(1500 + rng() % 1000, ' ');
-        for (char& c : value)
-          c = static_cast<char>(rng());  // incompressible: many segments
+        std::string value = noise(rng, 1500 + rng() % 1000);  // many segments
         writer->set(key, value,
                     rng() % 2 ? std::vector<std::string>{"red"} : std::vector<std::string>{});
       }
@@ -360,6 +366,55 @@ TEST(ReadOnly, ARefreshThatMeetsACompactionOrARestoreMidwayEndsWithAWholeState) 
   EXPECT_GT(fired, 30);
 }
 
+// A compaction whose writer died after committing (OBSOLETE written) but before deleting what
+// it replaced: readers leave the replaced segments out at once (they used to retry until they
+// gave up, ten seconds later, as if the folder kept changing).
+TEST(ReadOnly, AnInterruptedCompactionsMarkerDoesNotHoldReadersUp) {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  std::uint64_t digest = 0;
+  {
+    KeyValueStore writer(writer_options(dir.path()));
+    for (int i = 0; i < 200; ++i)
+      writer.set("key-" + std::to_string(i % 70), noise(rng, 900), {i % 2 ? "red" : "blue"});
+    digest = state_digest(writer);
+    struct SegmentsCannotBeDeleted final : util::FileSystemHooks {
+      SegmentsCannotBeDeleted() { util::install_file_system_hooks(this); }
+      ~SegmentsCannotBeDeleted() override { util::install_file_system_hooks(nullptr); }
+      int before(const util::FileEvent& e) override {
+        return e.op == util::FileOp::Remove && e.path.ends_with(".seg") ? EIO : 0;
+      }
+    } hooks;
+    EXPECT_THROW(writer.compact_storage(), IOError);
+  }
+  ASSERT_TRUE(std::filesystem::exists(dir.sub("app/OBSOLETE")));
+  auto started = std::chrono::steady_clock::now();
+  KeyValueStore reader(reader_options(dir.path()));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(state_digest(reader), digest);
+  { KeyValueStore writer(writer_options(dir.path())); }  // the next open finishes the marker
+  ASSERT_FALSE(std::filesystem::exists(dir.sub("app/OBSOLETE")));
+  reader.refresh();
+  EXPECT_EQ(state_digest(reader), digest);
+}
+
+// Only the active segment may end in a record still being written; a sealed segment cut short
+// is damage, Corruption as it is to the writer (a reader took it for a torn tail and answered
+// "not found" for the keys it lost).
+TEST(ReadOnly, ASealedSegmentCutShortIsCorruption) {
+  TempDir dir;
+  std::mt19937_64 rng(4);
+  {
+    KeyValueStore writer(writer_options(dir.path()));
+    for (int i = 0; i < 120; ++i)
+      writer.set("key-" + std::to_string(i), noise(rng, 1500));
+  }
+  ASSERT_TRUE(std::filesystem::exists(dir.sub("app/00000001.hint")));
+  std::filesystem::resize_file(dir.sub("app/00000001.seg"), 40);
+  EXPECT_THROW(KeyValueStore{reader_options(dir.path())}, Corruption);
+  EXPECT_THROW(KeyValueStore{writer_options(dir.path())}, Corruption);
+}
+
 TEST(ReadOnly, OpeningAMissingDbIsNotFoundAndCreatesNothing) {
   TempDir dir;
   Options options = reader_options(dir.sub("no-such-folder"));
@@ -375,6 +430,7 @@ TEST(ReadOnly, EveryWriteIsNotSupportedAndLeavesNoFileBehind) {
   {
     KeyValueStore writer(writer_options(dir.path()));
     writer.set("a", "1", {"red"});
+    writer.set("word", "not a number");
     writer.create_backup("first");
   }
   auto listing = [&] {
@@ -392,6 +448,14 @@ TEST(ReadOnly, EveryWriteIsNotSupportedAndLeavesNoFileBehind) {
   EXPECT_THROW(reader.batch_set({BatchItem{"b", "2", {}, std::nullopt}}), NotSupported);
   EXPECT_THROW(reader.expire("a", 10s), NotSupported);
   EXPECT_THROW(reader.increment("n"), NotSupported);
+  // Writes that would change nothing are refused all the same, before anything is looked at.
+  EXPECT_THROW(reader.increment("word"), NotSupported);
+  EXPECT_THROW(reader.persist("a"), NotSupported);
+  EXPECT_THROW(reader.persist("missing"), NotSupported);
+  EXPECT_THROW(reader.batch_set({}), NotSupported);
+  EXPECT_THROW(reader.batch_remove({}), NotSupported);
+  EXPECT_THROW(reader.set_if_absent("a", "2"), NotSupported);
+  EXPECT_THROW(reader.compare_and_set("a", 1, "2"), NotSupported);
   EXPECT_THROW(reader.flushdb(), NotSupported);
   EXPECT_THROW(reader.cleanup_expired(), NotSupported);
   EXPECT_THROW(reader.compact_storage(), NotSupported);
@@ -405,13 +469,13 @@ TEST(ReadOnly, EveryWriteIsNotSupportedAndLeavesNoFileBehind) {
   // What a read-only view offers.
   EXPECT_EQ(reader.get("a"), "1");
   EXPECT_EQ(reader.query_by_tags({"red"}), std::vector<std::string>{"a"});
-  EXPECT_EQ(reader.get_stats().key_count, 1u);
+  EXPECT_EQ(reader.get_stats().key_count, 2u);
   EXPECT_EQ(reader.list_backups().size(), 1u);
   EXPECT_TRUE(reader.verify_backup("first"));
   reader.flush();
   reader.refresh();
-  EXPECT_EQ(reader.export_jsonl(dir.sub("target/out.jsonl")).keys, 1u);
-  EXPECT_EQ(reader.sync_to(target).copied, 1u);
+  EXPECT_EQ(reader.export_jsonl(dir.sub("target/out.jsonl")).keys, 2u);
+  EXPECT_EQ(reader.sync_to(target).copied, 2u);
   reader.close();
   std::filesystem::remove_all(dir.sub("target"));
   EXPECT_EQ(listing(), before);

@@ -103,7 +103,9 @@ void add_change(CLI::App& backup, Command& selected, const std::shared_ptr<Backu
   });
   auto* prune = backup.add_subcommand(
       "prune", "keep the newest --keep N and those younger than --keep-days D");
-  prune->add_option("--keep", a->keep, "how many of the newest to keep")->required();
+  prune->add_option("--keep", a->keep, "how many of the newest to keep")
+      ->check(at_least(0))
+      ->required();
   prune->add_option("--keep-days", a->keep_days, "also keep those younger than this many days")
       ->required();
   prune->callback([a, &selected] {

@@ -9,6 +9,7 @@
 
 #include "cli.hpp"
 #include "progress_bar.hpp"
+#include "temp_files.hpp"
 #include "util/clock.hpp"
 
 namespace nadb::cli {
@@ -27,14 +28,6 @@ std::vector<std::string> tags_of(std::size_t i) {
 }
 
 // A new, empty folder under the system's temporary folder.
-std::string make_temp_folder(const std::string& prefix) {
-  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw IOError("bench: cannot create a temporary folder in " +
-                  std::filesystem::temp_directory_path().string());
-  return pattern;
-}
-
 // A store nobody else uses: a new temporary folder (fs), or the namespace nadb-bench:bench
 // (redis), emptied before and after; what a flush keeps (its delete tombstones, for
 // incremental backups, and the write generation) stays in that one namespace.

@@ -23,6 +23,16 @@ std::string check_text(const CheckReport& r) {
   return text;
 }
 
+// A missing db is not a missing key (exit 1): it is exit 3, like any read of a missing db.
+template <typename F>
+auto on_existing_db(F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const NotFound& e) {
+    throw DataError(e.what());
+  }
+}
+
 }  // namespace
 
 void add_check_commands(CLI::App& app, const Globals& g, StandaloneCommand& selected) {
@@ -31,7 +41,7 @@ void add_check_commands(CLI::App& app, const Globals& g, StandaloneCommand& sele
                      "db must not be open elsewhere")
       ->callback([&g, &selected] {
         selected = [&g] {
-          CheckReport r = check_db(options_of(g));
+          CheckReport r = on_existing_db([&] { return check_db(options_of(g)); });
           return Outcome{r.ok ? kOk : kFailed, check_document(r), check_text(r)};
         };
       });
@@ -40,7 +50,8 @@ void add_check_commands(CLI::App& app, const Globals& g, StandaloneCommand& sele
                      "what is lost stays beside its segment and is reported")
       ->callback([&g, &selected] {
         selected = [&g] {
-          RepairReport r = repair_db(options_of(g));
+          if (g.read_only) throw NotSupported("repair rewrites the db: not with --read-only");
+          RepairReport r = on_existing_db([&] { return repair_db(options_of(g)); });
           nlohmann::json doc = {{"torn_bytes", r.torn_bytes},
                                 {"damaged_bytes", r.damaged_bytes},
                                 {"keys", r.keys},

@@ -53,22 +53,32 @@ using StandaloneCommand = std::function<Outcome()>;
 struct Selection {
   Command on_store;
   StandaloneCommand standalone;
-  bool reads = false;  // on_store only reads (is_read_command)
+  std::string command;  // as typed, subcommands included: "get", "backup list"
 };
 
 // The store the commands of one invocation, or of one shell session, run against.
 struct Session {
+  // An empty scratch db beside which the backups of a db whose folder is gone are listed or
+  // verified; declared first, so that it is removed after the store closes.
+  std::shared_ptr<void> scratch;
   std::unique_ptr<KeyValueStore> store;
   bool read_only = false;  // opened with Options::read_only
 };
 
-// Whether the command app parsed only reads the store (get, keys, query, stats, export, ...).
-bool is_read_command(const CLI::App& app);
+// The command app parsed, with its subcommands ("backup list").
+std::string command_path(const CLI::App& app);
+// Whether command only reads the store (get, keys, query, stats, export, ...).
+bool is_read_command(const std::string& command);
 // Opens session.store for the selected command unless it is open and fits: read commands
 // open an fs db read-only (NotFound for a missing db becomes a DataError naming it), saying
 // once on stderr when another process has the db open; a write after reads reopens it
-// writable; a read on a read-only store refreshes it first.
+// writable; a read on a read-only store refreshes it first; backup list and verify of a db
+// whose folder is gone run beside a scratch db, creating nothing in the data folder.
 void prepare_store(const Globals& g, const Selection& selection, Session& session);
+
+// Checks that an option is a whole number of at least minimum ("--limit must be at least 1,
+// got 0"), for CLI::Option::check.
+CLI::Validator at_least(long long minimum);
 
 // The store options the global options describe.
 Options options_of(const Globals& g);

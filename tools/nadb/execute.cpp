@@ -1,4 +1,5 @@
 // Running one parsed nadb command: the store it needs, its output, its exit code.
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +22,19 @@ void print(const Globals& g, const Outcome& outcome) {
 }
 
 }  // namespace
+
+CLI::Validator at_least(long long minimum) {
+  return CLI::Validator(
+      [minimum](std::string& text) -> std::string {
+        long long value = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size())
+          return "must be a whole number, got '" + text + "'";
+        if (value < minimum) return "must be at least " + std::to_string(minimum) + ", got " + text;
+        return "";
+      },
+      "");
+}
 
 Options options_of(const Globals& g) {
   Options o;

@@ -251,7 +251,8 @@ void add_keys(CLI::App& app, const Globals& g, Command& selected) {
   auto page = std::make_shared<Page>();
   keys->add_option("--prefix", page->prefix, "only keys starting with this");
   keys->add_option("--limit", page->limit,
-                   "at most N keys (--json: one page, 1000 unless given); a cut names the cursor");
+                   "at most N keys (--json: one page, 1000 unless given); a cut names the cursor")
+      ->check(at_least(1));
   keys->add_option("--cursor", page->cursor, "continue after this key (a cut's next cursor)");
   keys->callback([=, &g, &selected] {
     selected = [=, &g](KeyValueStore& store) {

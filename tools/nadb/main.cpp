@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   int code = nadb::cli::setup_logging(g);
   if (code != nadb::cli::kOk) return code;
   if (shell) return nadb::cli::run_shell(g);
-  selection.reads = nadb::cli::is_read_command(app);
+  selection.command = nadb::cli::command_path(app);
   nadb::cli::Session session;
   return nadb::cli::execute(g, selection, session);
 }

@@ -11,6 +11,7 @@
 
 #include "cli.hpp"
 #include "progress_bar.hpp"
+#include "temp_files.hpp"
 
 namespace nadb::cli {
 namespace {
@@ -72,29 +73,6 @@ void add_sync(CLI::App& app, const Globals& g, Command& selected) {
     };
   });
 }
-
-// A temporary file in $TMPDIR (else /tmp) named with suffix, removed with this object: what
-// `export -` and `import -` stream through, so that an import of standard input is validated
-// whole before anything is written, as an import of a file is.
-class SpoolFile {
- public:
-  explicit SpoolFile(const std::string& suffix) {
-    const char* dir = std::getenv("TMPDIR");
-    path_ =
-        std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/nadb-stream-XXXXXX" + suffix;
-    int fd = ::mkstemps(path_.data(), static_cast<int>(suffix.size()));
-    if (fd < 0)
-      throw IOError("cannot create a temporary file in " + path_ + ": " + std::strerror(errno));
-    ::close(fd);
-  }
-  ~SpoolFile() { std::remove(path_.c_str()); }
-  SpoolFile(const SpoolFile&) = delete;
-  SpoolFile& operator=(const SpoolFile&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Copies everything from `from` to `to` in 64 KiB chunks; throws IOError naming what failed.
 void copy_stream(std::FILE* from, std::FILE* to, const std::string& what) {
@@ -181,7 +159,12 @@ void add_import(CLI::App& app, const Globals& g, Command& selected) {
       ImportOptions options;
       options.skip_invalid = a->skip;
       options.progress = bar.callback();
-      ImportReport r = s.import_jsonl(spool ? spool->path() : a->file, options);
+      ImportReport r;
+      try {
+        r = s.import_jsonl(spool ? spool->path() : a->file, options);
+      } catch (const NotFound& e) {  // a missing file is an I/O error (3), not a missing key
+        throw IOError(e.what());
+      }
       for (const std::string& line : r.invalid_lines)  // "line N: what was wrong"
         std::cerr << "nadb: skipped " << line << '\n';
       return Outcome{kOk,

@@ -163,7 +163,7 @@ int run_line(const Globals& g, const std::string& line, Session& session) {
   } catch (const CLI::ParseError& e) {
     return report_error(kUsage, parse_error_message(app, e), "help lists the commands");
   }
-  selection.reads = is_read_command(app);
+  selection.command = command_path(app);
   return execute(g, selection, session);
 }
 
@@ -195,6 +195,9 @@ int run_shell(const Globals& globals) {
     int code = kOk;
     if (command == "help") {
       code = run_line(g, "--help", session);
+    } else if (command == "help use") {
+      std::cout << "use DB [NS]: the following commands run on db DB, namespace NS (default: "
+                   "default); the prompt says which\n";
     } else if (command.rfind("help ", 0) == 0) {
       code = run_line(g, command.substr(5) + " --help", session);
     } else if (command.rfind("use ", 0) == 0 || command == "use") {

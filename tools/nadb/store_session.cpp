@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "temp_files.hpp"
 
 namespace nadb::cli {
 namespace {
@@ -44,6 +46,7 @@ void open_store(const Globals& g, bool read_only, Session& session) {
   Options options = options_of(g);
   options.read_only = read_only;
   session.store.reset();  // the old store closes (releasing its lock) before the new opens
+  session.scratch.reset();
   try {
     session.store = std::make_unique<KeyValueStore>(options);
   } catch (const NotFound&) {
@@ -54,32 +57,52 @@ void open_store(const Globals& g, bool read_only, Session& session) {
   session.read_only = read_only;
 }
 
+// The backups of a db whose folder is gone (the usual reason to restore one) are listed and
+// verified through an empty db of the same name in a scratch folder: the data folder is left
+// as it is, and `backup restore` (a write) then recreates the db.
+void open_scratch(const Globals& g, Session& session) {
+  auto scratch = std::make_shared<TempFolder>("nadb-scratch");
+  Options options = options_of(g);
+  options.backup_dir = g.data + "/backups/" + g.db;  // the fs default, as seen from --data
+  options.data_folder = scratch->path();
+  session.scratch = scratch;
+  session.store = std::make_unique<KeyValueStore>(options);
+  session.read_only = false;
+}
+
 }  // namespace
 
-bool is_read_command(const CLI::App& app) {
-  static const std::set<std::string> kReads = {"get",    "exists", "ttl",         "keys",
-                                               "tags",   "query",  "meta",        "stats",
-                                               "export", "sync",   "backup list", "backup verify"};
+std::string command_path(const CLI::App& app) {
   std::string path;
   for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
     at = at->get_subcommands().front();
     path += (path.empty() ? "" : " ") + at->get_name();
   }
-  return kReads.count(path) != 0;
+  return path;
+}
+
+bool is_read_command(const std::string& command) {
+  static const std::set<std::string> kReads = {"get",    "exists", "ttl",         "keys",
+                                               "tags",   "query",  "meta",        "stats",
+                                               "export", "sync",   "backup list", "backup verify"};
+  return kReads.count(command) != 0;
 }
 
 void prepare_store(const Globals& g, const Selection& selection, Session& session) {
-  bool read_only = g.read_only || (selection.reads && g.backend == "fs");
-  if (!session.store) {
+  bool read_only = g.read_only || (is_read_command(selection.command) && g.backend == "fs");
+  if (read_only && g.backend == "fs" && selection.command.rfind("backup ", 0) == 0 &&
+      !std::filesystem::exists(db_folder(g))) {
+    if (!session.scratch) open_scratch(g, session);
+    return;
+  }
+  if (!session.store || session.scratch) {
     open_store(g, read_only, session);
     auto holder = lock_holder(db_folder(g) + "/LOCK");
     if (session.read_only && holder && !g.read_only) {
       std::cerr << "nadb: db '" << g.db << "' is open in process " << *holder
                 << ": reading what it has flushed (read-only)" << std::endl;
     }
-    return;
-  }
-  if (session.read_only && !read_only) {
+  } else if (session.read_only && !read_only) {
     open_store(g, false, session);  // a write in a shell that has only read so far
   } else if (session.read_only) {
     session.store->refresh();  // a shell's next read sees what the writer flushed since
