@@ -449,6 +449,10 @@ void Harness::op_reopen(Db& db) {
 // compaction, restore, crash and reopen since), refreshed after a flush, equals the model.
 void Harness::op_read_only_view(Db& db) {
   store(db, namespaces_.front()).flush();  // one engine: every namespace's writes
+  check_read_only_views(db);
+}
+
+void Harness::check_read_only_views(Db& db) {
   for (const auto& ns : namespaces_) {
     std::unique_ptr<KeyValueStore>& view = db.views[ns];
     if (view) {

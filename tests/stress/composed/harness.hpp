@@ -120,6 +120,8 @@ class Harness {
   void op_reopen(Db& db);
   void op_crash(Db& db);
   void op_read_only_view(Db& db);
+  // Opens or refreshes db's read-only views and checks them against the model.
+  void check_read_only_views(Db& db);
   // Backups (harness_backup.cpp).
   void op_backup(Db& db, bool incremental);
   void op_restore(Db& db, bool replace);
