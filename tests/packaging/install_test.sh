@@ -47,10 +47,14 @@ if grep -q libnadb.so <<<"$libraries"; then fail "consumer_static uses libnadb.s
 # pkg-config, against the shared library.
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 [[ $(pkg-config --modversion nadb) == 0.1.0 ]] || fail "pkg-config version: $(pkg-config --modversion nadb)"
+# README's command line, word for word: the program must run as built, without LD_LIBRARY_PATH
+# (the rpath names the installed libdir).
+cd "$work"
+cp "$source/examples/cmake_consumer/main.cpp" app.cpp
 # shellcheck disable=SC2046
-g++ -std=c++20 "$source/examples/cmake_consumer/main.cpp" -o "$work/pkgconfig_consumer" \
-  $(pkg-config --cflags --libs nadb)
-LD_LIBRARY_PATH=$libdir expect_output "$work/pkgconfig_consumer" "$work/data-pc"
+g++ -std=c++20 app.cpp $(pkg-config --cflags --libs nadb) -Wl,-rpath,$(pkg-config --variable=libdir nadb)
+(unset LD_LIBRARY_PATH; expect_output "$work/a.out" "$work/data-pc")
+cd - >/dev/null
 
 # The installed command line.
 "$prefix/bin/nadb" --data "$work/cli" set k installed >/dev/null
