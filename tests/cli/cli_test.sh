@@ -166,6 +166,11 @@ expect 2 "$NADB" bench --n 0
 expect 0 "$NADB" bench --compare --n 500
 grep -q "^a_set .*nadb-fs\|nadb-fs" <<<"$out" && grep -q "^c_query " <<<"$out" ||
   fail "bench --compare printed: $out"
+# Every peer is in the table, or named on stderr as left out (this machine may lack its package).
+for peer in lmdb sqlite rocksdb; do
+  head -3 <<<"$out" | grep -qw "$peer" || grep -q "nadb-bench: $peer is left out" <<<"$err" ||
+    fail "bench --compare neither ran nor named $peer: $err"
+done
 
 # shell: one store for many lines; failures are reported and the last one's code is returned.
 printf 'set s1 one --tag sh\n# a comment\n\nget s1\nquery tag:sh\nbogus\nget nope\nexists s1\nexit\nget s1\n' \
