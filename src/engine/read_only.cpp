@@ -80,24 +80,32 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
     std::vector<std::uint32_t> superseded;
     if (before.names.count(kObsoleteMarker))
       superseded = read_obsolete_marker(dir_).value_or(superseded);
+    std::vector<std::uint32_t> ids;  // ascending: names are zero-padded
     for (const auto& name : before.names) {
       auto id = parse_segment_file_name(name);
       if (!id || std::find(superseded.begin(), superseded.end(), *id) != superseded.end()) continue;
+      ids.push_back(*id);
+      // Only the newest segment without a hint is appended to (the writer's active one), as
+      // recovery decides.
+      if (!before.names.count(hint_file_name(*id))) loaded.active = *id;
+    }
+    for (std::uint32_t id : ids) {
       auto segment = std::make_shared<SegmentFile>();
-      segment->id = *id;
-      segment->file = util::File(util::join_path(dir_, name), O_RDONLY);
+      segment->id = id;
+      segment->file = util::File(util::join_path(dir_, segment_file_name(id)), O_RDONLY);
       std::uint64_t size = segment->file.size();
-      bool has_hint = before.names.count(hint_file_name(*id)) != 0;
+      bool has_hint = before.names.count(hint_file_name(id)) != 0;
       // Segments still written to are told apart by their size.
-      if (!has_hint) loaded.fingerprint.push_back(name + ":" + std::to_string(size));
-      if (size < kSegmentHeaderSize) continue;  // being created: it holds nothing yet
+      if (!has_hint)
+        loaded.fingerprint.push_back(segment_file_name(id) + ":" + std::to_string(size));
+      // The writer's newest segment may be being created: it holds nothing yet. A shorter
+      // one anywhere else is damage (check_segment_header says so).
+      if (size < kSegmentHeaderSize && loaded.active == id && id == ids.back()) continue;
       std::string header;
-      segment->file.read_at(0, kSegmentHeaderSize, header);
-      segment->format = check_segment_header(header, *id, segment->file.path());
+      segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
+      segment->format = check_segment_header(header, id, segment->file.path());
       segment->mapping = util::Mapping(segment->file, size);
-      loaded.segments[*id] = SegmentInfo{segment, size, has_hint};
-      // Only the newest segment without a hint is appended to (the writer's active one).
-      if (!has_hint) loaded.active = *id;
+      loaded.segments[id] = SegmentInfo{segment, size, has_hint};
     }
   } catch (const std::exception&) {
     if (list_folder(dir_) != before) return std::nullopt;  // a segment vanished: compacted

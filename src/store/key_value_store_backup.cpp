@@ -215,9 +215,9 @@ bool KeyValueStore::delete_backup(const std::string& id, bool force) {
 }
 
 std::size_t KeyValueStore::cleanup_old_backups(std::size_t keep_count, int keep_days) {
-  if (keep_days < 0) throw InvalidArgument("keep_days must not be negative");
   auto lock = core_->use();
   core_->check_writable("deleting backups");
+  if (keep_days < 0) throw InvalidArgument("keep_days must not be negative");
   return manager_of(*core_).cleanup(keep_count, std::chrono::hours(24 * keep_days));
 }
 

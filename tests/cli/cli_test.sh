@@ -408,6 +408,11 @@ printf 'backup list\nbackup restore before-loss\nget k\n' | "$NADB" --db lost sh
   fail "a shell restoring a lost db: $(cat shell.out)"
 [[ $(tail -1 shell.out) == v ]] || fail "a shell's restore after backup list went elsewhere: $(cat shell.out)"
 rm -rf data/lost
+# --read-only holds for backup writes of a lost db too: nothing is deleted or restored.
+expect 3 "$NADB" --db lost --read-only backup prune --keep 0 --keep-days 0
+expect 3 "$NADB" --db lost --read-only backup restore before-loss
+expect 0 "$NADB" --db lost --read-only backup list
+[[ $out == before-loss* && ! -e data/lost ]] || fail "--read-only backup of a lost db: $out"
 expect 0 "$NADB" --db lost backup restore before-loss
 expect 0 "$NADB" --db lost get k
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -374,16 +375,22 @@ TEST(ReadOnly, AnInterruptedCompactionsMarkerDoesNotHoldReadersUp) {
   std::mt19937_64 rng(3);
   std::uint64_t digest = 0;
   {
-    KeyValueStore writer(writer_options(dir.path()));
-    for (int i = 0; i < 200; ++i)
+    // Every segment keeps live keys, so background compaction (only of wholly dead segments
+    // here) never runs: the explicit one is the compaction that dies.
+    Options options = writer_options(dir.path());
+    options.compaction_dead_ratio = 1.0;
+    KeyValueStore writer(options);
+    for (int i = 0; i < 100; ++i)
       writer.set("key-" + std::to_string(i % 70), noise(rng, 900), {i % 2 ? "red" : "blue"});
     digest = state_digest(writer);
     struct SegmentsCannotBeDeleted final : util::FileSystemHooks {
       SegmentsCannotBeDeleted() { util::install_file_system_hooks(this); }
       ~SegmentsCannotBeDeleted() override { util::install_file_system_hooks(nullptr); }
       int before(const util::FileEvent& e) override {
-        return e.op == util::FileOp::Remove && e.path.ends_with(".seg") ? EIO : 0;
+        bool ours = std::this_thread::get_id() == owner;
+        return ours && e.op == util::FileOp::Remove && e.path.ends_with(".seg") ? EIO : 0;
       }
+      const std::thread::id owner = std::this_thread::get_id();
     } hooks;
     EXPECT_THROW(writer.compact_storage(), IOError);
   }
@@ -402,17 +409,40 @@ TEST(ReadOnly, AnInterruptedCompactionsMarkerDoesNotHoldReadersUp) {
 // is damage, Corruption as it is to the writer (a reader took it for a torn tail and answered
 // "not found" for the keys it lost).
 TEST(ReadOnly, ASealedSegmentCutShortIsCorruption) {
-  TempDir dir;
-  std::mt19937_64 rng(4);
-  {
-    KeyValueStore writer(writer_options(dir.path()));
-    for (int i = 0; i < 120; ++i)
-      writer.set("key-" + std::to_string(i), noise(rng, 1500));
+  // How a segment is cut, and whether the newest segment is then an empty one being created
+  // (which makes every older segment a sealed one, even without its hint).
+  struct Cut {
+    std::uint64_t size;
+    bool drop_hint;
+    bool empty_newest;
+  };
+  for (Cut cut :
+       {Cut{40, false, false}, Cut{10, false, false}, Cut{0, false, false}, Cut{40, true, true}}) {
+    SCOPED_TRACE("cut to " + std::to_string(cut.size) + (cut.drop_hint ? ", hint dropped" : "") +
+                 (cut.empty_newest ? ", an empty newest segment" : ""));
+    TempDir dir;
+    std::mt19937_64 rng(4);
+    std::uint32_t newest = 0;
+    {
+      KeyValueStore writer(writer_options(dir.path()));
+      for (int i = 0; i < 120; ++i)
+        writer.set("key-" + std::to_string(i), noise(rng, 1500));
+    }
+    for (const auto& e : std::filesystem::directory_iterator(dir.sub("app")))
+      if (e.path().extension() == ".seg")
+        newest = std::max<std::uint32_t>(newest, std::stoul(e.path().stem().string()));
+    ASSERT_GT(newest, 2u);
+    ASSERT_TRUE(std::filesystem::exists(dir.sub("app/00000001.hint")));
+    std::filesystem::resize_file(dir.sub("app/00000001.seg"), cut.size);
+    if (cut.drop_hint) std::filesystem::remove(dir.sub("app/00000001.hint"));
+    if (cut.empty_newest) {
+      char name[32];
+      std::snprintf(name, sizeof name, "app/%08u.seg", newest + 1);
+      std::ofstream(dir.sub(name)).flush();
+    }
+    EXPECT_THROW(KeyValueStore{reader_options(dir.path())}, Corruption);
+    EXPECT_THROW(KeyValueStore{writer_options(dir.path())}, Corruption);
   }
-  ASSERT_TRUE(std::filesystem::exists(dir.sub("app/00000001.hint")));
-  std::filesystem::resize_file(dir.sub("app/00000001.seg"), 40);
-  EXPECT_THROW(KeyValueStore{reader_options(dir.path())}, Corruption);
-  EXPECT_THROW(KeyValueStore{writer_options(dir.path())}, Corruption);
 }
 
 TEST(ReadOnly, OpeningAMissingDbIsNotFoundAndCreatesNothing) {

@@ -89,8 +89,9 @@ bool is_read_command(const std::string& command) {
 }
 
 void prepare_store(const Globals& g, const Selection& selection, Session& session) {
-  bool read_only = g.read_only || (is_read_command(selection.command) && g.backend == "fs");
-  if (read_only && g.backend == "fs" && selection.command.rfind("backup ", 0) == 0 &&
+  bool reads = is_read_command(selection.command);
+  bool read_only = g.read_only || (reads && g.backend == "fs");
+  if (reads && g.backend == "fs" && selection.command.rfind("backup ", 0) == 0 &&
       !std::filesystem::exists(db_folder(g))) {
     if (!session.scratch) open_scratch(g, session);
     return;
