@@ -42,7 +42,7 @@ void StoreCore::attach_index(bool rebuild) {
 
 QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t page_size) {
   if (page < 1) throw InvalidArgument("page must be at least 1, got " + std::to_string(page));
-  if (page_size != kEveryKey) store::validate_limit(page_size);
+  if (page_size != kEveryKey) store::validate_limit(page_size, "page_size");
   std::uint64_t start = util::ticks();
   {
     std::vector<const std::string*> tags;

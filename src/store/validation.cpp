@@ -89,9 +89,9 @@ void validate_options(const Options& o) {
     throw InvalidArgument("transaction_timeout must be positive");
 }
 
-void validate_limit(std::size_t limit) {
+void validate_limit(std::size_t limit, const char* name) {
   if (limit < 1 || limit > kMaxPageSize) {
-    throw InvalidArgument("limit must be 1-100000, got " + std::to_string(limit));
+    throw InvalidArgument(std::string(name) + " must be 1-100000, got " + std::to_string(limit));
   }
 }
 

@@ -30,6 +30,7 @@ void validate_ttl(std::chrono::seconds ttl);
 // and a backend need not store it exactly.
 void validate_expiry_instant(std::int64_t expires_ms, std::int64_t now_ms);
 void validate_options(const Options& options);
-void validate_limit(std::size_t limit);
+// A page size (scan's limit, a query's page_size): 1-100000; InvalidArgument naming `name`.
+void validate_limit(std::size_t limit, const char* name = "limit");
 
 }  // namespace nadb::store

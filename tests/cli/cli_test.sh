@@ -396,6 +396,8 @@ expect 3 "$NADB" --db no-such-db repair
 expect 2 "$NADB" keys --limit 0
 [[ $err == "nadb: --limit: must be at least 1, got 0 (see nadb --help)" ]] || fail "keys --limit 0: $err"
 expect 2 "$NADB" backup prune --keep -1 --keep-days 1
+expect 2 "$NADB" query tag:a --page-size 0
+grep -q "page_size must be 1-100000, got 0" <<<"$err" || fail "query --page-size 0: $err"
 # The backups of a db whose folder is gone can still be listed (and then restored).
 expect 0 "$NADB" --db lost set k v
 expect 0 "$NADB" --db lost backup create --id before-loss
