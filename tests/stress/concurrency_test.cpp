@@ -127,5 +127,62 @@ TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
   check(reopened);
 }
 
+// Read-only views in the same process as their writer: threads refresh while others read,
+// query and scan through the views of two namespaces (a refresh replaces the keydir under them).
+TEST(Concurrency, ReadOnlyViewsRefreshWhileOthersReadThem) {
+  TempDir dir;
+  Options options;
+  options.data_folder = dir.path();
+  options.max_segment_size_mb = 0.0625;
+  options.flush_interval = std::chrono::milliseconds(20);
+  KeyValueStore writer(options);
+  Options other = options;
+  other.ns = "other";
+  KeyValueStore other_writer(other);
+  writer.set("counter", "0");
+  writer.flush();
+  options.read_only = true;
+  other.read_only = true;
+  KeyValueStore view(options), other_view(other);
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {  // refreshers
+    threads.emplace_back([&, r] {
+      while (!done)
+        (r == 0 ? view : other_view).refresh();
+    });
+  }
+  for (int r = 0; r < 2; ++r) {  // readers: the counter never goes back; keys and tags agree
+    threads.emplace_back([&] {
+      long last = 0;
+      while (!done) {
+        long now = std::stol(view.get("counter").value_or("0"));
+        if (now < last) ++errors;
+        last = now;
+        for (const auto& key : view.query_by_tags({"even"})) {
+          if (key.empty() || key[0] != 'k') ++errors;
+        }
+        view.scan("k", "", 50);
+        other_view.get_all_keys();
+      }
+    });
+  }
+  for (int i = 1; i <= 3000; ++i) {
+    writer.set("k" + std::to_string(i % 300), std::string(200, 'v'), {i % 2 ? "odd" : "even"});
+    writer.set("counter", std::to_string(i));
+    other_writer.set("o" + std::to_string(i % 50), "x");
+    if (i % 500 == 0) writer.compact_storage();
+  }
+  writer.flush();
+  done = true;
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(errors.load(), 0);
+  view.refresh();
+  EXPECT_EQ(view.get("counter"), "3000");
+  EXPECT_EQ(other_view.get_all_keys().size(), 50u);
+}
+
 }  // namespace
 }  // namespace nadb::testing
