@@ -169,10 +169,11 @@ class KeyValueStore {
   void flush();
   // A read-only store (Options::read_only) loads what the db's writer has flushed since the
   // store opened or last refreshed, in one step: reads during a refresh see the old state or
-  // the new one, whole. Indexes are rebuilt and query caches cleared; read-only stores of the
-  // same db in this process share the refreshed state. A vanished or swapped db folder (the
-  // writer compacted or restored) is handled. Does nothing on a writable store, which always
-  // sees its own writes. Throws IOError, Corruption, NotFound (the db folder was deleted).
+  // the new one, whole. When anything changed, indexes are rebuilt and the query caches of
+  // every store of the namespace miss; read-only stores of the same db in this process share
+  // the refreshed state. A vanished or swapped db folder (the writer compacted or restored) is
+  // handled. Does nothing on a writable store, which always sees its own writes. Throws
+  // IOError, Corruption, NotFound (the db folder was deleted).
   void refresh();
   // Deletes every key of this namespace (and only this namespace), atomically.
   void flushdb();

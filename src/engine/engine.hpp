@@ -77,7 +77,6 @@ class Engine {
   // open state stays in use until the new one is whole; attached indexes are rebuilt). Does
   // nothing on a writable engine, whose state is always current. Throws IOError, Corruption.
   void refresh();
-  bool read_only() const { return options_.read_only; }
 
  private:
   struct SegmentInfo {

@@ -290,8 +290,7 @@ void KeyValueStore::flush() {
 
 void KeyValueStore::refresh() {
   auto lock = core_->use();
-  core_->backend_->refresh();
-  core_->cache_->clear();
+  core_->backend_->refresh();  // a reload rebuilds the indexes: every query cache misses
 }
 
 void KeyValueStore::flushdb() {

@@ -98,10 +98,11 @@ void prepare_store(const Globals& g, const Selection& selection, Session& sessio
   }
   if (!session.store || session.scratch) {
     open_store(g, read_only, session);
-    auto holder = lock_holder(db_folder(g) + "/LOCK");
-    if (session.read_only && holder && !g.read_only) {
-      std::cerr << "nadb: db '" << g.db << "' is open in process " << *holder
-                << ": reading what it has flushed (read-only)" << std::endl;
+    if (session.read_only && !g.read_only) {  // chosen for the user: say why if it matters
+      if (auto holder = lock_holder(db_folder(g) + "/LOCK")) {
+        std::cerr << "nadb: db '" << g.db << "' is open in process " << *holder
+                  << ": reading what it has flushed (read-only)" << std::endl;
+      }
     }
   } else if (session.read_only && !read_only) {
     open_store(g, false, session);  // a write in a shell that has only read so far

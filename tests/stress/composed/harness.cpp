@@ -1,3 +1,5 @@
+// Not a test file: the harness the composed test drives. Every disagreement with the model ends
+// in Harness::fail, which throws Mismatch; composed_test.cpp turns it into FAIL().
 #include "stress/composed/harness.hpp"
 
 #include <algorithm>

@@ -1,6 +1,10 @@
 // The composed test's operations that move whole namespaces or processes: kill -9 of a writer
 // and reopen (fs), JSONL export and import (including files with extreme expiry instants), and
 // sync_to within a backend and through a store of another backend.
+//
+// Not a test file: the harness the composed test drives. Every disagreement with the model ends
+// in Harness::fail, which throws Mismatch; composed_test.cpp turns it into FAIL().
+
 #include <unistd.h>
 
 #include <cstring>
