@@ -45,6 +45,8 @@ struct BackupInfo {
   std::size_t file_count = 0;      // files stored in this backup
   std::uint64_t stored_bytes = 0;  // their size in the backup
   bool compressed = false;
+  // SHA-256 sealing the backup's manifest, which holds every stored file's SHA-256.
+  std::string checksum;
 };
 
 // What verify_backup_report found; ok when problems is empty.

@@ -16,6 +16,7 @@ struct OperationStats {
   double p95_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
+  double min_ms = 0;  // last: aggregate initialisers written before it stay valid
 };
 
 // A backend's connection pool (redis); all zero for backends without one.

@@ -84,6 +84,8 @@ class KeyValueStore {
   KeyPage scan(std::string_view prefix = "", std::string_view cursor = "",
                std::size_t limit = 1000);
   std::vector<std::string> get_all_keys();
+  // How many live keys this namespace has (expired ones are not counted).
+  std::size_t count();
 
   // Tag queries. Results are sorted by key bytes and never include an expired key; pages are
   // 1-based, page_size 1-100000 (InvalidArgument otherwise, and for an empty tag list or a bad

@@ -17,7 +17,7 @@ std::string sealed(Json document) {
   return document.dump(1);
 }
 
-Json unsealed(const std::string& text, const std::string& what) {
+Json unsealed(const std::string& text, const std::string& what, std::string* seal = nullptr) {
   Json document = Json::parse(text, nullptr, false);
   if (document.is_discarded() || !document.is_object() || !document.contains("checksum") ||
       !document["checksum"].is_string()) {
@@ -26,6 +26,7 @@ Json unsealed(const std::string& text, const std::string& what) {
   std::string checksum = document["checksum"].get<std::string>();
   document.erase("checksum");
   if (util::sha256_hex(document.dump()) != checksum) throw Corruption(what + " fails its checksum");
+  if (seal) *seal = checksum;
   // Typed checks only: value() would throw json's own type_error for a mistyped field.
   auto version = document.find("format_version");
   if (version == document.end() || !version->is_number_integer() ||
@@ -74,8 +75,8 @@ std::string manifest_to_json(const Manifest& m) {
 }
 
 Manifest manifest_from_json(const std::string& text, const std::string& what) {
-  Json d = unsealed(text, what);
   Manifest m;
+  Json d = unsealed(text, what, &m.info.checksum);
   try {
     BackupInfo& i = m.info;
     i.id = d.at("id");

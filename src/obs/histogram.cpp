@@ -27,6 +27,9 @@ void Histogram::record(std::uint64_t value, bool error) {
   std::uint64_t max = max_.load(std::memory_order_relaxed);
   while (value > max && !max_.compare_exchange_weak(max, value, std::memory_order_relaxed)) {
   }
+  std::uint64_t min = min_.load(std::memory_order_relaxed);
+  while (value < min && !min_.compare_exchange_weak(min, value, std::memory_order_relaxed)) {
+  }
 }
 
 OperationStats Histogram::summary(double units_per_ms) const {
@@ -43,6 +46,9 @@ OperationStats Histogram::summary(double units_per_ms) const {
   s.avg_ms = static_cast<double>(sum_.load(std::memory_order_relaxed)) / units_per_ms /
              static_cast<double>(total);
   s.max_ms = static_cast<double>(max) / units_per_ms;
+  // A record counted in a bucket may not have lowered min_ yet: never report min above max.
+  s.min_ms =
+      static_cast<double>(std::min(min_.load(std::memory_order_relaxed), max)) / units_per_ms;
   // Nearest rank (the smallest value with at least percent% of the records at or below it),
   // reported as its bucket's upper bound: never below what was measured, at most 12.5% above.
   auto percentile = [&](std::uint64_t percent) {

@@ -1,6 +1,6 @@
 // Histogram: a lock-free latency histogram with log-linear buckets (8 per power of two, so
 // percentiles are within 12.5%). Recording is two relaxed atomic increments (bucket, sum;
-// the count is the buckets' sum) and, rarely, a max update. Values are in
+// the count is the buckets' sum) and, rarely, a max or min update. Values are in
 // any unit (the store records clock ticks); summary() converts with the units per ms.
 #pragma once
 
@@ -30,6 +30,7 @@ class Histogram {
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> sum_{0};
   std::atomic<std::uint64_t> max_{0};
+  std::atomic<std::uint64_t> min_{UINT64_MAX};
 };
 
 }  // namespace nadb::obs

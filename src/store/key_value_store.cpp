@@ -284,6 +284,11 @@ std::vector<std::string> KeyValueStore::get_all_keys() {
   return keys;
 }
 
+std::size_t KeyValueStore::count() {
+  auto lock = core_->use();
+  return core_->backend_->count(core_->options_.ns, util::now_ms());
+}
+
 void KeyValueStore::flush() {
   core_->run(StoreOp::Flush, [&] { core_->backend_->flush(); });
 }

@@ -184,6 +184,8 @@ TEST_P(Basics, NamespacesAreIsolatedAndFlushdbClearsOnlyOne) {
   EXPECT_EQ(b->get("k"), "in b");
   EXPECT_EQ(a->get_stats().key_count, 0u);
   EXPECT_EQ(b->get_stats().key_count, 1u);
+  EXPECT_EQ(a->count(), 0u);
+  EXPECT_EQ(b->count(), 1u);
 }
 
 TEST_P(Basics, InvalidInputThrowsAndChangesNothing) {

@@ -34,6 +34,7 @@ TEST_P(Ttl, ExpiredKeysAreInvisibleEverywhereImmediately) {
   EXPECT_EQ(s->multi_get({"gone", "stays"})[0], std::nullopt);
   EXPECT_EQ(s->get_all_keys(), std::vector<std::string>{"stays"});
   EXPECT_EQ(s->get_stats().key_count, 1u);
+  EXPECT_EQ(s->count(), 1u);
   EXPECT_FALSE(s->remove("gone"));
   EXPECT_FALSE(s->expire("gone", 10s));
   EXPECT_TRUE(s->set_if_absent("gone", "new"));  // an expired key is absent

@@ -166,6 +166,20 @@ TEST_F(Backups, IdsAreValidatedAndUnique) {
   EXPECT_TRUE(fs::exists(dir_.sub("backups/db/" + a.id)));
 }
 
+TEST_F(Backups, EveryBackupReportsItsManifestSealAsListedLater) {
+  KeyValueStore s(options());
+  s.set("k", "v");
+  BackupInfo a = s.create_backup();
+  s.set("k", "v2");
+  BackupInfo b = s.create_incremental_backup(a.id);
+  EXPECT_EQ(a.checksum.size(), 64u);
+  EXPECT_NE(a.checksum, b.checksum);
+  std::vector<BackupInfo> listed = s.list_backups();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].checksum, a.checksum);
+  EXPECT_EQ(listed[1].checksum, b.checksum);
+}
+
 TEST_F(Backups, DeletionAndRetentionNeverBreakAKeptChain) {
   KeyValueStore s(options());
   s.set("k", "v");

@@ -22,6 +22,15 @@ TEST(Histogram, PercentilesWithinBucketPrecision) {
   EXPECT_NEAR(s.p95_ms, 0.950, 0.950 * 0.125);
   EXPECT_NEAR(s.p99_ms, 0.990, 0.990 * 0.125);
   EXPECT_DOUBLE_EQ(s.max_ms, 1.0);
+  EXPECT_DOUBLE_EQ(s.min_ms, 0.001);
+}
+
+TEST(Histogram, MinimumIsExactAndZeroWhenEmpty) {
+  Histogram h;
+  EXPECT_DOUBLE_EQ(h.summary(1.0).min_ms, 0.0);
+  for (std::uint64_t v : {5000, 123457, 777, 90000})
+    h.record(v, false);
+  EXPECT_DOUBLE_EQ(h.summary(1.0).min_ms, 777.0);
 }
 
 // The exact nearest-rank percentile of samples: the smallest value with at least percent% of
