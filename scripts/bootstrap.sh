@@ -3,7 +3,8 @@
 # package is present it does nothing (no apt-get update, no root needed).
 #   scripts/bootstrap.sh          build + test dependencies (clang-16: the libFuzzer targets;
 #                                 clang 14 cannot compile std::source_location)
-#   scripts/bootstrap.sh --bench  also the peer systems of the comparison benchmark
+#   scripts/bootstrap.sh --bench  also the peer systems of the comparison benchmarks (C++ and
+#                                 Python: make compare, make compare-python)
 set -euo pipefail
 
 packages=(
@@ -11,9 +12,10 @@ packages=(
   libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libhiredis-dev redis-server libspdlog-dev libcli11-dev libedit-dev
   clang-16 libclang-rt-16-dev
+  python3-dev pybind11-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-flask
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(liblmdb-dev libsqlite3-dev librocksdb-dev)
+  packages+=(liblmdb-dev libsqlite3-dev librocksdb-dev python3-lmdb python3-plyvel python3-diskcache)
 fi
 
 missing=()

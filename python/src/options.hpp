@@ -1,0 +1,30 @@
+// nadb::Options from the keyword dictionary the Python layer builds (nadb/nakv.py).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "nadb/options.hpp"
+#include "nadb/sync.hpp"
+
+namespace nadb::python {
+
+// The KeyValueSync a Python nadb.KeyValueSync wraps (nadb._core.Sync).
+struct SyncHandle {
+  std::shared_ptr<KeyValueSync> sync;
+};
+
+// Keys: data_folder, db, ns, backend, buffer_size_mb, flush_interval_ms, durability
+// ("buffered" | "sync"), compression ("zstd" | "zlib" | "none"), compression_threshold,
+// enable_transactions, enable_backup, enable_indexing, cache_size, transaction_timeout_s,
+// backup_dir, read_only, max_segment_size_mb, compaction_dead_ratio, recovery_mode
+// ("tolerate_torn_tail" | "absolute_consistency" | "skip_damaged_records"), sync (a Sync),
+// redis_url, redis_host, redis_port, redis_database, redis_username, redis_password,
+// redis_connect_timeout_ms, redis_socket_timeout_ms, redis_pool_size,
+// redis_pool_wait_timeout_ms, redis_health_check_interval_ms, redis_key_prefix.
+// A None value keeps the default. ValueError names an unknown key or a bad choice; TypeError
+// a value of the wrong type.
+Options options_from(const pybind11::dict& settings);
+
+}  // namespace nadb::python
