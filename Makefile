@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure configure-bench build demo test stress fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
+.PHONY: all bootstrap configure configure-bench build python compare-python demo test stress fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
 
 all: build
 
@@ -19,6 +19,11 @@ configure-bench:
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The Python package (python/), assembled in build/default/python/nadb:
+# PYTHONPATH=build/default/python /usr/bin/python3 -c "import nadb" (make test runs its tests).
+python: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target nadb_python
 
 # The main job: the quickstart example on the embedded fs backend, in a temporary data folder.
 demo: build
@@ -99,6 +104,15 @@ compare: configure-bench build
 	else workload="--generate --n $(COMPARE_N)"; fi; \
 	$(BUILD_DIR)/bench/nadb-bench $$workload --systems all --repeat $(BENCH_REPEAT) \
 	  --data $(BUILD_DIR)/bench-data $(if $(JSON),--json) $(if $(REDIS),--redis $(REDIS))
+
+# The standard workload from Python (bench/python/compare.py): nadb (fs) beside python3-lmdb,
+# plyvel (LevelDB), diskcache and sqlite3, BENCH_REPEAT interleaved runs, medians and ratios.
+compare-python: configure-bench python
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@w=$(BUILD_DIR)/bench-data/workload-$(COMPARE_N).bin; \
+	python3 $(GEN_WORKLOAD) $$w --n $(COMPARE_N) --gets $(COMPARE_N) --deletes $$(( $(COMPARE_N) / 10 )) >/dev/null && \
+	PYTHONPATH=$(CURDIR)/$(BUILD_DIR)/python /usr/bin/python3 bench/python/compare.py --workload $$w \
+	  --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data $(if $(JSON),--json)
 
 # The scale curve: the same phases at N = 10k, 100k, 1M (LARGE=1 adds 10M), cost per op.
 SCALE_SYSTEMS ?= nadb-fs,nadb-memory,lmdb
