@@ -137,6 +137,7 @@ class Harness {
   // of the namespace unless told), equals the model.
   void check(Db& db);
   void check_namespace(Db& db, const std::string& ns, KeyValueStore& s);
+  void check_count(Db& db, const std::string& ns, KeyValueStore& s);
   void check_queries(Db& db, const std::string& ns, KeyValueStore& s);
   void check_backup_list(Db& db);
   // keep_going: the model becomes what the store holds now (versions forgotten).

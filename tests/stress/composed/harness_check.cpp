@@ -1,5 +1,5 @@
-// The composed test's checks, after every step: every namespace's keys (scan), each key's
-// value, tags, expiry and version (against the model and every version seen before), tag
+// The composed test's checks, after every step: every namespace's keys (scan) and their
+// count, each key's value, tags, expiry and version (against the model and every version seen before), tag
 // queries (AND, OR, NOT), and the list of backups.
 //
 // Not a test file: the harness the composed test drives. Every disagreement with the model ends
@@ -57,6 +57,7 @@ void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
     cursor = page.next_cursor;
   } while (!cursor.empty());
   scan.end = wall_ms();
+  check_count(db, ns, s);
   std::set<std::string> keys = scanned;
   for (const auto& [key, candidates] : db.model.namespaces[ns]) {
     keys.insert(key);
@@ -100,6 +101,20 @@ void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
     if (learned) remembered_.push_back({&db, ns, key, item.version});
   }
   check_queries(db, ns, s);
+}
+
+void Harness::check_count(Db& db, const std::string& ns, KeyValueStore& s) {
+  Window w{wall_ms(), 0};
+  std::size_t counted = s.count();
+  w.end = wall_ms();
+  std::size_t certain = 0, possible = 0;
+  for (const auto& [key, candidates] : db.model.namespaces[ns]) {
+    certain += db.model.certain_live(ns, key, w) ? 1 : 0;
+    possible += db.model.certainly_absent(ns, key, w) ? 0 : 1;
+  }
+  if (counted < certain || counted > possible)
+    fail("db " + db.name + " ns " + ns + ": count() is " + std::to_string(counted) +
+         ", the model allows " + std::to_string(certain) + " to " + std::to_string(possible));
 }
 
 void Harness::check_queries(Db& db, const std::string& ns, KeyValueStore& s) {
