@@ -25,6 +25,7 @@ class TransactionState(enum.Enum):
 
 
 ISOLATION_LEVELS = ("READ_COMMITTED", "SERIALIZABLE")
+_STATES = list(TransactionState)  # in the order of the core's TransactionState
 
 
 @dataclasses.dataclass
@@ -54,7 +55,7 @@ class Transaction:
 
     @property
     def state(self) -> TransactionState:
-        return TransactionState(self._core.state)
+        return _STATES[self._core.state]
 
     def add_operation(self, op_type: str, key: str, value: Optional[bytes] = None,
                       tags: Optional[List[str]] = None, ttl: Optional[int] = None) -> Operation:

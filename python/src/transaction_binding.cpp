@@ -29,20 +29,6 @@ class PyTransaction {
   Transaction tx_;  // guarded by mutex_
 };
 
-const char* state_name(TransactionState state) {
-  switch (state) {
-    case TransactionState::Active:
-      return "active";
-    case TransactionState::Committed:
-      return "committed";
-    case TransactionState::RolledBack:
-      return "rolled_back";
-    case TransactionState::Failed:
-      return "failed";
-  }
-  return "failed";
-}
-
 IsolationLevel isolation_arg(const std::string& name) {
   if (name == "READ_COMMITTED") return IsolationLevel::ReadCommitted;
   if (name == "SERIALIZABLE") return IsolationLevel::Serializable;
@@ -104,8 +90,9 @@ void bind_lifecycle(py::class_<PyTransaction>& c) {
       .def_property_readonly(
           "state",
           [](PyTransaction& t) {
-            return state_name(t.locked([](Transaction& tx) { return tx.state(); }));
-          })
+            return static_cast<int>(t.locked([](Transaction& tx) { return tx.state(); }));
+          },
+          "0 active, 1 committed, 2 rolled back, 3 failed (nadb.TransactionState's order).")
       .def(
           "commit",
           [](PyTransaction& t, py::handle durability) {
