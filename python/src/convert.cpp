@@ -7,9 +7,11 @@ namespace py = pybind11;
 namespace nadb::python {
 namespace {
 
-// The UTF-8 bytes of a str; a str with lone surrogates (from to_str) is encoded back to the
-// bytes it came from.
-Utf8 utf8_of(py::handle text) {
+// The UTF-8 bytes of a str. A str with lone surrogates stands for bytes that are not UTF-8 (as
+// to_str makes them); it is accepted only in that canonical form, so that one byte string
+// has exactly one str: "\udcc3\udca9" (the escapes of C3 A9, which is UTF-8 for "é") would
+// otherwise name the key "é" too.
+Utf8 utf8_of(py::handle text, const char* what) {
   Py_ssize_t size = 0;
   if (const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size)) {
     return {std::string_view(data, static_cast<std::size_t>(size)), {}};
@@ -17,9 +19,17 @@ Utf8 utf8_of(py::handle text) {
   PyErr_Clear();
   py::object encoded = py::reinterpret_steal<py::object>(
       PyUnicode_AsEncodedString(text.ptr(), "utf-8", "surrogateescape"));
-  if (!encoded) throw py::error_already_set();
+  if (!encoded) {
+    PyErr_Clear();
+    throw py::value_error(std::string(what) + " holds a lone surrogate that stands for no byte");
+  }
   char* data = nullptr;
   PyBytes_AsStringAndSize(encoded.ptr(), &data, &size);
+  py::str back = to_str(std::string_view(data, static_cast<std::size_t>(size)));
+  if (!back.equal(text)) {
+    throw py::value_error(std::string(what) +
+                          " escapes bytes that are valid UTF-8: write the characters themselves");
+  }
   return {std::string_view(data, static_cast<std::size_t>(size)), std::move(encoded)};
 }
 
@@ -35,7 +45,7 @@ std::vector<std::string> str_items(py::handle items, const char* what, bool key_
       out.emplace_back(key_arg(item).view);
     } else {
       if (!PyUnicode_Check(item.ptr())) throw py::type_error("All tags must be strings");
-      out.emplace_back(utf8_of(item).view);
+      out.emplace_back(utf8_of(item, "a tag").view);
     }
   }
   return out;
@@ -47,7 +57,7 @@ Utf8 key_arg(py::handle key) {
   if (!PyUnicode_Check(key.ptr()) || PyUnicode_GET_LENGTH(key.ptr()) == 0) {
     throw py::value_error("Key must be a non-empty string");
   }
-  return utf8_of(key);
+  return utf8_of(key, "Key");
 }
 
 std::string_view value_arg(py::handle value) {

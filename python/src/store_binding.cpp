@@ -321,17 +321,28 @@ void bind_maintenance(StoreClass& c) {
   c.def(
        "flush", [](PyStore& p) { unlocked([&] { p.store.flush(); }); },
        "Makes every acknowledged write durable before returning.")
-      .def("refresh", [](PyStore& p) { unlocked([&] { p.store.refresh(); }); })
+      .def("refresh",
+           [](PyStore& p) {
+             LongOperation scope("refresh", false);
+             unlocked([&] { p.store.refresh(); });
+           })
       .def(
-          "flushdb", [](PyStore& p) { unlocked([&] { p.store.flushdb(); }); },
+          "flushdb",
+          [](PyStore& p) {
+            LongOperation scope("flushdb", false);
+            unlocked([&] { p.store.flushdb(); });
+          },
           "Deletes every key of this namespace, atomically.")
       .def("_cleanup_expired",
-           [](PyStore& p) { return unlocked([&] { return p.store.cleanup_expired(); }); })
+           [](PyStore& p) {
+             LongOperation scope("cleanup_expired", false);
+             return unlocked([&] { return p.store.cleanup_expired(); });
+           })
       .def(
           "_compact",
           [](PyStore& p, py::handle progress) {
             auto callback = progress_arg(progress);
-            PythonCallbacks calling(callback != nullptr);
+            LongOperation scope("compact_storage", callback != nullptr);
             return compaction_dict(unlocked([&] { return p.store.compact_storage(callback); }));
           },
           "progress"_a = py::none())
@@ -341,7 +352,11 @@ void bind_maintenance(StoreClass& c) {
       .def_property_readonly("_capabilities",
                              [](PyStore& p) { return capabilities_dict(p.store.capabilities()); })
       .def(
-          "close", [](PyStore& p) { unlocked([&] { p.store.close(); }); },
+          "close",
+          [](PyStore& p) {
+            LongOperation scope("close", false);
+            unlocked([&] { p.store.close(); });
+          },
           "Flushes and releases the store; later calls raise. Idempotent.");
 }
 
@@ -350,7 +365,7 @@ void bind_backups(StoreClass& c) {
        "_create_backup",
        [](PyStore& p, const std::string& id, bool compression, py::handle progress) {
          auto callback = progress_arg(progress);
-         PythonCallbacks calling(callback != nullptr);
+         LongOperation scope("create_backup", callback != nullptr);
          return backup_dict(
              unlocked([&] { return p.store.create_backup(id, compression, callback); }));
        },
@@ -360,7 +375,7 @@ void bind_backups(StoreClass& c) {
           [](PyStore& p, const std::string& parent, const std::string& id, bool compression,
              py::handle progress) {
             auto callback = progress_arg(progress);
-            PythonCallbacks calling(callback != nullptr);
+            LongOperation scope("create_incremental_backup", callback != nullptr);
             return backup_dict(unlocked([&] {
               return p.store.create_incremental_backup(parent, id, compression, callback);
             }));
@@ -370,7 +385,7 @@ void bind_backups(StoreClass& c) {
           "_restore_backup",
           [](PyStore& p, const std::string& id, bool verify, bool clear, py::handle progress) {
             auto callback = progress_arg(progress);
-            PythonCallbacks calling(callback != nullptr);
+            LongOperation scope("restore_backup", callback != nullptr);
             unlocked([&] { p.store.restore_backup(id, verify, clear, callback); });
           },
           "backup_id"_a, "verify_integrity"_a, "clear_existing"_a, "progress"_a = py::none())
@@ -392,6 +407,7 @@ void bind_backups(StoreClass& c) {
       .def(
           "delete_backup",
           [](PyStore& p, const std::string& id, bool force) {
+            LongOperation scope("delete_backup", false);
             return unlocked([&] { return p.store.delete_backup(id, force); });
           },
           "backup_id"_a, "force"_a = false,
@@ -399,6 +415,7 @@ void bind_backups(StoreClass& c) {
       .def(
           "_cleanup_old_backups",
           [](PyStore& p, std::size_t keep_count, int keep_days) {
+            LongOperation scope("cleanup_old_backups", false);
             return unlocked([&] { return p.store.cleanup_old_backups(keep_count, keep_days); });
           },
           "keep_count"_a, "keep_days"_a);
@@ -409,7 +426,7 @@ void bind_transfers(StoreClass& c) {
        "export_jsonl",
        [](PyStore& p, const std::string& path, py::handle progress) {
          auto callback = progress_arg(progress);
-         PythonCallbacks calling(callback != nullptr);
+         LongOperation scope("export_jsonl", callback != nullptr);
          return export_dict(unlocked([&] { return p.store.export_jsonl(path, callback); }));
        },
        "path"_a, "progress"_a = py::none(),
@@ -418,7 +435,7 @@ void bind_transfers(StoreClass& c) {
           "import_jsonl",
           [](PyStore& p, const std::string& path, bool skip_invalid, py::handle progress) {
             ImportOptions options{skip_invalid, progress_arg(progress)};
-            PythonCallbacks calling(options.progress != nullptr);
+            LongOperation scope("import_jsonl", options.progress != nullptr);
             return import_dict(unlocked([&] { return p.store.import_jsonl(path, options); }));
           },
           "path"_a, "skip_invalid"_a = false, "progress"_a = py::none(),
@@ -427,7 +444,7 @@ void bind_transfers(StoreClass& c) {
           "sync_to",
           [](PyStore& p, PyStore& other, bool remove_extraneous, py::handle progress) {
             auto callback = progress_arg(progress);
-            PythonCallbacks calling(callback != nullptr);
+            LongOperation scope("sync_to", callback != nullptr);
             return sync_dict(unlocked(
                 [&] { return p.store.sync_to(other.store, remove_extraneous, callback); }));
           },
@@ -436,6 +453,20 @@ void bind_transfers(StoreClass& c) {
 }
 
 }  // namespace
+
+namespace {
+// Depth of progress callbacks running in this thread (changed with the GIL held).
+thread_local int callbacks_in_this_thread = 0;
+}  // namespace
+
+LongOperation::LongOperation(const char* what, bool calls_python) : calls_python_(calls_python) {
+  if (callbacks_in_this_thread > 0) {
+    throw py::value_error(std::string(what) +
+                          " cannot run inside a progress callback: it would wait for the "
+                          "operation that is calling the callback");
+  }
+  if (calls_python_) ++PyStore::python_callbacks_running;
+}
 
 ProgressCallback progress_arg(py::handle progress) {
   if (progress.is_none()) return {};
@@ -448,7 +479,14 @@ ProgressCallback progress_arg(py::handle progress) {
                                       });
   return [guarded](std::size_t done, std::size_t total) {
     py::gil_scoped_acquire gil;
-    (*guarded)(done, total);
+    ++callbacks_in_this_thread;
+    try {
+      (*guarded)(done, total);
+    } catch (...) {
+      --callbacks_in_this_thread;
+      throw;
+    }
+    --callbacks_in_this_thread;
   };
 }
 

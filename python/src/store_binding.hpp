@@ -12,6 +12,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 #include "nadb/store.hpp"
 
@@ -31,14 +34,18 @@ struct PyStore {
     pybind11::gil_scoped_release release;
     return fn();
   }
-  // A single-key read.
+  // A single-key read. Once the store has moved a large value, reads release the GIL: a read
+  // cannot know its value's size beforehand (so at most one large read keeps the GIL).
   template <typename F>
   auto read(F&& fn) {
-    return run(true, fn);
+    auto result = run(!large_values.load(std::memory_order_relaxed), fn);
+    if (moved_bytes(result) >= kQuickValueBytes) large_values = true;
+    return result;
   }
   // A single-key write of value_bytes.
   template <typename F>
   auto write(std::size_t value_bytes, F&& fn) {
+    if (value_bytes >= kQuickValueBytes) large_values = true;
     return run(!sync_writes && value_bytes < kQuickValueBytes, fn);
   }
 
@@ -52,22 +59,36 @@ struct PyStore {
   KeyValueStore store;
   const bool embedded;
   const bool sync_writes;
-};
-
-// Counts a long operation that calls Python (see PyStore::python_callbacks_running).
-class PythonCallbacks {
- public:
-  explicit PythonCallbacks(bool active) : active_(active) {
-    if (active_) ++PyStore::python_callbacks_running;
-  }
-  ~PythonCallbacks() {
-    if (active_) --PyStore::python_callbacks_running;
-  }
-  PythonCallbacks(const PythonCallbacks&) = delete;
-  PythonCallbacks& operator=(const PythonCallbacks&) = delete;
+  std::atomic<bool> large_values{false};  // a value of kQuickValueBytes or more was moved
 
  private:
-  bool active_;
+  template <typename T>
+  static std::size_t moved_bytes(const T& result) {
+    if constexpr (std::is_same_v<T, std::optional<std::string>>) {
+      return result ? result->size() : 0;
+    } else if constexpr (std::is_same_v<T, std::optional<Entry>>) {
+      return result ? result->value.size() : 0;
+    } else {
+      return 0;
+    }
+  }
+};
+
+// Scope of a long operation (or close) called from Python. Refuses to start inside a progress
+// callback of this thread (it would wait for the operation calling the callback: close waits
+// for every operation, a backup for the backup running, compaction for compaction), and counts
+// operations that call Python (see PyStore::python_callbacks_running). Under the GIL.
+class LongOperation {
+ public:
+  LongOperation(const char* what, bool calls_python);
+  ~LongOperation() {
+    if (calls_python_) --PyStore::python_callbacks_running;
+  }
+  LongOperation(const LongOperation&) = delete;
+  LongOperation& operator=(const LongOperation&) = delete;
+
+ private:
+  bool calls_python_;
 };
 
 using StoreClass = pybind11::class_<PyStore>;

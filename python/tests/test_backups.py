@@ -128,3 +128,23 @@ def test_backup_manager_object_and_export_import_sync(make_store, tmp_path):
     assert imported["imported"] == 1 and imported["skipped_expired"] == 1 and other.get("k") == b"v"
     memory = make_store(storage_backend="memory", folder=tmp_path / "mem")
     assert store.sync_to(memory)["copied"] == 1 and memory.query_by_tags(["t"]).keys() == {"k"}
+
+
+@pytest.mark.parametrize("nested", ["close", "create_backup", "compact_storage", "restore_backup", "flushdb"])
+def test_a_long_operation_inside_a_progress_callback_is_refused_not_deadlocked(store, nested):
+    for i in range(300):
+        store.set(f"k{i}", b"v" * 500)
+    store.create_backup("first")
+    store.flush()
+    calls = []
+
+    def callback(done, total):
+        calls.append(done)
+        arguments = {"restore_backup": ("first",)}.get(nested, ())
+        with pytest.raises(ValueError, match="inside a progress callback"):
+            getattr(store, nested)(*arguments)
+        store.set("written-from-the-callback", b"ok")  # quick calls are fine
+
+    store.create_backup("outer", progress=callback)
+    assert calls and store.get("written-from-the-callback") == b"ok"
+    assert [b.backup_id for b in store.list_backups()] == ["first", "outer"]

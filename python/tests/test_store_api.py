@@ -57,6 +57,22 @@ def test_set_get_delete_round_trip_any_bytes(store):
     assert store.remove("big") is True and store.remove("big") is False
 
 
+def test_keys_that_are_not_utf8_round_trip_and_have_one_name(store):
+    store._core.set("plain", b"x")
+    undecodable = b"caf\xe9".decode("utf-8", "surrogateescape")  # latin-1 bytes from elsewhere
+    store.set(undecodable, b"v", [undecodable])
+    assert store.get(undecodable) == b"v" and undecodable in store.get_all_keys()
+    assert store.query_by_tags([undecodable]).keys() == {undecodable}
+    aliased = "\udcc3\udca9"  # escapes of C3 A9, the UTF-8 of "é": one key, one name
+    with pytest.raises(ValueError, match="valid UTF-8"):
+        store.set(aliased, b"v")
+    with pytest.raises(ValueError, match="valid UTF-8"):
+        store.set("k", b"v", [aliased])
+    with pytest.raises(ValueError, match="surrogate"):
+        store.set("\ud800", b"v")
+    assert sorted(store) == sorted(["plain", undecodable])
+
+
 def test_bad_keys_values_and_tags_raise_the_original_exceptions_and_change_nothing(store):
     store.set("k", b"v", ["t"])
     for key in ["", None, 5, b"bytes"]:
