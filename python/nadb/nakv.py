@@ -150,12 +150,12 @@ class KeyValueStore:
         self.storage_backend = storage_backend
         self.is_redis_backend = storage_backend == "redis"
         self._options: Dict[str, Any] = {
-            "data_folder": self.data_folder_path, "db": self.db, "ns": self.namespace,
+            "data_folder": os.fsencode(self.data_folder_path), "db": self.db, "ns": self.namespace,
             "backend": storage_backend, "buffer_size_mb": buffer_size_mb,
             "compression": compression or ("zstd" if compression_enabled else "none"),
             "durability": durability, "enable_transactions": enable_transactions,
             "enable_backup": enable_backup, "enable_indexing": enable_indexing,
-            "cache_size": cache_size, "backup_dir": backup_dir, "read_only": read_only,
+            "cache_size": cache_size, "backup_dir": None if backup_dir is None else os.fsencode(backup_dir), "read_only": read_only,
             "sync": sync._core if sync is not None else None,
             "flush_interval_ms": None if flush_interval_seconds is None else int(flush_interval_seconds * 1000),
             "transaction_timeout_s": transaction_timeout_seconds,
@@ -509,10 +509,10 @@ class KeyValueStore:
         return self._core._cleanup_old_backups(keep_count, keep_days)
 
     def export_jsonl(self, path: str, *, progress: Progress = None) -> Dict[str, Any]:
-        return self._core.export_jsonl(os.fspath(path), progress)
+        return self._core.export_jsonl(os.fsencode(path), progress)
 
     def import_jsonl(self, path: str, skip_invalid: bool = False, *, progress: Progress = None) -> Dict[str, Any]:
-        return self._core.import_jsonl(os.fspath(path), skip_invalid, progress)
+        return self._core.import_jsonl(os.fsencode(path), skip_invalid, progress)
 
     def sync_to(self, other: "KeyValueStore", remove_extraneous: bool = False, *,
                 progress: Progress = None) -> Dict[str, Any]:
@@ -537,5 +537,5 @@ def _settings_of(options: Dict[str, Any]) -> Dict[str, Any]:
                  "redis_key_prefix": "key_prefix"}
         return {names[k]: v for k, v in options.items() if k in names}
     if options["backend"] == "fs":
-        return {"base_path": options["data_folder"]}
+        return {"base_path": os.fsdecode(options["data_folder"])}
     return {}

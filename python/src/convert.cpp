@@ -53,6 +53,11 @@ std::vector<std::string> str_items(py::handle items, const char* what, bool key_
 
 }  // namespace
 
+Utf8 text_arg(py::handle text, const char* what) {
+  if (!PyUnicode_Check(text.ptr())) throw py::type_error(std::string(what) + " must be a string");
+  return utf8_of(text, what);
+}
+
 Utf8 key_arg(py::handle key) {
   if (!PyUnicode_Check(key.ptr()) || PyUnicode_GET_LENGTH(key.ptr()) == 0) {
     throw py::value_error("Key must be a non-empty string");

@@ -20,6 +20,8 @@ struct Utf8 {
   pybind11::object owner;  // set when the bytes had to be encoded anew (surrogate escapes)
 };
 
+// Any str (empty too), e.g. a key prefix or a scan cursor; TypeError otherwise.
+Utf8 text_arg(pybind11::handle text, const char* what);
 // ValueError("Key must be a non-empty string") unless key is a non-empty str.
 Utf8 key_arg(pybind11::handle key);
 // TypeError("Value must be bytes") unless value is bytes.

@@ -18,8 +18,7 @@ namespace {
 // Runs fn with the GIL released (arguments must already be C++ values).
 template <typename F>
 auto unlocked(F&& fn) {
-  py::gil_scoped_release release;
-  return fn();
+  return without_gil(std::forward<F>(fn));
 }
 
 [[noreturn]] void throw_missing(py::handle key) {
@@ -139,8 +138,9 @@ void bind_reads(StoreClass& c) {
           "key"_a, "Seconds left (rounded up), or None for a missing key or one without TTL.")
       .def(
           "scan",
-          [](PyStore& p, const std::string& prefix, const std::string& cursor, std::size_t limit) {
-            KeyPage page = unlocked([&] { return p.store.scan(prefix, cursor, limit); });
+          [](PyStore& p, py::handle prefix, py::handle cursor, std::size_t limit) {
+            Utf8 from = text_arg(prefix, "prefix"), after = text_arg(cursor, "cursor");
+            KeyPage page = unlocked([&] { return p.store.scan(from.view, after.view, limit); });
             return py::make_tuple(to_str_list(page.keys), to_str(page.next_cursor));
           },
           "prefix"_a = "", "cursor"_a = "", "limit"_a = 1000,
@@ -299,9 +299,10 @@ void bind_queries(StoreClass& c) {
           "conditions"_a, "page"_a, "page_size"_a)
       .def(
           "_query",
-          [](PyStore& p, const std::string& expression, std::size_t page, std::size_t page_size) {
+          [](PyStore& p, py::handle expression, std::size_t page, std::size_t page_size) {
+            Utf8 text = text_arg(expression, "expression");
             return query_result_tuple(
-                unlocked([&] { return p.store.query(Query::parse(expression), page, page_size); }));
+                unlocked([&] { return p.store.query(Query::parse(text.view), page, page_size); }));
           },
           "expression"_a, "page"_a, "page_size"_a)
       .def("list_all_tags",

@@ -16,6 +16,7 @@
 #include <string>
 #include <type_traits>
 
+#include "gil.hpp"
 #include "nadb/store.hpp"
 
 namespace nadb::python {
@@ -31,8 +32,7 @@ struct PyStore {
   template <typename F>
   auto run(bool quick, F&& fn) {
     if (quick && embedded && python_callbacks_running.load() == 0) return fn();
-    pybind11::gil_scoped_release release;
-    return fn();
+    return without_gil(fn);
   }
   // A single-key read. Once the store has moved a large value, reads release the GIL: a read
   // cannot know its value's size beforehand (so at most one large read keeps the GIL).

@@ -40,7 +40,7 @@ py::dict compaction_dict(const CompactionReport& r) {
 }
 
 py::dict export_dict(const ExportReport& r) {
-  return py::dict("path"_a = r.path, "keys"_a = r.keys, "value_bytes"_a = r.value_bytes,
+  return py::dict("path"_a = to_str(r.path), "keys"_a = r.keys, "value_bytes"_a = r.value_bytes,
                   "duration_ms"_a = r.duration_ms);
 }
 

@@ -1,5 +1,6 @@
 #include "sync_binding.hpp"
 
+#include "gil.hpp"
 #include "options.hpp"
 
 namespace py = pybind11;
@@ -17,17 +18,9 @@ void bind_sync(py::module_& module) {
            "flush_interval_ms"_a)
       .def("start", [](SyncHandle& h) { h.sync->start(); })
       .def(
-          "stop",
-          [](SyncHandle& h) {
-            py::gil_scoped_release release;
-            h.sync->stop();
-          },
+          "stop", [](SyncHandle& h) { without_gil([&] { h.sync->stop(); }); },
           "Stops the thread, then flushes every registered store.")
-      .def("run_once",
-           [](SyncHandle& h) {
-             py::gil_scoped_release release;
-             h.sync->run_once();
-           })
+      .def("run_once", [](SyncHandle& h) { without_gil([&] { h.sync->run_once(); }); })
       .def("status", [](SyncHandle& h) {
         SyncStatus s = h.sync->status();
         return py::dict("running"_a = s.running, "stores"_a = s.stores, "rounds"_a = s.rounds,

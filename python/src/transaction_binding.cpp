@@ -19,9 +19,10 @@ class PyTransaction {
 
   template <typename F>
   auto locked(F&& fn) {
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    return fn(tx_);
+    return without_gil([&] {
+      std::lock_guard lock(mutex_);
+      return fn(tx_);
+    });
   }
 
  private:
@@ -122,8 +123,8 @@ void bind_transaction(py::module_& module, StoreClass& store) {
       "_begin",
       [](PyStore& p, const std::string& isolation_level) {
         IsolationLevel level = isolation_arg(isolation_level);
-        py::gil_scoped_release release;
-        return std::make_unique<PyTransaction>(p.store.transaction(level));
+        return without_gil(
+            [&] { return std::make_unique<PyTransaction>(p.store.transaction(level)); });
       },
       "isolation_level"_a, py::keep_alive<0, 1>());
 }

@@ -4,6 +4,7 @@ with this package's corrections (docs/PYTHON.md)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -340,3 +341,15 @@ def test_nothing_is_written_to_the_working_directory(tmp_path, monkeypatch, make
     nadb.LoggingConfig.get_logger("x").warning("hello")
     assert list(work.iterdir()) == []
     assert (tmp_path / "data" / "backups" / "db" / "b1").is_dir()
+
+
+def test_keys_tags_and_paths_that_are_not_utf8_work_everywhere(make_store, tmp_path):
+    folder = tmp_path / "caf\udce9"  # a file name that is not UTF-8 (os.fsdecode's form)
+    store = make_store(folder=folder)
+    odd = b"k\xff".decode("utf-8", "surrogateescape")
+    store.batch_set([(f"{odd}{i:04d}", b"v", [odd]) for i in range(2500)])  # across scan pages
+    assert len(list(store)) == 2500 and store.scan(odd, "", 5)[0][0] == f"{odd}0000"
+    assert store.query(f'tag:"{odd}"').total_count == 2500
+    report = store.export_jsonl(folder / f"{odd}.jsonl")
+    assert report["keys"] == 2500 and report["path"].endswith(f"{odd}.jsonl")
+    assert os.path.exists(os.fsencode(folder / "db"))

@@ -103,3 +103,34 @@ def test_long_operations_run_beside_writers_in_other_threads(store, operation):
         stop.set()
         t.join()
     assert errors == [] and store.get("k1999") == b"v" * 200
+
+
+@pytest.mark.parametrize("durability", ["buffered", "sync"])
+def test_exit_with_daemon_threads_inside_the_core_is_clean_and_keeps_writes(tmp_path, durability):
+    """The interpreter ends daemon threads that retake the GIL while it finalizes; that must
+    not abort the process (it did: the GIL was retaken in a noexcept destructor)."""
+    import os
+    import subprocess
+    import sys
+
+    child = (
+        "import os, sys, threading, time, nadb\n"
+        "kv = nadb.KeyValueStore(sys.argv[1], 'app', 1, 'ns', None, durability=sys.argv[2])\n"
+        "for i in range(500): kv.set(f'k{i}', b'v' * 100, ['t'])\n"
+        "kv.set('marker', b'before-exit')\n"
+        "def loop(kind):\n"
+        "    while True:\n"
+        "        if kind == 0: kv.query_by_tags_advanced(['t'], 'OR', 1, 100)\n"
+        "        elif kind == 1: kv.set('big', os.urandom(100000))\n"
+        "        else: kv.flush()\n"
+        "for kind in range(3): threading.Thread(target=loop, args=(kind,), daemon=True).start()\n"
+        "time.sleep(0.3)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(nadb.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    for run in range(3):
+        folder = str(tmp_path / f"run{run}")
+        out = subprocess.run([sys.executable, "-c", child, folder, durability], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr[-500:]
+        with nadb.KeyValueStore(folder, "app", 1, "ns", None) as kv:
+            assert kv.get("marker") == b"before-exit" and kv.query_by_tags_advanced(["t"]).total_count == 500

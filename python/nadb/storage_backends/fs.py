@@ -18,5 +18,5 @@ class FileSystemStorage(StorageBackend):
     def store_options(self) -> Dict[str, Any]:
         options = super().store_options()
         if self.base_path is not None:
-            options["data_folder"] = self.base_path
+            options["data_folder"] = os.fsencode(self.base_path)
         return options
