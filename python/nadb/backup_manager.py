@@ -5,6 +5,8 @@ chain lacks, so deletes and TTLs restore exactly; retention never breaks a kept 
 
 from __future__ import annotations
 
+import weakref
+
 import dataclasses
 from typing import Any, Callable, Dict, List, Optional
 
@@ -51,7 +53,7 @@ class BackupManager:
     """The original's ``store.backup_manager``; every method is also on the store."""
 
     def __init__(self, kv_store) -> None:
-        self._store = kv_store
+        self._store = weakref.proxy(kv_store)  # the store owns its managers, not the reverse
 
     def create_full_backup(self, backup_id: Optional[str] = None, compression: bool = True) -> BackupMetadata:
         return self._store.create_backup(backup_id, compression)

@@ -4,6 +4,8 @@ step with every write, and a query cache that is never staler than the data."""
 
 from __future__ import annotations
 
+import weakref
+
 import dataclasses
 import enum
 import threading
@@ -159,7 +161,7 @@ class IndexManager:
     """The original's ``store.index_manager``: the store's query methods and index statistics."""
 
     def __init__(self, kv_store, cache_size: int = 10000) -> None:
-        self._store = kv_store
+        self._store = weakref.proxy(kv_store)  # the store owns its managers, not the reverse
         self.cache_size = cache_size
 
     def query_by_tags(self, tags: Sequence[str], operator: Union[QueryOperator, str] = QueryOperator.AND,

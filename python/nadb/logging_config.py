@@ -99,7 +99,9 @@ class LoggingConfig:
                       core_level: str = "warning") -> None:
         """Applies config (a logging.config.dictConfig dict; the default logs nadb.* warnings to
         stderr). With log_dir, nadb.* records also go as JSON lines to log_dir/nadb.log
-        (rotated at 10 MB, 5 kept) and the core's to log_dir/nadb-core.log at core_level."""
+        (rotated at 10 MB, 5 kept). The C++ core logs through its own sinks, not Python's
+        logging: its lines at core_level and above go to log_dir/nadb-core.log (JSON) when
+        log_dir is given, else to stderr (text)."""
         settings = copy.deepcopy(config if config is not None else cls.DEFAULT_CONFIG)
         if log_dir is not None:
             os.makedirs(log_dir, exist_ok=True)
@@ -110,7 +112,7 @@ class LoggingConfig:
                 "structured", {"()": "nadb.logging_config.StructuredFormatter"})
             nadb_logger = settings.setdefault("loggers", {}).setdefault("nadb", {"level": "INFO"})
             nadb_logger.setdefault("handlers", []).append("nadb_file")
-            _core._setup_logging(core_level, os.path.join(log_dir, "nadb-core.log"))
+        _core._setup_logging(core_level, "" if log_dir is None else os.path.join(log_dir, "nadb-core.log"))
         logging.config.dictConfig(settings)
 
     @classmethod

@@ -149,6 +149,9 @@ class KeyValueStore:
         self.compression_enabled = bool(compression_enabled)
         self.storage_backend = storage_backend
         self.is_redis_backend = storage_backend == "redis"
+        if buffer_size_mb == 0 and not isinstance(buffer_size_mb, bool):
+            # The original's write-through mode: every write durable before it returns.
+            buffer_size_mb, durability = 1, "sync"
         self._options: Dict[str, Any] = {
             "data_folder": os.fsencode(self.data_folder_path), "db": self.db, "ns": self.namespace,
             "backend": storage_backend, "buffer_size_mb": buffer_size_mb,
@@ -176,6 +179,12 @@ class KeyValueStore:
 
     def _open(self) -> None:
         self._core = _core.Store(self._options)
+        if self._options["backend"] == "redis":
+            try:
+                self._core.count()  # an unreachable server is an error now, as in the original
+            except BaseException:
+                self._core.close()
+                raise
         self.capabilities = BackendCapabilities._from_core(self._core._capabilities)
         self.use_buffering = self.capabilities.supports_buffering
         # The hot paths go straight to the core (same checks, same exceptions): a Python frame
@@ -332,6 +341,7 @@ class KeyValueStore:
                                page: int = 1, page_size: int = 100) -> QueryResult:
         """A page of the keys having all (AND), any (OR) or none (NOT) of tags, sorted."""
         _check_tags(tags)
+        _check_page(page, page_size)
         op = operator.value if isinstance(operator, QueryOperator) else str(operator).lower()
         result = QueryResult._from_core(self._core._query_tags(tags, op, page, page_size))
         self._query_stats.record(f"tags_{op}", result)
@@ -342,6 +352,7 @@ class KeyValueStore:
         """Keys meeting every condition (see QueryCondition), a page at a time."""
         if not isinstance(conditions, (list, tuple)) or not conditions:
             raise ValueError("complex_query needs a non-empty list of conditions")
+        _check_page(page, page_size)
         result = QueryResult._from_core(
             self._core._complex_query([core_condition(c) for c in conditions], page, page_size))
         self._query_stats.record("complex", result)
@@ -349,6 +360,7 @@ class KeyValueStore:
 
     def query(self, expression: str, page: int = 1, page_size: int = 100) -> QueryResult:
         """A query in text form, e.g. 'tag:a AND (tag:b OR NOT tag:c) AND key:user:*'."""
+        _check_page(page, page_size)
         result = QueryResult._from_core(self._core._query(expression, page, page_size))
         self._query_stats.record("expression", result)
         return result
@@ -499,8 +511,16 @@ class KeyValueStore:
         return verify(self._core, backup_id)
 
     def delete_backup(self, backup_id: str, force: bool = False) -> bool:
+        """Deletes a backup: False for an unknown id; ValueError when other backups depend on it
+        (unless force, which deletes them too)."""
         self._backups()
-        return self._core.delete_backup(backup_id, force)
+        try:
+            deleted = self._core.delete_backup(backup_id, force)
+        except _core.NotFound:
+            return False
+        if not deleted:
+            raise ValueError(f"Cannot delete backup {backup_id}: other backups depend on it")
+        return True
 
     def cleanup_old_backups(self, keep_days: int = 30, keep_count: int = 10) -> int:
         """Deletes backups beyond the newest keep_count older than keep_days, never one a kept
@@ -521,6 +541,14 @@ class KeyValueStore:
     def close(self) -> None:
         """Flushes and releases the store; later calls raise ValueError. Idempotent."""
         self._core.close()
+
+
+def _check_page(page: Any, page_size: Any) -> None:
+    for name, value in (("page", page), ("page_size", page_size)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, not {value}")
 
 
 def _check_tags(tags: Any) -> None:

@@ -134,7 +134,7 @@ class TransactionManager:
     which transactions are active (thread-safe)."""
 
     def __init__(self, kv_store) -> None:
-        self._store = kv_store
+        self._store = weakref.proxy(kv_store)  # the store owns its managers, not the reverse
         self._lock = threading.Lock()
         # Weak: a transaction dropped unfinished is rolled back by the core when collected.
         self.active_transactions: weakref.WeakValueDictionary = weakref.WeakValueDictionary()

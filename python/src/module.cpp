@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 
 #include "errors.hpp"
+#include "fork_guard.hpp"
 #include "nadb/logging.hpp"
 #include "nadb/version.hpp"
 #include "store_binding.hpp"
@@ -29,6 +30,7 @@ LogLevel log_level(const std::string& name) {
 PYBIND11_MODULE(_core, module) {
   module.doc() = "NADB's C++ core (use the nadb package, not this module)";
   module.attr("__version__") = nadb::version();
+  nadb::python::ForkGuard::install();
   nadb::python::register_errors(module);
   auto store = nadb::python::bind_store(module);
   nadb::python::bind_transaction(module, store);
@@ -38,13 +40,14 @@ PYBIND11_MODULE(_core, module) {
       [](const std::string& level, const std::string& file) {
         nadb::LogConfig config;
         config.level = nadb::python::log_level(level);
-        config.format = nadb::LogFormat::Json;
+        config.format = file.empty() ? nadb::LogFormat::Text : nadb::LogFormat::Json;
         config.file = file;
+        config.to_stderr = file.empty();
         nadb::LoggingConfig::setup(config);
       },
       pybind11::arg("level"), pybind11::arg("file"),
-      "Sends the core's log lines at level and above to file as JSON lines (and warnings to "
-      "stderr).");
+      "Sends the core's log lines at level and above to file as JSON lines, or to stderr as text "
+      "when file is empty.");
   module.def(
       "_flush_logging", [] { nadb::LoggingConfig::flush(); },
       "Writes out the core's buffered log lines.");

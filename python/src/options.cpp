@@ -103,7 +103,11 @@ const std::map<std::string, Setter>& setters() {
                                    {"skip_damaged_records", RecoveryMode::SkipDamagedRecords}});
        }},
       {"sync",
-       [](Options& o, py::handle v, const std::string& n) { o.sync = as<SyncHandle&>(v, n).sync; }},
+       [](Options& o, py::handle v, const std::string& n) {
+         auto& handle = as<SyncHandle&>(v, n);
+         handle.fork_guard.check();
+         o.sync = handle.sync;
+       }},
       {"redis_url",
        [](Options& o, py::handle v, const std::string& n) { o.redis.url = as<std::string>(v, n); }},
       {"redis_host", [](Options& o, py::handle v,

@@ -5,14 +5,29 @@
 
 #include <memory>
 
+#include "fork_guard.hpp"
 #include "nadb/options.hpp"
 #include "nadb/sync.hpp"
 
 namespace nadb::python {
 
-// The KeyValueSync a Python nadb.KeyValueSync wraps (nadb._core.Sync).
+// The KeyValueSync a Python nadb.KeyValueSync wraps (nadb._core.Sync). In a forked child the
+// parent's sync (whose thread the child does not have) is forgotten, not stopped.
 struct SyncHandle {
+  explicit SyncHandle(std::shared_ptr<KeyValueSync> s) : sync(std::move(s)) {}
+  ~SyncHandle() {
+    if (fork_guard.forked()) static_cast<void>(new std::shared_ptr<KeyValueSync>(std::move(sync)));
+  }
+  SyncHandle(const SyncHandle&) = delete;
+  SyncHandle& operator=(const SyncHandle&) = delete;
+  // The sync; raises in a forked child.
+  KeyValueSync& get() {
+    fork_guard.check();
+    return *sync;
+  }
+
   std::shared_ptr<KeyValueSync> sync;
+  ForkGuard fork_guard;
 };
 
 // Keys: data_folder, db, ns, backend, buffer_size_mb, flush_interval_ms, durability

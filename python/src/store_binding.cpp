@@ -75,7 +75,7 @@ std::vector<BatchItem> batch_items(py::handle items) {
 
 py::bytes get_value(PyStore& p, py::handle key) {
   Utf8 k = key_arg(key);
-  auto value = p.read([&] { return p.store.get(k.view); });
+  auto value = p.read([&] { return p.core().get(k.view); });
   if (!value) throw_missing(key);
   return to_bytes(*value);
 }
@@ -87,7 +87,7 @@ void bind_reads(StoreClass& c) {
           "multi_get",
           [](PyStore& p, py::handle keys) {
             auto names = keys_arg(keys);
-            auto values = unlocked([&] { return p.store.multi_get(names); });
+            auto values = unlocked([&] { return p.core().multi_get(names); });
             py::list out(values.size());
             for (std::size_t i = 0; i < values.size(); ++i)
               out[i] = values[i] ? py::object(to_bytes(*values[i])) : py::object(py::none());
@@ -98,7 +98,7 @@ void bind_reads(StoreClass& c) {
           "exists",
           [](PyStore& p, py::handle key) {
             Utf8 k = key_arg(key);
-            return p.read([&] { return p.store.exists(k.view); });
+            return p.read([&] { return p.core().exists(k.view); });
           },
           "key"_a)
       .def(
@@ -106,16 +106,16 @@ void bind_reads(StoreClass& c) {
           [](PyStore& p, py::handle key) {
             if (!PyUnicode_Check(key.ptr()) || PyUnicode_GET_LENGTH(key.ptr()) == 0) return false;
             Utf8 k = key_arg(key);
-            return p.read([&] { return p.store.exists(k.view); });
+            return p.read([&] { return p.core().exists(k.view); });
           },
           "key"_a)
-      .def("count", [](PyStore& p) { return p.read([&] { return p.store.count(); }); })
-      .def("__len__", [](PyStore& p) { return p.read([&] { return p.store.count(); }); })
+      .def("count", [](PyStore& p) { return p.read([&] { return p.core().count(); }); })
+      .def("__len__", [](PyStore& p) { return p.read([&] { return p.core().count(); }); })
       .def(
           "_metadata",
           [](PyStore& p, py::handle key) -> py::object {
             Utf8 k = key_arg(key);
-            auto m = p.read([&] { return p.store.get_metadata(k.view); });
+            auto m = p.read([&] { return p.core().get_metadata(k.view); });
             return m ? py::object(metadata_dict(*m)) : py::object(py::none());
           },
           "key"_a)
@@ -123,7 +123,7 @@ void bind_reads(StoreClass& c) {
           "_entry",
           [](PyStore& p, py::handle key) -> py::object {
             Utf8 k = key_arg(key);
-            auto e = p.read([&] { return p.store.get_with_metadata(k.view); });
+            auto e = p.read([&] { return p.core().get_with_metadata(k.view); });
             if (!e) return py::none();
             return py::make_tuple(to_bytes(e->value), metadata_dict(e->metadata));
           },
@@ -132,7 +132,7 @@ void bind_reads(StoreClass& c) {
           "ttl",
           [](PyStore& p, py::handle key) -> py::object {
             Utf8 k = key_arg(key);
-            auto left = p.read([&] { return p.store.ttl(k.view); });
+            auto left = p.read([&] { return p.core().ttl(k.view); });
             return left ? py::object(py::int_(left->count())) : py::object(py::none());
           },
           "key"_a, "Seconds left (rounded up), or None for a missing key or one without TTL.")
@@ -140,13 +140,13 @@ void bind_reads(StoreClass& c) {
           "scan",
           [](PyStore& p, py::handle prefix, py::handle cursor, std::size_t limit) {
             Utf8 from = text_arg(prefix, "prefix"), after = text_arg(cursor, "cursor");
-            KeyPage page = unlocked([&] { return p.store.scan(from.view, after.view, limit); });
+            KeyPage page = unlocked([&] { return p.core().scan(from.view, after.view, limit); });
             return py::make_tuple(to_str_list(page.keys), to_str(page.next_cursor));
           },
           "prefix"_a = "", "cursor"_a = "", "limit"_a = 1000,
           "(keys, next_cursor): live keys starting with prefix after cursor, in key order.")
       .def("get_all_keys", [](PyStore& p) {
-        return to_str_list(unlocked([&] { return p.store.get_all_keys(); }));
+        return to_str_list(unlocked([&] { return p.core().get_all_keys(); }));
       });
 }
 
@@ -157,7 +157,7 @@ void bind_writes(StoreClass& c) {
          Utf8 k = key_arg(key);
          std::string_view v = value_arg(value);
          std::vector<std::string> t = tags_arg(tags);
-         p.write(v.size(), [&] { p.store.set(k.view, v, t); });
+         p.write(v.size(), [&] { p.core().set(k.view, v, t); });
        },
        "key"_a, "value"_a, "tags"_a = py::none(),
        "Stores value under key with exactly these tags and no TTL.")
@@ -166,7 +166,7 @@ void bind_writes(StoreClass& c) {
           [](PyStore& p, py::handle key, py::handle value) {
             Utf8 k = key_arg(key);
             std::string_view v = value_arg(value);
-            p.write(v.size(), [&] { p.store.set(k.view, v); });
+            p.write(v.size(), [&] { p.core().set(k.view, v); });
           },
           "key"_a, "value"_a)
       .def(
@@ -177,42 +177,42 @@ void bind_writes(StoreClass& c) {
             std::string_view v = value_arg(value);
             std::chrono::seconds ttl = ttl_arg(ttl_seconds);
             std::vector<std::string> t = tags_arg(tags);
-            p.write(v.size(), [&] { p.store.set_with_ttl(k.view, v, ttl, t); });
+            p.write(v.size(), [&] { p.core().set_with_ttl(k.view, v, ttl, t); });
           },
           "key"_a, "value"_a, "ttl_seconds"_a, "tags"_a = py::none())
       .def(
           "delete",
           [](PyStore& p, py::handle key) {
             Utf8 k = key_arg(key);
-            p.write(0, [&] { p.store.remove(k.view); });
+            p.write(0, [&] { p.core().remove(k.view); });
           },
           "key"_a, "Deletes key; a missing key is not an error.")
       .def(
           "remove",
           [](PyStore& p, py::handle key) {
             Utf8 k = key_arg(key);
-            return p.write(0, [&] { return p.store.remove(k.view); });
+            return p.write(0, [&] { return p.core().remove(k.view); });
           },
           "key"_a, "Deletes key; True if it was live.")
       .def(
           "__delitem__",
           [](PyStore& p, py::handle key) {
             Utf8 k = key_arg(key);
-            if (!p.write(0, [&] { return p.store.remove(k.view); })) throw_missing(key);
+            if (!p.write(0, [&] { return p.core().remove(k.view); })) throw_missing(key);
           },
           "key"_a)
       .def(
           "batch_set",
           [](PyStore& p, py::handle items) {
             auto batch = batch_items(items);
-            unlocked([&] { p.store.batch_set(batch); });
+            unlocked([&] { p.core().batch_set(batch); });
           },
           "items"_a, "Sets every (key, value[, tags[, ttl]]) atomically.")
       .def(
           "batch_delete",
           [](PyStore& p, py::handle keys) {
             auto names = keys_arg(keys);
-            return unlocked([&] { return p.store.batch_remove(names); });
+            return unlocked([&] { return p.core().batch_remove(names); });
           },
           "keys"_a, "Deletes every key atomically; returns how many were live.")
       .def(
@@ -220,14 +220,14 @@ void bind_writes(StoreClass& c) {
           [](PyStore& p, py::handle key, py::handle ttl_seconds) {
             Utf8 k = key_arg(key);
             auto ttl = ttl_arg(ttl_seconds);
-            return p.write(0, [&] { return p.store.expire(k.view, ttl); });
+            return p.write(0, [&] { return p.core().expire(k.view, ttl); });
           },
           "key"_a, "ttl_seconds"_a)
       .def(
           "persist",
           [](PyStore& p, py::handle key) {
             Utf8 k = key_arg(key);
-            return p.write(0, [&] { return p.store.persist(k.view); });
+            return p.write(0, [&] { return p.core().persist(k.view); });
           },
           "key"_a)
       .def(
@@ -237,7 +237,7 @@ void bind_writes(StoreClass& c) {
             Utf8 k = key_arg(key);
             std::string_view v = value_arg(value);
             SetOptions options = set_options(tags, ttl_seconds);
-            return p.write(v.size(), [&] { return p.store.set_if_absent(k.view, v, options); });
+            return p.write(v.size(), [&] { return p.core().set_if_absent(k.view, v, options); });
           },
           "key"_a, "value"_a, "tags"_a = py::none(), "ttl_seconds"_a = py::none())
       .def(
@@ -248,7 +248,7 @@ void bind_writes(StoreClass& c) {
             std::string_view v = value_arg(value);
             SetOptions options = set_options(tags, ttl_seconds);
             return unlocked(
-                [&] { return p.store.compare_and_set(k.view, expected_version, v, options); });
+                [&] { return p.core().compare_and_set(k.view, expected_version, v, options); });
           },
           "key"_a, "expected_version"_a, "value"_a, "tags"_a = py::none(),
           "ttl_seconds"_a = py::none())
@@ -256,7 +256,7 @@ void bind_writes(StoreClass& c) {
           "increment",
           [](PyStore& p, py::handle key, std::int64_t delta) {
             Utf8 k = key_arg(key);
-            return p.write(0, [&] { return p.store.increment(k.view, delta); });
+            return p.write(0, [&] { return p.core().increment(k.view, delta); });
           },
           "key"_a, "delta"_a = 1);
 }
@@ -269,7 +269,7 @@ void bind_queries(StoreClass& c) {
          auto names = tags_arg(tags);
          TagOperator tag_op = tag_operator(op);
          return query_result_tuple(unlocked(
-             [&] { return p.store.query_by_tags_advanced(names, tag_op, page, page_size); }));
+             [&] { return p.core().query_by_tags_advanced(names, tag_op, page, page_size); }));
        },
        "tags"_a, "op"_a, "page"_a, "page_size"_a)
       .def(
@@ -278,8 +278,8 @@ void bind_queries(StoreClass& c) {
             auto names = tags_arg(tags);
             auto found = unlocked([&] {
               std::vector<Metadata> out;
-              for (const std::string& key : p.store.query_by_tags(names)) {
-                if (auto m = p.store.get_metadata(key)) out.push_back(std::move(*m));
+              for (const std::string& key : p.core().query_by_tags(names)) {
+                if (auto m = p.core().get_metadata(key)) out.push_back(std::move(*m));
               }
               return out;
             });
@@ -294,7 +294,7 @@ void bind_queries(StoreClass& c) {
           [](PyStore& p, const py::list& conditions, std::size_t page, std::size_t page_size) {
             auto parsed = conditions_arg(conditions);
             return query_result_tuple(
-                unlocked([&] { return p.store.complex_query(parsed, page, page_size); }));
+                unlocked([&] { return p.core().complex_query(parsed, page, page_size); }));
           },
           "conditions"_a, "page"_a, "page_size"_a)
       .def(
@@ -302,63 +302,65 @@ void bind_queries(StoreClass& c) {
           [](PyStore& p, py::handle expression, std::size_t page, std::size_t page_size) {
             Utf8 text = text_arg(expression, "expression");
             return query_result_tuple(
-                unlocked([&] { return p.store.query(Query::parse(text.view), page, page_size); }));
+                unlocked([&] { return p.core().query(Query::parse(text.view), page, page_size); }));
           },
           "expression"_a, "page"_a, "page_size"_a)
       .def("list_all_tags",
            [](PyStore& p) {
-             auto tags = unlocked([&] { return p.store.list_all_tags(); });
+             auto tags = unlocked([&] { return p.core().list_all_tags(); });
              py::dict out;
              for (const auto& [tag, n] : tags)
                out[to_str(tag)] = n;
              return out;
            })
-      .def("optimize_indexes", [](PyStore& p) { unlocked([&] { p.store.optimize_indexes(); }); })
-      .def("rebuild_indexes", [](PyStore& p) { unlocked([&] { p.store.rebuild_indexes(); }); })
-      .def("clear_caches", [](PyStore& p) { unlocked([&] { p.store.clear_caches(); }); });
+      .def("optimize_indexes", [](PyStore& p) { unlocked([&] { p.core().optimize_indexes(); }); })
+      .def("rebuild_indexes", [](PyStore& p) { unlocked([&] { p.core().rebuild_indexes(); }); })
+      .def("clear_caches", [](PyStore& p) { unlocked([&] { p.core().clear_caches(); }); });
 }
 
 void bind_maintenance(StoreClass& c) {
   c.def(
-       "flush", [](PyStore& p) { unlocked([&] { p.store.flush(); }); },
+       "flush", [](PyStore& p) { unlocked([&] { p.core().flush(); }); },
        "Makes every acknowledged write durable before returning.")
       .def("refresh",
            [](PyStore& p) {
-             LongOperation scope("refresh", false);
-             unlocked([&] { p.store.refresh(); });
+             LongOperation scope("refresh");
+             unlocked([&] { p.core().refresh(); });
            })
       .def(
           "flushdb",
           [](PyStore& p) {
-            LongOperation scope("flushdb", false);
-            unlocked([&] { p.store.flushdb(); });
+            LongOperation scope("flushdb");
+            unlocked([&] { p.core().flushdb(); });
           },
           "Deletes every key of this namespace, atomically.")
       .def("_cleanup_expired",
            [](PyStore& p) {
-             LongOperation scope("cleanup_expired", false);
-             return unlocked([&] { return p.store.cleanup_expired(); });
+             LongOperation scope("cleanup_expired");
+             return unlocked([&] { return p.core().cleanup_expired(); });
            })
       .def(
           "_compact",
           [](PyStore& p, py::handle progress) {
             auto callback = progress_arg(progress);
-            LongOperation scope("compact_storage", callback != nullptr);
-            return compaction_dict(unlocked([&] { return p.store.compact_storage(callback); }));
+            LongOperation scope("compact_storage");
+            return compaction_dict(unlocked([&] { return p.core().compact_storage(callback); }));
           },
           "progress"_a = py::none())
       .def("_stats_json",
-           [](PyStore& p) { return unlocked([&] { return p.store.get_stats().to_json(); }); })
-      .def_property_readonly("name", [](PyStore& p) { return p.store.name(); })
+           [](PyStore& p) { return unlocked([&] { return p.core().get_stats().to_json(); }); })
+      .def_property_readonly("name", [](PyStore& p) { return p.core().name(); })
       .def_property_readonly("_capabilities",
-                             [](PyStore& p) { return capabilities_dict(p.store.capabilities()); })
+                             [](PyStore& p) { return capabilities_dict(p.core().capabilities()); })
       .def(
           "close",
           [](PyStore& p) {
-            LongOperation scope("close", false);
-            unlocked([&] { p.store.close(); });
+            if (p.forked()) return;  // the parent's store: forgotten by ~PyStore, untouched
+            LongOperation scope("close");
+            unlocked([&] { p.core().close(); });
           },
-          "Flushes and releases the store; later calls raise. Idempotent.");
+          "Flushes and releases the store; later calls raise. Idempotent. In a process forked "
+          "after the store was opened, does nothing (the store is the parent's).");
 }
 
 void bind_backups(StoreClass& c) {
@@ -366,9 +368,9 @@ void bind_backups(StoreClass& c) {
        "_create_backup",
        [](PyStore& p, const std::string& id, bool compression, py::handle progress) {
          auto callback = progress_arg(progress);
-         LongOperation scope("create_backup", callback != nullptr);
+         LongOperation scope("create_backup");
          return backup_dict(
-             unlocked([&] { return p.store.create_backup(id, compression, callback); }));
+             unlocked([&] { return p.core().create_backup(id, compression, callback); }));
        },
        "backup_id"_a, "compression"_a, "progress"_a = py::none())
       .def(
@@ -376,9 +378,9 @@ void bind_backups(StoreClass& c) {
           [](PyStore& p, const std::string& parent, const std::string& id, bool compression,
              py::handle progress) {
             auto callback = progress_arg(progress);
-            LongOperation scope("create_incremental_backup", callback != nullptr);
+            LongOperation scope("create_incremental_backup");
             return backup_dict(unlocked([&] {
-              return p.store.create_incremental_backup(parent, id, compression, callback);
+              return p.core().create_incremental_backup(parent, id, compression, callback);
             }));
           },
           "parent_backup_id"_a, "backup_id"_a, "compression"_a, "progress"_a = py::none())
@@ -386,13 +388,13 @@ void bind_backups(StoreClass& c) {
           "_restore_backup",
           [](PyStore& p, const std::string& id, bool verify, bool clear, py::handle progress) {
             auto callback = progress_arg(progress);
-            LongOperation scope("restore_backup", callback != nullptr);
-            unlocked([&] { p.store.restore_backup(id, verify, clear, callback); });
+            LongOperation scope("restore_backup");
+            unlocked([&] { p.core().restore_backup(id, verify, clear, callback); });
           },
           "backup_id"_a, "verify_integrity"_a, "clear_existing"_a, "progress"_a = py::none())
       .def("_list_backups",
            [](PyStore& p) {
-             auto backups = unlocked([&] { return p.store.list_backups(); });
+             auto backups = unlocked([&] { return p.core().list_backups(); });
              py::list out;
              for (const BackupInfo& b : backups)
                out.append(backup_dict(b));
@@ -401,23 +403,23 @@ void bind_backups(StoreClass& c) {
       .def(
           "_verify_backup",
           [](PyStore& p, const std::string& id) {
-            VerifyReport report = unlocked([&] { return p.store.verify_backup_report(id); });
+            VerifyReport report = unlocked([&] { return p.core().verify_backup_report(id); });
             return py::make_tuple(report.ok, report.problems);
           },
           "backup_id"_a)
       .def(
           "delete_backup",
           [](PyStore& p, const std::string& id, bool force) {
-            LongOperation scope("delete_backup", false);
-            return unlocked([&] { return p.store.delete_backup(id, force); });
+            LongOperation scope("delete_backup");
+            return unlocked([&] { return p.core().delete_backup(id, force); });
           },
           "backup_id"_a, "force"_a = false,
           "Deletes a backup; False when another depends on it (unless force).")
       .def(
           "_cleanup_old_backups",
           [](PyStore& p, std::size_t keep_count, int keep_days) {
-            LongOperation scope("cleanup_old_backups", false);
-            return unlocked([&] { return p.store.cleanup_old_backups(keep_count, keep_days); });
+            LongOperation scope("cleanup_old_backups");
+            return unlocked([&] { return p.core().cleanup_old_backups(keep_count, keep_days); });
           },
           "keep_count"_a, "keep_days"_a);
 }
@@ -427,8 +429,8 @@ void bind_transfers(StoreClass& c) {
        "export_jsonl",
        [](PyStore& p, const std::string& path, py::handle progress) {
          auto callback = progress_arg(progress);
-         LongOperation scope("export_jsonl", callback != nullptr);
-         return export_dict(unlocked([&] { return p.store.export_jsonl(path, callback); }));
+         LongOperation scope("export_jsonl");
+         return export_dict(unlocked([&] { return p.core().export_jsonl(path, callback); }));
        },
        "path"_a, "progress"_a = py::none(),
        "Writes every live key to path as JSONL (.gz / .zst compressed); returns a report.")
@@ -436,8 +438,8 @@ void bind_transfers(StoreClass& c) {
           "import_jsonl",
           [](PyStore& p, const std::string& path, bool skip_invalid, py::handle progress) {
             ImportOptions options{skip_invalid, progress_arg(progress)};
-            LongOperation scope("import_jsonl", options.progress != nullptr);
-            return import_dict(unlocked([&] { return p.store.import_jsonl(path, options); }));
+            LongOperation scope("import_jsonl");
+            return import_dict(unlocked([&] { return p.core().import_jsonl(path, options); }));
           },
           "path"_a, "skip_invalid"_a = false, "progress"_a = py::none(),
           "Imports an export (validated whole first unless skip_invalid); returns a report.")
@@ -445,9 +447,9 @@ void bind_transfers(StoreClass& c) {
           "sync_to",
           [](PyStore& p, PyStore& other, bool remove_extraneous, py::handle progress) {
             auto callback = progress_arg(progress);
-            LongOperation scope("sync_to", callback != nullptr);
+            LongOperation scope("sync_to");
             return sync_dict(unlocked(
-                [&] { return p.store.sync_to(other.store, remove_extraneous, callback); }));
+                [&] { return p.core().sync_to(other.core(), remove_extraneous, callback); }));
           },
           "other"_a, "remove_extraneous"_a = false, "progress"_a = py::none(),
           "Copies every live key into other (any backend); returns a report.");
@@ -460,13 +462,13 @@ namespace {
 thread_local int callbacks_in_this_thread = 0;
 }  // namespace
 
-LongOperation::LongOperation(const char* what, bool calls_python) : calls_python_(calls_python) {
+LongOperation::LongOperation(const char* what) {
   if (callbacks_in_this_thread > 0) {
     throw py::value_error(std::string(what) +
                           " cannot run inside a progress callback: it would wait for the "
                           "operation that is calling the callback");
   }
-  if (calls_python_) ++PyStore::python_callbacks_running;
+  ++PyStore::long_operations_running;
 }
 
 ProgressCallback progress_arg(py::handle progress) {

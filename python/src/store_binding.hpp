@@ -12,54 +12,67 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 
+#include "fork_guard.hpp"
 #include "gil.hpp"
 #include "nadb/store.hpp"
 
 namespace nadb::python {
 
 // A store and how its calls treat the GIL (decided at open from its options).
-struct PyStore {
+class PyStore {
+ public:
   explicit PyStore(const Options& options)
-      : store(options),
-        embedded(options.backend == "fs" || options.backend == "memory"),
-        sync_writes(options.durability == Durability::Sync) {}
+      : store_(std::make_unique<KeyValueStore>(options)),
+        embedded_(options.backend == "fs" || options.backend == "memory"),
+        sync_writes_(options.durability == Durability::Sync) {}
+  // In a forked child the parent's store is forgotten, not destroyed (fork_guard.hpp).
+  ~PyStore() {
+    if (fork_guard_.forked()) static_cast<void>(store_.release());
+  }
+  PyStore(const PyStore&) = delete;
+  PyStore& operator=(const PyStore&) = delete;
 
-  // Runs fn keeping the GIL when the call is quick (see above), else with the GIL released.
+  // The store; raises in a forked child.
+  KeyValueStore& core() {
+    fork_guard_.check();
+    return *store_;
+  }
+  bool forked() const { return fork_guard_.forked(); }
+
+  // Runs fn keeping the GIL when the call is quick (see above) and no long operation runs in
+  // this process, else with the GIL released.
   template <typename F>
   auto run(bool quick, F&& fn) {
-    if (quick && embedded && python_callbacks_running.load() == 0) return fn();
+    if (quick && embedded_ && long_operations_running.load() == 0) return fn();
     return without_gil(fn);
   }
   // A single-key read. Once the store has moved a large value, reads release the GIL: a read
   // cannot know its value's size beforehand (so at most one large read keeps the GIL).
   template <typename F>
   auto read(F&& fn) {
-    auto result = run(!large_values.load(std::memory_order_relaxed), fn);
-    if (moved_bytes(result) >= kQuickValueBytes) large_values = true;
+    auto result = run(!large_values_.load(std::memory_order_relaxed), fn);
+    if (moved_bytes(result) >= kQuickValueBytes) large_values_ = true;
     return result;
   }
   // A single-key write of value_bytes.
   template <typename F>
   auto write(std::size_t value_bytes, F&& fn) {
-    if (value_bytes >= kQuickValueBytes) large_values = true;
-    return run(!sync_writes && value_bytes < kQuickValueBytes, fn);
+    if (value_bytes >= kQuickValueBytes) large_values_ = true;
+    return run(!sync_writes_ && value_bytes < kQuickValueBytes, fn);
   }
 
   static constexpr std::size_t kQuickValueBytes = 64 * 1024;
-  // Long operations running a Python progress callback, which takes the GIL from inside the
-  // core, possibly while the core holds a lock a quick call could wait for: while one runs, no
-  // call keeps the GIL, so none can hold it while waiting for such a lock. Changed and read
-  // with the GIL held (PythonCallbacks).
-  static inline std::atomic<int> python_callbacks_running{0};
-
-  KeyValueStore store;
-  const bool embedded;
-  const bool sync_writes;
-  std::atomic<bool> large_values{false};  // a value of kQuickValueBytes or more was moved
+  // Long operations called from Python and running now (LongOperation). While one runs, no
+  // call keeps the GIL: a quick call could wait for a lock the long operation holds (a
+  // restore swapping files) and freeze every thread, or, when the long operation calls a
+  // Python progress callback (which takes the GIL from inside the core), deadlock. Changed and
+  // read with the GIL held.
+  static inline std::atomic<int> long_operations_running{0};
 
  private:
   template <typename T>
@@ -72,23 +85,24 @@ struct PyStore {
       return 0;
     }
   }
+
+  ForkGuard fork_guard_;
+  std::unique_ptr<KeyValueStore> store_;
+  const bool embedded_;
+  const bool sync_writes_;
+  std::atomic<bool> large_values_{false};  // a value of kQuickValueBytes or more was moved
 };
 
-// Scope of a long operation (or close) called from Python. Refuses to start inside a progress
-// callback of this thread (it would wait for the operation calling the callback: close waits
-// for every operation, a backup for the backup running, compaction for compaction), and counts
-// operations that call Python (see PyStore::python_callbacks_running). Under the GIL.
+// Scope of a long operation (or close) called from Python, under the GIL: refuses to start
+// inside a progress callback of this thread (it would wait for the operation calling the
+// callback: close waits for every operation, a backup for the backup running), and counts
+// itself in PyStore::long_operations_running.
 class LongOperation {
  public:
-  LongOperation(const char* what, bool calls_python);
-  ~LongOperation() {
-    if (calls_python_) --PyStore::python_callbacks_running;
-  }
+  explicit LongOperation(const char* what);
+  ~LongOperation() { --PyStore::long_operations_running; }
   LongOperation(const LongOperation&) = delete;
   LongOperation& operator=(const LongOperation&) = delete;
-
- private:
-  bool calls_python_;
 };
 
 using StoreClass = pybind11::class_<PyStore>;

@@ -16,9 +16,16 @@ namespace {
 class PyTransaction {
  public:
   explicit PyTransaction(Transaction tx) : tx_(std::move(tx)) {}
+  // In a forked child the parent's transaction is forgotten, not rolled back (fork_guard.hpp).
+  ~PyTransaction() {
+    if (fork_guard_.forked()) static_cast<void>(new Transaction(std::move(tx_)));
+  }
+  PyTransaction(const PyTransaction&) = delete;
+  PyTransaction& operator=(const PyTransaction&) = delete;
 
   template <typename F>
   auto locked(F&& fn) {
+    fork_guard_.check();
     return without_gil([&] {
       std::lock_guard lock(mutex_);
       return fn(tx_);
@@ -26,6 +33,7 @@ class PyTransaction {
   }
 
  private:
+  ForkGuard fork_guard_;
   std::mutex mutex_;
   Transaction tx_;  // guarded by mutex_
 };
@@ -124,7 +132,7 @@ void bind_transaction(py::module_& module, StoreClass& store) {
       [](PyStore& p, const std::string& isolation_level) {
         IsolationLevel level = isolation_arg(isolation_level);
         return without_gil(
-            [&] { return std::make_unique<PyTransaction>(p.store.transaction(level)); });
+            [&] { return std::make_unique<PyTransaction>(p.core().transaction(level)); });
       },
       "isolation_level"_a, py::keep_alive<0, 1>());
 }

@@ -54,7 +54,9 @@ def test_incremental_backups_restore_deletes_and_ttls_exactly(store):
     assert sorted(store) == ["b", "c"] and 3590 < store.ttl("c") <= 3600
     ids = [b.backup_id for b in store.list_backups()]
     assert ids == ["full", "incremental_backup"]
-    assert store.delete_backup("full") is False  # the incremental depends on it
+    with pytest.raises(ValueError, match="depend"):
+        store.delete_backup("full")  # the incremental depends on it
+    assert store.delete_backup("nope") is False
     assert store.cleanup_old_backups(keep_days=0, keep_count=0) == 2
 
 

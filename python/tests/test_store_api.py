@@ -353,3 +353,72 @@ def test_keys_tags_and_paths_that_are_not_utf8_work_everywhere(make_store, tmp_p
     report = store.export_jsonl(folder / f"{odd}.jsonl")
     assert report["keys"] == 2500 and report["path"].endswith(f"{odd}.jsonl")
     assert os.path.exists(os.fsencode(folder / "db"))
+
+
+def test_pages_and_query_depth_are_checked_with_clear_errors(store):
+    store.set("k", b"v", ["t"])
+    for page, page_size in [(0, 10), (-1, 10), (1, 0), (1, -5)]:
+        with pytest.raises(ValueError, match="page"):
+            store.query_by_tags_advanced(["t"], "AND", page, page_size)
+        with pytest.raises(ValueError, match="page"):
+            store.query("tag:t", page, page_size)
+    with pytest.raises(TypeError, match="page"):
+        store.complex_query([{"field": "tags", "operator": "and", "values": ["t"]}], page="1")
+    with pytest.raises(ValueError, match="deeper than"):
+        store.query("(" * 20000 + "tag:t" + ")" * 20000)
+    with pytest.raises(ValueError, match="deeper than"):
+        store.query("NOT " * 40000 + "tag:t")
+    assert store.query("NOT NOT tag:t").keys == ["k"]
+
+
+def test_dropping_the_last_reference_closes_the_store(tmp_path):
+    import gc
+    import subprocess
+    import sys
+
+    gc.disable()  # no collector: reference counting alone must close it
+    try:
+        store = KeyValueStore(str(tmp_path), "db", 64, "ns", None)
+        store.set("k", b"v")
+        store.begin_transaction()
+        del store
+    finally:
+        gc.enable()
+    code = "import nadb,sys\nprint(nadb.KeyValueStore(sys.argv[1],'db',1,'ns',None).get('k'))"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(nadb.__file__))})
+    assert out.stdout.strip() == "b'v'", out.stderr
+
+
+def test_buffer_size_zero_is_write_through(tmp_path):
+    store = KeyValueStore(str(tmp_path), "db", 0, "ns", None)
+    store.set("k", b"v")
+    assert store.get_stats()["storage"]["fsyncs"] >= 1
+    store.close()
+
+
+def test_a_forked_child_cannot_use_its_parents_store_and_the_parent_loses_nothing(tmp_path):
+    store = KeyValueStore(str(tmp_path), "db", 1, "ns", None)
+    store.set("before", b"1")
+    pid = os.fork()
+    if pid == 0:  # the child: every use refuses, close() forgets, exit does not hang
+        code = 0
+        try:
+            store.set("child", b"x")
+            code = 2
+        except ValueError as e:
+            code = 0 if "fork" in str(e) else 3
+        try:
+            store.get("before")
+            code = 4
+        except ValueError:
+            pass
+        store.close()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    for i in range(100):
+        store.set(f"parent{i}", b"p")
+    store.close()
+    with KeyValueStore(str(tmp_path), "db", 1, "ns", None) as again:
+        assert sorted(again) == ["before"] + sorted(f"parent{i}" for i in range(100))

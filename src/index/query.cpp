@@ -1,4 +1,5 @@
 // Query factories, operators and canonical text.
+#include <algorithm>
 #include <limits>
 
 #include "index/query_node.hpp"
@@ -10,23 +11,31 @@ namespace {
 using Node = Query::Node;
 
 Query make(Node node) {
+  for (const auto& child : node.children)
+    node.depth = std::max(node.depth, child->depth + 1);
+  if (node.depth > kMaxQueryDepth) {
+    throw InvalidArgument("query nests deeper than " + std::to_string(kMaxQueryDepth) + " levels");
+  }
   return Query(std::make_shared<const Node>(std::move(node)));
 }
 
-// And/Or of two queries; operands of the same kind are flattened.
-Query combine(Node::Kind kind, const Query& a, const Query& b) {
+}  // namespace
+
+Query combine_all(Node::Kind kind, const std::vector<Query>& parts) {
   Node node;
   node.kind = kind;
-  for (const Query* q : {&a, &b}) {
-    if (q->root().kind == kind) {
-      node.children.insert(node.children.end(), q->root().children.begin(),
-                           q->root().children.end());
+  for (const Query& q : parts) {
+    if (q.root().kind == kind) {
+      node.children.insert(node.children.end(), q.root().children.begin(),
+                           q.root().children.end());
     } else {
-      node.children.push_back(q->root_ptr());
+      node.children.push_back(q.root_ptr());
     }
   }
   return make(std::move(node));
 }
+
+namespace {
 
 void quote(std::string& out, std::string_view text) {
   out.push_back('"');
@@ -141,10 +150,10 @@ Query Query::range(std::string field, std::int64_t min, std::int64_t max) {
 }
 
 Query operator&&(const Query& a, const Query& b) {
-  return combine(Query::Node::Kind::And, a, b);
+  return combine_all(Query::Node::Kind::And, {a, b});
 }
 Query operator||(const Query& a, const Query& b) {
-  return combine(Query::Node::Kind::Or, a, b);
+  return combine_all(Query::Node::Kind::Or, {a, b});
 }
 
 Query operator!(const Query& q) {

@@ -20,7 +20,16 @@ struct Query::Node {
   RangeField field = RangeField::Size;
   std::int64_t min = 0, max = 0;                      // Range, inclusive
   std::vector<std::shared_ptr<const Node>> children;  // And, Or (two or more), Not (one)
+  std::uint32_t depth = 1;                            // levels of nodes, this one included
 };
+
+// The deepest query accepted (InvalidArgument beyond): evaluating, printing and sending a
+// query recurse once per level, and a query from outside must not exhaust the stack.
+inline constexpr std::uint32_t kMaxQueryDepth = 256;
+
+// And/Or of all parts (two or more), operands of the same kind flattened; InvalidArgument
+// beyond kMaxQueryDepth.
+Query combine_all(Query::Node::Kind kind, const std::vector<Query>& parts);
 
 // "size", "created_at", ... -> field; false for other names.
 bool parse_range_field(std::string_view name, RangeField& field);

@@ -2,6 +2,7 @@
 // the 0-based byte position where it was found.
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 #include "index/query_node.hpp"
 #include "nadb/errors.hpp"
@@ -52,27 +53,41 @@ class Parser {
     return true;
   }
 
+  // A chain of operands is combined once (combining pairwise copied the chain each time).
   Query parse_or() {
-    Query q = parse_and();
+    std::vector<Query> parts{parse_and()};
     while (match_word("OR"))
-      q = q || parse_and();
-    return q;
+      parts.push_back(parse_and());
+    return parts.size() == 1 ? parts[0] : combine_all(Node::Kind::Or, parts);
   }
   Query parse_and() {
-    Query q = parse_unary();
+    std::vector<Query> parts{parse_unary()};
     while (match_word("AND"))
-      q = q && parse_unary();
-    return q;
+      parts.push_back(parse_unary());
+    return parts.size() == 1 ? parts[0] : combine_all(Node::Kind::And, parts);
   }
   Query parse_unary() {
-    if (match_word("NOT")) return !parse_unary();
-    return parse_primary();
+    if (!match_word("NOT")) return parse_primary();
+    Nesting nesting(*this);
+    return !parse_unary();
   }
+  // One level of NOT or parentheses; the parser's recursion ends at kMaxQueryDepth.
+  struct Nesting {
+    explicit Nesting(Parser& p) : parser(p) {
+      if (++parser.depth_ > kMaxQueryDepth) {
+        parser.fail("query nests deeper than " + std::to_string(kMaxQueryDepth) + " levels",
+                    parser.pos_);
+      }
+    }
+    ~Nesting() { --parser.depth_; }
+    Parser& parser;
+  };
   Query parse_primary() {
     skip_space();
     if (at_end()) fail("dangling operator: expected a term", pos_);
     if (peek() == '(') {
       std::size_t open = pos_++;
+      Nesting nesting(*this);
       Query q = parse_or();
       skip_space();
       if (at_end() || peek() != ')') fail("unbalanced '(' opened", open);
@@ -157,6 +172,7 @@ class Parser {
 
   std::string_view text_;
   std::size_t pos_ = 0;
+  std::uint32_t depth_ = 0;  // NOTs and parentheses open at pos_
 };
 
 }  // namespace

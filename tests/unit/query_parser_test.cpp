@@ -88,3 +88,49 @@ TEST(QueryBuilders, OperatorsFlattenAndValidate) {
 
 }  // namespace
 }  // namespace nadb
+
+namespace nadb {
+namespace {
+
+std::string repeated(const std::string& text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i)
+    out += text;
+  return out;
+}
+
+TEST(QueryParser, NestingIsBoundedSoNoQueryExhaustsTheStack) {
+  int limit = static_cast<int>(kMaxQueryDepth);
+  EXPECT_NO_THROW(Query::parse(repeated("(", limit - 1) + "tag:a" + repeated(")", limit - 1)));
+  EXPECT_NO_THROW(Query::parse(repeated("NOT ", limit - 1) + "tag:a"));
+  for (const std::string& deep : {repeated("(", 20000) + "tag:a" + repeated(")", 20000),
+                                  repeated("NOT ", 40000) + "tag:a",
+                                  repeated("(NOT ", 20000) + "tag:a" + repeated(")", 20000)}) {
+    try {
+      Query::parse(deep);
+      ADD_FAILURE() << "accepted a query of " << deep.size() << " bytes";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("deeper than 256"), std::string::npos) << e.what();
+    }
+  }
+  Query built = Query::tag("a");
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < limit + 10; ++i)
+          built = !(built || Query::tag("b" + std::to_string(i)));
+      },
+      InvalidArgument);
+}
+
+TEST(QueryParser, LongChainsAreOneNode) {
+  std::string text = "tag:t0";
+  for (int i = 1; i < 40000; ++i)
+    text += (i % 2 ? " AND tag:t" : " AND tag:u") + std::to_string(i);
+  Query q = Query::parse(text);
+  EXPECT_EQ(q.root().children.size(), 40000u);
+  EXPECT_EQ(q.root().depth, 2u);
+  EXPECT_EQ(Query::parse(q.to_string()).to_string(), q.to_string());
+}
+
+}  // namespace
+}  // namespace nadb

@@ -1,5 +1,6 @@
 #include "backends/redis/redis_backend.hpp"
 
+#include <unistd.h>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -322,13 +323,15 @@ BackendStats RedisBackend::stats() {
 namespace nadb::backends {
 
 std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
-  // One backend (and pool) per server, db and prefix in a process, like the other backends.
+  // One backend (and pool) per server, db and prefix in a process, like the other backends. The
+  // pid is part of the name: a forked child must not share its parent's connections.
   static std::mutex mutex;
   static std::unordered_map<std::string, std::weak_ptr<StorageBackend>> open;
   RedisOptions r = options.redis;
   if (!r.url.empty()) redis::apply_url(r.url, r);
   std::string id = r.host + ':' + std::to_string(r.port) + '/' + std::to_string(r.database) + '/' +
-                   r.username + '/' + r.key_prefix + '/' + options.db;
+                   r.username + '/' + r.key_prefix + '/' + options.db + '@' +
+                   std::to_string(::getpid());
   std::lock_guard lock(mutex);
   if (auto existing = open[id].lock()) return existing;
   auto backend = std::make_shared<redis::RedisBackend>(options);
