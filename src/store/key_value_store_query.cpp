@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "index/query_evaluator.hpp"
+#include "index/query_node.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "store/store_core.hpp"
@@ -10,20 +11,25 @@
 namespace nadb {
 namespace {
 
-Query any_of(const std::vector<std::string>& tags) {
-  if (tags.empty()) throw InvalidArgument("the tag list is empty");
-  Query q = Query::tag(tags[0]);
-  for (std::size_t i = 1; i < tags.size(); ++i)
-    q = q || Query::tag(tags[i]);
-  return q;
+// The parts joined by kind in one node (joining pairwise copied the growing node each time).
+Query joined(Query::Node::Kind kind, const std::vector<Query>& parts) {
+  return parts.size() == 1 ? parts[0] : combine_all(kind, parts);
 }
 
-Query all_of(const std::vector<std::string>& tags) {
+Query of_tags(Query::Node::Kind kind, const std::vector<std::string>& tags) {
   if (tags.empty()) throw InvalidArgument("the tag list is empty");
-  Query q = Query::tag(tags[0]);
-  for (std::size_t i = 1; i < tags.size(); ++i)
-    q = q && Query::tag(tags[i]);
-  return q;
+  std::vector<Query> parts;
+  parts.reserve(tags.size());
+  for (const std::string& tag : tags)
+    parts.push_back(Query::tag(tag));
+  return joined(kind, parts);
+}
+
+Query any_of(const std::vector<std::string>& tags) {
+  return of_tags(Query::Node::Kind::Or, tags);
+}
+Query all_of(const std::vector<std::string>& tags) {
+  return of_tags(Query::Node::Kind::And, tags);
 }
 
 Query value_condition(const Condition& c) {
@@ -46,10 +52,10 @@ Query key_condition(const Condition& c) {
   if (c.op == "prefix") return Query::key_prefix(c.values[0]);
   if (c.op == "eq") return Query::key_equals(c.values[0]);
   if (c.op == "in") {
-    Query q = Query::key_equals(c.values[0]);
-    for (std::size_t i = 1; i < c.values.size(); ++i)
-      q = q || Query::key_equals(c.values[i]);
-    return q;
+    std::vector<Query> parts;
+    for (const std::string& key : c.values)
+      parts.push_back(Query::key_equals(key));
+    return joined(Query::Node::Kind::Or, parts);
   }
   throw InvalidArgument("condition on key: unknown op '" + c.op + "' (prefix, eq, in)");
 }
@@ -92,10 +98,10 @@ QueryResult KeyValueStore::complex_query(const std::vector<Condition>& condition
                                          std::size_t page_size) {
   return core_->run(StoreOp::ComplexQuery, [&] {
     if (conditions.empty()) throw InvalidArgument("complex_query needs at least one condition");
-    Query q = to_query(conditions[0]);
-    for (std::size_t i = 1; i < conditions.size(); ++i)
-      q = q && to_query(conditions[i]);
-    return core_->run_query(q, page, page_size);
+    std::vector<Query> parts;
+    for (const Condition& c : conditions)
+      parts.push_back(to_query(c));
+    return core_->run_query(joined(Query::Node::Kind::And, parts), page, page_size);
   });
 }
 

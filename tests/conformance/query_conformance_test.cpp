@@ -83,6 +83,29 @@ TEST_P(Queries, PaginationIsExact) {
   EXPECT_THROW(s->query_by_tags_advanced({"t"}, TagOperator::And, 1, 100001), InvalidArgument);
 }
 
+TEST_P(Queries, ThousandsOfTagsOrKeysInOneQuery) {
+  auto s = seeded();
+  std::vector<std::string> tags, keys;
+  for (int i = 0; i < 5000; ++i) {
+    tags.push_back("absent" + std::to_string(i));
+    keys.push_back("k" + std::to_string(i));
+  }
+  tags.push_back("blue");
+  keys.push_back("u2");
+  EXPECT_EQ(s->query_by_tags_advanced(tags, TagOperator::Or).keys, (Keys{"u3", "x1"}));
+  EXPECT_EQ(s->query_by_tags_advanced(tags, TagOperator::Not).keys, (Keys{"u1", "u2", "u4"}));
+  tags.back() = "red";
+  EXPECT_EQ(s->query_by_tags_advanced(tags, TagOperator::And).keys, Keys{});
+  EXPECT_EQ(s->complex_query({Condition{"key", "in", keys, {}, {}}}).keys, (Keys{"u2"}));
+  Query deep = Query::tag("red");
+  EXPECT_THROW(
+      {
+        for (int i = 0; i < 300; ++i)
+          deep = !deep;
+      },
+      InvalidArgument);
+}
+
 TEST_P(Queries, EmptyOrBadTagListsAreRejected) {
   auto s = seeded();
   EXPECT_THROW(s->query_by_tags({}), InvalidArgument);

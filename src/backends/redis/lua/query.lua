@@ -76,15 +76,30 @@ eval = function()
     redis.call('ZDIFFSTORE', dest, 2, P .. ':k', child)
   else
     local n = tonumber(next_arg())
-    local args = {dest, n}
+    local children = {}
     for _ = 1, n do
-      args[#args + 1] = eval()
+      children[#children + 1] = eval()
     end
-    args[#args + 1] = 'WEIGHTS'
-    for _ = 1, n do
-      args[#args + 1] = 0
+    -- Combined 500 at a time into dest (Lua's unpack has a stack limit; a query may name
+    -- thousands of tags or keys).
+    for s = 1, n, 500 do
+      local inputs = {}
+      if s > 1 then
+        inputs[1] = dest
+      end
+      for i = s, math.min(s + 499, n) do
+        inputs[#inputs + 1] = children[i]
+      end
+      local args = {dest, #inputs}
+      for _, input in ipairs(inputs) do
+        args[#args + 1] = input
+      end
+      args[#args + 1] = 'WEIGHTS'
+      for _ = 1, #inputs do
+        args[#args + 1] = 0
+      end
+      redis.call(kind == 'A' and 'ZINTERSTORE' or 'ZUNIONSTORE', unpack(args))
     end
-    redis.call(kind == 'A' and 'ZINTERSTORE' or 'ZUNIONSTORE', unpack(args))
   end
   return dest
 end
@@ -92,9 +107,7 @@ end
 -- A failure (a key not in NADB's layout) must not leave temporaries behind.
 local ok, result = pcall(eval)
 if not ok then
-  if #temps > 0 then
-    redis.call('DEL', unpack(temps))
-  end
+  chunked('DEL', nil, temps)
   error(result)
 end
 if #temps == 0 then  -- a bare tag: copy its set, which must not change
@@ -116,6 +129,6 @@ end
 local later = redis.call('ZRANGEBYSCORE', P .. ':x', '(' .. now_s, '+inf', 'WITHSCORES', 'LIMIT',
                          0, 1)
 local generation = redis.call('GET', P .. ':gen') or '0'
-redis.call('DEL', unpack(temps))
+chunked('DEL', nil, temps)
 -- Expiry instants are integers below 2^53 (the backend refuses others): printed as integers.
 return {total, generation, later[2] and string.format('%d', tonumber(later[2])) or '0', keys}
