@@ -26,8 +26,7 @@ Query combine_all(Node::Kind kind, const std::vector<Query>& parts) {
   node.kind = kind;
   for (const Query& q : parts) {
     if (q.root().kind == kind) {
-      node.children.insert(node.children.end(), q.root().children.begin(),
-                           q.root().children.end());
+      node.children.insert(node.children.end(), q.root().children.begin(), q.root().children.end());
     } else {
       node.children.push_back(q.root_ptr());
     }

@@ -10,8 +10,8 @@ namespace {
 
 nlohmann::json op_json(const OperationStats& op) {
   return {{"count", op.count},   {"errors", op.errors}, {"avg_ms", op.avg_ms},
-          {"min_ms", op.min_ms}, {"p50_ms", op.p50_ms}, {"p95_ms", op.p95_ms}, {"p99_ms", op.p99_ms},
-          {"max_ms", op.max_ms}};
+          {"min_ms", op.min_ms}, {"p50_ms", op.p50_ms}, {"p95_ms", op.p95_ms},
+          {"p99_ms", op.p99_ms}, {"max_ms", op.max_ms}};
 }
 
 // Label values escape backslash, quote and newline (Prometheus text format).

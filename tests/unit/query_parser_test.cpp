@@ -103,9 +103,9 @@ TEST(QueryParser, NestingIsBoundedSoNoQueryExhaustsTheStack) {
   int limit = static_cast<int>(kMaxQueryDepth);
   EXPECT_NO_THROW(Query::parse(repeated("(", limit - 1) + "tag:a" + repeated(")", limit - 1)));
   EXPECT_NO_THROW(Query::parse(repeated("NOT ", limit - 1) + "tag:a"));
-  for (const std::string& deep : {repeated("(", 20000) + "tag:a" + repeated(")", 20000),
-                                  repeated("NOT ", 40000) + "tag:a",
-                                  repeated("(NOT ", 20000) + "tag:a" + repeated(")", 20000)}) {
+  for (const std::string& deep :
+       {repeated("(", 20000) + "tag:a" + repeated(")", 20000), repeated("NOT ", 40000) + "tag:a",
+        repeated("(NOT ", 20000) + "tag:a" + repeated(")", 20000)}) {
     try {
       Query::parse(deep);
       ADD_FAILURE() << "accepted a query of " << deep.size() << " bytes";

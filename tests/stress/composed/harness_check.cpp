@@ -1,6 +1,6 @@
 // The composed test's checks, after every step: every namespace's keys (scan) and their
-// count, each key's value, tags, expiry and version (against the model and every version seen before), tag
-// queries (AND, OR, NOT), and the list of backups.
+// count, each key's value, tags, expiry and version (against the model and every version seen
+// before), tag queries (AND, OR, NOT), and the list of backups.
 //
 // Not a test file: the harness the composed test drives. Every disagreement with the model ends
 // in Harness::fail, which throws Mismatch; composed_test.cpp turns it into FAIL().
