@@ -333,15 +333,12 @@ class KeyValueStore:
 
     def query_by_tags(self, tags: List[str]) -> Dict[str, Dict[str, Any]]:
         """{key: metadata} of every key having all of tags (ValueError for an empty list)."""
-        _check_tags(tags)
         return {m["key"]: _convert.metadata(m, self.db, self.namespace)
                 for m in self._core._query_tags_metadata(tags)}
 
     def query_by_tags_advanced(self, tags: List[str], operator: Union[str, QueryOperator] = "AND",
                                page: int = 1, page_size: int = 100) -> QueryResult:
         """A page of the keys having all (AND), any (OR) or none (NOT) of tags, sorted."""
-        _check_tags(tags)
-        _check_page(page, page_size)
         op = operator.value if isinstance(operator, QueryOperator) else str(operator).lower()
         result = QueryResult._from_core(self._core._query_tags(tags, op, page, page_size))
         self._query_stats.record(f"tags_{op}", result)
@@ -350,9 +347,8 @@ class KeyValueStore:
     def complex_query(self, conditions: List[Union[Dict[str, Any], QueryCondition]], page: int = 1,
                       page_size: int = 100) -> QueryResult:
         """Keys meeting every condition (see QueryCondition), a page at a time."""
-        if not isinstance(conditions, (list, tuple)) or not conditions:
-            raise ValueError("complex_query needs a non-empty list of conditions")
-        _check_page(page, page_size)
+        if not isinstance(conditions, (list, tuple)):
+            raise TypeError("conditions must be a list of dicts or QueryConditions")
         result = QueryResult._from_core(
             self._core._complex_query([core_condition(c) for c in conditions], page, page_size))
         self._query_stats.record("complex", result)
@@ -360,7 +356,6 @@ class KeyValueStore:
 
     def query(self, expression: str, page: int = 1, page_size: int = 100) -> QueryResult:
         """A query in text form, e.g. 'tag:a AND (tag:b OR NOT tag:c) AND key:user:*'."""
-        _check_page(page, page_size)
         result = QueryResult._from_core(self._core._query(expression, page, page_size))
         self._query_stats.record("expression", result)
         return result
@@ -541,21 +536,6 @@ class KeyValueStore:
     def close(self) -> None:
         """Flushes and releases the store; later calls raise ValueError. Idempotent."""
         self._core.close()
-
-
-def _check_page(page: Any, page_size: Any) -> None:
-    for name, value in (("page", page), ("page_size", page_size)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, not {value}")
-
-
-def _check_tags(tags: Any) -> None:
-    if not isinstance(tags, (list, tuple)):
-        raise TypeError("tags must be a list of strings")
-    if not tags:
-        raise ValueError("tags must not be empty (an empty tag list matches nothing in particular)")
 
 
 def _settings_of(options: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,6 +1,7 @@
 #include "convert.hpp"
 
 #include <climits>
+#include <cstdint>
 
 namespace py = pybind11;
 
@@ -79,6 +80,20 @@ std::vector<std::string> tags_arg(py::handle tags) {
 
 std::vector<std::string> keys_arg(py::handle keys) {
   return str_items(keys, "Keys", true);
+}
+
+std::size_t page_arg(py::handle value, const char* name) {
+  if (!PyLong_Check(value.ptr()) || PyBool_Check(value.ptr())) {
+    throw py::type_error(std::string(name) + " must be an integer, not " +
+                         Py_TYPE(value.ptr())->tp_name);
+  }
+  int overflow = 0;
+  long long number = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow < 0 || number < 0) {
+    throw py::value_error(std::string(name) + " must be at least 1, got " +
+                          py::str(value).cast<std::string>());
+  }
+  return overflow > 0 ? SIZE_MAX : static_cast<std::size_t>(number);
 }
 
 std::chrono::seconds ttl_arg(py::handle ttl) {

@@ -30,6 +30,9 @@ std::string_view value_arg(pybind11::handle value);
 std::vector<std::string> tags_arg(pybind11::handle tags);
 // A list or tuple of str keys (ValueError for a bad one, TypeError for another container).
 std::vector<std::string> keys_arg(pybind11::handle keys);
+// A page number or size: an int (TypeError naming it otherwise), not negative (ValueError); the
+// core checks the range.
+std::size_t page_arg(pybind11::handle value, const char* name);
 // ValueError("TTL must be a positive integer") unless ttl is an int > 0 (bool is refused).
 std::chrono::seconds ttl_arg(pybind11::handle ttl);
 

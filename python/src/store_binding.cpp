@@ -264,8 +264,10 @@ void bind_writes(StoreClass& c) {
 void bind_queries(StoreClass& c) {
   c.def(
        "_query_tags",
-       [](PyStore& p, py::handle tags, const std::string& op, std::size_t page,
-          std::size_t page_size) {
+       [](PyStore& p, py::handle tags, const std::string& op, py::handle page_object,
+          py::handle page_size_object) {
+         std::size_t page = page_arg(page_object, "page"),
+                     page_size = page_arg(page_size_object, "page_size");
          auto names = tags_arg(tags);
          TagOperator tag_op = tag_operator(op);
          return query_result_tuple(unlocked(
@@ -291,7 +293,10 @@ void bind_queries(StoreClass& c) {
           "tags"_a)
       .def(
           "_complex_query",
-          [](PyStore& p, const py::list& conditions, std::size_t page, std::size_t page_size) {
+          [](PyStore& p, const py::list& conditions, py::handle page_object,
+             py::handle page_size_object) {
+            std::size_t page = page_arg(page_object, "page"),
+                        page_size = page_arg(page_size_object, "page_size");
             auto parsed = conditions_arg(conditions);
             return query_result_tuple(
                 unlocked([&] { return p.core().complex_query(parsed, page, page_size); }));
@@ -299,7 +304,10 @@ void bind_queries(StoreClass& c) {
           "conditions"_a, "page"_a, "page_size"_a)
       .def(
           "_query",
-          [](PyStore& p, py::handle expression, std::size_t page, std::size_t page_size) {
+          [](PyStore& p, py::handle expression, py::handle page_object,
+             py::handle page_size_object) {
+            std::size_t page = page_arg(page_object, "page"),
+                        page_size = page_arg(page_size_object, "page_size");
             Utf8 text = text_arg(expression, "expression");
             return query_result_tuple(
                 unlocked([&] { return p.core().query(Query::parse(text.view), page, page_size); }));

@@ -190,9 +190,8 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
       }
       write_logical_snapshot(backend_, decode_, staging, since, compress_files, m, progress);
     }
-    std::string manifest = manifest_to_json(m);
-    m.info.checksum = manifest_from_json(manifest, "manifest of backup '" + id + "'").info.checksum;
-    util::write_file_atomically(util::join_path(staging, "manifest.json"), manifest);
+    util::write_file_atomically(util::join_path(staging, "manifest.json"),
+                                manifest_to_json(m, &m.info.checksum));
     util::sync_directory(staging);
     util::rename_file(staging, path_of(id));
     util::sync_directory(backup_dir_);

@@ -11,9 +11,11 @@ namespace {
 using Json = nlohmann::json;
 
 // The document with a "checksum" over its other fields (sorted keys: a canonical text).
-std::string sealed(Json document) {
+std::string sealed(Json document, std::string* seal = nullptr) {
   document.erase("checksum");
-  document["checksum"] = util::sha256_hex(document.dump());
+  std::string checksum = util::sha256_hex(document.dump());
+  if (seal) *seal = checksum;
+  document["checksum"] = std::move(checksum);
   return document.dump(1);
 }
 
@@ -48,7 +50,7 @@ void check_plain_name(const std::string& name, const std::string& what) {
 
 }  // namespace
 
-std::string manifest_to_json(const Manifest& m) {
+std::string manifest_to_json(const Manifest& m, std::string* seal) {
   Json files = Json::array();
   for (const auto& f : m.files) {
     files.push_back({{"name", f.name},
@@ -71,7 +73,8 @@ std::string manifest_to_json(const Manifest& m) {
                  {"live_files", m.live_files},
                  {"logical", m.logical},
                  {"snapshot_ms", m.snapshot_ms},
-                 {"files", files}});
+                 {"files", files}},
+                seal);
 }
 
 Manifest manifest_from_json(const std::string& text, const std::string& what) {

@@ -31,7 +31,8 @@ struct Manifest {
   std::vector<ManifestFile> files;      // those stored in this backup
 };
 
-std::string manifest_to_json(const Manifest& manifest);
+// seal, when given, receives the checksum sealing the text (BackupInfo::checksum).
+std::string manifest_to_json(const Manifest& manifest, std::string* seal = nullptr);
 // Throws Corruption when the text is not a manifest or fails its checksum.
 Manifest manifest_from_json(const std::string& text, const std::string& what);
 

@@ -22,6 +22,7 @@ Query make(Node node) {
 }  // namespace
 
 Query combine_all(Node::Kind kind, const std::vector<Query>& parts) {
+  if (parts.size() == 1) return parts[0];
   Node node;
   node.kind = kind;
   for (const Query& q : parts) {

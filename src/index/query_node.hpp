@@ -27,8 +27,8 @@ struct Query::Node {
 // query recurse once per level, and a query from outside must not exhaust the stack.
 inline constexpr std::uint32_t kMaxQueryDepth = 256;
 
-// And/Or of all parts (two or more), operands of the same kind flattened; InvalidArgument
-// beyond kMaxQueryDepth.
+// And/Or of all parts in one node, operands of the same kind flattened (one part: itself);
+// InvalidArgument beyond kMaxQueryDepth.
 Query combine_all(Query::Node::Kind kind, const std::vector<Query>& parts);
 
 // "size", "created_at", ... -> field; false for other names.

@@ -58,13 +58,13 @@ class Parser {
     std::vector<Query> parts{parse_and()};
     while (match_word("OR"))
       parts.push_back(parse_and());
-    return parts.size() == 1 ? parts[0] : combine_all(Node::Kind::Or, parts);
+    return combine_all(Node::Kind::Or, parts);
   }
   Query parse_and() {
     std::vector<Query> parts{parse_unary()};
     while (match_word("AND"))
       parts.push_back(parse_unary());
-    return parts.size() == 1 ? parts[0] : combine_all(Node::Kind::And, parts);
+    return combine_all(Node::Kind::And, parts);
   }
   Query parse_unary() {
     if (!match_word("NOT")) return parse_primary();

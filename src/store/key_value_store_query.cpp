@@ -11,18 +11,13 @@
 namespace nadb {
 namespace {
 
-// The parts joined by kind in one node (joining pairwise copied the growing node each time).
-Query joined(Query::Node::Kind kind, const std::vector<Query>& parts) {
-  return parts.size() == 1 ? parts[0] : combine_all(kind, parts);
-}
-
 Query of_tags(Query::Node::Kind kind, const std::vector<std::string>& tags) {
   if (tags.empty()) throw InvalidArgument("the tag list is empty");
   std::vector<Query> parts;
   parts.reserve(tags.size());
   for (const std::string& tag : tags)
     parts.push_back(Query::tag(tag));
-  return joined(kind, parts);
+  return combine_all(kind, parts);  // one node: joining pairwise copied it each time
 }
 
 Query any_of(const std::vector<std::string>& tags) {
@@ -55,7 +50,7 @@ Query key_condition(const Condition& c) {
     std::vector<Query> parts;
     for (const std::string& key : c.values)
       parts.push_back(Query::key_equals(key));
-    return joined(Query::Node::Kind::Or, parts);
+    return combine_all(Query::Node::Kind::Or, parts);
   }
   throw InvalidArgument("condition on key: unknown op '" + c.op + "' (prefix, eq, in)");
 }
@@ -101,7 +96,7 @@ QueryResult KeyValueStore::complex_query(const std::vector<Condition>& condition
     std::vector<Query> parts;
     for (const Condition& c : conditions)
       parts.push_back(to_query(c));
-    return core_->run_query(joined(Query::Node::Kind::And, parts), page, page_size);
+    return core_->run_query(combine_all(Query::Node::Kind::And, parts), page, page_size);
   });
 }
 
