@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "nadb/backend.hpp"
 #include "nadb/backup.hpp"
+#include "nadb/capabilities.hpp"
 #include "nadb/options.hpp"
 #include "nadb/query.hpp"
 #include "nadb/stats.hpp"

@@ -1,9 +1,8 @@
-// The "fs" backend: a StorageBackend over the embedded log engine (src/engine/).
+// The "fs" backend: the embedded log engine (src/engine/), which implements StorageBackend.
 #pragma once
 
 #include <memory>
 
-#include "engine/engine.hpp"
 #include "nadb/backend.hpp"
 
 namespace nadb::backends {

@@ -1,12 +1,13 @@
 #include "backends/memory_backend.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "backends/batch_rules.hpp"
+#include "engine/batch_planner.hpp"
+#include "engine/expiry_schedule.hpp"
 #include "util/shared_mutex.hpp"
 
 namespace nadb::backends {
@@ -27,7 +28,7 @@ std::vector<std::string_view> views(const std::vector<std::string>& tags) {
 
 struct MemoryNamespace {
   std::map<std::string, MemoryRecord, std::less<>> records;
-  std::set<std::pair<std::int64_t, std::string>, std::less<>> expiry;
+  engine::ExpirySchedule expiry;
   std::vector<const std::pair<const std::string, MemoryRecord>*> by_id;  // nullptr: free id
   std::vector<std::uint32_t> free_ids;
   std::shared_ptr<IndexSink> index;
@@ -44,7 +45,7 @@ struct MemoryNamespace {
       auto before = views(r.meta.tags);
       index->on_change(r.id, &before, nullptr);
     }
-    if (r.meta.expires_ms != 0) expiry.erase({r.meta.expires_ms, it->first});
+    expiry.remove(r.meta.expires_ms, r.id);
     by_id[r.id] = nullptr;
     free_ids.push_back(r.id);
     records.erase(it);
@@ -69,16 +70,13 @@ struct MemoryNamespace {
         auto before = views(it->second.meta.tags);
         index->on_change(record.id, &before, &after);
       }
-      if (it->second.meta.expires_ms != 0) expiry.erase({it->second.meta.expires_ms, it->first});
+      expiry.remove(it->second.meta.expires_ms, record.id);
     }
-    if (record.meta.expires_ms != 0) expiry.emplace(record.meta.expires_ms, it->first);
+    expiry.add(record.meta.expires_ms, record.id);
     it->second = std::move(record);
   }
-  std::size_t expired(std::int64_t now_ms) const {
-    std::size_t n = 0;
-    for (auto it = expiry.begin(); it != expiry.end() && it->first <= now_ms; ++it)
-      ++n;
-    return n;
+  std::size_t live_count(std::int64_t now_ms) const {
+    return records.size() - expiry.expired_count(now_ms);
   }
 };
 
@@ -110,22 +108,17 @@ class MemoryReader final : public KeyIdReader {
   }
   void for_each_expired(std::int64_t now_ms,
                         const std::function<void(std::uint32_t)>& fn) const override {
-    for (auto it = ns_.expiry.begin(); it != ns_.expiry.end() && it->first <= now_ms; ++it) {
-      fn(ns_.records.find(it->second)->second.id);
-    }
+    ns_.expiry.for_each_expired(now_ms, fn);
   }
   std::int64_t next_expiry_after(std::int64_t now_ms) const override {
-    for (const auto& [expires, key] : ns_.expiry) {
-      if (expires > now_ms) return expires;
-    }
-    return 0;
+    return ns_.expiry.next_after(now_ms);
   }
 
  private:
   const MemoryNamespace& ns_;
 };
 
-class MemoryBackend final : public StorageBackend {
+class MemoryBackend final : public StorageBackend, public LocalIndexing {
  public:
   MemoryBackend() {
     capabilities_.name = "memory";
@@ -135,62 +128,46 @@ class MemoryBackend final : public StorageBackend {
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
 
+  BackendFacets facets() override { return {.local_indexing = this}; }
+
   BatchResult apply(const WriteBatch& batch) override {
     check_batch_rules(batch, capabilities_.max_batch_bytes);
     std::unique_lock lock(mutex_);
-    BatchResult result;
-    result.ops.resize(batch.ops.size());
-    for (std::size_t i = 0; i < batch.ops.size(); ++i) {
-      const WriteOp& op = batch.ops[i];
-      const MemoryRecord* current =
-          find_ns(op.ns) ? find_ns(op.ns)->live(op.key, batch.now_ms) : nullptr;
-      result.ops[i].existed = current != nullptr;
-      if (!op.condition_holds(current ? std::optional(current->meta.version) : std::nullopt)) {
-        result.applied = false;
-        result.failed_op = i;
-        return result;
-      }
-    }
+    if (engine::is_namespace_wide(batch)) return remove_keys(batch);
+    engine::BatchPlan plan = engine::plan_batch(batch, [&](std::size_t i) {
+      const MemoryRecord* current = find_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+      return current ? std::optional(current->meta.version) : std::nullopt;
+    });
     // Every condition held and nothing below can fail: apply in order.
-    for (std::size_t i = 0; i < batch.ops.size(); ++i) {
-      const WriteOp& op = batch.ops[i];
+    for (const engine::PlannedWrite& write : plan.writes) {
+      const WriteOp& op = batch.ops[write.op];
       MemoryNamespace& ns = namespaces_[op.ns];
       const MemoryRecord* current = ns.live(op.key, batch.now_ms);
-      switch (op.kind) {
-        case WriteOp::Kind::Check:
-          break;
-        case WriteOp::Kind::Remove:
-          if (current) {
-            ns.erase(op.key);
-            result.ops[i].version = next_version_++;
-          }
-          break;
-        case WriteOp::Kind::Put: {
-          MemoryRecord record;
+      MemoryRecord record;
+      switch (write.effect) {
+        case engine::PlannedWrite::Effect::Remove:
+          ns.erase(op.key);
+          plan.result.ops[write.op].version = next_version_++;
+          continue;
+        case engine::PlannedWrite::Effect::Put:
           record.value = op.value;
           record.meta.tags = op.tags;
           record.meta.codec = op.codec;
           record.meta.raw_size = op.raw_size;
           record.meta.stored_size = op.value.size();
           record.meta.expires_ms = op.expires_ms;
-          record.meta.created_ms = current ? current->meta.created_ms : batch.now_ms;
-          stamp(record, batch.now_ms);
-          result.ops[i].version = record.meta.version;
-          ns.put(op.key, std::move(record));
+          record.meta.created_ms = write.key_live ? current->meta.created_ms : batch.now_ms;
           break;
-        }
-        case WriteOp::Kind::Expire:
-          if (current) {
-            MemoryRecord record = *current;
-            record.meta.expires_ms = op.expires_ms;
-            stamp(record, batch.now_ms);
-            result.ops[i].version = record.meta.version;
-            ns.put(op.key, std::move(record));
-          }
+        case engine::PlannedWrite::Effect::Expire:
+          record = *current;
+          record.meta.expires_ms = op.expires_ms;
           break;
       }
+      stamp(record, batch.now_ms);
+      plan.result.ops[write.op].version = record.meta.version;
+      ns.put(op.key, std::move(record));
     }
-    return result;
+    return plan.result;
   }
 
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
@@ -232,39 +209,15 @@ class MemoryBackend final : public StorageBackend {
   std::size_t count(std::string_view ns_name, std::int64_t now_ms) override {
     std::shared_lock lock(mutex_);
     const MemoryNamespace* ns = find_ns(ns_name);
-    return ns ? ns->records.size() - ns->expired(now_ms) : 0;
+    return ns ? ns->live_count(now_ms) : 0;
   }
 
-  std::size_t remove_expired(std::string_view ns_name, std::int64_t now_ms, bool) override {
-    std::unique_lock lock(mutex_);
-    MemoryNamespace* ns = find_ns(ns_name);
-    std::size_t removed = 0;
-    while (ns && !ns->expiry.empty() && ns->expiry.begin()->first <= now_ms) {
-      ns->erase(std::string(ns->expiry.begin()->second));
-      ++removed;
-    }
-    return removed;
-  }
-
-  std::size_t clear(std::string_view ns_name, std::int64_t now_ms, bool) override {
-    std::unique_lock lock(mutex_);
-    MemoryNamespace* ns = find_ns(ns_name);
-    if (!ns) return 0;
-    std::size_t live = ns->records.size() - ns->expired(now_ms);
-    MemoryNamespace empty;
-    empty.index = std::move(ns->index);
-    if (empty.index) empty.index->clear();
-    *ns = std::move(empty);
-    return live;
-  }
-
-  std::shared_ptr<IndexSink> attach_index(std::string_view ns_name,
-                                          const std::function<std::shared_ptr<IndexSink>()>& make,
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns_name, std::shared_ptr<IndexSink> sink,
                                           bool rebuild) override {
     std::unique_lock lock(mutex_);
     MemoryNamespace& ns = namespaces_[std::string(ns_name)];
     if (ns.index && !rebuild) return ns.index;
-    if (!ns.index) ns.index = make();
+    if (!ns.index) ns.index = std::move(sink);
     if (rebuild) ns.index->clear();
     for (const auto& [key, record] : ns.records) {
       auto after = views(record.meta.tags);
@@ -275,12 +228,22 @@ class MemoryBackend final : public StorageBackend {
   }
 
   void read_index(std::string_view ns_name,
-                  const std::function<void(const KeyIdReader&, IndexSink*)>& fn) override {
+                  const std::function<void(const KeyIdReader&)>& fn) override {
     static const MemoryNamespace kEmpty;
     std::shared_lock lock(mutex_);
     const MemoryNamespace* ns = find_ns(ns_name);
     if (!ns) ns = &kEmpty;
-    fn(MemoryReader(*ns), ns->index.get());
+    fn(MemoryReader(*ns));
+  }
+
+  std::vector<std::string> namespaces() override {
+    std::shared_lock lock(mutex_);
+    std::vector<std::string> names;
+    for (const auto& [name, ns] : namespaces_) {
+      if (!ns.records.empty()) names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   void flush() override {}
@@ -303,6 +266,27 @@ class MemoryBackend final : public StorageBackend {
   }
 
  private:
+  // A Clear or RemoveExpired batch (mutex_ held).
+  BatchResult remove_keys(const WriteBatch& batch) {
+    const WriteOp& op = batch.ops[0];
+    BatchResult result;
+    result.ops.resize(1);
+    MemoryNamespace* ns = find_ns(op.ns);
+    if (!ns) return result;
+    if (op.kind == WriteOp::Kind::RemoveExpired) {
+      while (auto id = ns->expiry.first_expired(batch.now_ms)) {
+        ns->erase(ns->by_id[*id]->first);
+        ++result.ops[0].removed;
+      }
+      return result;
+    }
+    result.ops[0].removed = ns->live_count(batch.now_ms);
+    MemoryNamespace empty;
+    empty.index = std::move(ns->index);
+    if (empty.index) empty.index->clear();
+    *ns = std::move(empty);
+    return result;
+  }
   MemoryNamespace* find_ns(std::string_view ns) {
     auto it = namespaces_.find(std::string(ns));
     return it == namespaces_.end() ? nullptr : &it->second;

@@ -114,7 +114,7 @@ std::vector<Manifest> BackupManager::chain(const std::string& id) const {
 }
 
 std::string BackupManager::kind() const {
-  return backend_.capabilities().physical_backups ? "physical" : "logical";
+  return backend_.facets().physical_files ? "physical" : "logical";
 }
 
 std::vector<std::string> BackupManager::read_index() const {
@@ -175,7 +175,7 @@ BackupInfo BackupManager::create(std::string id, const std::string& parent, bool
   util::remove_tree(staging);
   util::create_directories(staging);
   try {
-    if (backend_.capabilities().physical_backups) {
+    if (backend_.facets().physical_files) {
       write_physical(staging, parent, compress_files, m, progress);
     } else {
       std::int64_t since = 0;
@@ -229,7 +229,7 @@ void BackupManager::write_physical(const std::string& staging, const std::string
         have.emplace(f.name, f.raw_sha256);
     }
   }
-  Snapshot snapshot = backend_.snapshot();
+  Snapshot snapshot = backend_.facets().physical_files->snapshot();
   for (const auto& [ns, keys] : snapshot.keys_by_namespace) {
     m.info.namespaces.push_back(ns);
     m.info.key_count += keys;

@@ -75,8 +75,13 @@ void for_each_chunk(const std::vector<std::string>& keys,
 void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
                             const std::string& folder, std::int64_t parent_snapshot_ms,
                             bool compress, Manifest& m, const ProgressCallback& progress) {
+  ChangeLog* change_log = backend.facets().change_log;
+  if (change_log == nullptr) {
+    throw NotSupported("backend '" + backend.capabilities().name +
+                       "' has neither files nor a change log to back up; use export_jsonl");
+  }
   m.logical = true;
-  m.snapshot_ms = backend.change_clock_ms();
+  m.snapshot_ms = change_log->change_clock_ms();
   const std::string suffix = compress ? ".zst" : "";
   const bool incremental = parent_snapshot_ms != 0;
   const std::int64_t since = parent_snapshot_ms - kClockStepMs;
@@ -85,7 +90,7 @@ void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
     m.info.namespaces.push_back(ns);
     ChangeSet changes;
     if (incremental) {
-      changes = backend.changes_since(ns, since);
+      changes = change_log->changes_since(ns, since);
       if (since < changes.complete_since_ms) {
         throw InvalidArgument(
             "the parent backup is older than the backend's tombstone "

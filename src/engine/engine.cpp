@@ -79,6 +79,11 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
 
 Engine::Engine(std::string dir, const EngineOptions& options)
     : dir_(std::move(dir)), options_(options), writer_(options.buffer_bytes) {
+  capabilities_.name = "fs";
+  capabilities_.persistent = true;
+  capabilities_.physical_backups = true;
+  capabilities_.max_value_size = 1ull << 30;
+  capabilities_.max_batch_bytes = kMaxPayloadSize / 2;  // encoding adds headers
   util::Stopwatch watch;
   if (options_.read_only) {
     install_loaded(std::move(*load_read_only(nullptr)));
@@ -211,7 +216,7 @@ KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_v
 std::size_t Engine::count(std::string_view ns, std::int64_t now_ms) {
   std::shared_lock lock(state_mutex_);
   const NamespaceKeys* keys = keydir_.find(ns);
-  return keys == nullptr ? 0 : keys->keys.size() - keys->expired_count(now_ms);
+  return keys == nullptr ? 0 : keys->keys.size() - keys->expiry.expired_count(now_ms);
 }
 
 void Engine::flush() {
@@ -241,23 +246,22 @@ BackendStats Engine::stats() {
   return s;
 }
 
-std::shared_ptr<IndexSink> Engine::attach_index(
-    std::string_view ns, const std::function<std::shared_ptr<IndexSink>()>& make, bool rebuild) {
+std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
+                                                std::shared_ptr<IndexSink> sink, bool rebuild) {
   std::unique_lock lock(state_mutex_);
   NamespaceKeys& keys = keydir_.find_or_create(ns);
   if (keys.index && !rebuild) return keys.index;
-  std::shared_ptr<IndexSink> index = keys.index ? keys.index : make();
+  std::shared_ptr<IndexSink> index = keys.index ? keys.index : std::move(sink);
   keydir_.attach_index(keys, index, rebuild);
   return index;
 }
 
-void Engine::read_index(std::string_view ns,
-                        const std::function<void(const KeyIdReader&, IndexSink*)>& fn) {
+void Engine::read_index(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) {
   static const NamespaceKeys kEmpty;
   std::shared_lock lock(state_mutex_);
   const NamespaceKeys* keys = keydir_.find(ns);
   if (keys == nullptr) keys = &kEmpty;
-  fn(NamespaceReader(*keys, keydir_.tag_sets()), keys->index.get());
+  fn(NamespaceReader(*keys, keydir_.tag_sets()));
 }
 
 void Engine::maintenance_loop() {

@@ -36,7 +36,9 @@ struct EngineOptions {
   bool read_only = false;
 };
 
-class Engine {
+// The engine is the "fs" backend: it implements StorageBackend and its LocalIndexing and
+// PhysicalFiles facets (nadb/backend.hpp). Every member is thread-safe.
+class Engine final : public StorageBackend, public LocalIndexing, public PhysicalFiles {
  public:
   // The engine of folder dir, shared while any user holds it; recovers it on first open.
   // Throws Locked, Corruption, IOError, InvalidArgument (options). A read-only engine takes
@@ -44,39 +46,45 @@ class Engine {
   // read-only users.
   static std::shared_ptr<Engine> open(const std::string& dir, const EngineOptions& options);
   // Stops maintenance and makes everything durable; never throws (errors are logged).
-  ~Engine();
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The StorageBackend operations (see nadb/backend.hpp); thread-safe.
-  BatchResult apply(const WriteBatch& batch);
+  // StorageBackend (engine_write.cpp, engine.cpp).
+  const BackendCapabilities& capabilities() const override { return capabilities_; }
+  BackendFacets facets() override { return {.local_indexing = this, .physical_files = this}; }
+  BatchResult apply(const WriteBatch& batch) override;
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
-                                  bool with_tags);
+                                  bool with_tags) override;
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
-                                     std::int64_t now_ms);
+                                     std::int64_t now_ms) override;
   KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
-               std::size_t limit, std::int64_t now_ms);
-  std::size_t count(std::string_view ns, std::int64_t now_ms);
-  std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync);
-  std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync);
-  void flush();
+               std::size_t limit, std::int64_t now_ms) override;
+  std::size_t count(std::string_view ns, std::int64_t now_ms) override;
+  std::vector<std::string> namespaces() override;
+  void flush() override;
   // Full compaction: seals the active segment, rewrites every sealed segment that has dead
   // records or tombstones, and drops tombstones (safe because every older record is rewritten).
-  CompactionReport compact(const ProgressCallback& progress = {});
-  BackendStats stats();
-  std::shared_ptr<IndexSink> attach_index(std::string_view ns,
-                                          const std::function<std::shared_ptr<IndexSink>()>& make,
-                                          bool rebuild);
-  void read_index(std::string_view ns,
-                  const std::function<void(const KeyIdReader&, IndexSink*)>& fn);
-  Snapshot snapshot();
-  void replace_files(const std::string& folder);
-  std::vector<std::string> namespaces();
-  const std::string& dir() const { return dir_; }
+  CompactionReport compact(const ProgressCallback& progress) override;
+  CompactionReport compact() { return compact({}); }
+  BackendStats stats() override;
   // Read-only engines: loads what the folder's writer has flushed since the last load (the
   // open state stays in use until the new one is whole; attached indexes are rebuilt). Does
   // nothing on a writable engine, whose state is always current. Throws IOError, Corruption.
-  void refresh();
+  void refresh() override;
+  // The db folder's canonical path (the engine registry's key).
+  std::string identity() override { return "fs:" + dir_; }
+
+  // LocalIndexing (engine.cpp).
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
+                                          bool rebuild) override;
+  void read_index(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) override;
+
+  // PhysicalFiles (snapshot.cpp).
+  Snapshot snapshot() override;
+  void replace_files(const std::string& folder) override;
+
+  const std::string& dir() const { return dir_; }
 
  private:
   struct SegmentInfo {
@@ -137,8 +145,8 @@ class Engine {
   std::uint32_t take_segment_id_locked();
   // Decodes the current record of a live key into fields (value and tags owned by pending_).
   void read_current(const KeyEntry& entry, RecordFields& fields);
-  std::size_t remove_keys_locked(std::string_view ns, std::int64_t now_ms, bool only_expired,
-                                 bool sync, std::unique_lock<std::mutex>& write_lock);
+  // A Clear or RemoveExpired batch: deletes every key of op.ns, or its expired ones.
+  BatchResult remove_keys_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
   void roll_locked();
   // compaction.cpp
   CompactionReport compact_segments(const std::vector<std::uint32_t>& victims, bool drop_tombstones,
@@ -155,6 +163,7 @@ class Engine {
 
   const std::string dir_;
   const EngineOptions options_;
+  BackendCapabilities capabilities_;
   std::unique_ptr<LockFile> lock_;  // replaced, with the files, by replace_files
 
   // Guarded by write_mutex_: serializes appends, rolls and compaction swaps. Lock order:

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <memory>
-#include <unordered_map>
 
+#include "engine/batch_planner.hpp"
 #include "engine/engine.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
@@ -94,54 +94,41 @@ SegmentWriter::Appended Engine::commit_locked() {
 
 BatchResult Engine::apply(const WriteBatch& batch) {
   check_writable("a write");
+  check_batch_rules(batch, capabilities_.max_batch_bytes);
   std::unique_lock write_lock(write_mutex_);
+  if (is_namespace_wide(batch)) return remove_keys_locked(batch, write_lock);
   return apply_locked(batch, write_lock);
 }
 
 BatchResult Engine::apply_locked(const WriteBatch& batch,
                                  std::unique_lock<std::mutex>& write_lock) {
   writer_.check_healthy();
-  BatchResult result;
-  result.ops.resize(batch.ops.size());
   // Only writers change the keydir and this thread is the writer: no state lock needed to read.
   current_.resize(batch.ops.size());
-  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
-    const WriteOp& op = batch.ops[i];
-    current_[i] = keydir_.lookup_live(op.ns, op.key, batch.now_ms);
-    result.ops[i].existed = current_[i] != nullptr;
-    if (!op.condition_holds(current_[i] ? std::optional(current_[i]->version) : std::nullopt)) {
-      result.applied = false;
-      result.failed_op = i;
-      return result;
-    }
-  }
-  // Keys written earlier in this batch: whether they are live after those writes.
-  std::unordered_map<std::string, bool> written;
-  auto id_of = [](const WriteOp& op) { return std::string(op.ns) + '\0' + op.key; };
+  BatchPlan plan = plan_batch(batch, [&](std::size_t i) {
+    current_[i] = keydir_.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+    return current_[i] ? std::optional(current_[i]->version) : std::nullopt;
+  });
+  BatchResult& result = plan.result;
+  if (plan.writes.empty()) return result;
   pending_.reset();
-  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
-    const WriteOp& op = batch.ops[i];
-    const KeyEntry* entry = current_[i];
-    auto earlier = written.empty() ? written.end() : written.find(id_of(op));
-    bool live = earlier == written.end() ? entry != nullptr : earlier->second;
-    if (op.kind == WriteOp::Kind::Check || (op.kind != WriteOp::Kind::Put && !live)) continue;
-    if (op.kind == WriteOp::Kind::Expire && earlier != written.end()) {
-      throw InvalidArgument("a batch cannot change the expiry of a key it also writes");
-    }
+  for (const PlannedWrite& write : plan.writes) {
+    const WriteOp& op = batch.ops[write.op];
+    const KeyEntry* entry = current_[write.op];
     RecordFields& fields = pending_.next();
-    switch (op.kind) {
-      case WriteOp::Kind::Remove:
+    switch (write.effect) {
+      case PlannedWrite::Effect::Remove:
         fields.type = RecordType::Delete;
         break;
-      case WriteOp::Kind::Put:
+      case PlannedWrite::Effect::Put:
         fields.value = op.value;
         fields.codec = op.codec;
         fields.raw_size = op.raw_size;
         fields.expires_ms = op.expires_ms;
         fields.tags.assign(op.tags.begin(), op.tags.end());
-        fields.created_ms = live && entry ? entry->created_ms : batch.now_ms;
+        fields.created_ms = write.key_live && entry ? entry->created_ms : batch.now_ms;
         break;
-      default:  // Expire: rewrite the current record with the new expiry
+      case PlannedWrite::Effect::Expire:  // rewrite the current record with the new expiry
         read_current(*entry, fields);
         fields.expires_ms = op.expires_ms;
         break;
@@ -153,11 +140,9 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
     if (fields.type == RecordType::Put && fields.created_ms > fields.updated_ms) {
       fields.created_ms = fields.updated_ms;  // the clock went back; keep created <= updated
     }
-    result.ops[i].version = fields.seq;
-    if (batch.ops.size() > 1) written[id_of(op)] = fields.type == RecordType::Put;
+    result.ops[write.op].version = fields.seq;
     pending_.add();
   }
-  if (pending_.empty()) return result;
   SegmentWriter::Appended appended = commit_locked();
   write_lock.unlock();
   if (batch.sync || appended.buffer_full) writer_.sync_to(appended.position);
@@ -178,49 +163,38 @@ void Engine::read_current(const KeyEntry& entry, RecordFields& fields) {
     tag = pending_.own(tag);
 }
 
-std::size_t Engine::remove_keys_locked(std::string_view ns_name, std::int64_t now_ms,
-                                       bool only_expired, bool sync,
+BatchResult Engine::remove_keys_locked(const WriteBatch& batch,
                                        std::unique_lock<std::mutex>& write_lock) {
   writer_.check_healthy();
-  const NamespaceKeys* ns = keydir_.find(ns_name);
-  if (ns == nullptr) return 0;
+  const WriteOp& op = batch.ops[0];
+  const bool only_expired = op.kind == WriteOp::Kind::RemoveExpired;
+  BatchResult result;
+  result.ops.resize(1);
+  const NamespaceKeys* ns = keydir_.find(op.ns);
+  if (ns == nullptr) return result;
   pending_.reset();
   std::size_t live = 0;
   auto add_delete = [&](const KeyEntry& e) {
     RecordFields& fields = pending_.next();
     fields.type = RecordType::Delete;
     fields.seq = take_seq_locked();
-    fields.ns = pending_.own(ns_name);
+    fields.ns = pending_.own(op.ns);
     fields.key = pending_.own(e.key.view());
     pending_.add();
-    if (!e.expired_at(now_ms)) ++live;
+    if (!e.expired_at(batch.now_ms)) ++live;
   };
   if (only_expired) {
-    for (const auto& [expires, id] : ns->expiry) {
-      if (expires > now_ms) break;
-      add_delete(ns->keys.at(id));
-    }
+    ns->expiry.for_each_expired(batch.now_ms,
+                                [&](std::uint32_t id) { add_delete(ns->keys.at(id)); });
   } else {
     ns->keys.for_each([&](std::uint32_t, const KeyEntry& e) { add_delete(e); });
   }
-  std::size_t removed = pending_.size();
-  if (pending_.empty()) return 0;
+  result.ops[0].removed = only_expired ? pending_.size() : live;
+  if (pending_.empty()) return result;
   SegmentWriter::Appended appended = commit_locked();
   write_lock.unlock();
-  if (sync || appended.buffer_full) writer_.sync_to(appended.position);
-  return only_expired ? removed : live;
-}
-
-std::size_t Engine::remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) {
-  check_writable("removing expired keys");
-  std::unique_lock write_lock(write_mutex_);
-  return remove_keys_locked(ns, now_ms, true, sync, write_lock);
-}
-
-std::size_t Engine::clear(std::string_view ns, std::int64_t now_ms, bool sync) {
-  check_writable("a flushdb");
-  std::unique_lock write_lock(write_mutex_);
-  return remove_keys_locked(ns, now_ms, false, sync, write_lock);
+  if (batch.sync || appended.buffer_full) writer_.sync_to(appended.position);
+  return result;
 }
 
 }  // namespace nadb::engine

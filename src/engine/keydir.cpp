@@ -5,13 +5,6 @@
 
 namespace nadb::engine {
 
-std::size_t NamespaceKeys::expired_count(std::int64_t now_ms) const {
-  std::size_t n = 0;
-  for (auto it = expiry.begin(); it != expiry.end() && it->first <= now_ms; ++it)
-    ++n;
-  return n;
-}
-
 NamespaceKeys* Keydir::find(std::string_view ns) {
   auto it = namespaces_.find(ns);
   return it == namespaces_.end() ? nullptr : it->second.get();
@@ -31,7 +24,7 @@ void Keydir::retire(NamespaceKeys& ns, std::uint32_t id) {
   KeyEntry& old = ns.keys.at(id);
   dead_bytes_[old.segment] += old.record_size;
   tag_sets_.release(old.tag_set);
-  if (old.expires_ms != 0) ns.expiry.erase({old.expires_ms, id});
+  ns.expiry.remove(old.expires_ms, id);
 }
 
 bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
@@ -70,7 +63,7 @@ bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   e.stored_size = static_cast<std::uint32_t>(r.value_size);
   e.codec = r.fields.codec;
   e.tag_set = tag_sets_.acquire(r.fields.tags);
-  if (e.expires_ms != 0) ns.expiry.emplace(e.expires_ms, id);
+  ns.expiry.add(e.expires_ms, id);
   return true;
 }
 
@@ -144,7 +137,7 @@ std::map<std::string, std::shared_ptr<IndexSink>> Keydir::indexes() const {
 std::size_t Keydir::memory_bytes() const {
   std::size_t bytes = tag_sets_.memory_bytes();
   for (const auto& [name, ns] : namespaces_) {
-    bytes += ns->keys.memory_bytes() + ns->expiry.size() * 48;
+    bytes += ns->keys.memory_bytes() + ns->expiry.memory_bytes();
   }
   return bytes;
 }

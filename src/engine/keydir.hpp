@@ -5,13 +5,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "engine/expiry_schedule.hpp"
 #include "engine/key_table.hpp"
 #include "engine/segment.hpp"
 #include "engine/tag_sets.hpp"
@@ -20,11 +20,8 @@ namespace nadb::engine {
 
 struct NamespaceKeys {
   KeyTable keys;
-  std::set<std::pair<std::int64_t, std::uint32_t>> expiry;  // (expires_ms, key id)
-  std::shared_ptr<IndexSink> index;                         // told of every change, if attached
-
-  // Live keys that have expired by now_ms (walks only the expired part of the schedule).
-  std::size_t expired_count(std::int64_t now_ms) const;
+  ExpirySchedule expiry;
+  std::shared_ptr<IndexSink> index;  // told of every change, if attached
 };
 
 class Keydir {

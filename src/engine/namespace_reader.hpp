@@ -34,12 +34,10 @@ class NamespaceReader final : public KeyIdReader {
   }
   void for_each_expired(std::int64_t now_ms,
                         const std::function<void(std::uint32_t)>& fn) const override {
-    for (auto it = ns_.expiry.begin(); it != ns_.expiry.end() && it->first <= now_ms; ++it)
-      fn(it->second);
+    ns_.expiry.for_each_expired(now_ms, fn);
   }
   std::int64_t next_expiry_after(std::int64_t now_ms) const override {
-    auto it = ns_.expiry.upper_bound({now_ms, KeyTable::kNoId});
-    return it == ns_.expiry.end() ? 0 : it->first;
+    return ns_.expiry.next_after(now_ms);
   }
 
  private:

@@ -36,7 +36,7 @@ Snapshot Engine::snapshot() {
   std::int64_t now = util::now_ms();
   for (const auto& name : keydir_.namespace_names()) {
     const NamespaceKeys* keys = keydir_.find(name);
-    snapshot.keys_by_namespace[name] = keys->keys.size() - keys->expired_count(now);
+    snapshot.keys_by_namespace[name] = keys->keys.size() - keys->expiry.expired_count(now);
   }
   return snapshot;
 }

@@ -9,7 +9,7 @@
 
 #include "index/query_node.hpp"
 #include "index/tag_index.hpp"
-#include "nadb/backend.hpp"
+#include "nadb/backend_facets.hpp"
 
 namespace nadb::index {
 

@@ -13,14 +13,18 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "nadb/backend.hpp"
+#include "nadb/backend_facets.hpp"
 
 namespace nadb::index {
+
+class TagIndex;
 
 // Counts the changes of a namespace: the cache's invalidation signal. Used alone when
 // indexing is disabled (queries then scan), and as the base of TagIndex.
 class WriteCounter : public IndexSink {
  public:
+  // The tag postings, when this is a TagIndex (nullptr: queries scan the keys).
+  virtual const TagIndex* tag_index() const { return nullptr; }
   void on_change(std::uint32_t, const std::vector<std::string_view>*,
                  const std::vector<std::string_view>*) override {
     generation_.fetch_add(1, std::memory_order_acq_rel);
@@ -37,6 +41,7 @@ class WriteCounter : public IndexSink {
 
 class TagIndex final : public WriteCounter {
  public:
+  const TagIndex* tag_index() const override { return this; }
   void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
                  const std::vector<std::string_view>* after) override;
   void on_added(const std::vector<std::string_view>& tags,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "backends/batch_rules.hpp"
 #include "store/store_core.hpp"
 
 namespace nadb {
@@ -13,7 +12,7 @@ BatchWriter::BatchWriter(StoreCore& core, bool sync)
       max_bytes_(std::min<std::uint64_t>(kMaxBytes, core.capabilities_.max_batch_bytes / 8)) {}
 
 void BatchWriter::add(WriteOp op) {
-  std::uint64_t bytes = backends::op_bytes(op);
+  std::uint64_t bytes = op_bytes(op);
   if (!ops_.empty() && (ops_.size() == kMaxOps || bytes_ + bytes > max_bytes_)) finish();
   bytes_ += bytes;
   ops_.push_back(std::move(op));

@@ -1,6 +1,7 @@
 // check_db and repair_db (include/nadb/check.hpp): the fs db's files, checked without opening
 // the db, or repaired by opening it with RecoveryMode::SkipDamagedRecords.
 #include "nadb/check.hpp"
+#include "nadb/backend.hpp"
 
 #include "engine/check.hpp"
 #include "engine/lock_file.hpp"

@@ -299,16 +299,13 @@ void KeyValueStore::refresh() {
 }
 
 void KeyValueStore::flushdb() {
-  core_->run(StoreOp::Flushdb, [&] {
-    core_->backend_->clear(core_->options_.ns, util::now_ms(),
-                           core_->options_.durability == Durability::Sync);
-  });
+  core_->run(StoreOp::Flushdb,
+             [&] { core_->remove_keys(WriteOp::Kind::Clear, core_->sync_writes()); });
 }
 
 std::size_t KeyValueStore::cleanup_expired() {
   return core_->run(StoreOp::CleanupExpired, [&] {
-    return core_->backend_->remove_expired(core_->options_.ns, util::now_ms(),
-                                           core_->options_.durability == Durability::Sync);
+    return core_->remove_keys(WriteOp::Kind::RemoveExpired, core_->sync_writes());
   });
 }
 

@@ -66,6 +66,17 @@ void merge_folder(StoreCore& core, const std::string& folder) {
   core.backend_->flush();
 }
 
+// Deletes every key of ns (a namespace of the db other than the store's own).
+void clear_namespace(StorageBackend& backend, const std::string& ns, bool sync) {
+  WriteBatch batch;
+  batch.ops.resize(1);
+  batch.ops[0].kind = WriteOp::Kind::Clear;
+  batch.ops[0].ns = ns;
+  batch.now_ms = util::now_ms();
+  batch.sync = sync;
+  backend.apply(batch);
+}
+
 // Restores a logical backup: the chain is replayed, oldest first, into a staging namespace
 // per namespace, where no reader sees it; then each staging namespace is swapped in whole
 // (clear_existing: namespaces the backup lacks are emptied) or its live keys are merged in.
@@ -73,12 +84,17 @@ void merge_folder(StoreCore& core, const std::string& folder) {
 void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::string& id,
                     bool verify_integrity, bool clear_existing, const ProgressCallback& progress) {
   StorageBackend& backend = *core.backend_;
-  bool sync = core.options_.durability == Durability::Sync;
+  StagingArea* area_of = backend.facets().staging_area;
+  if (area_of == nullptr) {
+    throw NotSupported("backend '" + backend.capabilities().name +
+                       "' has no staging area to restore a logical backup into");
+  }
+  bool sync = core.sync_writes();
   if (verify_integrity) manager.verify_or_throw(id);  // before anything is written
   std::map<std::string, std::string> staging;         // namespace -> its staging namespace
   auto staging_of = [&](const std::string& ns) -> const std::string& {
     auto it = staging.find(ns);
-    if (it == staging.end()) it = staging.emplace(ns, backend.create_staging(ns)).first;
+    if (it == staging.end()) it = staging.emplace(ns, area_of->create_staging(ns)).first;
     return it->second;
   };
   try {
@@ -106,10 +122,10 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
     if (progress) progress(writer.written(), 0);
     if (clear_existing) {
       for (const auto& ns : backend.namespaces()) {
-        if (!staging.count(ns)) backend.clear(ns, util::now_ms(), sync);
+        if (!staging.count(ns)) clear_namespace(backend, ns, sync);
       }
       for (auto it = staging.begin(); it != staging.end(); it = staging.erase(it))
-        backend.swap_in_staging(it->first, it->second);
+        area_of->swap_in_staging(it->first, it->second);
     } else {
       BatchWriter merge(core, sync);
       for (const auto& [ns, area] : staging)
@@ -119,7 +135,7 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
   } catch (...) {
     for (const auto& [ns, area] : staging) {
       try {
-        backend.drop_staging(ns, area);
+        area_of->drop_staging(ns, area);
       } catch (const std::exception& e) {
         obs::logger(obs::Component::Backup)
             .warn("a failed restore's staging area is left behind",
@@ -129,7 +145,7 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
     throw;
   }
   for (const auto& [ns, area] : staging)
-    backend.drop_staging(ns, area);
+    area_of->drop_staging(ns, area);
 }
 
 }  // namespace
@@ -173,10 +189,15 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
     core_->cache_->clear();
     return;
   }
+  PhysicalFiles* files = core_->backend_->facets().physical_files;
+  if (files == nullptr) {
+    throw NotSupported("backup '" + id + "' is physical: backend '" + core_->capabilities_.name +
+                       "' has no files to restore it into");
+  }
   std::string folder = manager.rebuild(id, verify_integrity, progress);
   try {
     if (clear_existing) {
-      core_->backend_->replace_files(folder);  // folder now holds the old files
+      files->replace_files(folder);  // folder now holds the old files
     } else {
       merge_folder(*core_, folder);
     }

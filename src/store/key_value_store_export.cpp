@@ -173,7 +173,7 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
     held.push_back(std::move(e));
   });
   std::size_t total = report.lines;
-  BatchWriter writer(*core_, core_->options_.durability == Durability::Sync);
+  BatchWriter writer(*core_, core_->sync_writes());
   auto put_live = [&](backup::JsonlEntry& e) {
     if (e.expires_ms != 0 && e.expires_ms <= now) {
       ++report.skipped_expired;
@@ -214,7 +214,7 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   SyncReport report;
   std::size_t total = progress ? core_->backend_->count(core_->options_.ns, util::now_ms()) : 0;
   StoreCore& target = *other.core_;
-  BatchWriter writer(target, target.options_.durability == Durability::Sync);
+  BatchWriter writer(target, target.sync_writes());
   for_each_entry(*core_, [&](backup::JsonlEntry& e) {
     writer.add(target.make_entry_put(e, util::now_ms()));
     if (progress && writer.written() % kChunk == 0)
@@ -224,7 +224,7 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   report.copied = writer.written();
   if (progress) progress(report.copied, std::max(total, report.copied));
   if (remove_extraneous) {
-    BatchWriter removals(target, target.options_.durability == Durability::Sync);
+    BatchWriter removals(target, target.sync_writes());
     std::string cursor;
     do {
       std::int64_t now = util::now_ms();

@@ -107,13 +107,13 @@ QueryResult KeyValueStore::query(const Query& q, std::size_t page, std::size_t p
 std::map<std::string, std::size_t> KeyValueStore::list_all_tags() {
   return core_->run(StoreOp::ListAllTags, [&] {
     std::int64_t now = util::now_ms();
-    if (!core_->index_) return core_->backend_->tag_counts(core_->options_.ns, now);
+    if (!core_->index_) return core_->server_queries().tag_counts(core_->options_.ns, now);
     std::map<std::string, std::size_t> counts;
-    core_->backend_->read_index(
-        core_->options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
+    core_->backend_->facets().local_indexing->read_index(
+        core_->options_.ns, [&](const KeyIdReader& reader) {
           Roaring expired;
           reader.for_each_expired(now, [&](std::uint32_t id) { expired.add(id); });
-          if (auto* tags = dynamic_cast<index::TagIndex*>(sink)) {
+          if (const index::TagIndex* tags = core_->index_->tag_index()) {
             tags->for_each_tag([&](const std::string& tag, const Roaring& ids) {
               std::size_t live = ids.cardinality() - ids.and_cardinality(expired);
               if (live > 0) counts[tag] = live;

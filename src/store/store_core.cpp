@@ -128,7 +128,14 @@ void StoreCore::put(std::string_view key, std::string_view value,
 }
 
 BatchResult StoreCore::apply(std::vector<WriteOp> ops, std::int64_t now_ms) {
-  return apply_locked(std::move(ops), now_ms, options_.durability == Durability::Sync);
+  return apply_locked(std::move(ops), now_ms, sync_writes());
+}
+
+std::size_t StoreCore::remove_keys(WriteOp::Kind kind, bool sync) {
+  WriteOp op;
+  op.kind = kind;
+  op.ns = options_.ns;
+  return apply_locked({std::move(op)}, util::now_ms(), sync).ops.at(0).removed;
 }
 
 BatchResult StoreCore::apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) {
@@ -201,7 +208,7 @@ Metadata StoreCore::to_metadata(std::string_view key, const RecordMeta& meta) co
 void StoreCore::background_round(bool sweep, std::uint64_t& expired_removed) {
   std::shared_lock lock(lifecycle_mutex_);
   if (!backend_) return;
-  if (sweep) expired_removed += backend_->remove_expired(options_.ns, util::now_ms(), false);
+  if (sweep) expired_removed += remove_keys(WriteOp::Kind::RemoveExpired, false);
   backend_->flush();
 }
 

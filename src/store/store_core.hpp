@@ -99,19 +99,27 @@ class StoreCore final : public txn::TransactionHost {
   // Applies ops with the store's durability. Caller holds the lifecycle lock.
   BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
   BatchResult apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync);
+  // Applies a Clear or RemoveExpired batch to the namespace; returns how many keys went.
+  // Caller holds the lifecycle lock.
+  std::size_t remove_keys(WriteOp::Kind kind, bool sync);
+  // Whether the store's durability makes every write durable before it returns: the one place
+  // Options::durability becomes a sync decision.
+  bool sync_writes() const override { return options_.durability == Durability::Sync; }
   Metadata to_metadata(std::string_view key, const RecordMeta& meta) const;
 
   // Attaches this namespace's index to the backend (the backend keeps it; stores of one
   // namespace share it). Without local indexing in the backend, index_ stays null.
   void attach_index(bool rebuild);
   // page_size that puts every matching key on page 1 (query_by_tags).
-  static constexpr std::size_t kEveryKey = StorageBackend::kEveryKey;
+  static constexpr std::size_t kEveryKey = ServerQueries::kEveryKey;
   // Evaluates q through the query cache. page_size: 1-100000, or kEveryKey.
   QueryResult run_query(const Query& q, std::size_t page, std::size_t page_size);
   // Evaluates q over the local index (index_ is set).
   ServerQueryPage query_local(const Query& q, std::size_t page, std::size_t page_size,
                               std::int64_t now);
   IndexStats index_stats();
+  // The backend's ServerQueries facet; NotSupported when it has none.
+  ServerQueries& server_queries() const;
 
   // TransactionHost: entry points of their own (each takes the lifecycle lock).
   WriteOp stage_put(std::string_view key, std::string_view value,

@@ -1,6 +1,8 @@
 // The store's side of queries: attaching the index, evaluating through the cache, stats.
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <mutex>
 
 #include "index/query_evaluator.hpp"
 #include "nadb/errors.hpp"
@@ -17,26 +19,63 @@ void collect_tags(const Query::Node& node, std::vector<const std::string*>& out)
     collect_tags(*child, out);
 }
 
+// The indexes stores attached, by address: the backend hands back the namespace's index as an
+// IndexSink, and a store finds its type here (an entry lives while its index does).
+class AttachedIndexes {
+ public:
+  void add(const std::shared_ptr<index::WriteCounter>& index) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(by_sink_, [](const auto& entry) { return entry.second.expired(); });
+    by_sink_[index.get()] = index;
+  }
+  std::shared_ptr<index::WriteCounter> find(const IndexSink* sink) {
+    std::lock_guard lock(mutex_);
+    auto it = by_sink_.find(sink);
+    return it == by_sink_.end() ? nullptr : it->second.lock();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<const IndexSink*, std::weak_ptr<index::WriteCounter>> by_sink_;  // guarded by mutex_
+};
+
+AttachedIndexes& attached_indexes() {
+  static AttachedIndexes instance;
+  return instance;
+}
+
 }  // namespace
 
+ServerQueries& StoreCore::server_queries() const {
+  ServerQueries* queries = backend_->facets().server_queries;
+  if (queries == nullptr) {
+    throw NotSupported("backend '" + capabilities_.name +
+                       "' neither keeps a local index nor answers queries");
+  }
+  return *queries;
+}
+
 void StoreCore::attach_index(bool rebuild) {
+  LocalIndexing* local = backend_->facets().local_indexing;
+  if (local == nullptr) return;  // queries are the backend's own business (or unsupported)
   util::Stopwatch watch;
-  bool indexing = options_.enable_indexing;
-  try {
-    auto sink = backend_->attach_index(
-        options_.ns,
-        [indexing]() -> std::shared_ptr<IndexSink> {
-          if (indexing) return std::make_shared<index::TagIndex>();
-          return std::make_shared<index::WriteCounter>();
-        },
-        rebuild);
-    index_ = std::dynamic_pointer_cast<index::WriteCounter>(sink);
-    if (rebuild) {
-      obs::logger(obs::Component::Index)
-          .info("index rebuilt", {{"store", name_}, {"duration_ms", watch.elapsed_ms()}});
-    }
-  } catch (const NotSupported&) {
-    index_.reset();  // queries are then the backend's own business (or unsupported)
+  std::shared_ptr<index::WriteCounter> made;
+  if (options_.enable_indexing) {
+    made = std::make_shared<index::TagIndex>();
+  } else {
+    made = std::make_shared<index::WriteCounter>();
+  }
+  attached_indexes().add(made);
+  std::shared_ptr<IndexSink> in_effect = local->attach_index(options_.ns, made, rebuild);
+  // The namespace's index may be another store's (stores of one namespace share it).
+  index_ = attached_indexes().find(in_effect.get());
+  if (!index_) {
+    throw NotSupported("namespace '" + options_.ns + "' of " + name_ +
+                       " has an index attached by something other than a store");
+  }
+  if (rebuild) {
+    obs::logger(obs::Component::Index)
+        .info("index rebuilt", {{"store", name_}, {"duration_ms", watch.elapsed_ms()}});
   }
 }
 
@@ -59,15 +98,16 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
   if (cache_->enabled()) {
     cache_key = q.to_string() + '|' + std::to_string(page) + '|' + std::to_string(page_size);
     std::uint64_t generation =
-        index_ ? index_->write_generation() : backend_->write_generation(options_.ns);
+        index_ ? index_->write_generation() : server_queries().write_generation(options_.ns);
     hit = cache_->find(cache_key, generation, now);
   }
   if (hit) {
     result = *hit;
     result.cache_hit = true;
   } else {
-    ServerQueryPage computed = index_ ? query_local(q, page, page_size, now)
-                                      : backend_->query(options_.ns, q, page, page_size, now);
+    ServerQueryPage computed = index_
+                                   ? query_local(q, page, page_size, now)
+                                   : server_queries().query(options_.ns, q, page, page_size, now);
     result = std::move(computed.result);
     if (cache_->enabled()) {
       cache_->insert(cache_key, std::make_shared<const QueryResult>(result), computed.generation,
@@ -90,10 +130,9 @@ ServerQueryPage StoreCore::query_local(const Query& q, std::size_t page, std::si
                                        std::int64_t now) {
   ServerQueryPage out;
   QueryResult& result = out.result;
-  backend_->read_index(options_.ns, [&](const KeyIdReader& reader, IndexSink* sink) {
-    auto* counter = dynamic_cast<index::WriteCounter*>(sink);
-    out.generation = counter ? counter->write_generation() : 0;
-    Roaring ids = index::evaluate(q.root(), reader, dynamic_cast<index::TagIndex*>(sink), now);
+  backend_->facets().local_indexing->read_index(options_.ns, [&](const KeyIdReader& reader) {
+    out.generation = index_->write_generation();
+    Roaring ids = index::evaluate(q.root(), reader, index_->tag_index(), now);
     result.total_count = ids.cardinality();
     std::size_t size =
         page_size == kEveryKey ? std::max<std::size_t>(1, result.total_count) : page_size;
@@ -115,8 +154,8 @@ IndexStats StoreCore::index_stats() {
   s.cache_misses = cache.misses;
   s.cache_evictions = cache.evictions;
   if (index_) {
-    backend_->read_index(options_.ns, [&](const KeyIdReader&, IndexSink* sink) {
-      if (auto* tags = dynamic_cast<index::TagIndex*>(sink)) {
+    backend_->facets().local_indexing->read_index(options_.ns, [&](const KeyIdReader&) {
+      if (const index::TagIndex* tags = index_->tag_index()) {
         s.enabled = true;
         s.tags = tags->tag_count();
         s.memory_bytes = tags->memory_bytes();
@@ -124,7 +163,7 @@ IndexStats StoreCore::index_stats() {
     });
   } else {  // the backend indexes tags itself (redis: a set per tag on the server)
     s.enabled = true;
-    s.tags = backend_->tag_counts(options_.ns, util::now_ms()).size();
+    s.tags = server_queries().tag_counts(options_.ns, util::now_ms()).size();
   }
   std::vector<std::pair<std::uint64_t, std::string>> popular;
   {

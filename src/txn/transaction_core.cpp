@@ -183,7 +183,7 @@ void TransactionCore::commit(bool force_sync) {
   }
   for (auto& op : ops_)
     ops.push_back(std::move(op));
-  bool sync = force_sync || store->options().durability == Durability::Sync;
+  bool sync = force_sync || store->sync_writes();
   BatchResult result;
   try {
     result = ops.empty() ? BatchResult{} : store->apply_batch(std::move(ops), util::now_ms(), sync);

@@ -29,6 +29,8 @@ class TransactionHost {
   // Applies ops as one atomic batch.
   virtual BatchResult apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) = 0;
   virtual const Options& options() const = 0;
+  // Whether the store's durability syncs every write before it returns.
+  virtual bool sync_writes() const = 0;
 };
 
 }  // namespace nadb::txn

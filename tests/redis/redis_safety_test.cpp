@@ -100,7 +100,12 @@ TEST_F(RedisSafety, ASweepByAClientWhoseClockRunsAheadDeletesNothingLive) {
   auto an_hour_ahead = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch() + 1h)
                            .count();
-  backend->remove_expired("main", an_hour_ahead, false);
+  WriteBatch sweep;
+  sweep.ops.resize(1);
+  sweep.ops[0].kind = WriteOp::Kind::RemoveExpired;
+  sweep.ops[0].ns = "main";
+  sweep.now_ms = an_hour_ahead;
+  EXPECT_EQ(backend->apply(sweep).ops.at(0).removed, 0u);
   EXPECT_EQ(s.get("k"), "v");
 }
 

@@ -5,7 +5,6 @@
 #include <set>
 #include <unordered_map>
 
-#include "backends/batch_rules.hpp"
 #include "backends/redis/lua_sources.hpp"
 #include "backends/redis/metadata.hpp"
 #include "backends/redis/redis_url.hpp"
@@ -48,8 +47,11 @@ std::string_view kind_letter(WriteOp::Kind kind) {
       return "E";
     case WriteOp::Kind::Check:
       return "C";
+    case WriteOp::Kind::Clear:
+    case WriteOp::Kind::RemoveExpired:
+      break;  // alone in their batches, which apply runs as scripts of their own
   }
-  return "C";
+  throw InvalidArgument("a namespace-wide op cannot be part of an apply.lua batch");
 }
 
 std::string_view condition_letter(WriteOp::Condition condition) {
@@ -168,6 +170,14 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
   BatchResult result;
   result.ops.resize(batch.ops.size());
   if (batch.ops.empty()) return result;
+  if (batch.ops[0].kind == WriteOp::Kind::Clear) {
+    result.ops[0].removed = clear(batch.ops[0].ns, batch.now_ms);
+    return result;
+  }
+  if (batch.ops[0].kind == WriteOp::Kind::RemoveExpired) {
+    result.ops[0].removed = sweep(batch.ops[0].ns);
+    return result;
+  }
   std::vector<std::string> keys;
   Command command = encode_batch(batch, keys);
   Reply reply = with_connection(false, [&](Connection& connection) {
@@ -200,7 +210,7 @@ std::optional<StoredRecord> RedisBackend::decode(const redisReply* meta_reply,
   record.meta = unpack_metadata(string_of(*meta_reply, "metadata"), with_tags);
   const RecordMeta& meta = record.meta;
   if (meta.expires_ms != 0 && meta.expires_ms <= now_ms) {
-    remove_expired(ns, now_ms, false);  // lazily: a read that meets an expired key sweeps
+    sweep(ns);  // lazily: a read that meets an expired key sweeps
     return std::nullopt;
   }
   if (value_reply) {
@@ -286,9 +296,7 @@ std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
                                   integer_of(*replies[1], "ZCOUNT"));
 }
 
-// Expiry is decided by the server's clock here (lua/sweep.lua), not now_ms: a client whose
-// clock runs ahead must not delete keys that others still see.
-std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t, bool) {
+std::size_t RedisBackend::sweep(std::string_view ns) {
   std::string p = prefix(ns);
   Command args{p};
   args.arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
@@ -302,7 +310,7 @@ std::size_t RedisBackend::remove_expired(std::string_view ns, std::int64_t, bool
   }
 }
 
-std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms, bool) {
+std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms) {
   std::string p = prefix(ns);
   Command args{p};
   args.arg(now_ms);

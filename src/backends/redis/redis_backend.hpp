@@ -16,13 +16,20 @@ namespace nadb::backends::redis {
 // The exclusive ZRANGEBYLEX upper bound of the keys starting with prefix ("+": no bound).
 std::string lex_upper_bound(std::string_view prefix);
 
-class RedisBackend final : public StorageBackend {
+class RedisBackend final : public StorageBackend,
+                           public ChangeLog,
+                           public StagingArea,
+                           public ServerQueries {
  public:
   // Throws InvalidArgument for bad RedisOptions; connects lazily (the first operation may
   // throw BackendUnavailable).
   explicit RedisBackend(const Options& options);
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
+  BackendFacets facets() override {
+    return {.change_log = this, .staging_area = this, .server_queries = this};
+  }
+  // lua/apply.lua; a Clear batch is lua/clear.lua, a RemoveExpired batch lua/sweep.lua.
   BatchResult apply(const WriteBatch& batch) override;
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                   bool with_tags) override;
@@ -35,8 +42,6 @@ class RedisBackend final : public StorageBackend {
   KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
                std::size_t limit, std::int64_t now_ms) override;
   std::size_t count(std::string_view ns, std::int64_t now_ms) override;
-  std::size_t remove_expired(std::string_view ns, std::int64_t now_ms, bool sync) override;
-  std::size_t clear(std::string_view ns, std::int64_t now_ms, bool sync) override;
   // Redis persists by its own policy; there is nothing to flush from here.
   void flush() override {}
   // Redis reclaims its own memory: an empty report.
@@ -49,18 +54,18 @@ class RedisBackend final : public StorageBackend {
   // The server's run_id (INFO server), the database, the key prefix and the db: the same
   // for every client of that data, however they name the server.
   std::string identity() override;
-  // From the updated-at index (P:u) and the tombstones (P:d).
+  // ChangeLog: from the updated-at index (P:u) and the tombstones (P:d).
   ChangeSet changes_since(std::string_view ns, std::int64_t since_ms) override;
   // The server's clock (TIME): the change index is stamped with it.
   std::int64_t change_clock_ms() override;
-  // A staging namespace is "<ns>/restore-<token>" ('/' is not allowed in namespace names):
-  // its keys live under <prefix of ns>:r:<token>, in ns's Cluster slot.
+  // StagingArea: a staging namespace is "<ns>/restore-<token>" ('/' is not allowed in namespace
+  // names): its keys live under <prefix of ns>:r:<token>, in ns's Cluster slot.
   std::string create_staging(std::string_view ns) override;
   // lua/swap.lua: one script, O(keys of both).
   void swap_in_staging(std::string_view ns, std::string_view staging) override;
   void drop_staging(std::string_view ns, std::string_view staging) override;
 
-  // Server-side queries (redis_query.cpp).
+  // ServerQueries (redis_query.cpp).
   ServerQueryPage query(std::string_view ns, const Query& q, std::size_t page,
                         std::size_t page_size, std::int64_t now_ms) override;
   std::uint64_t write_generation(std::string_view ns) override;
@@ -75,6 +80,12 @@ class RedisBackend final : public StorageBackend {
     std::string token;       // a staging namespace's token
   };
   Layout layout(std::string_view ns) const;
+  // Deletes the keys of ns expired by the server's clock (lua/sweep.lua); returns how many.
+  // Expiry is decided by the server's clock here, not the caller's: a client whose clock runs
+  // ahead must not delete keys that others still see.
+  std::size_t sweep(std::string_view ns);
+  // Deletes every key of ns (lua/clear.lua); returns how many were live at now_ms.
+  std::size_t clear(std::string_view ns, std::int64_t now_ms);
   std::string prefix(std::string_view ns) const { return layout(ns).prefix; }
   // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
   std::string registry_key() const;

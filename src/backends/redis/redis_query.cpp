@@ -91,9 +91,9 @@ std::uint64_t RedisBackend::write_generation(std::string_view ns) {
   return is_nil(*reply) ? 0 : static_cast<std::uint64_t>(decimal_of(*reply, "gen"));
 }
 
-std::map<std::string, std::size_t> RedisBackend::tag_counts(std::string_view ns,
-                                                            std::int64_t now_ms) {
-  remove_expired(ns, now_ms, false);  // counts are kept exact by the write scripts
+// Expiry is the server clock's (sweep), not now_ms's; counts are kept exact by the scripts.
+std::map<std::string, std::size_t> RedisBackend::tag_counts(std::string_view ns, std::int64_t) {
+  sweep(ns);
   std::string key = prefix(ns) + ":tags";
   Command command{"HGETALL", key};
   Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });

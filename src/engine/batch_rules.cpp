@@ -1,10 +1,11 @@
-#include "backends/batch_rules.hpp"
-
+// check_batch_rules (nadb/backend.hpp): every backend's gate before it applies a batch. It
+// lives with the engine, the lowest layer that applies batches.
 #include <set>
 
+#include "nadb/backend.hpp"
 #include "nadb/errors.hpp"
 
-namespace nadb::backends {
+namespace nadb {
 
 std::uint64_t op_bytes(const WriteOp& op) {
   std::uint64_t bytes = op.key.size() + op.value.size() + 64;
@@ -20,6 +21,13 @@ void check_batch_rules(const WriteBatch& batch, std::uint64_t max_batch_bytes) {
     if (op.expires_ms < 0 || op.expires_ms > kMaxExpiresMs) {
       throw InvalidArgument("expiry instant " + std::to_string(op.expires_ms) +
                             " ms is outside [0, " + std::to_string(kMaxExpiresMs) + "]");
+    }
+    bool namespace_wide =
+        op.kind == WriteOp::Kind::Clear || op.kind == WriteOp::Kind::RemoveExpired;
+    if (namespace_wide &&
+        (batch.ops.size() > 1 || op.condition != WriteOp::Condition::None || !op.key.empty())) {
+      throw InvalidArgument(
+          "a Clear or RemoveExpired op names a namespace only and is alone in its batch");
     }
   }
   if (bytes > max_batch_bytes) {
@@ -37,4 +45,4 @@ void check_batch_rules(const WriteBatch& batch, std::uint64_t max_batch_bytes) {
   }
 }
 
-}  // namespace nadb::backends
+}  // namespace nadb
