@@ -37,7 +37,7 @@ test: build fuzz-build
 # The randomized stress tests for DURATION seconds each, with a new seed (make test runs a
 # fixed seed: 4 s of the first, 400 steps per backend of the second): the
 # multi-threaded one (tests/stress/random_stress_test.cpp) and the composed one of every
-# operation on each backend (tests/stress/composed_test.cpp; COMPOSED=Fs, Memory or Redis runs
+# operation on each backend (tests/stress/composed_test.cpp; COMPOSED=fs, memory or redis runs
 # one backend). SEED=n replays a run (each prints its seed).
 DURATION ?= 600
 COMPOSED ?= *
@@ -45,7 +45,7 @@ stress: build
 	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
 	  $(BUILD_DIR)/tests/stress_tests
 	@NADB_STRESS_SECONDS=$(DURATION) $(if $(SEED),NADB_STRESS_SEED=$(SEED)) \
-	  $(BUILD_DIR)/tests/composed_tests --gtest_filter='Composed.$(COMPOSED)'
+	  $(BUILD_DIR)/tests/composed_tests --gtest_filter='Backends/Composed.Run/$(COMPOSED)'
 
 # The libFuzzer targets of fuzz/ (clang, ASan + UBSan, build/fuzz; fuzz/run.sh). make test
 # replays each seed corpus and runs a fixed-seed, fixed-count mutation pass (deterministic);

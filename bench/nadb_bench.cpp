@@ -34,7 +34,7 @@
 #include "memory_latency.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
-#include "support/redis_server.hpp"  // the tests' throwaway redis-server
+#include "support/redis_server.hpp"  // nadb_support: a throwaway redis-server
 #include "system.hpp"
 
 namespace {

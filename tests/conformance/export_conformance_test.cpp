@@ -154,8 +154,9 @@ TEST_P(Export, TruncatedForeignAndMissingFilesAreRejected) {
 TEST_P(Export, SyncToEveryOtherBackend) {
   auto source = open("source");
   fill(*source);
-  for (const auto& backend : kBackends) {
-    KeyValueStore target(options_for(backend, "copy-" + backend, "other-" + backend));
+  for (const KitBackend& kit : kit_backends()) {
+    const std::string& backend = kit.name;
+    KeyValueStore target(kit.options(dir_.path(), "other-" + backend, "copy-" + backend));
     target.set("extra", "only in target");
     SyncReport report = source->sync_to(target);
     EXPECT_EQ(report.copied, 2504u);
@@ -170,7 +171,9 @@ TEST_P(Export, SyncToEveryOtherBackend) {
 TEST_P(Export, SyncReportsProgressInKeys) {
   auto source = open("source");
   fill(*source);
-  KeyValueStore target(options_for("memory", "progress-target", "other"));
+  Options memory = options("progress-target", "other");
+  memory.backend = "memory";
+  KeyValueStore target(memory);
   ProgressLog log;
   source->sync_to(target, false, log.callback());
   EXPECT_GE(log.calls().size(), 3u);  // 2504 keys in chunks of 1000

@@ -58,8 +58,8 @@ TEST_P(HostileInput, BadNamesAreRefusedBeforeAnythingIsCreated) {
   const std::vector<std::string> names = {
       "a/b", "..", ".", "", "../escape", std::string(129, 'n'), std::string("nul\0", 4), "sp ace"};
   for (const auto& name : names) {
-    EXPECT_THROW(KeyValueStore(options_for(GetParam(), name, "db")), InvalidArgument) << name;
-    EXPECT_THROW(KeyValueStore(options_for(GetParam(), "default", name)), InvalidArgument) << name;
+    EXPECT_THROW(KeyValueStore(options(name, "db")), InvalidArgument) << name;
+    EXPECT_THROW(KeyValueStore(options("default", name)), InvalidArgument) << name;
   }
   EXPECT_TRUE(std::filesystem::is_empty(dir_.path())) << "a refused name created files";
 }

@@ -239,7 +239,7 @@ TEST_P(Basics, ClosedStoreRefusesOperations) {
   s->close();  // idempotent
   EXPECT_THROW(s->get("k"), InvalidArgument);
   EXPECT_THROW(s->set("k", "v"), InvalidArgument);
-  EXPECT_EQ(s->capabilities().name, GetParam());  // still valid after close
+  EXPECT_EQ(s->capabilities().name, backend_name());  // still valid after close
   EXPECT_EQ(s->name(), "db:default");
 }
 
@@ -258,7 +258,7 @@ TEST_P(Basics, StatsCountOperations) {
   EXPECT_EQ(stats.operations["remove"].count, 1u);
   EXPECT_EQ(stats.key_count, 9u);
   EXPECT_EQ(stats.name, "db:default");
-  EXPECT_EQ(stats.backend, GetParam());
+  EXPECT_EQ(stats.backend, backend_name());
   EXPECT_EQ(stats.bytes_written_raw, 10u);
   EXPECT_EQ(stats.bytes_read, 7u);
 }

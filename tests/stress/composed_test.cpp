@@ -20,7 +20,8 @@
 #include <sstream>
 
 #include "stress/composed/harness.hpp"
-#include "support/redis_server.hpp"
+#include "support/backend_kit.hpp"
+#include "support/raw_redis.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nadb::testing {
@@ -31,12 +32,11 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return s == nullptr ? fallback : std::strtoull(s, nullptr, 10);
 }
 
-void run_composed(const std::string& backend, int redis_port = 0, std::size_t max_request = 0) {
+void run_composed(const KitBackend& backend, std::size_t max_request) {
   TempDir dir;
   composed::Config config;
   config.backend = backend;
   config.folder = dir.path();
-  config.redis_port = redis_port;
   const bool timed = std::getenv("NADB_STRESS_SECONDS") != nullptr;
   config.seed = env_number("NADB_STRESS_SEED", timed ? std::random_device{}() : 20261205);
   config.steps = timed ? 0 : 400;
@@ -49,7 +49,7 @@ void run_composed(const std::string& backend, int redis_port = 0, std::size_t ma
     for (std::string name; std::getline(names, name, ',');)
       config.skip.push_back(name);
   }
-  std::cout << "NADB_STRESS_SEED=" << config.seed << " backend " << backend << std::endl;
+  std::cout << "NADB_STRESS_SEED=" << config.seed << " backend " << backend.name << std::endl;
   composed::Harness harness(config);
   try {
     harness.run();
@@ -65,20 +65,22 @@ void run_composed(const std::string& backend, int redis_port = 0, std::size_t ma
   EXPECT_GE(harness.steps(), timed ? 50u : config.steps) << "too few steps to mean anything";
 }
 
-TEST(Composed, Fs) {
-  run_composed("fs");
-}
+// Every backend of the kit (support/backend_kit.hpp), opened by its factory.
+class Composed : public ::testing::TestWithParam<KitBackend> {};
+INSTANTIATE_TEST_SUITE_P(Backends, Composed, ::testing::ValuesIn(kit_backends()),
+                         [](const auto& param_info) { return param_info.param.name; });
 
-TEST(Composed, Memory) {
-  run_composed("memory");
-}
-
-TEST(Composed, Redis) {
-  // KEYS is disabled (the backend must use SCAN); requests are limited to 1 MiB instead of
-  // 1 GiB, so that the values of up to 256 KiB written here cross the request limit as
-  // 1 GiB of values would on a server configured as by default.
-  RedisServer server({"--rename-command", "KEYS", "", "--client-query-buffer-limit", "1mb"});
-  run_composed("redis", server.port(), 1 << 20);
+TEST_P(Composed, Run) {
+  std::size_t max_request = 0;
+  if (GetParam().name == "redis") {
+    // The shared server (KEYS disabled: the backend must use SCAN) takes requests of 1 MiB
+    // instead of 1 GiB, so that the values of up to 256 KiB written here cross the request
+    // limit as 1 GiB of values would on a server configured as by default.
+    max_request = 1 << 20;
+    RawRedis(shared_redis_server().port())
+        .run({"CONFIG", "SET", "client-query-buffer-limit", "1mb"});
+  }
+  run_composed(GetParam(), max_request);
 }
 
 }  // namespace

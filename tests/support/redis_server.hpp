@@ -1,21 +1,11 @@
-// RedisServer: a throwaway redis-server for tests, bound to 127.0.0.1 on a free port, without
-// persistence, in its own temp folder; stopped by its pid (and killed with the test process
-// if that dies first).
+// RedisServer: a throwaway redis-server for tests and the benchmark, bound to 127.0.0.1 on a
+// free port, without persistence, in its own temp folder; stopped by its pid (and killed with
+// the process that started it if that dies first). Part of the nadb_support library.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include <chrono>
-#include <cstdio>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "nadb/options.hpp"
@@ -25,11 +15,9 @@ namespace nadb::testing {
 
 class RedisServer {
  public:
-  // extra: more redis-server arguments, e.g. {"--requirepass", "secret"}.
-  explicit RedisServer(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
-    port_ = free_port();
-    start();
-  }
+  // extra: more redis-server arguments, e.g. {"--requirepass", "secret"}. Throws
+  // std::runtime_error when the server does not start.
+  explicit RedisServer(std::vector<std::string> extra = {});
   ~RedisServer() { stop(); }
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -38,93 +26,14 @@ class RedisServer {
   bool running() const { return pid_ > 0; }
 
   // Starts the server (again, on the same port) and waits until it answers PING.
-  void start() {
-    std::vector<std::string> args = {"redis-server",
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--dir",
-                                     dir_.path(),
-                                     "--daemonize",
-                                     "no",
-                                     "--logfile",
-                                     dir_.sub("redis.log")};
-    args.insert(args.end(), extra_.begin(), extra_.end());
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      std::vector<char*> argv;
-      for (auto& a : args)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("redis-server", argv.data());
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!answers_ping()) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error(
-            "redis-server exited at start (status " + std::to_string(status) +
-            "; 127: not installed, run scripts/bootstrap.sh); log: " + dir_.sub("redis.log"));
-      }
-      if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("redis-server did not answer PING within 10 s");
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
+  void start();
   // Kills the server at once (SIGKILL: like a crash) and reaps it.
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void stop();
 
  private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t length = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-      ::close(fd);
-      throw std::runtime_error("no free loopback port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
-
+  static int free_port();
   // True if the server replies to PING (or asks for AUTH, which also means it is up).
-  bool answers_ping() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
-    bool up = false;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::write(fd, "PING\r\n", 6) == 6) {
-      char reply[64] = {};
-      ssize_t n = ::read(fd, reply, sizeof reply - 1);
-      up = n > 0 && (reply[0] == '+' || std::string(reply).find("NOAUTH") != std::string::npos);
-    }
-    ::close(fd);
-    return up;
-  }
+  bool answers_ping() const;
 
   std::vector<std::string> extra_;
   TempDir dir_;
@@ -133,21 +42,11 @@ class RedisServer {
 };
 
 // Options of a store of namespace ns in db "db" on server.
-inline Options redis_store_options(const RedisServer& server, const std::string& ns) {
-  Options o;
-  o.backend = "redis";
-  o.db = "db";
-  o.ns = ns;
-  o.redis.port = server.port();
-  return o;
-}
+Options redis_store_options(const RedisServer& server, const std::string& ns);
 
 // The server shared by the tests of one process, started on first use (call it first from
 // the main thread: the server is killed when the thread that started it exits). KEYS is
 // disabled on it: the backend must iterate with SCAN.
-inline RedisServer& shared_redis_server() {
-  static RedisServer server({"--rename-command", "KEYS", ""});
-  return server;
-}
+RedisServer& shared_redis_server();
 
 }  // namespace nadb::testing

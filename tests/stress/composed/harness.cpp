@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/temp_dir.hpp"
+
 namespace nadb::testing::composed {
 namespace {
 
@@ -19,6 +21,14 @@ using Op = std::function<void()>;
 }  // namespace
 
 Harness::Harness(Config config) : config_(std::move(config)), rng_(config_.seed) {
+  {
+    TempDir probe;
+    auto backend = config_.backend.open(probe.path());
+    BackendFacets facets = backend->facets();
+    physical_files_ = facets.physical_files != nullptr;
+    logical_backups_ = facets.change_log != nullptr && facets.staging_area != nullptr;
+    persistent_ = backend->capabilities().persistent;
+  }
   keys_ = make_keys(rng_, 20);
   tags_ = make_tags(rng_, 8);
   if (std::find(config_.skip.begin(), config_.skip.end(), "braces") != config_.skip.end()) {
@@ -52,12 +62,7 @@ Harness::~Harness() {
 }
 
 Options Harness::options_of(const std::string& db, const std::string& ns) const {
-  Options o;
-  o.backend = config_.backend;
-  o.data_folder = config_.folder;
-  o.db = db;
-  o.ns = ns;
-  o.redis.port = config_.redis_port;
+  Options o = config_.backend.options(config_.folder, db, ns);
   if (config_.max_request != 0) o.redis.max_request_bytes = config_.max_request;
   o.max_segment_size_mb = 0.0625;  // rolls, hints and compactions all through the run
   o.compaction_dead_ratio = 0.3;
@@ -65,7 +70,7 @@ Options Harness::options_of(const std::string& db, const std::string& ns) const 
 }
 
 void Harness::open(Db& db) {
-  if (config_.backend == "memory" && !db.keeper)
+  if (!persistent_ && !db.keeper)  // keeps the data across reopens
     db.keeper = std::make_unique<KeyValueStore>(options_of(db.name, "keeper"));
   for (const auto& ns : namespaces_)
     db.stores[ns] = std::make_unique<KeyValueStore>(options_of(db.name, ns));
@@ -82,7 +87,7 @@ void Harness::trace(const std::string& line) {
 
 void Harness::fail(const std::string& what) {
   std::ostringstream out;
-  out << what << "\n(backend " << config_.backend << ", NADB_STRESS_SEED=" << config_.seed
+  out << what << "\n(backend " << config_.backend.name << ", NADB_STRESS_SEED=" << config_.seed
       << ", step " << steps_ << " after "
       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                started_)

@@ -15,13 +15,13 @@
 #include "nadb/nadb.hpp"
 #include "stress/composed/generators.hpp"
 #include "stress/composed/model.hpp"
+#include "support/backend_kit.hpp"
 
 namespace nadb::testing::composed {
 
 struct Config {
-  std::string backend;  // fs, memory or redis
-  std::string folder;   // data folder (backups and exports live in it too)
-  int redis_port = 0;   // redis backend
+  KitBackend backend;  // opened by its factory (support/backend_kit.hpp)
+  std::string folder;  // data folder (backups and exports live in it too)
   std::uint64_t seed = 0;
   // The run ends after `steps` steps (0: no limit) or `duration`, whichever comes first.
   std::size_t steps = 0;
@@ -86,8 +86,9 @@ class Harness {
   void open(Db& db);
   void close(Db& db);
   KeyValueStore& store(Db& db, const std::string& ns) { return *db.stores.at(ns); }
-  bool has_backups() const { return config_.backend != "memory"; }
-  bool physical() const { return config_.backend == "fs"; }
+  // What the backend declares: backups need files, or a change log and a staging area.
+  bool has_backups() const { return physical() || logical_backups_; }
+  bool physical() const { return physical_files_; }
 
   // One random step on a random db and namespace (harness.cpp and harness_ops.cpp).
   void step();
@@ -144,6 +145,10 @@ class Harness {
   void resync();
 
   const Config config_;
+  // What the backend declares, asked once at the start.
+  bool physical_files_ = false;
+  bool logical_backups_ = false;
+  bool persistent_ = false;
   Rng rng_;
   std::vector<std::string> keys_;
   std::vector<std::string> tags_;

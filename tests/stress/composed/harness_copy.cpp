@@ -141,7 +141,7 @@ void Harness::op_import_extreme(Db& db, const std::string& ns) {
   }
   {
     std::ofstream out(path, std::ios::binary);
-    out << backup::jsonl_header(db.name + ":" + ns, config_.backend, entries.size(), wall_ms())
+    out << backup::jsonl_header(db.name + ":" + ns, config_.backend.name, entries.size(), wall_ms())
         << "\n";
     for (const auto& [key, item] : entries) {
       backup::JsonlEntry e{key, *item.value, item.tags, item.expires_ms, wall_ms(), wall_ms()};

@@ -1,0 +1,72 @@
+// The backends under test, by factory. Every backend suite takes this list: the backend kit
+// (tests/backend/), the store conformance suite (tests/conformance/), the backup suite and the
+// composed model-checked test. A new backend is proven by registering it with StorageFactory
+// and adding one entry to kit_backends().
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "nadb/backend.hpp"
+#include "nadb/options.hpp"
+#include "support/redis_server.hpp"
+
+namespace nadb::testing {
+
+// The one option set-up of the tests: a store of db/ns whose data lives under folder.
+inline Options test_options(const std::string& folder, const std::string& db = "db",
+                            const std::string& ns = "default") {
+  Options o;
+  o.data_folder = folder;
+  o.db = db;
+  o.ns = ns;
+  return o;
+}
+
+struct KitBackend {
+  std::string name;  // also the gtest parameter name
+  // Options of a store of db/ns on this backend, its data under folder: each folder (one per
+  // test) is its own data, on a shared server too.
+  std::function<Options(const std::string& folder, const std::string& db, const std::string& ns)>
+      options;
+
+  // Opens the backend of options(folder, db, ns), as a store would.
+  std::shared_ptr<StorageBackend> open(const std::string& folder,
+                                       const std::string& db = "db") const {
+    return StorageFactory::create(options(folder, db, "default"));
+  }
+};
+
+inline std::ostream& operator<<(std::ostream& out, const KitBackend& backend) {
+  return out << backend.name;
+}
+
+inline const std::vector<KitBackend>& kit_backends() {
+  static const std::vector<KitBackend> backends = {
+      {"fs",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "fs";
+         return o;
+       }},
+      {"memory",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "memory";  // its data lives while a store (or backend) of the db is open
+         return o;
+       }},
+      {"redis",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "redis";
+         o.redis.port = shared_redis_server().port();
+         o.redis.key_prefix = "t" + folder.substr(folder.rfind('-') + 1);  // a prefix per test
+         return o;
+       }},
+  };
+  return backends;
+}
+
+}  // namespace nadb::testing
