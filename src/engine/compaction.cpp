@@ -102,7 +102,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   util::Stopwatch watch;
   CompactionReport report;
   OutputSegments output(dir_, options_.segment_bytes, [this] {
-    std::lock_guard lock(write_mutex_);
+    util::MutexLock lock(write_mutex_);
     return take_segment_id_locked();
   });
   std::vector<Move> moves;
@@ -111,7 +111,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   std::vector<SegmentInfo> infos;
   std::uint64_t total_bytes = 0;
   {
-    std::shared_lock lock(state_mutex_);
+    util::ReaderLock lock(state_mutex_);
     for (std::uint32_t id : victims) {
       infos.push_back(segments_.at(id));
       total_bytes += infos.back().size;
@@ -125,7 +125,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
       if (r.fields.type == RecordType::Delete) {
         keep = !drop_tombstones;
       } else {
-        std::shared_lock lock(state_mutex_);
+        util::ReaderLock lock(state_mutex_);
         const KeyEntry* e = keydir_.lookup(r.fields.ns, r.fields.key);
         keep = e && e->segment == r.segment && e->offset == r.offset;
       }
@@ -153,8 +153,8 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   flush();
   write_obsolete_marker(dir_, victims);
   {
-    std::unique_lock write_lock(write_mutex_);
-    std::unique_lock state_lock(state_mutex_);
+    util::MutexLock write_lock(write_mutex_);
+    util::WriterLock state_lock(state_mutex_);
     for (const auto& m : moves)
       keydir_.relocate(m.ns, m.key, m.from, m.segment, m.offset);
     for (std::uint32_t id : victims) {
@@ -185,9 +185,9 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
 
 CompactionReport Engine::compact(const ProgressCallback& progress) {
   check_writable("compaction");
-  std::lock_guard compaction_lock(compaction_mutex_);
+  util::MutexLock compaction_lock(compaction_mutex_);
   {
-    std::shared_lock lock(state_mutex_);
+    util::ReaderLock lock(state_mutex_);
     bool worthwhile = false;
     for (const auto& [id, info] : segments_) {
       worthwhile |= keydir_.dead_bytes(id) > 0 || keydir_.tombstone_bytes(id) > 0;
@@ -195,13 +195,13 @@ CompactionReport Engine::compact(const ProgressCallback& progress) {
     if (!worthwhile) return {};
   }
   {
-    std::unique_lock write_lock(write_mutex_);
+    util::MutexLock write_lock(write_mutex_);
     writer_.check_healthy();
     if (writer_.end_offset() > kSegmentHeaderSize) roll_locked();
   }
   std::vector<std::uint32_t> victims;
   {
-    std::shared_lock lock(state_mutex_);
+    util::ReaderLock lock(state_mutex_);
     std::uint32_t active = writer_.active_id();
     for (const auto& [id, info] : segments_) {
       if (id != active) victims.push_back(id);
@@ -211,10 +211,10 @@ CompactionReport Engine::compact(const ProgressCallback& progress) {
 }
 
 void Engine::compact_by_dead_ratio() {
-  std::lock_guard compaction_lock(compaction_mutex_);
+  util::MutexLock compaction_lock(compaction_mutex_);
   std::vector<std::uint32_t> victims;
   {
-    std::shared_lock lock(state_mutex_);
+    util::ReaderLock lock(state_mutex_);
     std::uint32_t active = writer_.active_id();
     for (const auto& [id, info] : segments_) {
       if (id == active || info.size == 0) continue;

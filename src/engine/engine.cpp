@@ -86,11 +86,14 @@ Engine::Engine(std::string dir, const EngineOptions& options)
   capabilities_.max_batch_bytes = kMaxPayloadSize / 2;  // encoding adds headers
   util::Stopwatch watch;
   if (options_.read_only) {
+    util::MutexLock refresh_lock(refresh_mutex_);
     install_loaded(std::move(*load_read_only(nullptr)));
   } else {
     lock_ = std::make_unique<LockFile>(util::join_path(dir_, "LOCK"));
     static obs::Histogram& recoveries = obs::component_histogram("engine.recover");
     obs::Timed timed(recoveries);
+    util::MutexLock write_lock(write_mutex_);  // no other thread sees the engine yet
+    util::WriterLock state_lock(state_mutex_);
     recover();
   }
   obs::logger(obs::Component::Engine)
@@ -104,7 +107,7 @@ Engine::Engine(std::string dir, const EngineOptions& options)
 
 Engine::~Engine() {
   {
-    std::lock_guard lock(maintenance_mutex_);
+    util::MutexLock lock(maintenance_mutex_);
     stopping_ = true;
   }
   maintenance_cv_.notify_all();
@@ -129,45 +132,52 @@ RecordMeta Engine::meta_of(const KeyEntry& e, bool with_tags) const {
   return meta;
 }
 
-void Engine::prefetch(KeyTable::Location at) const {
-  auto it = segments_.find(at.segment);
-  if (it == segments_.end()) return;
+void Engine::prefetch(const std::map<std::uint32_t, SegmentInfo>& segments, KeyTable::Location at) {
+  auto it = segments.find(at.segment);
+  if (it == segments.end()) return;
   // A hint only: prefetching never faults, even past the end of the file.
   std::string_view head = it->second.file->mapping.view(at.offset, 1);
   if (!head.empty()) __builtin_prefetch(head.data());
 }
 
-Engine::RecordBytes Engine::read_record(const KeyEntry& entry,
-                                        std::shared_lock<util::SharedMutex>& state_lock) {
+Engine::RecordBytes Engine::locate_record(const KeyEntry& entry) const {
   RecordBytes out;
-  std::uint64_t offset = entry.offset;
-  std::size_t size = entry.record_size;
-  if (writer_.read_buffered(entry.segment, offset, size, out.copy)) {
+  out.offset = entry.offset;
+  out.size = entry.record_size;
+  if (writer_.read_buffered(entry.segment, out.offset, out.size, out.copy)) {
     out.bytes = out.copy;
-    return out;
-  }
-  out.segment = segments_.at(entry.segment).file;
-  state_lock.unlock();  // the segment stays readable through out.segment even if compacted away
-  // Large records are read with one pread: touching them through the mapping costs a page
-  // fault per 64 KiB, and faults are slow in VMs (a 64 KiB get took 37 µs that way).
-  if (size < kMappedReadLimit) out.bytes = out.segment->mapping.view(offset, size);
-  if (out.bytes.empty()) {
-    out.segment->file.read_at(offset, size, out.copy);
-    out.bytes = out.copy;
+  } else {
+    out.segment = segments_.at(entry.segment).file;
   }
   return out;
 }
 
+void Engine::read_located(RecordBytes& record) {
+  if (!record.bytes.empty() || !record.segment) return;  // read from the write buffer
+  // Large records are read with one pread: touching them through the mapping costs a page
+  // fault per 64 KiB, and faults are slow in VMs (a 64 KiB get took 37 µs that way).
+  if (record.size < kMappedReadLimit) {
+    record.bytes = record.segment->mapping.view(record.offset, record.size);
+  }
+  if (record.bytes.empty()) {
+    record.segment->file.read_at(record.offset, record.size, record.copy);
+    record.bytes = record.copy;
+  }
+}
+
 std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view key,
                                         std::int64_t now_ms, bool with_tags) {
-  std::shared_lock lock(state_mutex_);
-  const KeyEntry* entry =
-      keydir_.lookup_live(ns, key, now_ms, [this](KeyTable::Location at) { prefetch(at); });
+  util::ReaderLock lock(state_mutex_);
+  const auto* segments = &segments_;  // the lambda runs in lookup_live, under this lock
+  const KeyEntry* entry = keydir_.lookup_live(
+      ns, key, now_ms, [segments](KeyTable::Location at) { prefetch(*segments, at); });
   if (entry == nullptr) return std::nullopt;
   StoredRecord result;
   result.meta = meta_of(*entry, with_tags);
   std::uint32_t segment = entry->segment, offset = entry->offset;
-  RecordBytes record = read_record(*entry, lock);
+  RecordBytes record = locate_record(*entry);
+  lock.unlock();  // the segment stays readable through record.segment even if compacted away
+  read_located(record);
   // The keydir knows the value's size, and the value ends the record: no decode needed.
   if (!checksum_matches(record.bytes) || record.bytes.size() < result.meta.stored_size) {
     throw Corruption("record in segment " + std::to_string(segment) + " at offset " +
@@ -187,7 +197,7 @@ std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view ke
 
 std::optional<RecordMeta> Engine::get_meta(std::string_view ns, std::string_view key,
                                            std::int64_t now_ms) {
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   const KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
   if (entry == nullptr) return std::nullopt;
   return meta_of(*entry);
@@ -196,7 +206,7 @@ std::optional<RecordMeta> Engine::get_meta(std::string_view ns, std::string_view
 KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
                      std::size_t limit, std::int64_t now_ms) {
   KeyPage page;
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   const NamespaceKeys* keys = keydir_.find(ns);
   if (keys == nullptr || limit == 0) return page;
   bool more = false;
@@ -214,7 +224,7 @@ KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_v
 }
 
 std::size_t Engine::count(std::string_view ns, std::int64_t now_ms) {
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   const NamespaceKeys* keys = keydir_.find(ns);
   return keys == nullptr ? 0 : keys->keys.size() - keys->expiry.expired_count(now_ms);
 }
@@ -226,7 +236,7 @@ void Engine::flush() {
 BackendStats Engine::stats() {
   BackendStats s;
   s.backend = "fs";
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   std::uint32_t active = writer_.active_id();
   for (const auto& [id, info] : segments_) {
     std::uint64_t size = id == active ? writer_.end_offset() : info.size;
@@ -248,7 +258,7 @@ BackendStats Engine::stats() {
 
 std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
                                                 std::shared_ptr<IndexSink> sink, bool rebuild) {
-  std::unique_lock lock(state_mutex_);
+  util::WriterLock lock(state_mutex_);
   NamespaceKeys& keys = keydir_.find_or_create(ns);
   if (keys.index && !rebuild) return keys.index;
   std::shared_ptr<IndexSink> index = keys.index ? keys.index : std::move(sink);
@@ -258,14 +268,14 @@ std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
 
 void Engine::read_index(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) {
   static const NamespaceKeys kEmpty;
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   const NamespaceKeys* keys = keydir_.find(ns);
   if (keys == nullptr) keys = &kEmpty;
   fn(NamespaceReader(*keys, keydir_.tag_sets()));
 }
 
 void Engine::maintenance_loop() {
-  std::unique_lock lock(maintenance_mutex_);
+  util::MutexLock lock(maintenance_mutex_);
   while (!stopping_) {
     maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
     if (stopping_) break;
@@ -282,22 +292,22 @@ void Engine::maintenance_loop() {
 }
 
 void Engine::write_due_hints() {
-  std::lock_guard compaction_lock(compaction_mutex_);  // compaction may delete these segments
+  util::MutexLock compaction_lock(compaction_mutex_);  // compaction may delete these segments
   std::vector<std::uint32_t> due;
   {
-    std::lock_guard lock(maintenance_mutex_);
+    util::MutexLock lock(maintenance_mutex_);
     due.swap(hints_due_);
   }
   for (std::uint32_t id : due) {
     SegmentInfo info;
     {
-      std::shared_lock lock(state_mutex_);
+      util::ReaderLock lock(state_mutex_);
       auto it = segments_.find(id);
       if (it == segments_.end()) continue;  // compacted away meanwhile
       info = it->second;
     }
     write_hint_file(dir_, *info.file, info.size, on_damage());
-    std::unique_lock lock(state_mutex_);
+    util::WriterLock lock(state_mutex_);
     if (auto it = segments_.find(id); it != segments_.end()) it->second.has_hint = true;
   }
 }

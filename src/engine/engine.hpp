@@ -23,6 +23,7 @@
 #include "engine/segment_writer.hpp"
 #include "nadb/backend.hpp"
 #include "util/shared_mutex.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace nadb::engine {
 
@@ -97,6 +98,8 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // A record's bytes: a view into a segment mapping (kept alive by `segment`) or a copy.
   struct RecordBytes {
     SegmentFilePtr segment;
+    std::uint64_t offset = 0;
+    std::size_t size = 0;
     std::string copy;
     std::string_view bytes;
   };
@@ -117,14 +120,15 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::optional<LoadedFolder> load_read_only(const std::vector<std::string>* unless);
   std::optional<LoadedFolder> open_listed_segments();
   void read_segments(LoadedFolder& loaded);
-  void install_loaded(LoadedFolder loaded);
+  // Replaces the open state with loaded; returns how many segments it has.
+  std::size_t install_loaded(LoadedFolder loaded) REQUIRES(refresh_mutex_);
   // recovery.cpp
-  void recover();
+  void recover() REQUIRES(write_mutex_, state_mutex_);
   // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
   void seal_restored_segments(const std::string& folder);
   // Forgets the open state and recovers the db folder's files again (after replace_files
-  // swapped them). Caller holds the compaction, write and state locks.
-  void reload_locked();
+  // swapped them).
+  void reload_locked() REQUIRES(compaction_mutex_, write_mutex_, state_mutex_);
   void finish_obsolete_marker();
   // HIGHWATER's marks; a damaged file is Corruption, or rebuilt when repairing.
   HighWater recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id);
@@ -137,27 +141,37 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   }
   std::shared_ptr<SegmentFile> create_segment(std::uint32_t id);
   // engine_write.cpp
-  BatchResult apply_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
-  SegmentWriter::Appended commit_locked();
+  // Plans and appends a batch; appended is set when records were appended (to sync after the
+  // write lock).
+  BatchResult apply_locked(const WriteBatch& batch,
+                           std::optional<SegmentWriter::Appended>& appended) REQUIRES(write_mutex_);
+  SegmentWriter::Appended commit_locked() REQUIRES(write_mutex_);
   // The next sequence number / segment id, persisting a higher mark first when the current
   // one is reached (every 2^20 sequence numbers, every 16 segments). Write lock held.
-  std::uint64_t take_seq_locked();
-  std::uint32_t take_segment_id_locked();
+  std::uint64_t take_seq_locked() REQUIRES(write_mutex_);
+  std::uint32_t take_segment_id_locked() REQUIRES(write_mutex_);
   // Decodes the current record of a live key into fields (value and tags owned by pending_).
-  void read_current(const KeyEntry& entry, RecordFields& fields);
+  void read_current(const KeyEntry& entry, RecordFields& fields) REQUIRES(write_mutex_);
   // A Clear or RemoveExpired batch: deletes every key of op.ns, or its expired ones.
-  BatchResult remove_keys_locked(const WriteBatch& batch, std::unique_lock<std::mutex>& write_lock);
-  void roll_locked();
+  BatchResult remove_keys_locked(const WriteBatch& batch,
+                                 std::optional<SegmentWriter::Appended>& appended)
+      REQUIRES(write_mutex_);
+  void roll_locked() REQUIRES(write_mutex_);
   // compaction.cpp
   CompactionReport compact_segments(const std::vector<std::uint32_t>& victims, bool drop_tombstones,
                                     const ProgressCallback& progress = {});
   void compact_by_dead_ratio();
   // engine.cpp
-  // Starts loading the record at `at` into the cache (state lock held).
-  void prefetch(KeyTable::Location at) const;
-  // Unlocks state_lock before any file I/O.
-  RecordBytes read_record(const KeyEntry& entry, std::shared_lock<util::SharedMutex>& state_lock);
-  RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const;
+  // Starts loading the record at `at` into the cache (segments: segments_, under the state
+  // lock).
+  static void prefetch(const std::map<std::uint32_t, SegmentInfo>& segments, KeyTable::Location at);
+  // Where entry's record is: its bytes when still in the write buffer, else its segment (kept
+  // alive by the result); read_located then reads it without any lock, before which the
+  // caller releases the state lock (no file I/O under it).
+  RecordBytes locate_record(const KeyEntry& entry) const REQUIRES_SHARED(state_mutex_);
+  static void read_located(RecordBytes& record);
+  RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const
+      REQUIRES_SHARED(state_mutex_);
   void maintenance_loop();
   void write_due_hints();
 
@@ -166,29 +180,37 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   BackendCapabilities capabilities_;
   std::unique_ptr<LockFile> lock_;  // replaced, with the files, by replace_files
 
-  // Guarded by write_mutex_: serializes appends, rolls and compaction swaps. Lock order:
-  // compaction_mutex_, write_mutex_, state_mutex_, then the writer's own locks.
-  std::mutex write_mutex_;
-  std::uint64_t next_seq_ = 1;
-  std::uint32_t next_segment_id_ = 1;
-  HighWater marks_;       // what HIGHWATER says: next_seq_ and next_segment_id_ stay below it
-  PendingWrite pending_;  // scratch of the write being applied
-  std::vector<const KeyEntry*> current_;  // scratch: the live entry of each op's key
+  // One compaction at a time. Lock order: compaction_mutex_, write_mutex_, state_mutex_, then
+  // the writer's own locks.
+  util::Mutex compaction_mutex_ ACQUIRED_BEFORE(write_mutex_);
 
-  // Guarded by state_mutex_ (shared by readers): the keydir and the segment set.
+  // Guarded by write_mutex_: serializes appends, rolls and compaction swaps.
+  util::Mutex write_mutex_ ACQUIRED_BEFORE(state_mutex_);
+  std::uint64_t next_seq_ GUARDED_BY(write_mutex_) = 1;
+  std::uint32_t next_segment_id_ GUARDED_BY(write_mutex_) = 1;
+  // What HIGHWATER says: next_seq_ and next_segment_id_ stay below it.
+  HighWater marks_ GUARDED_BY(write_mutex_);
+  PendingWrite pending_ GUARDED_BY(write_mutex_);  // scratch of the write being applied
+  // Scratch: the live entry of each op's key.
+  std::vector<const KeyEntry*> current_ GUARDED_BY(write_mutex_);
+
+  // Guarded by state_mutex_ (shared by readers): the keydir and the segment set. Writers change
+  // them holding write_mutex_ too, so the writer reads them without the state lock
+  // (keydir_of_writer).
   mutable util::SharedMutex state_mutex_;
-  Keydir keydir_;
-  std::map<std::uint32_t, SegmentInfo> segments_;  // the active one included
+  Keydir keydir_ GUARDED_BY(state_mutex_);
+  // The active segment included.
+  std::map<std::uint32_t, SegmentInfo> segments_ GUARDED_BY(state_mutex_);
+  const Keydir& keydir_of_writer() const REQUIRES(write_mutex_) NO_THREAD_SAFETY_ANALYSIS {
+    return keydir_;
+  }
 
   SegmentWriter writer_;  // has its own locks
 
-  // One compaction at a time.
-  std::mutex compaction_mutex_;
-
   // Guarded by refresh_mutex_ (read-only engines): one refresh at a time, and what the last
   // load saw.
-  std::mutex refresh_mutex_;
-  std::vector<std::string> fingerprint_;
+  util::Mutex refresh_mutex_;
+  std::vector<std::string> fingerprint_ GUARDED_BY(refresh_mutex_);
 
   std::atomic<std::uint64_t> compactions_{0};
   // Bytes recovery left out and kept aside (torn tails, damaged records).
@@ -196,10 +218,10 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::atomic<std::uint64_t> damaged_bytes_{0};
 
   // Guarded by maintenance_mutex_: the background thread's work.
-  std::mutex maintenance_mutex_;
-  std::condition_variable maintenance_cv_;
-  std::vector<std::uint32_t> hints_due_;
-  bool stopping_ = false;
+  util::Mutex maintenance_mutex_;
+  std::condition_variable_any maintenance_cv_;
+  std::vector<std::uint32_t> hints_due_ GUARDED_BY(maintenance_mutex_);
+  bool stopping_ GUARDED_BY(maintenance_mutex_) = false;
   std::thread maintenance_;
 };
 

@@ -61,7 +61,7 @@ void Engine::roll_locked() {
     writer_.fail(e);
   }
   {
-    std::unique_lock lock(state_mutex_);
+    util::WriterLock lock(state_mutex_);
     segments_[old_id].size = sealed_size;
     segments_[new_id] = SegmentInfo{segment, kSegmentHeaderSize, false};
   }
@@ -69,7 +69,7 @@ void Engine::roll_locked() {
   obs::logger(obs::Component::Engine)
       .debug("segment sealed", {{"dir", dir_}, {"segment", old_id}, {"bytes", sealed_size}});
   {
-    std::lock_guard lock(maintenance_mutex_);
+    util::MutexLock lock(maintenance_mutex_);
     hints_due_.push_back(old_id);
   }
   maintenance_cv_.notify_all();
@@ -83,7 +83,7 @@ SegmentWriter::Appended Engine::commit_locked() {
   std::uint64_t end = writer_.end_offset();
   if (end > kSegmentHeaderSize && end + bytes.size() > options_.segment_bytes) roll_locked();
   SegmentWriter::Appended appended = writer_.append(bytes);
-  std::unique_lock lock(state_mutex_);
+  util::WriterLock lock(state_mutex_);
   for (auto& r : pending_.records()) {
     r.segment = appended.segment;
     r.offset += static_cast<std::uint32_t>(appended.offset);
@@ -95,19 +95,27 @@ SegmentWriter::Appended Engine::commit_locked() {
 BatchResult Engine::apply(const WriteBatch& batch) {
   check_writable("a write");
   check_batch_rules(batch, capabilities_.max_batch_bytes);
-  std::unique_lock write_lock(write_mutex_);
-  if (is_namespace_wide(batch)) return remove_keys_locked(batch, write_lock);
-  return apply_locked(batch, write_lock);
+  BatchResult result;
+  std::optional<SegmentWriter::Appended> appended;
+  {
+    util::MutexLock write_lock(write_mutex_);
+    result = is_namespace_wide(batch) ? remove_keys_locked(batch, appended)
+                                      : apply_locked(batch, appended);
+  }
+  // Durable as asked, after the write lock: the next writer appends meanwhile (group commit).
+  if (appended && (batch.sync || appended->buffer_full)) writer_.sync_to(appended->position);
+  return result;
 }
 
 BatchResult Engine::apply_locked(const WriteBatch& batch,
-                                 std::unique_lock<std::mutex>& write_lock) {
+                                 std::optional<SegmentWriter::Appended>& appended) {
   writer_.check_healthy();
-  // Only writers change the keydir and this thread is the writer: no state lock needed to read.
+  const Keydir& keydir = keydir_of_writer();
   current_.resize(batch.ops.size());
+  const KeyEntry** current = current_.data();
   BatchPlan plan = plan_batch(batch, [&](std::size_t i) {
-    current_[i] = keydir_.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
-    return current_[i] ? std::optional(current_[i]->version) : std::nullopt;
+    current[i] = keydir.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+    return current[i] ? std::optional(current[i]->version) : std::nullopt;
   });
   BatchResult& result = plan.result;
   if (plan.writes.empty()) return result;
@@ -143,15 +151,15 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
     result.ops[write.op].version = fields.seq;
     pending_.add();
   }
-  SegmentWriter::Appended appended = commit_locked();
-  write_lock.unlock();
-  if (batch.sync || appended.buffer_full) writer_.sync_to(appended.position);
+  appended = commit_locked();
   return result;
 }
 
 void Engine::read_current(const KeyEntry& entry, RecordFields& fields) {
-  std::shared_lock state_lock(state_mutex_);
-  RecordBytes record = read_record(entry, state_lock);
+  util::ReaderLock state_lock(state_mutex_);
+  RecordBytes record = locate_record(entry);
+  state_lock.unlock();
+  read_located(record);
   // A record still in the write buffer is in the active segment's format (this build's).
   std::uint32_t format = record.segment ? record.segment->format : kFormatVersion;
   if (!decode_record(record.bytes, fields, format)) {
@@ -164,36 +172,34 @@ void Engine::read_current(const KeyEntry& entry, RecordFields& fields) {
 }
 
 BatchResult Engine::remove_keys_locked(const WriteBatch& batch,
-                                       std::unique_lock<std::mutex>& write_lock) {
+                                       std::optional<SegmentWriter::Appended>& appended) {
   writer_.check_healthy();
   const WriteOp& op = batch.ops[0];
   const bool only_expired = op.kind == WriteOp::Kind::RemoveExpired;
   BatchResult result;
   result.ops.resize(1);
-  const NamespaceKeys* ns = keydir_.find(op.ns);
+  const NamespaceKeys* ns = keydir_of_writer().find(op.ns);
   if (ns == nullptr) return result;
+  std::vector<const KeyEntry*> doomed;
+  if (only_expired) {
+    ns->expiry.for_each_expired(batch.now_ms,
+                                [&](std::uint32_t id) { doomed.push_back(&ns->keys.at(id)); });
+  } else {
+    ns->keys.for_each([&](std::uint32_t, const KeyEntry& e) { doomed.push_back(&e); });
+  }
   pending_.reset();
   std::size_t live = 0;
-  auto add_delete = [&](const KeyEntry& e) {
+  for (const KeyEntry* e : doomed) {
     RecordFields& fields = pending_.next();
     fields.type = RecordType::Delete;
     fields.seq = take_seq_locked();
     fields.ns = pending_.own(op.ns);
-    fields.key = pending_.own(e.key.view());
+    fields.key = pending_.own(e->key.view());
     pending_.add();
-    if (!e.expired_at(batch.now_ms)) ++live;
-  };
-  if (only_expired) {
-    ns->expiry.for_each_expired(batch.now_ms,
-                                [&](std::uint32_t id) { add_delete(ns->keys.at(id)); });
-  } else {
-    ns->keys.for_each([&](std::uint32_t, const KeyEntry& e) { add_delete(e); });
+    if (!e->expired_at(batch.now_ms)) ++live;
   }
   result.ops[0].removed = only_expired ? pending_.size() : live;
-  if (pending_.empty()) return result;
-  SegmentWriter::Appended appended = commit_locked();
-  write_lock.unlock();
-  if (batch.sync || appended.buffer_full) writer_.sync_to(appended.position);
+  if (!pending_.empty()) appended = commit_locked();
   return result;
 }
 

@@ -2,6 +2,7 @@
 // bytes of each segment are dead. The engine's state lock guards it.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -55,8 +56,11 @@ class Keydir {
   }
 
   // Makes record the newest version of its key (a put installs it, a delete erases the key).
-  // The caller guarantees it is newer than what is installed.
-  void install(const LocatedRecord& record) { install_if_newer(record, 0); }
+  // It must be newer than what is installed (asserted in debug builds).
+  void install(const LocatedRecord& record) {
+    [[maybe_unused]] bool installed = install_if_newer(record, 0);
+    assert(installed && "a record older than the installed version");
+  }
   // As install, if record's seq is above floor and above the installed version's (recovery
   // meets records out of order); false, changing nothing, otherwise.
   bool install_if_newer(const LocatedRecord& record, std::uint64_t floor);

@@ -153,24 +153,25 @@ std::optional<Engine::LoadedFolder> Engine::load_read_only(const std::vector<std
                 std::to_string(kLoadAttempts) + " attempts)");
 }
 
-void Engine::install_loaded(LoadedFolder loaded) {
-  std::unique_lock state_lock(state_mutex_);
+std::size_t Engine::install_loaded(LoadedFolder loaded) {
+  util::WriterLock state_lock(state_mutex_);
   auto indexes = keydir_.indexes();
   keydir_ = std::move(loaded.keydir);
   segments_ = std::move(loaded.segments);
   fingerprint_ = std::move(loaded.fingerprint);
   for (auto& [name, index] : indexes)
     keydir_.attach_index(keydir_.find_or_create(name), index, true);
+  return segments_.size();
 }
 
 void Engine::refresh() {
   if (!options_.read_only) return;  // a writer's own state is always current
-  std::lock_guard refresh_lock(refresh_mutex_);
+  util::MutexLock refresh_lock(refresh_mutex_);
   std::optional<LoadedFolder> loaded = load_read_only(&fingerprint_);
   if (!loaded) return;  // nothing changed since the last load
-  install_loaded(std::move(*loaded));
+  std::size_t segments = install_loaded(std::move(*loaded));
   obs::logger(obs::Component::Engine)
-      .debug("read-only view refreshed", {{"dir", dir_}, {"segments", segments_.size()}});
+      .debug("read-only view refreshed", {{"dir", dir_}, {"segments", segments}});
 }
 
 }  // namespace nadb::engine

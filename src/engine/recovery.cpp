@@ -143,7 +143,7 @@ void Engine::recover() {
         active.reset();
       }
       if (!is_active) {
-        std::lock_guard maintenance_lock(maintenance_mutex_);
+        util::MutexLock maintenance_lock(maintenance_mutex_);
         hints_due_.push_back(id);
       }
     }

@@ -13,13 +13,13 @@ namespace nadb::engine {
 
 Snapshot Engine::snapshot() {
   check_writable("a physical backup");
-  std::lock_guard compaction_lock(compaction_mutex_);  // the segment set stays as listed
-  std::unique_lock write_lock(write_mutex_);
+  util::MutexLock compaction_lock(compaction_mutex_);  // the segment set stays as listed
+  util::MutexLock write_lock(write_mutex_);
   writer_.check_healthy();
   // Sealing writes and fsyncs everything acknowledged so far: the snapshot instant.
   if (writer_.end_offset() > kSegmentHeaderSize) roll_locked();
   Snapshot snapshot;
-  std::shared_lock state_lock(state_mutex_);
+  util::ReaderLock state_lock(state_mutex_);
   std::uint32_t active = writer_.active_id();
   for (const auto& [id, info] : segments_) {
     if (id == active) continue;
@@ -42,7 +42,7 @@ Snapshot Engine::snapshot() {
 }
 
 std::vector<std::string> Engine::namespaces() {
-  std::shared_lock lock(state_mutex_);
+  util::ReaderLock lock(state_mutex_);
   return keydir_.namespace_names();
 }
 
@@ -67,9 +67,9 @@ void Engine::seal_restored_segments(const std::string& folder) {
 void Engine::replace_files(const std::string& folder) {
   check_writable("a restore");
   seal_restored_segments(folder);
-  std::lock_guard compaction_lock(compaction_mutex_);
-  std::unique_lock write_lock(write_mutex_);
-  std::unique_lock state_lock(state_mutex_);
+  util::MutexLock compaction_lock(compaction_mutex_);
+  util::MutexLock write_lock(write_mutex_);
+  util::WriterLock state_lock(state_mutex_);
   // The restored db continues this one's counters (and a restored db's own, if higher).
   HighWater marks = read_high_water(folder).value_or(HighWater{});
   marks.seq_limit = std::max({marks.seq_limit, marks_.seq_limit, next_seq_});
@@ -103,7 +103,7 @@ void Engine::reload_locked() {
   segments_.clear();
   keydir_ = Keydir();
   {
-    std::lock_guard maintenance_lock(maintenance_mutex_);
+    util::MutexLock maintenance_lock(maintenance_mutex_);
     hints_due_.clear();
   }
   recover();

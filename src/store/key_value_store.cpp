@@ -38,6 +38,7 @@ std::int64_t parse_counter(std::string_view text) {
 KeyValueStore::KeyValueStore(Options options)
     : core_(std::make_shared<StoreCore>(std::move(options))) {
   if (core_->options_.read_only) return;  // nothing to flush or sweep
+  util::MutexLock lock(core_->close_mutex_);
   if (core_->options_.sync) {
     core_->sync_ = core_->options_.sync;
   } else {
@@ -60,7 +61,7 @@ KeyValueStore::~KeyValueStore() {
 void KeyValueStore::close() {
   // Not under lifecycle_mutex_: a sync round holds that lock shared while remove() waits
   // for the round to end.
-  std::lock_guard lock(core_->close_mutex_);
+  util::MutexLock lock(core_->close_mutex_);
   if (core_->sync_) {
     core_->sync_->remove(this);  // first: a running round may be flushing this store
     if (core_->owns_sync_) core_->sync_->stop();

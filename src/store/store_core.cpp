@@ -144,6 +144,7 @@ BatchResult StoreCore::apply_batch(std::vector<WriteOp> ops, std::int64_t now_ms
 }
 
 BatchResult StoreCore::apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync) {
+  assert_in_use();
   WriteBatch batch;
   batch.ops = std::move(ops);
   batch.now_ms = now_ms;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -20,6 +21,7 @@
 #include "txn/transaction_host.hpp"
 #include "txn/transaction_registry.hpp"
 #include "util/clock.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace nadb {
 
@@ -96,7 +98,8 @@ class StoreCore final : public txn::TransactionHost {
   void put(std::string_view key, std::string_view value, const std::vector<std::string>& tags,
            std::optional<std::chrono::seconds> ttl);
   WriteOp make_op(WriteOp::Kind kind, std::string_view key) const;
-  // Applies ops with the store's durability. Caller holds the lifecycle lock.
+  // Applies ops with the store's durability. Caller holds the lifecycle lock (asserted in debug
+  // builds, as by every *_locked member).
   BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
   BatchResult apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync);
   // Applies a Clear or RemoveExpired batch to the namespace; returns how many keys went.
@@ -139,6 +142,15 @@ class StoreCore final : public txn::TransactionHost {
   // NotSupported naming operation when the store is read-only (Options::read_only).
   void check_writable(const char* operation) const;
   // The lifecycle lock, held shared for an operation; InvalidArgument if the store is closed.
+  // Debug builds: aborts when nobody holds the lifecycle lock (a caller that should).
+  void assert_in_use() const {
+#ifndef NDEBUG
+    if (lifecycle_mutex_.try_lock()) {
+      lifecycle_mutex_.unlock();
+      assert(false && "the caller must hold the store's lifecycle lock");
+    }
+#endif
+  }
   std::shared_lock<std::shared_mutex> use() const {
     std::shared_lock lock(lifecycle_mutex_);
     if (!backend_) throw_closed();
@@ -153,10 +165,11 @@ class StoreCore final : public txn::TransactionHost {
   mutable std::shared_mutex lifecycle_mutex_;
   std::shared_ptr<StorageBackend> backend_;  // null once closed
 
-  // Guarded by close_mutex_ once the constructor has run.
-  std::mutex close_mutex_;
-  std::shared_ptr<KeyValueSync> sync_;  // Options::sync, or this store's own
-  bool owns_sync_ = false;
+  // Guarded by close_mutex_.
+  util::Mutex close_mutex_;
+  // Options::sync, or this store's own.
+  std::shared_ptr<KeyValueSync> sync_ GUARDED_BY(close_mutex_);
+  bool owns_sync_ GUARDED_BY(close_mutex_) = false;
 
   // Set at construction: the namespace's TagIndex (a WriteCounter when indexing is disabled),
   // null when the backend keeps no local index (queries then run in the backend, and the
@@ -165,8 +178,8 @@ class StoreCore final : public txn::TransactionHost {
   std::unique_ptr<index::QueryCache> cache_;
 
   // Guarded by tag_stats_mutex_: how often each tag was queried.
-  std::mutex tag_stats_mutex_;
-  std::unordered_map<std::string, std::uint64_t> tag_queries_;
+  util::Mutex tag_stats_mutex_;
+  std::unordered_map<std::string, std::uint64_t> tag_queries_ GUARDED_BY(tag_stats_mutex_);
 
   std::shared_ptr<txn::TransactionRegistry> transactions_ =
       std::make_shared<txn::TransactionRegistry>();

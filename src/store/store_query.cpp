@@ -86,7 +86,7 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
   {
     std::vector<const std::string*> tags;
     collect_tags(q.root(), tags);
-    std::lock_guard lock(tag_stats_mutex_);
+    util::MutexLock lock(tag_stats_mutex_);
     for (const std::string* tag : tags)
       ++tag_queries_[*tag];
   }
@@ -167,7 +167,7 @@ IndexStats StoreCore::index_stats() {
   }
   std::vector<std::pair<std::uint64_t, std::string>> popular;
   {
-    std::lock_guard lock(tag_stats_mutex_);
+    util::MutexLock lock(tag_stats_mutex_);
     for (const auto& [tag, count] : tag_queries_)
       popular.emplace_back(count, tag);
   }

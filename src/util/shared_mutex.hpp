@@ -6,9 +6,11 @@
 
 #include <pthread.h>
 
+#include "util/thread_annotations.hpp"
+
 namespace nadb::util {
 
-class SharedMutex {
+class CAPABILITY("shared mutex") SharedMutex {
  public:
   SharedMutex() {
     pthread_rwlockattr_t attr;
@@ -21,15 +23,50 @@ class SharedMutex {
   SharedMutex(const SharedMutex&) = delete;
   SharedMutex& operator=(const SharedMutex&) = delete;
 
-  void lock() { pthread_rwlock_wrlock(&lock_); }
-  bool try_lock() { return pthread_rwlock_trywrlock(&lock_) == 0; }
-  void unlock() { pthread_rwlock_unlock(&lock_); }
-  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
-  bool try_lock_shared() { return pthread_rwlock_tryrdlock(&lock_) == 0; }
-  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+  void lock() ACQUIRE() { pthread_rwlock_wrlock(&lock_); }
+  bool try_lock() TRY_ACQUIRE(true) { return pthread_rwlock_trywrlock(&lock_) == 0; }
+  void unlock() RELEASE() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() ACQUIRE_SHARED() { pthread_rwlock_rdlock(&lock_); }
+  bool try_lock_shared() TRY_ACQUIRE(true) { return pthread_rwlock_tryrdlock(&lock_) == 0; }
+  void unlock_shared() RELEASE_SHARED() { pthread_rwlock_unlock(&lock_); }
 
  private:
   pthread_rwlock_t lock_;
+};
+
+// A scoped exclusive hold of a SharedMutex.
+class SCOPED_CAPABILITY WriterLock {
+ public:
+  explicit WriterLock(SharedMutex& mutex) ACQUIRE(mutex) : mutex_(mutex) { mutex_.lock(); }
+  ~WriterLock() RELEASE() { mutex_.unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  SharedMutex& mutex_;
+};
+
+// A scoped shared hold of a SharedMutex that may be released early (before file I/O).
+class SCOPED_CAPABILITY ReaderLock {
+ public:
+  explicit ReaderLock(SharedMutex& mutex) ACQUIRE_SHARED(mutex) : mutex_(mutex) {
+    mutex_.lock_shared();
+  }
+  ~ReaderLock() RELEASE() {
+    if (held_) mutex_.unlock_shared();
+  }
+  ReaderLock(const ReaderLock&) = delete;
+  ReaderLock& operator=(const ReaderLock&) = delete;
+
+  void unlock() RELEASE() {
+    mutex_.unlock_shared();
+    held_ = false;
+  }
+  bool held() const { return held_; }
+
+ private:
+  SharedMutex& mutex_;
+  bool held_ = true;
 };
 
 }  // namespace nadb::util

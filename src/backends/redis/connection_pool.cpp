@@ -31,12 +31,23 @@ ConnectionPool::ConnectionPool(RedisOptions options) : options_(std::move(option
 ConnectionPool::Lease ConnectionPool::acquire() {
   static obs::Histogram& acquires = obs::component_histogram("pool.acquire");
   obs::Timed timed(acquires);
-  std::unique_lock lock(mutex_);
+  util::MutexLock lock(mutex_);
   const auto deadline = Clock::now() + options_.pool_wait_timeout;
   bool waited = false;
   const auto wait_start = Clock::now();
   for (;;) {
-    if (auto connection = take_idle(lock)) {
+    bool check = false;
+    while (auto connection = take_idle(check)) {
+      if (check) {  // idle for a while: PING it, without the lock
+        ++stats_.health_checks;
+        lock.unlock();
+        bool good = healthy(*connection);
+        lock.lock();
+        if (!good) {
+          drop_stale(*connection);
+          continue;
+        }
+      }
       if (waited) stats_.wait_time_ms += elapsed_ms(wait_start);
       ++stats_.in_use;
       return Lease(*this, std::move(connection));
@@ -74,25 +85,26 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   }
 }
 
-std::unique_ptr<Connection> ConnectionPool::take_idle(std::unique_lock<std::mutex>& lock) {
+std::unique_ptr<Connection> ConnectionPool::take_idle(bool& check) {
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    bool stale = connection->epoch != epoch_;
-    if (!stale && Clock::now() - connection->idle_since >= options_.health_check_interval) {
-      ++stats_.health_checks;
-      lock.unlock();
-      stale = !healthy(*connection);
-      lock.lock();
+    if (connection->epoch != epoch_) {
+      drop_stale(*connection);
+      continue;
     }
-    if (!stale) return connection;
-    if (connection->epoch == epoch_) {
-      obs::logger(obs::Component::Pool)
-          .info("idle connection failed its health check", {{"server", connection->address()}});
-    }
-    --open_;  // dropped; the next acquire may open a fresh one
+    check = Clock::now() - connection->idle_since >= options_.health_check_interval;
+    return connection;
   }
   return nullptr;
+}
+
+void ConnectionPool::drop_stale(const Connection& connection) {
+  if (connection.epoch == epoch_) {
+    obs::logger(obs::Component::Pool)
+        .info("idle connection failed its health check", {{"server", connection.address()}});
+  }
+  --open_;  // dropped; the next acquire may open a fresh one
 }
 
 bool ConnectionPool::healthy(Connection& connection) {
@@ -106,7 +118,7 @@ bool ConnectionPool::healthy(Connection& connection) {
 
 std::unique_ptr<Connection> ConnectionPool::connect() {
   {
-    std::lock_guard lock(mutex_);
+    util::MutexLock lock(mutex_);
     auto now = Clock::now();
     if (now < next_attempt_) {
       auto wait = std::chrono::duration_cast<milliseconds>(next_attempt_ - now).count();
@@ -119,7 +131,7 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
     static obs::Histogram& connects = obs::component_histogram("pool.connect");
     obs::Timed timed(connects);
     auto connection = std::make_unique<Connection>(options_);
-    std::lock_guard lock(mutex_);
+    util::MutexLock lock(mutex_);
     connection->epoch = epoch_;
     bool recovered = failures_ > 0;
     failures_ = 0;
@@ -134,7 +146,7 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
             {{"server", connection->address()}, {"open", open_}});
     return connection;
   } catch (const BackendUnavailable& e) {
-    std::lock_guard lock(mutex_);
+    util::MutexLock lock(mutex_);
     ++stats_.failed;
     ++failures_;
     auto backoff = std::min(kMaxBackoff, kFirstBackoff * (1 << std::min(failures_ - 1, 10)));
@@ -151,7 +163,7 @@ std::unique_ptr<Connection> ConnectionPool::connect() {
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Connection> connection) {
-  std::lock_guard lock(mutex_);
+  util::MutexLock lock(mutex_);
   --stats_.in_use;
   if (connection->broken()) {
     obs::logger(obs::Component::Pool)
@@ -168,7 +180,7 @@ void ConnectionPool::give_back(std::unique_ptr<Connection> connection) {
 }
 
 PoolStats ConnectionPool::stats() const {
-  std::lock_guard lock(mutex_);
+  util::MutexLock lock(mutex_);
   PoolStats s = stats_;
   s.open = open_;
   s.idle = idle_.size();

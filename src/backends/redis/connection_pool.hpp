@@ -12,6 +12,7 @@
 #include "backends/redis/connection.hpp"
 #include "nadb/options.hpp"
 #include "nadb/stats.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace nadb::backends::redis {
 
@@ -47,25 +48,29 @@ class ConnectionPool {
   void give_back(std::unique_ptr<Connection> connection);
   // A new connection, or BackendUnavailable (also while the backoff after a failure runs).
   std::unique_ptr<Connection> connect();
-  // An idle connection that is still good, or null; called with mutex_ held, unlocks
-  // around a health check.
-  std::unique_ptr<Connection> take_idle(std::unique_lock<std::mutex>& lock);
+  // An idle connection of the current epoch, or null (older ones are dropped). check: it has
+  // been idle for health_check_interval, and must answer PING before it is used.
+  std::unique_ptr<Connection> take_idle(bool& check) REQUIRES(mutex_);
+  // Forgets a connection taken from idle_ that is not to be used.
+  void drop_stale(const Connection& connection) REQUIRES(mutex_);
   bool healthy(Connection& connection);
 
   const RedisOptions options_;
 
   // Guarded by mutex_.
-  mutable std::mutex mutex_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // most recently used last
-  std::size_t open_ = 0;                           // in use + idle + being connected
-  std::uint64_t epoch_ = 0;     // bumped when a connection breaks: older idle ones are suspect
-  std::size_t to_replace_ = 0;  // broken connections not yet replaced
-  int failures_ = 0;            // consecutive connection failures
-  std::chrono::steady_clock::time_point next_attempt_{};
-  std::string last_error_;
-  std::mt19937 jitter_{std::random_device{}()};
-  PoolStats stats_;
+  mutable util::Mutex mutex_;
+  std::condition_variable_any returned_;
+  // Most recently used last.
+  std::vector<std::unique_ptr<Connection>> idle_ GUARDED_BY(mutex_);
+  std::size_t open_ GUARDED_BY(mutex_) = 0;  // in use + idle + being connected
+  // Bumped when a connection breaks: older idle ones are suspect.
+  std::uint64_t epoch_ GUARDED_BY(mutex_) = 0;
+  std::size_t to_replace_ GUARDED_BY(mutex_) = 0;  // broken connections not yet replaced
+  int failures_ GUARDED_BY(mutex_) = 0;            // consecutive connection failures
+  std::chrono::steady_clock::time_point next_attempt_ GUARDED_BY(mutex_){};
+  std::string last_error_ GUARDED_BY(mutex_);
+  std::mt19937 jitter_ GUARDED_BY(mutex_){std::random_device{}()};
+  PoolStats stats_ GUARDED_BY(mutex_);
 };
 
 }  // namespace nadb::backends::redis
