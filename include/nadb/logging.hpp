@@ -19,6 +19,10 @@
 
 namespace nadb {
 
+namespace obs {
+struct LoggerState;
+}  // namespace obs
+
 enum class LogLevel { Trace, Debug, Info, Warning, Error, Off };
 enum class LogFormat { Text, Json };
 
@@ -93,11 +97,10 @@ class Logger {
   }
   const std::string& component() const;
 
-  struct Component;  // src/obs/logging.cpp
-  explicit Logger(Component* component) : component_(component) {}
-
  private:
-  Component* component_;
+  friend class LoggingConfig;  // hands out loggers
+  explicit Logger(obs::LoggerState* state) : state_(state) {}
+  obs::LoggerState* state_;  // src/obs/logging.cpp; lives as long as the process
 };
 
 // Timed operations and metrics of a component, logged at info (debug for metrics).

@@ -11,6 +11,10 @@
 
 namespace nadb {
 
+namespace index {
+struct QueryAccess;  // src/index/query_node.hpp
+}  // namespace index
+
 // How query_by_tags_advanced combines its tags. Not: keys having none of the tags.
 enum class TagOperator { And, Or, Not };
 
@@ -46,8 +50,6 @@ struct QueryResult {
 // AND tighter than OR; parentheses group. Copying a Query is cheap (shared tree).
 class Query {
  public:
-  struct Node;  // defined in src/index/query_node.hpp
-
   static Query tag(std::string tag);
   static Query key_prefix(std::string prefix);
   static Query key_equals(std::string key);
@@ -64,11 +66,12 @@ class Query {
 
   // A canonical text form (parse(to_string()) is an equal query).
   std::string to_string() const;
-  const Node& root() const { return *root_; }
-  const std::shared_ptr<const Node>& root_ptr() const { return root_; }
-  explicit Query(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
 
  private:
+  struct Node;                       // the expression tree: src/index/query_node.hpp
+  friend struct index::QueryAccess;  // the library's view of the tree (same file)
+  explicit Query(std::shared_ptr<const Node> root) : root_(std::move(root)) {}
+
   std::shared_ptr<const Node> root_;
 };
 

@@ -22,7 +22,9 @@
 
 namespace nadb {
 
-class StoreCore;
+namespace store {
+class StoreCore;  // src/store/store_core.hpp
+}  // namespace store
 
 // Thread-safety: every member may be called from many threads at once; readers run in
 // parallel with writers. Durability: every write is acknowledged as Options::durability
@@ -51,8 +53,12 @@ class KeyValueStore {
                     const std::vector<std::string>& tags = {});
   // The value, or nullopt when the key is missing or expired.
   std::optional<std::string> get(std::string_view key);
+  // The value and its metadata, read together (one consistent version); nullopt as for get.
   std::optional<Entry> get_with_metadata(std::string_view key);
+  // The key's metadata (tags, sizes, times, expiry, version) without reading the value;
+  // nullopt when the key is missing or expired.
   std::optional<Metadata> get_metadata(std::string_view key);
+  // Whether the key is live (present and not expired); reads no value.
   bool exists(std::string_view key);
   // Deletes key; true if it was live.
   bool remove(std::string_view key);
@@ -83,6 +89,8 @@ class KeyValueStore {
   // Live keys starting with prefix after cursor, in key byte order, at most limit (1-100000).
   KeyPage scan(std::string_view prefix = "", std::string_view cursor = "",
                std::size_t limit = 1000);
+  // Every live key of the namespace, in key byte order: scan's pages joined, so a write
+  // between two pages may or may not be seen (each page is consistent).
   std::vector<std::string> get_all_keys();
   // How many live keys this namespace has (expired ones are not counted).
   std::size_t count();
@@ -183,6 +191,8 @@ class KeyValueStore {
   std::size_t cleanup_expired();
   // Rewrites storage to drop dead records; returns what it did. progress: segment bytes.
   CompactionReport compact_storage(const ProgressCallback& progress = {});
+  // A snapshot of this store's counters, latencies, index and cache statistics, and the
+  // backend's storage statistics (stats.hpp); never blocks writers.
   Stats get_stats();
 
   // "db:ns".
@@ -195,7 +205,7 @@ class KeyValueStore {
 
  private:
   friend class KeyValueSync;
-  std::shared_ptr<StoreCore> core_;  // shared with its transactions, which hold it weakly
+  std::shared_ptr<store::StoreCore> core_;  // shared with its transactions, which hold it weakly
 };
 
 }  // namespace nadb

@@ -17,7 +17,9 @@ namespace nadb {
 
 enum class TransactionState { Active, Committed, RolledBack, Failed };
 
-class TransactionCore;
+namespace txn {
+class TransactionCore;  // src/txn/transaction_core.hpp
+}  // namespace txn
 
 // From KeyValueStore::transaction(). Not thread-safe (one thread uses a transaction); must not
 // outlive its store. RAII: destroyed while Active, it rolls back (so an exception leaving the
@@ -59,9 +61,9 @@ class Transaction {
 
  private:
   friend class KeyValueStore;
-  explicit Transaction(std::unique_ptr<TransactionCore> core);
-  TransactionCore& core() const;  // InvalidArgument on a moved-from Transaction
-  std::unique_ptr<TransactionCore> core_;
+  explicit Transaction(std::unique_ptr<txn::TransactionCore> core);
+  txn::TransactionCore& core() const;  // InvalidArgument on a moved-from Transaction
+  std::unique_ptr<txn::TransactionCore> core_;
 };
 
 }  // namespace nadb

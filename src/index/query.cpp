@@ -8,28 +8,30 @@
 namespace nadb {
 namespace {
 
-using Node = Query::Node;
+using Node = index::QueryNode;
 
 Query make(Node node) {
   for (const auto& child : node.children)
     node.depth = std::max(node.depth, child->depth + 1);
-  if (node.depth > kMaxQueryDepth) {
-    throw InvalidArgument("query nests deeper than " + std::to_string(kMaxQueryDepth) + " levels");
+  if (node.depth > index::kMaxQueryDepth) {
+    throw InvalidArgument("query nests deeper than " + std::to_string(index::kMaxQueryDepth) +
+                          " levels");
   }
-  return Query(std::make_shared<const Node>(std::move(node)));
+  return index::QueryAccess::make(std::make_shared<const Node>(std::move(node)));
 }
 
 }  // namespace
 
-Query combine_all(Node::Kind kind, const std::vector<Query>& parts) {
+Query index::combine_all(Node::Kind kind, const std::vector<Query>& parts) {
   if (parts.size() == 1) return parts[0];
   Node node;
   node.kind = kind;
   for (const Query& q : parts) {
-    if (q.root().kind == kind) {
-      node.children.insert(node.children.end(), q.root().children.begin(), q.root().children.end());
+    if (index::QueryAccess::root(q).kind == kind) {
+      node.children.insert(node.children.end(), index::QueryAccess::root(q).children.begin(),
+                           index::QueryAccess::root(q).children.end());
     } else {
-      node.children.push_back(q.root_ptr());
+      node.children.push_back(index::QueryAccess::root_ptr(q));
     }
   }
   return make(std::move(node));
@@ -62,7 +64,7 @@ void write(std::string& out, const Node& n) {
       quote(out, n.text);
       break;
     case Node::Kind::Range:
-      out += std::string(range_field_name(n.field)) + ":[" + std::to_string(n.min) + "," +
+      out += std::string(index::range_field_name(n.field)) + ":[" + std::to_string(n.min) + "," +
              std::to_string(n.max) + "]";
       break;
     case Node::Kind::Not:
@@ -83,29 +85,29 @@ void write(std::string& out, const Node& n) {
 
 }  // namespace
 
-bool parse_range_field(std::string_view name, RangeField& field) {
+bool index::parse_range_field(std::string_view name, index::RangeField& field) {
   if (name == "size")
-    field = RangeField::Size;
+    field = index::RangeField::Size;
   else if (name == "created_at")
-    field = RangeField::CreatedAt;
+    field = index::RangeField::CreatedAt;
   else if (name == "updated_at")
-    field = RangeField::UpdatedAt;
+    field = index::RangeField::UpdatedAt;
   else if (name == "expires_at")
-    field = RangeField::ExpiresAt;
+    field = index::RangeField::ExpiresAt;
   else
     return false;
   return true;
 }
 
-const char* range_field_name(RangeField field) {
+const char* index::range_field_name(index::RangeField field) {
   switch (field) {
-    case RangeField::Size:
+    case index::RangeField::Size:
       return "size";
-    case RangeField::CreatedAt:
+    case index::RangeField::CreatedAt:
       return "created_at";
-    case RangeField::UpdatedAt:
+    case index::RangeField::UpdatedAt:
       return "updated_at";
-    case RangeField::ExpiresAt:
+    case index::RangeField::ExpiresAt:
       return "expires_at";
   }
   return "?";
@@ -139,7 +141,7 @@ Query Query::key_equals(std::string key) {
 Query Query::range(std::string field, std::int64_t min, std::int64_t max) {
   Node node;
   node.kind = Node::Kind::Range;
-  if (!parse_range_field(field, node.field)) {
+  if (!index::parse_range_field(field, node.field)) {
     throw InvalidArgument("unknown range field '" + field +
                           "' (size, created_at, updated_at, expires_at)");
   }
@@ -150,16 +152,16 @@ Query Query::range(std::string field, std::int64_t min, std::int64_t max) {
 }
 
 Query operator&&(const Query& a, const Query& b) {
-  return combine_all(Query::Node::Kind::And, {a, b});
+  return index::combine_all(index::QueryNode::Kind::And, {a, b});
 }
 Query operator||(const Query& a, const Query& b) {
-  return combine_all(Query::Node::Kind::Or, {a, b});
+  return index::combine_all(index::QueryNode::Kind::Or, {a, b});
 }
 
 Query operator!(const Query& q) {
-  Query::Node node;
-  node.kind = Query::Node::Kind::Not;
-  node.children.push_back(q.root_ptr());
+  index::QueryNode node;
+  node.kind = index::QueryNode::Kind::Not;
+  node.children.push_back(index::QueryAccess::root_ptr(q));
   return make(std::move(node));
 }
 

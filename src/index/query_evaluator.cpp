@@ -5,8 +5,8 @@
 namespace nadb::index {
 namespace {
 
-using Node = Query::Node;
-using Kind = Query::Node::Kind;
+using Node = QueryNode;
+using Kind = QueryNode::Kind;
 
 std::int64_t field_value(const KeyFacts& f, RangeField field) {
   switch (field) {
@@ -126,7 +126,7 @@ Roaring on_bitmaps(const Node& n, const KeyIdReader& reader, const TagIndex& ind
 
 }  // namespace
 
-Roaring evaluate(const Query::Node& node, const KeyIdReader& reader, const TagIndex* index,
+Roaring evaluate(const QueryNode& node, const KeyIdReader& reader, const TagIndex* index,
                  std::int64_t now_ms) {
   Roaring expired;
   reader.for_each_expired(now_ms, [&](std::uint32_t id) { expired.add(id); });

@@ -16,7 +16,7 @@ namespace nadb::index {
 // The ids matching node at now_ms; keys expired at now_ms never match. With an index the
 // tree is evaluated on bitmaps (range and key conditions filter the smallest candidate set);
 // without one (index == nullptr) every key is tested.
-Roaring evaluate(const Query::Node& node, const KeyIdReader& reader, const TagIndex* index,
+Roaring evaluate(const QueryNode& node, const KeyIdReader& reader, const TagIndex* index,
                  std::int64_t now_ms);
 
 // The keys of ids sorted by key bytes, only those of the 1-based page.

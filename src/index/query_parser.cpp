@@ -10,7 +10,7 @@
 namespace nadb {
 namespace {
 
-using Node = Query::Node;
+using Node = index::QueryNode;
 
 class Parser {
  public:
@@ -58,24 +58,24 @@ class Parser {
     std::vector<Query> parts{parse_and()};
     while (match_word("OR"))
       parts.push_back(parse_and());
-    return combine_all(Node::Kind::Or, parts);
+    return index::combine_all(Node::Kind::Or, parts);
   }
   Query parse_and() {
     std::vector<Query> parts{parse_unary()};
     while (match_word("AND"))
       parts.push_back(parse_unary());
-    return combine_all(Node::Kind::And, parts);
+    return index::combine_all(Node::Kind::And, parts);
   }
   Query parse_unary() {
     if (!match_word("NOT")) return parse_primary();
     Nesting nesting(*this);
     return !parse_unary();
   }
-  // One level of NOT or parentheses; the parser's recursion ends at kMaxQueryDepth.
+  // One level of NOT or parentheses; the parser's recursion ends at index::kMaxQueryDepth.
   struct Nesting {
     explicit Nesting(Parser& p) : parser(p) {
-      if (++parser.depth_ > kMaxQueryDepth) {
-        parser.fail("query nests deeper than " + std::to_string(kMaxQueryDepth) + " levels",
+      if (++parser.depth_ > index::kMaxQueryDepth) {
+        parser.fail("query nests deeper than " + std::to_string(index::kMaxQueryDepth) + " levels",
                     parser.pos_);
       }
     }
@@ -107,7 +107,7 @@ class Parser {
     if (at_end() || peek() != ':') fail("expected ':' after field '" + field + "'", pos_);
     ++pos_;
     if (ends_word(pos_)) fail("field '" + field + "' has no value", pos_);
-    RangeField range;
+    index::RangeField range;
     if (field == "tag") return Query::tag(value());
     if (field == "key") {
       bool quoted = peek() == '"';
@@ -121,7 +121,7 @@ class Parser {
       if (!prefix && v.empty()) fail("field 'key' has no value", start);
       return prefix ? Query::key_prefix(v) : Query::key_equals(v);
     }
-    if (parse_range_field(field, range)) return parse_range(field);
+    if (index::parse_range_field(field, range)) return parse_range(field);
     fail("unknown field '" + field + "' (tag, key, size, created_at, updated_at, expires_at)",
          start);
   }

@@ -18,10 +18,12 @@
 
 namespace nadb {
 
-struct Logger::Component {
+namespace obs {
+struct LoggerState {
   std::string name;
   std::atomic<int> level{static_cast<int>(LogLevel::Warning)};
 };
+}  // namespace obs
 
 namespace {
 
@@ -84,11 +86,11 @@ class Registry {
     return registry;
   }
 
-  Logger::Component* component(std::string_view name) {
+  obs::LoggerState* component(std::string_view name) {
     std::lock_guard lock(mutex_);
     auto it = components_.find(name);
     if (it == components_.end()) {
-      auto entry = std::make_unique<Logger::Component>();
+      auto entry = std::make_unique<obs::LoggerState>();
       entry->name = name;
       entry->level = static_cast<int>(level_of(entry->name, output_.load()->config));
       it = components_.emplace(std::string(name), std::move(entry)).first;
@@ -97,7 +99,7 @@ class Registry {
   }
 
   PerformanceLogger& performance(std::string_view name) {
-    Logger logger(component(name));
+    Logger logger = LoggingConfig::get_logger(name);
     std::lock_guard lock(mutex_);
     auto it = performance_.find(name);
     if (it == performance_.end()) {
@@ -146,7 +148,7 @@ class Registry {
 
   // Guarded by mutex_ (the map; each entry's level is atomic).
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<Logger::Component>, std::less<>> components_;
+  std::map<std::string, std::unique_ptr<obs::LoggerState>, std::less<>> components_;
   std::map<std::string, std::unique_ptr<PerformanceLogger>, std::less<>> performance_;
   // Swapped whole by setup; read without the mutex.
   std::atomic<std::shared_ptr<const Output>> output_;
@@ -187,12 +189,12 @@ LogField LogField::key(std::string_view bytes) {
 }
 
 bool Logger::enabled(LogLevel level) const {
-  return static_cast<int>(level) >= component_->level.load(std::memory_order_relaxed) &&
+  return static_cast<int>(level) >= state_->level.load(std::memory_order_relaxed) &&
          level != LogLevel::Off;
 }
 
 const std::string& Logger::component() const {
-  return component_->name;
+  return state_->name;
 }
 
 void Logger::log(LogLevel level, std::string_view message, const LogFields& fields,
@@ -200,7 +202,7 @@ void Logger::log(LogLevel level, std::string_view message, const LogFields& fiel
   if (!enabled(level)) return;
   try {
     auto output = Registry::instance().output();
-    obs::LineContext line{level, component_->name, message, fields, where};
+    obs::LineContext line{level, state_->name, message, fields, where};
     output->logger->log(spdlog_level(level), obs::render_line(line, output->config.format));
   } catch (...) {
     // Logging never fails the operation that logs.

@@ -4,7 +4,7 @@
 
 #include "store/store_core.hpp"
 
-namespace nadb {
+namespace nadb::store {
 
 BatchWriter::BatchWriter(StoreCore& core, bool sync)
     : core_(core),
@@ -26,4 +26,4 @@ void BatchWriter::finish() {
   bytes_ = 0;
 }
 
-}  // namespace nadb
+}  // namespace nadb::store

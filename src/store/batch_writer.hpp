@@ -11,7 +11,7 @@
 
 #include "nadb/backend.hpp"
 
-namespace nadb {
+namespace nadb::store {
 
 class StoreCore;
 
@@ -39,4 +39,4 @@ class BatchWriter {
   std::size_t written_ = 0;
 };
 
-}  // namespace nadb
+}  // namespace nadb::store

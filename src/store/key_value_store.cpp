@@ -13,6 +13,9 @@
 #include "store/validation.hpp"
 
 namespace nadb {
+
+using store::StoreCore;
+using store::StoreOp;
 namespace {
 
 using Kind = WriteOp::Kind;

@@ -13,6 +13,9 @@
 #include "util/files.hpp"
 
 namespace nadb {
+
+using store::BatchWriter;
+using store::StoreCore;
 namespace {
 
 constexpr std::size_t kChunk = 1000;

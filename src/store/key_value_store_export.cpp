@@ -17,6 +17,9 @@
 #include "util/files.hpp"
 
 namespace nadb {
+
+using store::BatchWriter;
+using store::StoreCore;
 namespace {
 
 constexpr std::size_t kChunk = 1000;  // keys per scan page and per write batch

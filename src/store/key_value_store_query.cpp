@@ -9,22 +9,25 @@
 #include "store/store_core.hpp"
 
 namespace nadb {
+
+using store::StoreCore;
+using store::StoreOp;
 namespace {
 
-Query of_tags(Query::Node::Kind kind, const std::vector<std::string>& tags) {
+Query of_tags(index::QueryNode::Kind kind, const std::vector<std::string>& tags) {
   if (tags.empty()) throw InvalidArgument("the tag list is empty");
   std::vector<Query> parts;
   parts.reserve(tags.size());
   for (const std::string& tag : tags)
     parts.push_back(Query::tag(tag));
-  return combine_all(kind, parts);  // one node: joining pairwise copied it each time
+  return index::combine_all(kind, parts);  // one node: joining pairwise copied it each time
 }
 
 Query any_of(const std::vector<std::string>& tags) {
-  return of_tags(Query::Node::Kind::Or, tags);
+  return of_tags(index::QueryNode::Kind::Or, tags);
 }
 Query all_of(const std::vector<std::string>& tags) {
-  return of_tags(Query::Node::Kind::And, tags);
+  return of_tags(index::QueryNode::Kind::And, tags);
 }
 
 Query value_condition(const Condition& c) {
@@ -50,7 +53,7 @@ Query key_condition(const Condition& c) {
     std::vector<Query> parts;
     for (const std::string& key : c.values)
       parts.push_back(Query::key_equals(key));
-    return combine_all(Query::Node::Kind::Or, parts);
+    return index::combine_all(index::QueryNode::Kind::Or, parts);
   }
   throw InvalidArgument("condition on key: unknown op '" + c.op + "' (prefix, eq, in)");
 }
@@ -96,7 +99,8 @@ QueryResult KeyValueStore::complex_query(const std::vector<Condition>& condition
     std::vector<Query> parts;
     for (const Condition& c : conditions)
       parts.push_back(to_query(c));
-    return core_->run_query(combine_all(Query::Node::Kind::And, parts), page, page_size);
+    return core_->run_query(index::combine_all(index::QueryNode::Kind::And, parts), page,
+                            page_size);
   });
 }
 

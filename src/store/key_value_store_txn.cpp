@@ -12,7 +12,7 @@ Transaction KeyValueStore::transaction(IsolationLevel level) {
   if (!core_->options_.enable_transactions) {
     throw NotSupported("transactions are disabled (Options::enable_transactions is false)");
   }
-  return Transaction(std::make_unique<TransactionCore>(core_, core_->transactions_, level));
+  return Transaction(std::make_unique<txn::TransactionCore>(core_, core_->transactions_, level));
 }
 
 void KeyValueStore::run_transaction(const std::function<void(Transaction&)>& fn,

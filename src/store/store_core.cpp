@@ -5,7 +5,7 @@
 #include "store/compression.hpp"
 #include "store/validation.hpp"
 
-namespace nadb {
+namespace nadb::store {
 
 const char* store_op_name(StoreOp op) {
   static constexpr const char* kNames[] = {"set",
@@ -221,4 +221,4 @@ void StoreCore::close() {
   backend->flush();
 }
 
-}  // namespace nadb
+}  // namespace nadb::store

@@ -23,7 +23,7 @@
 #include "util/clock.hpp"
 #include "util/thread_annotations.hpp"
 
-namespace nadb {
+namespace nadb::store {
 
 enum class StoreOp : std::size_t {
   Set,
@@ -192,4 +192,4 @@ class StoreCore final : public txn::TransactionHost {
   std::atomic<std::uint64_t> bytes_read_{0};
 };
 
-}  // namespace nadb
+}  // namespace nadb::store

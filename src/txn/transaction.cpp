@@ -6,6 +6,8 @@
 
 namespace nadb {
 
+using txn::TransactionCore;
+
 Transaction::Transaction(std::unique_ptr<TransactionCore> core) : core_(std::move(core)) {}
 
 TransactionCore& Transaction::core() const {

@@ -11,7 +11,7 @@
 #include "obs/metrics.hpp"
 #include "util/clock.hpp"
 
-namespace nadb {
+namespace nadb::txn {
 namespace {
 
 // Unique in the process and, with the pid and a random part, across processes.
@@ -205,4 +205,4 @@ void TransactionCore::rollback() {
   finish(TransactionState::RolledBack, txn::TransactionRegistry::Outcome::RolledBack);
 }
 
-}  // namespace nadb
+}  // namespace nadb::txn

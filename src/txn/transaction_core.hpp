@@ -14,7 +14,7 @@
 #include "txn/transaction_host.hpp"
 #include "txn/transaction_registry.hpp"
 
-namespace nadb {
+namespace nadb::txn {
 
 class TransactionCore {
  public:
@@ -62,4 +62,4 @@ class TransactionCore {
   std::map<std::string, std::uint64_t> reads_;      // Serializable: version read, 0 = absent
 };
 
-}  // namespace nadb
+}  // namespace nadb::txn

@@ -13,7 +13,7 @@
 namespace nadb::testing {
 namespace {
 
-using Kind = Query::Node::Kind;
+using Kind = index::QueryNode::Kind;
 
 struct ModelKey {
   std::set<std::string> tags;
@@ -48,7 +48,7 @@ Query random_query(std::mt19937& rng, int depth) {
   }
 }
 
-bool model_matches(const Query::Node& n, const std::string& key, const ModelKey& m) {
+bool model_matches(const index::QueryNode& n, const std::string& key, const ModelKey& m) {
   switch (n.kind) {
     case Kind::Tag:
       return m.tags.count(n.text) > 0;
@@ -158,7 +158,7 @@ TEST_P(QueryProperty, RandomQueriesMatchTheModel) {
         bool ambiguous = m.expires_ms != 0 && m.expires_ms > before && m.expires_ms <= after;
         if (ambiguous)
           got.erase(key);  // expired somewhere during the query: either answer is right
-        if (!expired_for_sure && !ambiguous && model_matches(q.root(), key, m))
+        if (!expired_for_sure && !ambiguous && model_matches(index::QueryAccess::root(q), key, m))
           expected.insert(key);
       }
       ASSERT_TRUE(std::is_sorted(r.keys.begin(), r.keys.end()));

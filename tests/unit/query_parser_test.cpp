@@ -6,7 +6,7 @@
 namespace nadb {
 namespace {
 
-using Kind = Query::Node::Kind;
+using Kind = index::QueryNode::Kind;
 
 std::string error_of(std::string_view text) {
   try {
@@ -19,9 +19,9 @@ std::string error_of(std::string_view text) {
 
 TEST(QueryParser, PrecedenceIsNotThenAndThenOr) {
   Query q = Query::parse("tag:a OR tag:b AND NOT tag:c");
-  ASSERT_EQ(q.root().kind, Kind::Or);
-  EXPECT_EQ(q.root().children[0]->text, "a");
-  const auto& right = *q.root().children[1];
+  ASSERT_EQ(index::QueryAccess::root(q).kind, Kind::Or);
+  EXPECT_EQ(index::QueryAccess::root(q).children[0]->text, "a");
+  const auto& right = *index::QueryAccess::root(q).children[1];
   ASSERT_EQ(right.kind, Kind::And);
   EXPECT_EQ(right.children[1]->kind, Kind::Not);
   EXPECT_EQ(q.to_string(), R"((tag:"a" OR (tag:"b" AND NOT tag:"c")))");
@@ -29,14 +29,14 @@ TEST(QueryParser, PrecedenceIsNotThenAndThenOr) {
 
 TEST(QueryParser, ParenthesesGroupAndOperatorsIgnoreCase) {
   Query q = Query::parse("(tag:a or tag:b) and tag:c");
-  ASSERT_EQ(q.root().kind, Kind::And);
-  EXPECT_EQ(q.root().children[0]->kind, Kind::Or);
+  ASSERT_EQ(index::QueryAccess::root(q).kind, Kind::And);
+  EXPECT_EQ(index::QueryAccess::root(q).children[0]->kind, Kind::Or);
 }
 
 TEST(QueryParser, QuotedTagsKeysRangesAndPrefixes) {
   Query q = Query::parse(
       R"(tag:"with space" AND tag:"a:b\"c" AND key:user:* AND key:"x*" AND size:[0, 1024] AND created_at:[-5,7])");
-  const auto& c = q.root().children;
+  const auto& c = index::QueryAccess::root(q).children;
   ASSERT_EQ(c.size(), 6u);
   EXPECT_EQ(c[0]->text, "with space");
   EXPECT_EQ(c[1]->text, "a:b\"c");
@@ -79,7 +79,7 @@ TEST(QueryParser, ErrorsNameTheProblemAndPosition) {
 
 TEST(QueryBuilders, OperatorsFlattenAndValidate) {
   Query q = Query::tag("a") && Query::tag("b") && Query::tag("c");
-  EXPECT_EQ(q.root().children.size(), 3u);
+  EXPECT_EQ(index::QueryAccess::root(q).children.size(), 3u);
   EXPECT_THROW(Query::tag(""), InvalidArgument);
   EXPECT_THROW(Query::range("colour", 0, 1), InvalidArgument);
   EXPECT_THROW(Query::range("size", 2, 1), InvalidArgument);
@@ -100,7 +100,7 @@ std::string repeated(const std::string& text, int times) {
 }
 
 TEST(QueryParser, NestingIsBoundedSoNoQueryExhaustsTheStack) {
-  int limit = static_cast<int>(kMaxQueryDepth);
+  int limit = static_cast<int>(index::kMaxQueryDepth);
   EXPECT_NO_THROW(Query::parse(repeated("(", limit - 1) + "tag:a" + repeated(")", limit - 1)));
   EXPECT_NO_THROW(Query::parse(repeated("NOT ", limit - 1) + "tag:a"));
   for (const std::string& deep :
@@ -127,8 +127,8 @@ TEST(QueryParser, LongChainsAreOneNode) {
   for (int i = 1; i < 40000; ++i)
     text += (i % 2 ? " AND tag:t" : " AND tag:u") + std::to_string(i);
   Query q = Query::parse(text);
-  EXPECT_EQ(q.root().children.size(), 40000u);
-  EXPECT_EQ(q.root().depth, 2u);
+  EXPECT_EQ(index::QueryAccess::root(q).children.size(), 40000u);
+  EXPECT_EQ(index::QueryAccess::root(q).depth, 2u);
   EXPECT_EQ(Query::parse(q.to_string()).to_string(), q.to_string());
 }
 

@@ -6,25 +6,25 @@
 namespace nadb::backends::redis {
 namespace {
 
-using Kind = Query::Node::Kind;
+using Kind = index::QueryNode::Kind;
 
 // The metadata field names of lua/query.lua.
-const char* field_name(RangeField field) {
+const char* field_name(index::RangeField field) {
   switch (field) {
-    case RangeField::Size:
+    case index::RangeField::Size:
       return "raw";
-    case RangeField::CreatedAt:
+    case index::RangeField::CreatedAt:
       return "created";
-    case RangeField::UpdatedAt:
+    case index::RangeField::UpdatedAt:
       return "updated";
-    case RangeField::ExpiresAt:
+    case index::RangeField::ExpiresAt:
       return "expires";
   }
   return "raw";
 }
 
 // Appends node in the prefix form lua/query.lua reads.
-void encode(const Query::Node& node, Command& command) {
+void encode(const index::QueryNode& node, Command& command) {
   switch (node.kind) {
     case Kind::Tag:
       command.arg("T").arg(node.text);
@@ -65,7 +65,7 @@ ServerQueryPage RedisBackend::query(std::string_view ns, const Query& q, std::si
   args.arg(now_ms)
       .arg(static_cast<std::int64_t>(every ? 0 : std::min(offset, kMax)))
       .arg(every ? std::int64_t{-1} : static_cast<std::int64_t>(page_size));
-  encode(q.root(), args);
+  encode(index::QueryAccess::root(q), args);
   Reply reply = with_connection(true, [&](Connection& c) { return query_script_.run(c, 1, args); });
 
   ServerQueryPage out;

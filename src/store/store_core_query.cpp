@@ -10,11 +10,11 @@
 #include "store/store_core.hpp"
 #include "store/validation.hpp"
 
-namespace nadb {
+namespace nadb::store {
 namespace {
 
-void collect_tags(const Query::Node& node, std::vector<const std::string*>& out) {
-  if (node.kind == Query::Node::Kind::Tag) out.push_back(&node.text);
+void collect_tags(const index::QueryNode& node, std::vector<const std::string*>& out) {
+  if (node.kind == index::QueryNode::Kind::Tag) out.push_back(&node.text);
   for (const auto& child : node.children)
     collect_tags(*child, out);
 }
@@ -85,7 +85,7 @@ QueryResult StoreCore::run_query(const Query& q, std::size_t page, std::size_t p
   std::uint64_t start = util::ticks();
   {
     std::vector<const std::string*> tags;
-    collect_tags(q.root(), tags);
+    collect_tags(index::QueryAccess::root(q), tags);
     util::MutexLock lock(tag_stats_mutex_);
     for (const std::string* tag : tags)
       ++tag_queries_[*tag];
@@ -132,7 +132,7 @@ ServerQueryPage StoreCore::query_local(const Query& q, std::size_t page, std::si
   QueryResult& result = out.result;
   backend_->facets().local_indexing->read_index(options_.ns, [&](const KeyIdReader& reader) {
     out.generation = index_->write_generation();
-    Roaring ids = index::evaluate(q.root(), reader, index_->tag_index(), now);
+    Roaring ids = index::evaluate(index::QueryAccess::root(q), reader, index_->tag_index(), now);
     result.total_count = ids.cardinality();
     std::size_t size =
         page_size == kEveryKey ? std::max<std::size_t>(1, result.total_count) : page_size;
@@ -181,4 +181,4 @@ IndexStats StoreCore::index_stats() {
   return s;
 }
 
-}  // namespace nadb
+}  // namespace nadb::store
