@@ -17,6 +17,7 @@
 #include "nadb/nadb.hpp"
 #include "support/kill_child.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -81,8 +82,7 @@ struct Expected {
 
 TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.durability = Durability::Sync;
   options.max_segment_size_mb = 0.25;  // rolls and hint files happen during the rounds
   std::mt19937 rng(std::random_device{}());
@@ -151,8 +151,7 @@ TEST(Crash, AcknowledgedSyncWritesSurviveSigkill) {
 
 TEST(Crash, TransactionsAreAllOrNothingAfterSigkill) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.max_segment_size_mb = 0.25;
   std::mt19937 rng(std::random_device{}());
   std::map<std::uint32_t, std::uint32_t> acknowledged;  // round -> transactions acknowledged

@@ -9,14 +9,14 @@
 #include "nadb/nadb.hpp"
 #include "support/fault_injector.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
 
 TEST(DiskFull, OneGibValueOnASmallDisk) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.durability = Durability::Sync;
   options.compression = Compression::None;  // a real 1 GiB write, not a small zstd frame
   {

@@ -24,9 +24,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nadb/nadb.hpp"
+#include "support/backend_kit.hpp"
 #include "support/fault_injector.hpp"
 #include "support/power_cut.hpp"
 #include "support/temp_dir.hpp"
@@ -136,9 +138,7 @@ std::vector<Step> workload(std::map<std::string, State>& backups) {
 }
 
 Options options_for(const std::string& folder, Durability durability) {
-  Options o;
-  o.data_folder = folder;
-  o.db = "db";
+  Options o = test_options(folder);
   o.durability = durability;
   o.flush_interval = std::chrono::hours(1);  // flushes only where the workload asks
   o.max_segment_size_mb = 0.0625;            // 64 KiB: several segments to compact and back up
@@ -382,32 +382,25 @@ void sweep(Durability durability, Fault fault) {
   ::testing::Test::RecordProperty("operations", static_cast<int>(operations));
 }
 
-TEST(FaultSweep, EioOnceSync) {
-  sweep(Durability::Sync, Fault::Eio);
+// Every fault under every durability mode.
+using SweepCase = std::tuple<Durability, Fault>;
+class FaultSweep : public ::testing::TestWithParam<SweepCase> {};
+
+std::string case_name(const ::testing::TestParamInfo<SweepCase>& param_info) {
+  static const char* const kFaults[] = {"EioOnce", "DiskFull", "PowerCut", "TornPowerCut"};
+  return std::string(kFaults[static_cast<int>(std::get<1>(param_info.param))]) +
+         (std::get<0>(param_info.param) == Durability::Sync ? "Sync" : "Buffered");
 }
 
-TEST(FaultSweep, EioOnceBuffered) {
-  sweep(Durability::Buffered, Fault::Eio);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FaultSweep,
+    ::testing::Combine(::testing::Values(Durability::Sync, Durability::Buffered),
+                       ::testing::Values(Fault::Eio, Fault::DiskFull, Fault::PowerCut,
+                                         Fault::TornPowerCut)),
+    case_name);
 
-TEST(FaultSweep, DiskFullSync) {
-  sweep(Durability::Sync, Fault::DiskFull);
-}
-
-TEST(FaultSweep, DiskFullBuffered) {
-  sweep(Durability::Buffered, Fault::DiskFull);
-}
-
-TEST(FaultSweep, PowerCutSync) {
-  sweep(Durability::Sync, Fault::PowerCut);
-}
-
-TEST(FaultSweep, PowerCutBuffered) {
-  sweep(Durability::Buffered, Fault::PowerCut);
-}
-
-TEST(FaultSweep, TornPowerCutSync) {
-  sweep(Durability::Sync, Fault::TornPowerCut);
+TEST_P(FaultSweep, EveryOperationFailingKeepsEveryAcknowledgedWrite) {
+  sweep(std::get<0>(GetParam()), std::get<1>(GetParam()));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -22,8 +23,7 @@ std::string account(int i) {
 TEST(Bank, SerializableTransfersKeepTheTotal) {
   TempDir dir;
   for (const char* backend : {"fs", "memory"}) {
-    Options options;
-    options.data_folder = dir.path();
+    Options options = test_options(dir.path());
     options.backend = backend;
     KeyValueStore store(options);
     for (int i = 0; i < kAccounts; ++i)

@@ -11,6 +11,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -21,8 +22,7 @@ std::string value_for(const std::string& key, int generation) {
 
 TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.max_segment_size_mb = 0.0625;
   options.compaction_dead_ratio = 0.3;
   options.flush_interval = std::chrono::milliseconds(50);
@@ -131,8 +131,7 @@ TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
 // query and scan through the views of two namespaces (a refresh replaces the keydir under them).
 TEST(Concurrency, ReadOnlyViewsRefreshWhileOthersReadThem) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.max_segment_size_mb = 0.0625;
   options.flush_interval = std::chrono::milliseconds(20);
   KeyValueStore writer(options);

@@ -27,6 +27,7 @@
 #include "nadb/nadb.hpp"
 #include "support/kill_child.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -232,8 +233,7 @@ class Worker {
 };
 
 Options stress_options(const std::string& folder, Durability durability) {
-  Options o;
-  o.data_folder = folder;
+  Options o = test_options(folder);
   o.durability = durability;
   o.max_segment_size_mb = 0.25;  // rolls, hints and compactions all through the run
   o.compaction_dead_ratio = 0.3;

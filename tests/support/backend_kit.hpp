@@ -12,18 +12,9 @@
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
 #include "support/redis_server.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
-
-// The one option set-up of the tests: a store of db/ns whose data lives under folder.
-inline Options test_options(const std::string& folder, const std::string& db = "db",
-                            const std::string& ns = "default") {
-  Options o;
-  o.data_folder = folder;
-  o.db = db;
-  o.ns = ns;
-  return o;
-}
 
 struct KitBackend {
   std::string name;  // also the gtest parameter name

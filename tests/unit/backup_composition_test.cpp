@@ -7,6 +7,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -16,9 +17,7 @@ namespace fs = std::filesystem;
 class BackupComposition : public ::testing::Test {
  protected:
   Options options(const std::string& db = "x") {
-    Options o;
-    o.data_folder = dir_.path();
-    o.db = db;
+    Options o = test_options(dir_.path(), db);
     return o;
   }
   static std::vector<std::string> keys(KeyValueStore& s) { return s.get_all_keys(); }

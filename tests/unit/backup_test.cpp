@@ -17,6 +17,7 @@
 #include "support/damage.hpp"
 #include "support/progress_log.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 #include "util/files.hpp"
 
 namespace nadb::testing {
@@ -29,9 +30,7 @@ using Dump = std::map<std::string, std::tuple<std::string, std::vector<std::stri
 class Backups : public ::testing::Test {
  protected:
   Options options(const std::string& db = "db") {
-    Options o;
-    o.data_folder = dir_.path();
-    o.db = db;
+    Options o = test_options(dir_.path(), db);
     o.max_segment_size_mb = 0.0625;  // many segments, so incrementals have something to skip
     return o;
   }

@@ -11,6 +11,7 @@
 #include "nadb/nadb.hpp"
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 #include "util/checksum.hpp"
 #include "util/files.hpp"
 #include "util/varint.hpp"
@@ -194,9 +195,7 @@ TEST(EngineDamage, AHintListingARecordBeyondItsSegmentIsIgnored) {
 // every intact record, leaves a db that checks clean, and names what it left out.
 TEST(EngineDamage, CheckFindsTheDamageAndRepairKeepsEveryIntactRecord) {
   TempDir dir;
-  Options o;
-  o.data_folder = dir.path();
-  o.db = "db";
+  Options o = test_options(dir.path(), "db");
   {
     KeyValueStore s(o);
     for (int i = 0; i < 20; ++i)

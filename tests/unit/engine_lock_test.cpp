@@ -5,6 +5,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -21,8 +22,7 @@ int in_child(F fn) {
 
 TEST(EngineLock, SecondProcessIsLockedOutWithTheHoldersPid) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   auto store = std::make_unique<KeyValueStore>(options);
   std::string pid = std::to_string(::getpid());
   int code = in_child([&] {

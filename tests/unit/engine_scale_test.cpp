@@ -7,14 +7,14 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
 
 TEST(Scale, SixtyFourMebibyteValueRoundTripsAcrossReopen) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   options.compression = Compression::None;
   std::string big(64 << 20, '\0');
   std::mt19937_64 rng(1);
@@ -36,8 +36,7 @@ TEST(Scale, SixtyFourMebibyteValueRoundTripsAcrossReopen) {
 
 TEST(Scale, HundredThousandRandomBinaryKeys) {
   TempDir dir;
-  Options options;
-  options.data_folder = dir.path();
+  Options options = test_options(dir.path());
   std::mt19937 rng(2);
   std::set<std::string> keys;
   while (keys.size() < 100000) {

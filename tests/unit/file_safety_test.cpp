@@ -9,6 +9,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -25,9 +26,7 @@ class FileSafety : public ::testing::Test {
   FileSafety() { std::ofstream(victim()) << "precious"; }
   std::string victim() const { return dir_.sub("victim"); }
   Options options() const {
-    Options o;
-    o.data_folder = dir_.sub("data");
-    o.db = "db";
+    Options o = test_options(dir_.sub("data"), "db");
     return o;
   }
   TempDir dir_;

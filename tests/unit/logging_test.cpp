@@ -9,6 +9,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -92,8 +93,7 @@ TEST_F(Logging, RotationKeepsTheConfiguredCount) {
 }
 
 TEST_F(Logging, TheDefaultIsQuietAndCreatesNoFile) {
-  Options o;
-  o.data_folder = dir_.sub("data");
+  Options o = test_options(dir_.sub("data"));
   {
     KeyValueStore store(o);  // logs "store opened" at info: below the default level
     store.set("k", "v");
@@ -110,9 +110,7 @@ TEST_F(Logging, TheDefaultIsQuietAndCreatesNoFile) {
 
 TEST_F(Logging, StoresLogTheirEventsWhenAsked) {
   LoggingConfig::setup(json_file(LogLevel::Info));
-  Options o;
-  o.data_folder = dir_.sub("data");
-  o.db = "logged";
+  Options o = test_options(dir_.sub("data"), "logged");
   { KeyValueStore store(o); }
   auto all = lines();
   auto opened = std::find_if(all.begin(), all.end(),

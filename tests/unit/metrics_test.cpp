@@ -9,6 +9,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -54,8 +55,7 @@ std::vector<std::string> prometheus_problems(const std::string& text) {
 
 TEST(Metrics, CountsEqualTheOperationsDone) {
   TempDir dir;
-  Options o;
-  o.data_folder = dir.path();
+  Options o = test_options(dir.path());
   KeyValueStore store(o);
   for (int i = 0; i < 100; ++i)
     store.set("k" + std::to_string(i), "v", {"t"});
@@ -83,10 +83,7 @@ TEST(Metrics, CountsEqualTheOperationsDone) {
 
 TEST(Metrics, PrometheusTextIsAValidExposition) {
   TempDir dir;
-  Options o;
-  o.data_folder = dir.path();
-  o.db = "weird.db-name";
-  o.ns = "ns_1";
+  Options o = test_options(dir.path(), "weird.db-name", "ns_1");
   KeyValueStore store(o);
   store.set("a", "1", {"t"});
   store.get("a");

@@ -17,6 +17,7 @@
 
 #include "nadb/nadb.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_options.hpp"
 #include "util/file_system_hooks.hpp"
 
 namespace nadb::testing {
@@ -25,9 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 
 Options writer_options(const std::string& folder) {
-  Options options;
-  options.data_folder = folder;
-  options.db = "app";
+  Options options = test_options(folder, "app");
   options.max_segment_size_mb = 0.0625;  // 64 KiB: many segments, hints and compactions
   options.compression_threshold = 512;
   options.flush_interval = 20ms;

@@ -38,8 +38,7 @@ std::optional<std::string> write_then_die(const Options& options, std::chrono::m
 class SyncTest : public ::testing::Test {
  protected:
   Options options() {
-    Options o;
-    o.data_folder = dir_.path();
+    Options o = test_options(dir_.path());
     o.flush_interval = 200ms;
     return o;
   }
