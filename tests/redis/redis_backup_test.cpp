@@ -1,5 +1,6 @@
-// Logical backups on redis: full and incremental (writes, deletes, expiry, flushdb since the
-// parent), verification, restore replacing or merging, damage detection.
+// Logical backups on redis beyond the shared backup suite (tests/unit/backup_test.cpp): every
+// kind of change since the parent across namespaces, progress in keys, backup kinds kept apart,
+// tombstone retention.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -78,17 +79,6 @@ TEST_F(RedisBackup, FullAndIncrementalRestoreEveryChange) {
   EXPECT_EQ(other.get("gone-later"), "v");
 }
 
-TEST_F(RedisBackup, RestoreWithoutClearingMergesIntoCurrentKeys) {
-  KeyValueStore s(options());
-  s.set("a", "1");
-  s.create_backup("b1");
-  s.set("a", "2");
-  s.set("b", "new");
-  s.restore_backup("b1", true, false);
-  EXPECT_EQ(s.get("a"), "1");
-  EXPECT_EQ(s.get("b"), "new");
-}
-
 TEST_F(RedisBackup, LogicalBackupAndRestoreReportProgressInKeys) {
   KeyValueStore s(options());
   for (int i = 0; i < 2500; ++i)
@@ -100,25 +90,6 @@ TEST_F(RedisBackup, LogicalBackupAndRestoreReportProgressInKeys) {
   ProgressLog restore;
   s.restore_backup("b1", true, true, restore.callback());
   restore.expect_counted_to(2500);
-}
-
-TEST_F(RedisBackup, DamagedBackupIsRefusedAndChangesNothing) {
-  KeyValueStore s(options());
-  for (int i = 0; i < 100; ++i)
-    s.set("k" + std::to_string(i), "v");
-  s.create_backup("b1", false);
-  std::string file = dir_.sub("backups/db@redis/b1/main.jsonl");
-  ASSERT_TRUE(std::filesystem::exists(file));
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(200);
-    f.put('#');
-  }
-  EXPECT_FALSE(s.verify_backup("b1"));
-  s.set("k0", "current");
-  EXPECT_THROW(s.restore_backup("b1", true, true), Corruption);
-  EXPECT_EQ(s.get("k0"), "current");
-  EXPECT_EQ(s.get_all_keys().size(), 100u);
 }
 
 // Defect 14: fs physical and redis logical backups of a db shared backups/<db>, so the fs

@@ -1,5 +1,6 @@
-// Physical backups of the fs backend: point-in-time full and incremental backups, exact
-// restores, verification of every byte, retention, hostile ids, interrupted restores.
+// Backups on every backend of the kit that declares them (fs: physical, redis: logical):
+// point-in-time full and incremental backups, exact restores, verification of every byte,
+// retention, hostile ids, interrupted restores. Then what only physical backups do.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,10 +15,10 @@
 #include <thread>
 
 #include "nadb/nadb.hpp"
+#include "support/backend_kit.hpp"
 #include "support/damage.hpp"
 #include "support/progress_log.hpp"
 #include "support/temp_dir.hpp"
-#include "support/test_options.hpp"
 #include "util/files.hpp"
 
 namespace nadb::testing {
@@ -27,11 +28,25 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Dump = std::map<std::string, std::tuple<std::string, std::vector<std::string>, bool>>;
 
-class Backups : public ::testing::Test {
+// The backends of the kit that back up: with files, or with a change log and a staging area.
+std::vector<KitBackend> backends_with_backups() {
+  std::vector<KitBackend> out;
+  for (const KitBackend& backend : kit_backends()) {
+    TempDir dir;
+    BackendFacets facets = backend.open(dir.path())->facets();
+    if (facets.physical_files || (facets.change_log && facets.staging_area)) out.push_back(backend);
+  }
+  return out;
+}
+
+class BackupTest {
  protected:
-  Options options(const std::string& db = "db") {
-    Options o = test_options(dir_.path(), db);
+  virtual ~BackupTest() = default;
+  virtual Options base_options(const std::string& db) const = 0;
+  Options options(const std::string& db = "db") const {
+    Options o = base_options(db);
     o.max_segment_size_mb = 0.0625;  // many segments, so incrementals have something to skip
+    o.backup_dir = dir_.sub("backups/" + db);
     return o;
   }
   static Dump dump(KeyValueStore& s) {
@@ -53,7 +68,24 @@ class Backups : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(Backups, FullBackupRestoresThePointInTimeExactly) {
+class Backups : public BackupTest, public ::testing::TestWithParam<KitBackend> {
+ protected:
+  Options base_options(const std::string& db) const override {
+    return GetParam().options(dir_.path(), db, "default");
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Backends, Backups, ::testing::ValuesIn(backends_with_backups()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+// What only physical backups (the fs backend's files) do.
+class PhysicalBackups : public BackupTest, public ::testing::Test {
+ protected:
+  Options base_options(const std::string& db) const override {
+    return test_options(dir_.path(), db);
+  }
+};
+
+TEST_P(Backups, FullBackupRestoresThePointInTimeExactly) {
   KeyValueStore s(options());
   for (int i = 0; i < 500; ++i)
     s.set("k" + std::to_string(i), std::string(200, 'a' + i % 26), {"t" + std::to_string(i % 3)});
@@ -62,7 +94,7 @@ TEST_F(Backups, FullBackupRestoresThePointInTimeExactly) {
   BackupInfo info = s.create_backup("first");
   EXPECT_EQ(info.type, "full");
   EXPECT_EQ(info.key_count, 501u);
-  EXPECT_GT(info.file_count, 1u);
+  EXPECT_GE(info.file_count, 1u);
   s.set("k1", "changed", {"new"});
   s.remove("k2");
   s.set("after", "x");
@@ -82,7 +114,7 @@ TEST_F(Backups, FullBackupRestoresThePointInTimeExactly) {
   }
 }
 
-TEST_F(Backups, IncrementalChainOfFiveRestoresEveryStep) {
+TEST_P(Backups, IncrementalChainOfFiveRestoresEveryStep) {
   Options o = options();
   std::vector<Dump> states;
   std::vector<std::string> ids;
@@ -125,7 +157,7 @@ TEST_F(Backups, IncrementalChainOfFiveRestoresEveryStep) {
   EXPECT_EQ(list[3].type, "incremental");
 }
 
-TEST_F(Backups, AFlippedByteAnywhereFailsVerifyAndRefusesRestore) {
+TEST_P(Backups, AFlippedByteAnywhereFailsVerifyAndRefusesRestore) {
   KeyValueStore s(options());
   for (int i = 0; i < 300; ++i)
     s.set("k" + std::to_string(i), std::string(300, 'x'));
@@ -137,6 +169,7 @@ TEST_F(Backups, AFlippedByteAnywhereFailsVerifyAndRefusesRestore) {
   ASSERT_GT(files.size(), 4u);
   for (const auto& file : files) {
     std::string original = util::read_file(file);
+    if (original.empty()) continue;  // no byte to flip (a logical backup's empty delete list)
     flip_byte(file, original.size() / 2);
     EXPECT_FALSE(s.verify_backup("inc")) << file;
     EXPECT_FALSE(s.verify_backup_report("inc").problems.empty());
@@ -147,7 +180,7 @@ TEST_F(Backups, AFlippedByteAnywhereFailsVerifyAndRefusesRestore) {
   EXPECT_TRUE(s.verify_backup("inc"));
 }
 
-TEST_F(Backups, IdsAreValidatedAndUnique) {
+TEST_P(Backups, IdsAreValidatedAndUnique) {
   KeyValueStore s(options());
   s.set("k", "v");
   for (const std::string& bad :
@@ -165,7 +198,7 @@ TEST_F(Backups, IdsAreValidatedAndUnique) {
   EXPECT_TRUE(fs::exists(dir_.sub("backups/db/" + a.id)));
 }
 
-TEST_F(Backups, EveryBackupReportsItsManifestSealAsListedLater) {
+TEST_P(Backups, EveryBackupReportsItsManifestSealAsListedLater) {
   KeyValueStore s(options());
   s.set("k", "v");
   BackupInfo a = s.create_backup();
@@ -179,7 +212,7 @@ TEST_F(Backups, EveryBackupReportsItsManifestSealAsListedLater) {
   EXPECT_EQ(listed[1].checksum, b.checksum);
 }
 
-TEST_F(Backups, DeletionAndRetentionNeverBreakAKeptChain) {
+TEST_P(Backups, DeletionAndRetentionNeverBreakAKeptChain) {
   KeyValueStore s(options());
   s.set("k", "v");
   s.create_backup("root");
@@ -199,7 +232,7 @@ TEST_F(Backups, DeletionAndRetentionNeverBreakAKeptChain) {
   EXPECT_TRUE(s.list_backups().empty());
 }
 
-TEST_F(Backups, MergeRestoreLetsTheBackupWin) {
+TEST_P(Backups, MergeRestoreLetsTheBackupWin) {
   KeyValueStore s(options());
   s.set("a", "1", {"x"});
   s.set("b", "2");
@@ -214,7 +247,7 @@ TEST_F(Backups, MergeRestoreLetsTheBackupWin) {
   EXPECT_EQ(s.get("c"), "new");
 }
 
-TEST_F(Backups, HotBackupHoldsEveryWriteAcknowledgedBeforeIt) {
+TEST_P(Backups, HotBackupHoldsEveryWriteAcknowledgedBeforeIt) {
   Options o = options();
   std::vector<std::string> acknowledged_before;
   {
@@ -245,7 +278,7 @@ TEST_F(Backups, HotBackupHoldsEveryWriteAcknowledgedBeforeIt) {
       w.join();
   }
   Options restored = options("restored");
-  restored.backup_dir = dir_.sub("backups/db");
+  restored.backup_dir = options().backup_dir;
   KeyValueStore r(restored);
   r.restore_backup("hot", true, true);
   ASSERT_GT(acknowledged_before.size(), 100u);
@@ -253,7 +286,7 @@ TEST_F(Backups, HotBackupHoldsEveryWriteAcknowledgedBeforeIt) {
     ASSERT_TRUE(r.exists(key)) << key;
 }
 
-TEST_F(Backups, KilledRestoreLeavesOldOrNewDataWhole) {
+TEST_P(Backups, KilledRestoreLeavesOldOrNewDataWhole) {
   Options o = options();
   Dump old_state, backup_state;
   {
@@ -290,7 +323,7 @@ TEST_F(Backups, KilledRestoreLeavesOldOrNewDataWhole) {
   RecordProperty("restores_completed", saw_new);
 }
 
-TEST_F(Backups, BackupRestoreAndCompactionReportProgressInBytes) {
+TEST_F(PhysicalBackups, BackupRestoreAndCompactionReportProgressInBytes) {
   KeyValueStore s(options());
   for (int i = 0; i < 2000; ++i)
     s.set("k" + std::to_string(i), std::string(100, 'a' + i % 26));
@@ -314,7 +347,7 @@ TEST_F(Backups, BackupRestoreAndCompactionReportProgressInBytes) {
   EXPECT_EQ(s.get_all_keys().size(), 1000u);
 }
 
-TEST_F(Backups, NotSupportedWhereThereAreNoFiles) {
+TEST_F(PhysicalBackups, NotSupportedWhereThereAreNoFiles) {
   Options memory = options();
   memory.backend = "memory";
   KeyValueStore m(memory);
