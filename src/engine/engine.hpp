@@ -202,6 +202,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // The active segment included.
   std::map<std::uint32_t, SegmentInfo> segments_ GUARDED_BY(state_mutex_);
   const Keydir& keydir_of_writer() const REQUIRES(write_mutex_) NO_THREAD_SAFETY_ANALYSIS {
+    write_mutex_.assert_held();
     return keydir_;
   }
 

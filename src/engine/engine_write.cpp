@@ -26,6 +26,7 @@ std::shared_ptr<SegmentFile> Engine::create_segment(std::uint32_t id) {
 }
 
 std::uint64_t Engine::take_seq_locked() {
+  write_mutex_.assert_held();
   constexpr std::uint64_t kLease = 1 << 20;
   if (next_seq_ >= marks_.seq_limit) {
     HighWater marks = marks_;

@@ -14,6 +14,7 @@
 #include "nadb/backend.hpp"
 #include "support/backend_kit.hpp"
 #include "support/temp_dir.hpp"
+#include "support/write_ops.hpp"
 
 namespace nadb::testing {
 
@@ -28,14 +29,7 @@ class BackendKit : public ::testing::TestWithParam<KitBackend> {
   }
   static WriteOp put_op(const std::string& ns, const std::string& key, const std::string& value,
                         std::vector<std::string> tags = {}, std::int64_t expires_ms = 0) {
-    WriteOp op;
-    op.ns = ns;
-    op.key = key;
-    op.value = value;
-    op.raw_size = value.size();
-    op.tags = std::move(tags);
-    op.expires_ms = expires_ms;
-    return op;
+    return testing::put_op(key, value, std::move(tags), expires_ms, ns);
   }
   static WriteOp op_of(WriteOp::Kind kind, const std::string& ns, const std::string& key) {
     WriteOp op;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/engine.hpp"
+#include "support/write_ops.hpp"
 
 namespace nadb::testing {
 
@@ -12,20 +13,6 @@ inline engine::EngineOptions small_segments(std::uint64_t segment_bytes = 64 << 
   o.segment_bytes = segment_bytes;
   o.background_maintenance = false;  // tests drive hints and compaction themselves
   return o;
-}
-
-inline WriteOp put_op(const std::string& key, const std::string& value,
-                      std::vector<std::string> tags = {}, std::int64_t expires_ms = 0,
-                      const std::string& ns = "ns") {
-  WriteOp op;
-  op.kind = WriteOp::Kind::Put;
-  op.ns = ns;
-  op.key = key;
-  op.value = value;
-  op.raw_size = value.size();
-  op.tags = std::move(tags);
-  op.expires_ms = expires_ms;
-  return op;
 }
 
 inline WriteOp remove_op(const std::string& key, const std::string& ns = "ns") {

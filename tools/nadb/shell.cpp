@@ -3,12 +3,18 @@
 // added to ~/.nadb_history at once (so no way of leaving loses it); otherwise (a pipe, a
 // script) lines are read plainly, without a prompt.
 #include <editline/readline.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <cwchar>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -20,9 +26,76 @@
 namespace nadb::cli {
 namespace {
 
-volatile sig_atomic_t interrupted = 0;
+// Ctrl-C. SIGINT may be handled on any of the shell's threads (the store's threads take it too:
+// libedit's handler re-raises it with kill(0, SIGINT) while the main thread blocks it), and it
+// may come when libedit is not inside read(): so the handler sets a flag and wakes read_key
+// through a pipe, and read_key checks the flag before every wait.
+std::atomic<int> interrupted{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the flag is set in a signal handler");
+int wake_pipe[2] = {-1, -1};
+
 void on_interrupt(int) {
-  interrupted = 1;
+  const int saved = errno;
+  interrupted.store(1);
+  if (wake_pipe[1] >= 0) {
+    const char byte = 1;
+    [[maybe_unused]] ssize_t ignored = ::write(wake_pipe[1], &byte, 1);
+  }
+  errno = saved;
+}
+
+void drain_wake_pipe() {
+  char bytes[64];
+  while (wake_pipe[0] >= 0 && ::read(wake_pipe[0], bytes, sizeof bytes) > 0) {
+  }
+}
+
+// libedit's key reader (rl_getc_function): waits for a key or a Ctrl-C, then reads and decodes
+// one character as libedit's own reader does. -1 (for libedit the end of input: readline
+// returns NULL) on a Ctrl-C and at the end of input.
+int read_key(FILE* in) {
+  const int fd = ::fileno(in);
+  char bytes[MB_LEN_MAX];
+  std::size_t have = 0;
+  for (;;) {
+    if (interrupted.load()) return -1;
+    pollfd fds[2] = {{fd, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (fds[1].revents != 0) {  // the flag was set before the byte was written
+      drain_wake_pipe();
+      continue;
+    }
+    const ssize_t n = ::read(fd, bytes + have, 1);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return -1;  // the terminal closed, or an error
+    ++have;
+    for (;;) {
+      std::mbstate_t state{};
+      wchar_t c = 0;
+      const std::size_t used = std::mbrtowc(&c, bytes, have, &state);
+      if (used == static_cast<std::size_t>(-2)) break;  // incomplete: read another byte
+      if (used != static_cast<std::size_t>(-1)) return static_cast<int>(c);
+      if (have == 1) {  // an invalid byte is dropped
+        have = 0;
+        break;
+      }
+      bytes[0] = bytes[have - 1];  // an invalid sequence: its last byte may start a character
+      have = 1;
+    }
+    if (have == sizeof bytes) have = 0;
+  }
+}
+
+// readline() draws the prompt first and puts the terminal into its editing mode only before its
+// first read: keys typed as soon as the prompt shows would meet the terminal's line mode (echoed
+// twice; a Ctrl-D turned into a byte 0, which libedit takes for a quoted insert, waiting for one
+// more key). The editing mode is set before the prompt is drawn instead.
+int prepare_terminal() {
+  rl_prep_terminal(1);
+  return 0;
 }
 
 // What Tab offers: the command names, and each command's option and subcommand names.
@@ -91,8 +164,11 @@ class LineReader {
  public:
   explicit LineReader(const Globals& g) : terminal_(::isatty(STDIN_FILENO) == 1), words_(g) {
     if (!terminal_) return;
+    if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe[0] = wake_pipe[1] = -1;
     completions = &words_;
     rl_attempted_completion_function = complete;
+    rl_getc_function = read_key;  // before libedit starts (using_history starts it)
+    rl_pre_input_hook = prepare_terminal;
     struct sigaction action {};
     action.sa_handler = on_interrupt;  // no SA_RESTART: readline returns, the line is dropped
     ::sigaction(SIGINT, &action, &previous_);
@@ -107,6 +183,11 @@ class LineReader {
     if (!terminal_) return;
     ::sigaction(SIGINT, &previous_, nullptr);
     completions = nullptr;
+    rl_pre_input_hook = nullptr;
+    for (int& end : wake_pipe) {
+      if (end >= 0) ::close(end);
+      end = -1;
+    }
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -119,7 +200,8 @@ class LineReader {
       return line;
     }
     for (;;) {
-      interrupted = 0;
+      interrupted.store(0);
+      drain_wake_pipe();
       char* raw = readline(prompt.c_str());
       if (raw == nullptr) {
         std::cout << std::endl;     // the prompt's line ends: the next output starts clean
