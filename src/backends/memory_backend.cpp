@@ -156,7 +156,8 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
           record.meta.raw_size = op.raw_size;
           record.meta.stored_size = op.value.size();
           record.meta.expires_ms = op.expires_ms;
-          record.meta.created_ms = write.key_live ? current->meta.created_ms : batch.now_ms;
+          record.meta.created_ms =
+              write.key_live && current ? current->meta.created_ms : batch.now_ms;
           break;
         case engine::PlannedWrite::Effect::Expire:
           record = *current;

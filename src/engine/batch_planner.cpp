@@ -34,7 +34,11 @@ BatchPlan plan_batch(const WriteBatch& batch, const LiveVersion& live_version) {
     if (op.kind == WriteOp::Kind::Remove) write.effect = PlannedWrite::Effect::Remove;
     if (op.kind == WriteOp::Kind::Expire) write.effect = PlannedWrite::Effect::Expire;
     plan.writes.push_back(write);
-    if (batch.ops.size() > 1) written[id_of(op)] = write.effect != PlannedWrite::Effect::Remove;
+    // Live after this op: a Put or Expire whose expiry has passed at the batch's instant leaves
+    // the key absent, as a Remove does.
+    bool live_after = write.effect != PlannedWrite::Effect::Remove &&
+                      (op.expires_ms == 0 || op.expires_ms > batch.now_ms);
+    if (batch.ops.size() > 1) written[id_of(op)] = live_after;
   }
   return plan;
 }

@@ -22,9 +22,9 @@ struct PlannedWrite {
   };
   std::size_t op = 0;  // index in batch.ops
   Effect effect = Effect::Put;
-  // Put: the key is live when this op runs (after the batch's earlier ops), so the new record
-  // keeps the key's creation time (the one before the batch, or the batch's now if the key is
-  // new to it).
+  // The key is live when this op runs (after the batch's earlier ops: one whose expiry has
+  // passed at the batch's instant leaves it absent). A Put of a live key keeps its creation time
+  // (the one before the batch, or the batch's now if the batch created it).
   bool key_live = false;
 };
 

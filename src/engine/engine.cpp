@@ -258,6 +258,9 @@ BackendStats Engine::stats() {
 
 std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
                                                 std::shared_ptr<IndexSink> sink, bool rebuild) {
+  // The write lock too: creating the namespace changes the keydir, which the writer reads
+  // without the state lock (keydir_of_writer).
+  util::MutexLock write_lock(write_mutex_);
   util::WriterLock lock(state_mutex_);
   NamespaceKeys& keys = keydir_.find_or_create(ns);
   if (keys.index && !rebuild) return keys.index;

@@ -24,19 +24,25 @@ void collect_tags(const index::QueryNode& node, std::vector<const std::string*>&
 class AttachedIndexes {
  public:
   void add(const std::shared_ptr<index::WriteCounter>& index) {
-    std::lock_guard lock(mutex_);
-    std::erase_if(by_sink_, [](const auto& entry) { return entry.second.expired(); });
+    util::MutexLock lock(mutex_);
+    // Entries of indexes gone are pruned when the map has doubled since the last pruning:
+    // opening a store costs O(1) amortised, whatever the number of namespaces.
+    if (by_sink_.size() >= 2 * pruned_size_) {
+      std::erase_if(by_sink_, [](const auto& entry) { return entry.second.expired(); });
+      pruned_size_ = std::max<std::size_t>(by_sink_.size(), 16);
+    }
     by_sink_[index.get()] = index;
   }
   std::shared_ptr<index::WriteCounter> find(const IndexSink* sink) {
-    std::lock_guard lock(mutex_);
+    util::MutexLock lock(mutex_);
     auto it = by_sink_.find(sink);
     return it == by_sink_.end() ? nullptr : it->second.lock();
   }
 
  private:
-  std::mutex mutex_;
-  std::map<const IndexSink*, std::weak_ptr<index::WriteCounter>> by_sink_;  // guarded by mutex_
+  util::Mutex mutex_;
+  std::map<const IndexSink*, std::weak_ptr<index::WriteCounter>> by_sink_ GUARDED_BY(mutex_);
+  std::size_t pruned_size_ GUARDED_BY(mutex_) = 16;
 };
 
 AttachedIndexes& attached_indexes() {
@@ -161,10 +167,10 @@ IndexStats StoreCore::index_stats() {
         s.memory_bytes = tags->memory_bytes();
       }
     });
-  } else {  // the backend indexes tags itself (redis: a set per tag on the server)
+  } else if (backend_->facets().server_queries) {  // the backend indexes tags itself (redis)
     s.enabled = true;
     s.tags = server_queries().tag_counts(options_.ns, util::now_ms()).size();
-  }
+  }  // else: a backend that answers no queries has no index to report
   std::vector<std::pair<std::uint64_t, std::string>> popular;
   {
     util::MutexLock lock(tag_stats_mutex_);

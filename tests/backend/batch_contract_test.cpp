@@ -130,6 +130,41 @@ TEST_P(BatchContract, LaterOpsOfABatchSeeEarlierOnes) {
   EXPECT_FALSE(value("n", "gone"));
 }
 
+TEST_P(BatchContract, ExistedIsTheKeysStateBeforeTheBatch) {
+  put("n", "live", "v");
+  BatchResult result =
+      apply({put_op("n", "new", "1"), put_op("n", "new", "2"),
+             op_of(WriteOp::Kind::Remove, "n", "live"), put_op("n", "live", "again")});
+  ASSERT_EQ(result.ops.size(), 4u);
+  EXPECT_FALSE(result.ops[0].existed);
+  EXPECT_FALSE(result.ops[1].existed);  // written by op 0, but absent before the batch
+  EXPECT_TRUE(result.ops[2].existed);
+  EXPECT_TRUE(result.ops[3].existed);  // removed by op 2, but live before the batch
+}
+
+TEST_P(BatchContract, AWriteWhoseExpiryHasPassedLeavesTheKeyAbsentForLaterOps) {
+  std::int64_t at = now();
+  put("n", "k", "old");
+  // A Put that has expired at the batch's instant, then another Put: a new key (created now).
+  BatchResult result =
+      apply({put_op("n", "k", "expired", {}, at - 1000), put_op("n", "k", "fresh")}, at + 10);
+  EXPECT_TRUE(result.applied);
+  EXPECT_EQ(value("n", "k"), "fresh");
+  EXPECT_EQ(backend_->get_meta("n", "k", now())->created_ms, at + 10);
+  // ... then a Remove of it writes nothing.
+  result =
+      apply({put_op("n", "j", "expired", {}, at - 1000), op_of(WriteOp::Kind::Remove, "n", "j")});
+  EXPECT_EQ(result.ops[1].version, 0u);
+  EXPECT_FALSE(value("n", "j"));
+  // An Expire into the past, then a Put: a new key too.
+  put("n", "e", "old");
+  WriteOp expire = op_of(WriteOp::Kind::Expire, "n", "e");
+  expire.expires_ms = at - 1000;
+  result = apply({expire, put_op("n", "e", "new")}, at + 20);
+  EXPECT_EQ(value("n", "e"), "new");
+  EXPECT_EQ(backend_->get_meta("n", "e", now())->created_ms, at + 20);
+}
+
 TEST_P(BatchContract, ExpiredKeysAreAbsentEverywhere) {
   std::int64_t at = now();
   put("n", "short", "v", {"t"}, at + 60000);

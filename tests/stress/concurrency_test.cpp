@@ -129,6 +129,34 @@ TEST(Concurrency, ReadersWritersScannersAndCompactionAgree) {
 
 // Read-only views in the same process as their writer: threads refresh while others read,
 // query and scan through the views of two namespaces (a refresh replaces the keydir under them).
+// Found by review: opening a store of a new namespace attaches its index, which created the
+// namespace in the keydir under the state lock only, while a writer read the keydir under the
+// write lock only (a conditional write then saw an existing key as absent, or crashed).
+TEST(Concurrency, OpeningNamespacesWhileWritingKeepsConditionsRight) {
+  TempDir dir;
+  Options options = test_options(dir.path());
+  KeyValueStore writer(options);
+  writer.set("taken", "v");
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::thread opener([&] {
+    for (int i = 0; i < 300; ++i) {
+      Options other = options;
+      other.ns = "ns" + std::to_string(i);
+      KeyValueStore store(other);
+    }
+    done = true;
+  });
+  while (!done) {
+    if (writer.set_if_absent("taken", "stolen")) ++wrong;
+    writer.set("gone", "v");
+    if (!writer.remove("gone")) ++wrong;
+  }
+  opener.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(writer.get("taken"), "v");
+}
+
 TEST(Concurrency, ReadOnlyViewsRefreshWhileOthersReadThem) {
   TempDir dir;
   Options options = test_options(dir.path());

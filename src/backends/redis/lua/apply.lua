@@ -63,15 +63,17 @@ local function live(id)
   return meta[id] and (expires[id] == 0 or expires[id] > now)
 end
 
+local live_before = {}  -- per op: its key was live before the batch (the op's `existed`)
 for n = 1, count do
   local b = bases[n]
   local cond, id = ARGV[b + 2], ARGV[b + 5]
+  live_before[n] = live(id)
   if cond ~= 'N' then
     local ok
     if cond == 'A' then
-      ok = not live(id)
+      ok = not live_before[n]
     else
-      ok = live(id) and struct.unpack('>i8', meta[id]) == tonumber(ARGV[b + 3])
+      ok = live_before[n] and struct.unpack('>i8', meta[id]) == tonumber(ARGV[b + 3])
     end
     if not ok then
       return {0, n - 1}
@@ -84,7 +86,7 @@ local versions = {}  -- per namespace: the last version handed out
 for n = 1, count do
   local b = bases[n]
   local kind, id = ARGV[b], ARGV[b + 5]
-  local existed, version = live(id), 0
+  local existed, version = live(id), 0  -- live now, after the batch's earlier ops
   if kind ~= 'C' then
     local ns = tonumber(ARGV[b + 1])
     if kind == 'P' or existed then
@@ -106,7 +108,7 @@ for n = 1, count do
                    string.sub(meta[id], 33)
     end
   end
-  result[#result + 1] = existed and 1 or 0
+  result[#result + 1] = live_before[n] and 1 or 0
   result[#result + 1] = version
 end
 
