@@ -134,12 +134,16 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
     check_batch_rules(batch, capabilities_.max_batch_bytes);
     std::unique_lock lock(mutex_);
     if (engine::is_namespace_wide(batch)) return remove_keys(batch);
-    engine::BatchPlan plan = engine::plan_batch(batch, [&](std::size_t i) {
-      const MemoryRecord* current = find_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
-      return current ? std::optional(current->meta.version) : std::nullopt;
-    });
-    // Every condition held and nothing below can fail: apply in order.
-    for (const engine::PlannedWrite& write : plan.writes) {
+    std::vector<engine::PlannedWrite> writes;
+    BatchResult result = engine::plan_batch(
+        batch,
+        [&](std::size_t i) {
+          const MemoryRecord* current = find_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+          return current ? std::optional(current->meta.version) : std::nullopt;
+        },
+        writes);
+    // Every condition held (or writes is empty) and nothing below can fail: apply in order.
+    for (const engine::PlannedWrite& write : writes) {
       const WriteOp& op = batch.ops[write.op];
       MemoryNamespace& ns = namespaces_[op.ns];
       const MemoryRecord* current = ns.live(op.key, batch.now_ms);
@@ -147,7 +151,7 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
       switch (write.effect) {
         case engine::PlannedWrite::Effect::Remove:
           ns.erase(op.key);
-          plan.result.ops[write.op].version = next_version_++;
+          result.ops[write.op].version = next_version_++;
           continue;
         case engine::PlannedWrite::Effect::Put:
           record.value = op.value;
@@ -165,10 +169,10 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
           break;
       }
       stamp(record, batch.now_ms);
-      plan.result.ops[write.op].version = record.meta.version;
+      result.ops[write.op].version = record.meta.version;
       ns.put(op.key, std::move(record));
     }
-    return plan.result;
+    return result;
   }
 
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,

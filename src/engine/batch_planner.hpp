@@ -1,13 +1,14 @@
 // BatchPlanner: what applying a WriteBatch does, decided once for the engine and the memory
 // backend. Given the live version of each op's key before the batch, it checks the conditions
-// and returns the writes, in op order, with what each needs to know about the key. The redis
+// and lists the writes, in op order, with what each needs to know about the key. The redis
 // backend's lua/apply.lua states the same rules in Lua; the backend conformance kit
 // (tests/backend/) proves the three agree.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nadb/backend.hpp"
@@ -28,17 +29,47 @@ struct PlannedWrite {
   bool key_live = false;
 };
 
-struct BatchPlan {
-  // applied, failed_op and each op's `existed`; the caller sets versions as it writes.
+// Plans a batch that passed check_batch_rules and has no namespace-wide op: returns applied,
+// failed_op and each op's `existed` (the caller sets versions as it writes), and fills writes
+// (cleared first; empty when a condition failed). live_version(i) is the version of the live
+// key of batch.ops[i] before the batch, or nullopt. Throws nothing. A template, so that a
+// writer's lookup costs no allocation.
+template <class LiveVersion>
+BatchResult plan_batch(const WriteBatch& batch, LiveVersion&& live_version,
+                       std::vector<PlannedWrite>& writes) {
   BatchResult result;
-  std::vector<PlannedWrite> writes;  // empty when a condition failed
-};
-
-// The version of the live key of batch.ops[op] before the batch (nullopt: not live).
-using LiveVersion = std::function<std::optional<std::uint64_t>(std::size_t op)>;
-
-// Plans a batch that passed check_batch_rules and has no namespace-wide op. Throws nothing.
-BatchPlan plan_batch(const WriteBatch& batch, const LiveVersion& live_version);
+  result.ops.resize(batch.ops.size());
+  writes.clear();
+  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
+    std::optional<std::uint64_t> version = live_version(i);
+    result.ops[i].existed = version.has_value();
+    if (!batch.ops[i].condition_holds(version)) {
+      result.applied = false;
+      result.failed_op = i;
+      return result;
+    }
+  }
+  // Keys written by earlier ops of the batch: whether they are live after those writes.
+  std::unordered_map<std::string, bool> written;
+  auto id_of = [](const WriteOp& op) { return op.ns + '\0' + op.key; };
+  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
+    const WriteOp& op = batch.ops[i];
+    if (op.kind == WriteOp::Kind::Check) continue;
+    auto earlier = written.empty() ? written.end() : written.find(id_of(op));
+    bool live = earlier == written.end() ? result.ops[i].existed : earlier->second;
+    if (op.kind != WriteOp::Kind::Put && !live) continue;  // nothing to remove or expire
+    PlannedWrite write{i, PlannedWrite::Effect::Put, live};
+    if (op.kind == WriteOp::Kind::Remove) write.effect = PlannedWrite::Effect::Remove;
+    if (op.kind == WriteOp::Kind::Expire) write.effect = PlannedWrite::Effect::Expire;
+    writes.push_back(write);
+    // A Put or Expire whose expiry has passed at the batch's instant leaves the key absent, as
+    // a Remove does.
+    bool live_after = write.effect != PlannedWrite::Effect::Remove &&
+                      (op.expires_ms == 0 || op.expires_ms > batch.now_ms);
+    if (batch.ops.size() > 1) written[id_of(op)] = live_after;
+  }
+  return result;
+}
 
 // Whether batch is a Clear or RemoveExpired batch (check_batch_rules keeps those alone).
 inline bool is_namespace_wide(const WriteBatch& batch) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/batch_planner.hpp"
 #include "engine/high_water.hpp"
 #include "engine/keydir.hpp"
 #include "engine/lock_file.hpp"
@@ -191,8 +192,9 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // What HIGHWATER says: next_seq_ and next_segment_id_ stay below it.
   HighWater marks_ GUARDED_BY(write_mutex_);
   PendingWrite pending_ GUARDED_BY(write_mutex_);  // scratch of the write being applied
-  // Scratch: the live entry of each op's key.
+  // Scratch: the live entry of each op's key, and the writes the batch planner lists.
   std::vector<const KeyEntry*> current_ GUARDED_BY(write_mutex_);
+  std::vector<PlannedWrite> planned_ GUARDED_BY(write_mutex_);
 
   // Guarded by state_mutex_ (shared by readers): the keydir and the segment set. Writers change
   // them holding write_mutex_ too, so the writer reads them without the state lock

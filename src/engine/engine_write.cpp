@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "engine/batch_planner.hpp"
 #include "engine/engine.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
@@ -114,14 +113,17 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
   const Keydir& keydir = keydir_of_writer();
   current_.resize(batch.ops.size());
   const KeyEntry** current = current_.data();
-  BatchPlan plan = plan_batch(batch, [&](std::size_t i) {
-    current[i] = keydir.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
-    return current[i] ? std::optional(current[i]->version) : std::nullopt;
-  });
-  BatchResult& result = plan.result;
-  if (plan.writes.empty()) return result;
+  std::vector<PlannedWrite>& writes = planned_;
+  BatchResult result = plan_batch(
+      batch,
+      [&](std::size_t i) {
+        current[i] = keydir.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+        return current[i] ? std::optional(current[i]->version) : std::nullopt;
+      },
+      writes);
+  if (writes.empty()) return result;
   pending_.reset();
-  for (const PlannedWrite& write : plan.writes) {
+  for (const PlannedWrite& write : writes) {
     const WriteOp& op = batch.ops[write.op];
     const KeyEntry* entry = current_[write.op];
     RecordFields& fields = pending_.next();
