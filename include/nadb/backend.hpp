@@ -153,6 +153,7 @@ class StorageBackend {
   // Reclaims the space of dead records (a no-op report where there is nothing to reclaim),
   // reporting the bytes of segments processed to progress (when set).
   virtual CompactionReport compact(const ProgressCallback& progress) = 0;
+  // What the backend reports about its storage (stats.hpp; fields it does not have stay 0).
   virtual BackendStats stats() = 0;
 
   // A read-only view catches up with what the data's writer has made durable since it was
@@ -176,7 +177,7 @@ std::uint64_t op_bytes(const WriteOp& op);
 
 using BackendFactory = std::function<std::shared_ptr<StorageBackend>(const Options&)>;
 
-// Creates backends by name. "fs" and "memory" are built in.
+// Creates backends by name. "fs", "memory" and "redis" are built in.
 class StorageFactory {
  public:
   // Adds or replaces a backend. Thread-safe.
