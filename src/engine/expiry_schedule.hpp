@@ -42,7 +42,6 @@ class ExpirySchedule {
     if (schedule_.empty() || schedule_.begin()->first > now_ms) return std::nullopt;
     return schedule_.begin()->second;
   }
-  std::size_t size() const { return schedule_.size(); }
   // Heap bytes, as an estimate (a red-black tree node per key).
   std::size_t memory_bytes() const { return schedule_.size() * 48; }
 

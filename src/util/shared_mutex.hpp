@@ -62,7 +62,6 @@ class SCOPED_CAPABILITY ReaderLock {
     mutex_.unlock_shared();
     held_ = false;
   }
-  bool held() const { return held_; }
 
  private:
   SharedMutex& mutex_;

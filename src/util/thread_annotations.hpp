@@ -18,7 +18,6 @@
 #define CAPABILITY(x) NADB_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY NADB_THREAD_ANNOTATION(scoped_lockable)
 #define GUARDED_BY(x) NADB_THREAD_ANNOTATION(guarded_by(x))
-#define PT_GUARDED_BY(x) NADB_THREAD_ANNOTATION(pt_guarded_by(x))
 #define ACQUIRED_BEFORE(...) NADB_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
 #define REQUIRES(...) NADB_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define REQUIRES_SHARED(...) NADB_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
@@ -26,9 +25,7 @@
 #define ACQUIRE_SHARED(...) NADB_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
 #define RELEASE(...) NADB_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define RELEASE_SHARED(...) NADB_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
-#define RELEASE_GENERIC(...) NADB_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define TRY_ACQUIRE(...) NADB_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
-#define EXCLUDES(...) NADB_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ASSERT_CAPABILITY(x) NADB_THREAD_ANNOTATION(assert_capability(x))
 #define NO_THREAD_SAFETY_ANALYSIS NADB_THREAD_ANNOTATION(no_thread_safety_analysis)
 
