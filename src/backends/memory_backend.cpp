@@ -1,123 +1,48 @@
 #include "backends/memory_backend.hpp"
 
-#include <algorithm>
-#include <map>
 #include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 
 #include "engine/batch_planner.hpp"
-#include "engine/expiry_schedule.hpp"
+#include "engine/keydir.hpp"
 #include "util/shared_mutex.hpp"
 
 namespace nadb::backends {
 namespace {
 
-struct MemoryRecord {
-  std::string value;
-  RecordMeta meta;
-  std::uint32_t id = 0;  // dense per namespace, for indexes
-  bool expired_at(std::int64_t now_ms) const {
-    return meta.expires_ms != 0 && meta.expires_ms <= now_ms;
-  }
-};
-
-std::vector<std::string_view> views(const std::vector<std::string>& tags) {
-  return {tags.begin(), tags.end()};
-}
-
-struct MemoryNamespace {
-  std::map<std::string, MemoryRecord, std::less<>> records;
-  engine::ExpirySchedule expiry;
-  std::vector<const std::pair<const std::string, MemoryRecord>*> by_id;  // nullptr: free id
-  std::vector<std::uint32_t> free_ids;
-  std::shared_ptr<IndexSink> index;
-
-  const MemoryRecord* live(std::string_view key, std::int64_t now_ms) const {
-    auto it = records.find(key);
-    return it == records.end() || it->second.expired_at(now_ms) ? nullptr : &it->second;
-  }
-  void erase(std::string_view key) {
-    auto it = records.find(key);
-    if (it == records.end()) return;
-    MemoryRecord& r = it->second;
-    if (index) {
-      auto before = views(r.meta.tags);
-      index->on_change(r.id, &before, nullptr);
-    }
-    expiry.remove(r.meta.expires_ms, r.id);
-    by_id[r.id] = nullptr;
-    free_ids.push_back(r.id);
-    records.erase(it);
-  }
-  void put(std::string_view key, MemoryRecord record) {
-    auto it = records.find(key);
-    auto after = views(record.meta.tags);
-    if (it == records.end()) {
-      it = records.emplace(std::string(key), MemoryRecord{}).first;
-      if (free_ids.empty()) {
-        record.id = static_cast<std::uint32_t>(by_id.size());
-        by_id.push_back(nullptr);
-      } else {
-        record.id = free_ids.back();
-        free_ids.pop_back();
-      }
-      by_id[record.id] = &*it;
-      if (index) index->on_change(record.id, nullptr, &after);
-    } else {
-      record.id = it->second.id;
-      if (index) {
-        auto before = views(it->second.meta.tags);
-        index->on_change(record.id, &before, &after);
-      }
-      expiry.remove(it->second.meta.expires_ms, record.id);
-    }
-    expiry.add(record.meta.expires_ms, record.id);
-    it->second = std::move(record);
-  }
-  std::size_t live_count(std::int64_t now_ms) const {
-    return records.size() - expiry.expired_count(now_ms);
-  }
-};
-
-class MemoryReader final : public KeyIdReader {
+// The values of the memory backend, each in a numbered slot that the keydir records as its
+// key's location (segment 0, offset = slot). Slots of removed values are reused.
+class ValueSlots {
  public:
-  explicit MemoryReader(const MemoryNamespace& ns) : ns_(ns) {}
-  std::string_view key(std::uint32_t id) const override { return ns_.by_id[id]->first; }
-  KeyFacts facts(std::uint32_t id) const override {
-    const RecordMeta& m = ns_.by_id[id]->second.meta;
-    return KeyFacts{m.raw_size, m.created_ms, m.updated_ms, m.expires_ms};
-  }
-  std::vector<std::string_view> tags(std::uint32_t id) const override {
-    return views(ns_.by_id[id]->second.meta.tags);
-  }
-  std::optional<std::uint32_t> find(std::string_view key) const override {
-    auto it = ns_.records.find(key);
-    return it == ns_.records.end() ? std::nullopt : std::optional(it->second.id);
-  }
-  void for_each(const std::function<void(std::uint32_t)>& fn) const override {
-    for (const auto& [key, record] : ns_.records)
-      fn(record.id);
-  }
-  void for_each_prefixed(std::string_view prefix,
-                         const std::function<bool(std::uint32_t)>& fn) const override {
-    for (auto it = ns_.records.lower_bound(prefix);
-         it != ns_.records.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      if (!fn(it->second.id)) return;
+  std::uint32_t store(std::string_view value) {
+    std::uint32_t slot;
+    if (free_.empty()) {
+      slot = static_cast<std::uint32_t>(values_.size());
+      values_.emplace_back();
+    } else {
+      slot = free_.back();
+      free_.pop_back();
     }
+    values_[slot].assign(value);
+    bytes_ += value.size();
+    return slot;
   }
-  void for_each_expired(std::int64_t now_ms,
-                        const std::function<void(std::uint32_t)>& fn) const override {
-    ns_.expiry.for_each_expired(now_ms, fn);
+  void release(std::uint32_t slot) {
+    bytes_ -= values_[slot].size();
+    values_[slot] = std::string();
+    free_.push_back(slot);
   }
-  std::int64_t next_expiry_after(std::int64_t now_ms) const override {
-    return ns_.expiry.next_after(now_ms);
-  }
+  const std::string& at(std::uint32_t slot) const { return values_[slot]; }
+  std::size_t memory_bytes() const { return bytes_ + values_.capacity() * sizeof(std::string); }
 
  private:
-  const MemoryNamespace& ns_;
+  std::vector<std::string> values_;
+  std::vector<std::uint32_t> free_;
+  std::size_t bytes_ = 0;
 };
 
+// The memory backend keeps its keys in the engine's Keydir (the same key table, tag sets,
+// expiry schedule and KeyIdReader as the fs backend) and its values in ValueSlots.
 class MemoryBackend final : public StorageBackend, public LocalIndexing {
  public:
   MemoryBackend() {
@@ -132,123 +57,66 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
 
   BatchResult apply(const WriteBatch& batch) override {
     check_batch_rules(batch, capabilities_.max_batch_bytes);
-    std::unique_lock lock(mutex_);
+    util::WriterLock lock(mutex_);
     if (engine::is_namespace_wide(batch)) return remove_keys(batch);
     std::vector<engine::PlannedWrite> writes;
     BatchResult result = engine::plan_batch(
         batch,
         [&](std::size_t i) {
-          const MemoryRecord* current = find_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
-          return current ? std::optional(current->meta.version) : std::nullopt;
+          const engine::KeyEntry* current =
+              keydir_.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+          return current ? std::optional(current->version) : std::nullopt;
         },
         writes);
     // Every condition held (or writes is empty) and nothing below can fail: apply in order.
     for (const engine::PlannedWrite& write : writes) {
       const WriteOp& op = batch.ops[write.op];
-      MemoryNamespace& ns = namespaces_[op.ns];
-      const MemoryRecord* current = ns.live(op.key, batch.now_ms);
-      MemoryRecord record;
-      switch (write.effect) {
-        case engine::PlannedWrite::Effect::Remove:
-          ns.erase(op.key);
-          result.ops[write.op].version = next_version_++;
-          continue;
-        case engine::PlannedWrite::Effect::Put:
-          record.value = op.value;
-          record.meta.tags = op.tags;
-          record.meta.codec = op.codec;
-          record.meta.raw_size = op.raw_size;
-          record.meta.stored_size = op.value.size();
-          record.meta.expires_ms = op.expires_ms;
-          record.meta.created_ms =
-              write.key_live && current ? current->meta.created_ms : batch.now_ms;
-          break;
-        case engine::PlannedWrite::Effect::Expire:
-          record = *current;
-          record.meta.expires_ms = op.expires_ms;
-          break;
-      }
-      stamp(record, batch.now_ms);
-      result.ops[write.op].version = record.meta.version;
-      ns.put(op.key, std::move(record));
+      result.ops[write.op].version = install(op, write, batch.now_ms);
     }
     return result;
   }
 
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                   bool with_tags) override {
-    std::shared_lock lock(mutex_);
-    const MemoryRecord* r = find_live(ns, key, now_ms);
-    if (!r) return std::nullopt;
-    StoredRecord out{r->value, r->meta};
-    if (!with_tags) out.meta.tags.clear();
-    return out;
+    util::ReaderLock lock(mutex_);
+    const engine::KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
+    if (!entry) return std::nullopt;
+    return StoredRecord{values_.at(entry->offset), keydir_.meta_of(*entry, with_tags)};
   }
 
   std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                      std::int64_t now_ms) override {
-    std::shared_lock lock(mutex_);
-    const MemoryRecord* r = find_live(ns, key, now_ms);
-    if (!r) return std::nullopt;
-    return r->meta;
+    util::ReaderLock lock(mutex_);
+    const engine::KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
+    if (!entry) return std::nullopt;
+    return keydir_.meta_of(*entry);
   }
 
-  KeyPage scan(std::string_view ns_name, std::string_view prefix, std::string_view cursor,
+  KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
                std::size_t limit, std::int64_t now_ms) override {
-    std::shared_lock lock(mutex_);
-    KeyPage page;
-    const MemoryNamespace* ns = find_ns(ns_name);
-    if (!ns || limit == 0) return page;
-    auto it = cursor >= prefix ? ns->records.upper_bound(cursor) : ns->records.lower_bound(prefix);
-    for (; it != ns->records.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      if (it->second.expired_at(now_ms)) continue;
-      if (page.keys.size() == limit) {
-        page.next_cursor = page.keys.back();
-        break;
-      }
-      page.keys.push_back(it->first);
-    }
-    return page;
+    util::ReaderLock lock(mutex_);
+    return keydir_.scan(ns, prefix, cursor, limit, now_ms);
   }
 
-  std::size_t count(std::string_view ns_name, std::int64_t now_ms) override {
-    std::shared_lock lock(mutex_);
-    const MemoryNamespace* ns = find_ns(ns_name);
-    return ns ? ns->live_count(now_ms) : 0;
+  std::size_t count(std::string_view ns, std::int64_t now_ms) override {
+    util::ReaderLock lock(mutex_);
+    return keydir_.count(ns, now_ms);
   }
 
-  std::shared_ptr<IndexSink> attach_index(std::string_view ns_name, std::shared_ptr<IndexSink> sink,
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
                                           bool rebuild) override {
-    std::unique_lock lock(mutex_);
-    MemoryNamespace& ns = namespaces_[std::string(ns_name)];
-    if (ns.index && !rebuild) return ns.index;
-    if (!ns.index) ns.index = std::move(sink);
-    if (rebuild) ns.index->clear();
-    for (const auto& [key, record] : ns.records) {
-      auto after = views(record.meta.tags);
-      ns.index->on_change(record.id, nullptr, &after);
-    }
-    ns.index->optimize();
-    return ns.index;
+    util::WriterLock lock(mutex_);
+    return keydir_.attach_index(ns, std::move(sink), rebuild);
   }
 
-  void read_index(std::string_view ns_name,
-                  const std::function<void(const KeyIdReader&)>& fn) override {
-    static const MemoryNamespace kEmpty;
-    std::shared_lock lock(mutex_);
-    const MemoryNamespace* ns = find_ns(ns_name);
-    if (!ns) ns = &kEmpty;
-    fn(MemoryReader(*ns));
+  void read_index(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) override {
+    util::ReaderLock lock(mutex_);
+    keydir_.read(ns, fn);
   }
 
   std::vector<std::string> namespaces() override {
-    std::shared_lock lock(mutex_);
-    std::vector<std::string> names;
-    for (const auto& [name, ns] : namespaces_) {
-      if (!ns.records.empty()) names.push_back(name);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+    util::ReaderLock lock(mutex_);
+    return keydir_.namespace_names();
   }
 
   void flush() override {}
@@ -259,58 +127,92 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
   }
 
   BackendStats stats() override {
-    std::shared_lock lock(mutex_);
+    util::ReaderLock lock(mutex_);
     BackendStats s;
     s.backend = "memory";
-    for (const auto& [name, ns] : namespaces_) {
-      for (const auto& [key, record] : ns.records)
-        s.memory_bytes += key.size() + record.value.size() + 96;
-    }
+    s.memory_bytes = keydir_.memory_bytes() + values_.memory_bytes();
     s.live_bytes = s.memory_bytes;
     return s;
   }
 
  private:
-  // A Clear or RemoveExpired batch (mutex_ held).
-  BatchResult remove_keys(const WriteBatch& batch) {
+  // Makes write of op the newest version of its key; returns that version.
+  std::uint64_t install(const WriteOp& op, const engine::PlannedWrite& write, std::int64_t now_ms)
+      REQUIRES(mutex_) {
+    const engine::KeyEntry* installed = keydir_.lookup(op.ns, op.key);  // expired or not
+    bool release_old = installed != nullptr;
+    std::uint32_t old_slot = installed ? installed->offset : 0;
+    engine::LocatedRecord record;
+    engine::RecordFields& fields = record.fields;
+    fields.ns = op.ns;
+    fields.key = op.key;
+    fields.seq = next_version_++;
+    fields.updated_ms = now_ms;
+    std::vector<std::string> kept_tags;  // Expire: the old set may be freed while installing
+    switch (write.effect) {
+      case engine::PlannedWrite::Effect::Remove:
+        fields.type = engine::RecordType::Delete;
+        break;
+      case engine::PlannedWrite::Effect::Put:
+        fields.codec = op.codec;
+        fields.raw_size = op.raw_size;
+        fields.expires_ms = op.expires_ms;
+        fields.tags.assign(op.tags.begin(), op.tags.end());
+        fields.created_ms = write.key_live && installed ? installed->created_ms : now_ms;
+        record.offset = values_.store(op.value);
+        record.value_size = op.value.size();
+        break;
+      case engine::PlannedWrite::Effect::Expire:  // same value and tags, new expiry
+        kept_tags = keydir_.tag_sets().tags(installed->tag_set);
+        fields.tags.assign(kept_tags.begin(), kept_tags.end());
+        fields.codec = installed->codec;
+        fields.raw_size = installed->raw_size;
+        fields.created_ms = installed->created_ms;
+        fields.expires_ms = op.expires_ms;
+        record.offset = installed->offset;
+        record.value_size = installed->stored_size;
+        release_old = false;  // the value stays where it is
+        break;
+    }
+    if (fields.created_ms > now_ms) fields.created_ms = now_ms;  // the clock went back
+    keydir_.install(record);
+    if (release_old) values_.release(old_slot);
+    return fields.seq;
+  }
+
+  // A Clear or RemoveExpired batch.
+  BatchResult remove_keys(const WriteBatch& batch) REQUIRES(mutex_) {
     const WriteOp& op = batch.ops[0];
     BatchResult result;
     result.ops.resize(1);
-    MemoryNamespace* ns = find_ns(op.ns);
+    const engine::NamespaceKeys* ns = keydir_.find(op.ns);
     if (!ns) return result;
+    std::vector<std::string> doomed;
+    auto doom = [&](std::uint32_t id) { doomed.emplace_back(ns->keys.at(id).key.view()); };
     if (op.kind == WriteOp::Kind::RemoveExpired) {
-      while (auto id = ns->expiry.first_expired(batch.now_ms)) {
-        ns->erase(ns->by_id[*id]->first);
-        ++result.ops[0].removed;
-      }
-      return result;
+      ns->expiry.for_each_expired(batch.now_ms, doom);
+      result.ops[0].removed = doomed.size();
+    } else {
+      result.ops[0].removed = keydir_.count(op.ns, batch.now_ms);
+      ns->keys.for_each([&](std::uint32_t id, const engine::KeyEntry&) { doom(id); });
     }
-    result.ops[0].removed = ns->live_count(batch.now_ms);
-    MemoryNamespace empty;
-    empty.index = std::move(ns->index);
-    if (empty.index) empty.index->clear();
-    *ns = std::move(empty);
+    WriteOp remove;
+    remove.kind = WriteOp::Kind::Remove;
+    remove.ns = op.ns;
+    engine::PlannedWrite removal;
+    removal.effect = engine::PlannedWrite::Effect::Remove;
+    for (const std::string& key : doomed) {
+      remove.key = key;
+      install(remove, removal, batch.now_ms);
+    }
     return result;
-  }
-  MemoryNamespace* find_ns(std::string_view ns) {
-    auto it = namespaces_.find(std::string(ns));
-    return it == namespaces_.end() ? nullptr : &it->second;
-  }
-  const MemoryRecord* find_live(std::string_view ns, std::string_view key, std::int64_t now_ms) {
-    MemoryNamespace* n = find_ns(ns);
-    return n ? n->live(key, now_ms) : nullptr;
-  }
-  void stamp(MemoryRecord& record, std::int64_t now_ms) {
-    record.meta.version = next_version_++;
-    record.meta.updated_ms = now_ms;
-    if (record.meta.created_ms > now_ms) record.meta.created_ms = now_ms;
   }
 
   BackendCapabilities capabilities_;
-  // Guarded by mutex_ (shared for reads).
-  util::SharedMutex mutex_;
-  std::unordered_map<std::string, MemoryNamespace> namespaces_;
-  std::uint64_t next_version_ = 1;
+  util::SharedMutex mutex_;  // shared for reads
+  engine::Keydir keydir_ GUARDED_BY(mutex_);
+  ValueSlots values_ GUARDED_BY(mutex_);
+  std::uint64_t next_version_ GUARDED_BY(mutex_) = 1;
 };
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "engine/hint.hpp"
-#include "engine/namespace_reader.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
@@ -119,19 +118,6 @@ Engine::~Engine() {
   }
 }
 
-RecordMeta Engine::meta_of(const KeyEntry& e, bool with_tags) const {
-  RecordMeta meta;
-  if (with_tags) meta.tags = keydir_.tag_sets().tags(e.tag_set);
-  meta.version = e.version;
-  meta.created_ms = e.created_ms;
-  meta.updated_ms = e.updated_ms;
-  meta.expires_ms = e.expires_ms;
-  meta.raw_size = e.raw_size;
-  meta.stored_size = e.stored_size;
-  meta.codec = e.codec;
-  return meta;
-}
-
 void Engine::prefetch(const std::map<std::uint32_t, SegmentInfo>& segments, KeyTable::Location at) {
   auto it = segments.find(at.segment);
   if (it == segments.end()) return;
@@ -173,7 +159,7 @@ std::optional<StoredRecord> Engine::get(std::string_view ns, std::string_view ke
       ns, key, now_ms, [segments](KeyTable::Location at) { prefetch(*segments, at); });
   if (entry == nullptr) return std::nullopt;
   StoredRecord result;
-  result.meta = meta_of(*entry, with_tags);
+  result.meta = keydir_.meta_of(*entry, with_tags);
   std::uint32_t segment = entry->segment, offset = entry->offset;
   RecordBytes record = locate_record(*entry);
   lock.unlock();  // the segment stays readable through record.segment even if compacted away
@@ -200,33 +186,18 @@ std::optional<RecordMeta> Engine::get_meta(std::string_view ns, std::string_view
   util::ReaderLock lock(state_mutex_);
   const KeyEntry* entry = keydir_.lookup_live(ns, key, now_ms);
   if (entry == nullptr) return std::nullopt;
-  return meta_of(*entry);
+  return keydir_.meta_of(*entry);
 }
 
 KeyPage Engine::scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
                      std::size_t limit, std::int64_t now_ms) {
-  KeyPage page;
   util::ReaderLock lock(state_mutex_);
-  const NamespaceKeys* keys = keydir_.find(ns);
-  if (keys == nullptr || limit == 0) return page;
-  bool more = false;
-  keys->keys.visit_ordered(prefix, cursor, [&](std::uint32_t, const KeyEntry& e) {
-    if (e.expired_at(now_ms)) return true;
-    if (page.keys.size() == limit) {
-      more = true;
-      return false;
-    }
-    page.keys.emplace_back(e.key.view());
-    return true;
-  });
-  if (more) page.next_cursor = page.keys.back();
-  return page;
+  return keydir_.scan(ns, prefix, cursor, limit, now_ms);
 }
 
 std::size_t Engine::count(std::string_view ns, std::int64_t now_ms) {
   util::ReaderLock lock(state_mutex_);
-  const NamespaceKeys* keys = keydir_.find(ns);
-  return keys == nullptr ? 0 : keys->keys.size() - keys->expiry.expired_count(now_ms);
+  return keydir_.count(ns, now_ms);
 }
 
 void Engine::flush() {
@@ -262,19 +233,12 @@ std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
   // without the state lock (keydir_of_writer).
   util::MutexLock write_lock(write_mutex_);
   util::WriterLock lock(state_mutex_);
-  NamespaceKeys& keys = keydir_.find_or_create(ns);
-  if (keys.index && !rebuild) return keys.index;
-  std::shared_ptr<IndexSink> index = keys.index ? keys.index : std::move(sink);
-  keydir_.attach_index(keys, index, rebuild);
-  return index;
+  return keydir_.attach_index(ns, std::move(sink), rebuild);
 }
 
 void Engine::read_index(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) {
-  static const NamespaceKeys kEmpty;
   util::ReaderLock lock(state_mutex_);
-  const NamespaceKeys* keys = keydir_.find(ns);
-  if (keys == nullptr) keys = &kEmpty;
-  fn(NamespaceReader(*keys, keydir_.tag_sets()));
+  keydir_.read(ns, fn);
 }
 
 void Engine::maintenance_loop() {

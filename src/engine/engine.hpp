@@ -171,8 +171,6 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // caller releases the state lock (no file I/O under it).
   RecordBytes locate_record(const KeyEntry& entry) const REQUIRES_SHARED(state_mutex_);
   static void read_located(RecordBytes& record);
-  RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const
-      REQUIRES_SHARED(state_mutex_);
   void maintenance_loop();
   void write_due_hints();
 

@@ -37,11 +37,6 @@ class ExpirySchedule {
     auto it = schedule_.upper_bound({now_ms, UINT32_MAX});
     return it == schedule_.end() ? 0 : it->first;
   }
-  // The earliest scheduled key, if it has expired at now_ms.
-  std::optional<std::uint32_t> first_expired(std::int64_t now_ms) const {
-    if (schedule_.empty() || schedule_.begin()->first > now_ms) return std::nullopt;
-    return schedule_.begin()->second;
-  }
   // Heap bytes, as an estimate (a red-black tree node per key).
   std::size_t memory_bytes() const { return schedule_.size() * 48; }
 

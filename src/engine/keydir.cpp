@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <span>
 
+#include "engine/namespace_reader.hpp"
+
 namespace nadb::engine {
 
 NamespaceKeys* Keydir::find(std::string_view ns) {
@@ -100,6 +102,58 @@ void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, b
     ns.index->on_added(after_, std::span(ids).subspan(start[set], start[set + 1] - start[set]));
   }
   ns.index->optimize();
+}
+
+std::shared_ptr<IndexSink> Keydir::attach_index(std::string_view ns_name,
+                                                std::shared_ptr<IndexSink> sink, bool rebuild) {
+  NamespaceKeys& ns = find_or_create(ns_name);
+  if (ns.index && !rebuild) return ns.index;
+  std::shared_ptr<IndexSink> index = ns.index ? ns.index : std::move(sink);
+  attach_index(ns, index, rebuild);
+  return index;
+}
+
+RecordMeta Keydir::meta_of(const KeyEntry& e, bool with_tags) const {
+  RecordMeta meta;
+  if (with_tags) meta.tags = tag_sets_.tags(e.tag_set);
+  meta.version = e.version;
+  meta.created_ms = e.created_ms;
+  meta.updated_ms = e.updated_ms;
+  meta.expires_ms = e.expires_ms;
+  meta.raw_size = e.raw_size;
+  meta.stored_size = e.stored_size;
+  meta.codec = e.codec;
+  return meta;
+}
+
+KeyPage Keydir::scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+                     std::size_t limit, std::int64_t now_ms) const {
+  KeyPage page;
+  const NamespaceKeys* keys = find(ns);
+  if (keys == nullptr || limit == 0) return page;
+  bool more = false;
+  keys->keys.visit_ordered(prefix, cursor, [&](std::uint32_t, const KeyEntry& e) {
+    if (e.expired_at(now_ms)) return true;
+    if (page.keys.size() == limit) {
+      more = true;
+      return false;
+    }
+    page.keys.emplace_back(e.key.view());
+    return true;
+  });
+  if (more) page.next_cursor = page.keys.back();
+  return page;
+}
+
+std::size_t Keydir::count(std::string_view ns, std::int64_t now_ms) const {
+  const NamespaceKeys* keys = find(ns);
+  return keys == nullptr ? 0 : keys->keys.size() - keys->expiry.expired_count(now_ms);
+}
+
+void Keydir::read(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) const {
+  static const NamespaceKeys kEmpty;
+  const NamespaceKeys* keys = find(ns);
+  fn(NamespaceReader(keys == nullptr ? kEmpty : *keys, tag_sets_));
 }
 
 std::uint64_t Keydir::dead_bytes(std::uint32_t segment) const {

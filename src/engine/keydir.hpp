@@ -1,9 +1,12 @@
 // Keydir: every namespace's KeyTable, the expiry schedules, the interned tag sets and how many
-// bytes of each segment are dead. The engine's state lock guards it.
+// bytes of each segment are dead. The engine's state lock guards it. The memory backend keeps
+// its keys in one too (its values' slots as locations, under its own lock), so both answer
+// reads, scans, counts and queries with the same code.
 #pragma once
 
 #include <cassert>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,11 +83,24 @@ class Keydir {
   void forget_segment(std::uint32_t segment);
 
   const TagSets& tag_sets() const { return tag_sets_; }
+  // What a caller learns of entry (its tags only if with_tags).
+  RecordMeta meta_of(const KeyEntry& entry, bool with_tags = true) const;
+  // Up to limit live keys of ns starting with prefix, after cursor, in byte order.
+  KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
+               std::size_t limit, std::int64_t now_ms) const;
+  // Live keys of ns not expired at now_ms.
+  std::size_t count(std::string_view ns, std::int64_t now_ms) const;
+  // Calls fn with the KeyIdReader of ns (empty if ns has no keys).
+  void read(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) const;
   // Namespaces with live keys, and their attached indexes (for a reload).
   std::vector<std::string> namespace_names() const;
   std::map<std::string, std::shared_ptr<IndexSink>> indexes() const;
   // Attaches index to ns (clearing it when rebuild) and tells it of every live key.
   void attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild);
+  // LocalIndexing::attach_index: attaches sink to ns unless an index is attached already (then
+  // rebuilds that one if asked); returns the index in effect.
+  std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
+                                          bool rebuild);
   std::size_t memory_bytes() const;
 
  private:
