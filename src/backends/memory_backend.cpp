@@ -60,11 +60,12 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
     util::WriterLock lock(mutex_);
     if (engine::is_namespace_wide(batch)) return remove_keys(batch);
     std::vector<engine::PlannedWrite> writes;
+    const engine::Keydir* keydir = &keydir_;  // for the lambda, which runs under the lock
     BatchResult result = engine::plan_batch(
         batch,
         [&](std::size_t i) {
           const engine::KeyEntry* current =
-              keydir_.lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
+              keydir->lookup_live(batch.ops[i].ns, batch.ops[i].key, batch.now_ms);
           return current ? std::optional(current->version) : std::nullopt;
         },
         writes);
