@@ -77,7 +77,7 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
 }
 
 Engine::Engine(std::string dir, const EngineOptions& options)
-    : dir_(std::move(dir)), options_(options), writer_(options.buffer_bytes) {
+    : dir_(std::move(dir)), options_(options), writer_(options.buffer_bytes, write_mutex_) {
   capabilities_.name = "fs";
   capabilities_.persistent = true;
   capabilities_.physical_backups = true;

@@ -8,6 +8,7 @@
 namespace nadb::engine {
 
 void SegmentWriter::activate(SegmentFilePtr file, std::uint64_t size) {
+  write_lock_.assert_held();
   std::lock_guard lock(buffer_mutex_);
   active_ = std::move(file);
   written_size_ = size;
@@ -59,6 +60,7 @@ void SegmentWriter::write_buffer_locked() {
 }
 
 SegmentWriter::Appended SegmentWriter::append(std::string_view bytes) {
+  write_lock_.assert_held();
   std::lock_guard lock(buffer_mutex_);
   throw_if_failed_locked();
   Appended result;
@@ -152,6 +154,7 @@ void SegmentWriter::sync_to(std::uint64_t position) {
 }
 
 std::uint64_t SegmentWriter::seal() {
+  write_lock_.assert_held();
   std::uint64_t size = 0;
   std::uint64_t reached = write_and_sync(&size);
   std::lock_guard lock(sync_mutex_);

@@ -11,15 +11,18 @@
 #include <string_view>
 
 #include "engine/segment.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace nadb::engine {
 
 class SegmentWriter {
  public:
-  explicit SegmentWriter(std::size_t buffer_limit) : buffer_limit_(buffer_limit) {}
+  // write_lock: the engine's write lock, which activate, append and seal assert is held (in
+  // debug builds).
+  SegmentWriter(std::size_t buffer_limit, const util::Mutex& write_lock)
+      : buffer_limit_(buffer_limit), write_lock_(write_lock) {}
 
-  // Makes file (holding `size` valid bytes) the active segment. Caller holds the engine's
-  // write lock.
+  // Makes file (holding `size` valid bytes) the active segment. Caller holds the write lock.
   void activate(SegmentFilePtr file, std::uint64_t size);
   // The active segment's id; 0 before activate().
   std::uint32_t active_id() const;
@@ -33,7 +36,7 @@ class SegmentWriter {
     bool buffer_full = false;    // the caller should sync_to(position) now
   };
   // Appends bytes at end_offset() (buffered, or written directly when as large as the
-  // buffer). Caller holds the engine's write lock. Throws IOError (and the writer stays
+  // buffer). Caller holds the write lock. Throws IOError (and the writer stays
   // failed) if a write fails.
   Appended append(std::string_view bytes);
   // Log position after everything appended so far.
@@ -45,7 +48,7 @@ class SegmentWriter {
   // Returns once everything up to log position `position` is written and fsynced.
   void sync_to(std::uint64_t position);
   // Writes and fsyncs everything; the caller then activates a new segment. Caller holds the
-  // engine's write lock. Returns the sealed segment's size.
+  // write lock. Returns the sealed segment's size.
   std::uint64_t seal();
   // Throws IOError if an earlier write or fsync failed (the store must be reopened).
   void check_healthy() const;
@@ -70,6 +73,7 @@ class SegmentWriter {
   [[noreturn]] void fail_locked(const std::exception& error);
 
   const std::size_t buffer_limit_;
+  const util::Mutex& write_lock_;
 
   // Guarded by buffer_mutex_: the active file, its tail buffer and the positions.
   mutable std::mutex buffer_mutex_;

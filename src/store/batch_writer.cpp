@@ -9,7 +9,9 @@ namespace nadb::store {
 BatchWriter::BatchWriter(StoreCore& core, bool sync)
     : core_(core),
       sync_(sync),
-      max_bytes_(std::min<std::uint64_t>(kMaxBytes, core.capabilities_.max_batch_bytes / 8)) {}
+      max_bytes_(std::min<std::uint64_t>(kMaxBytes, core.capabilities_.max_batch_bytes / 8)) {
+  core.assert_in_use();
+}
 
 void BatchWriter::add(WriteOp op) {
   std::uint64_t bytes = op_bytes(op);

@@ -17,8 +17,8 @@ class StoreCore;
 
 class BatchWriter {
  public:
-  // Writes through core's backend (the caller holds core's lifecycle lock), fsynced per batch
-  // when sync.
+  // Writes through core's backend (the caller holds core's lifecycle lock: asserted in debug
+  // builds), fsynced per batch when sync.
   BatchWriter(StoreCore& core, bool sync);
   // Queues op; applies the queued batch first when op would make it too large.
   void add(WriteOp op);
