@@ -39,7 +39,7 @@ struct BackendStats {
   std::string backend;
   std::uint64_t segments = 0;
   std::uint64_t disk_bytes = 0;
-  std::uint64_t live_bytes = 0;
+  std::uint64_t live_bytes = 0;  // of the newest records (fs: on disk; memory: keys and values)
   std::uint64_t dead_bytes = 0;
   std::uint64_t buffered_bytes = 0;
   std::uint64_t flushes = 0;

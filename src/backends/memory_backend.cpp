@@ -33,6 +33,8 @@ class ValueSlots {
     free_.push_back(slot);
   }
   const std::string& at(std::uint32_t slot) const { return values_[slot]; }
+  // Bytes of the values stored.
+  std::size_t value_bytes() const { return bytes_; }
   std::size_t memory_bytes() const { return bytes_ + values_.capacity() * sizeof(std::string); }
 
  private:
@@ -132,7 +134,7 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
     BackendStats s;
     s.backend = "memory";
     s.memory_bytes = keydir_.memory_bytes() + values_.memory_bytes();
-    s.live_bytes = s.memory_bytes;
+    s.live_bytes = key_bytes_ + values_.value_bytes();
     return s;
   }
 
@@ -159,7 +161,7 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
         fields.raw_size = op.raw_size;
         fields.expires_ms = op.expires_ms;
         fields.tags.assign(op.tags.begin(), op.tags.end());
-        fields.created_ms = write.key_live && installed ? installed->created_ms : now_ms;
+        fields.created_ms = write.keeps_created ? installed->created_ms : now_ms;
         record.offset = values_.store(op.value);
         record.value_size = op.value.size();
         break;
@@ -176,6 +178,8 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
         break;
     }
     if (fields.created_ms > now_ms) fields.created_ms = now_ms;  // the clock went back
+    if (!installed) key_bytes_ += op.key.size();
+    if (installed && fields.type == engine::RecordType::Delete) key_bytes_ -= op.key.size();
     keydir_.install(record);
     if (release_old) values_.release(old_slot);
     return fields.seq;
@@ -214,6 +218,7 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
   engine::Keydir keydir_ GUARDED_BY(mutex_);
   ValueSlots values_ GUARDED_BY(mutex_);
   std::uint64_t next_version_ GUARDED_BY(mutex_) = 1;
+  std::size_t key_bytes_ GUARDED_BY(mutex_) = 0;  // of the keys in keydir_
 };
 
 }  // namespace

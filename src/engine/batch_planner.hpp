@@ -23,10 +23,11 @@ struct PlannedWrite {
   };
   std::size_t op = 0;  // index in batch.ops
   Effect effect = Effect::Put;
-  // The key is live when this op runs (after the batch's earlier ops: one whose expiry has
-  // passed at the batch's instant leaves it absent). A Put of a live key keeps its creation time
-  // (the one before the batch, or the batch's now if the batch created it).
-  bool key_live = false;
+  // The key is live when this op runs with the record it had before the batch, perhaps
+  // rewritten by earlier ops of the batch but never removed by one (a Remove, or a Put or Expire
+  // whose expiry has passed at the batch's instant): a Put keeps that creation time. Otherwise
+  // the key is created by this Put or an earlier one, at the batch's now.
+  bool keeps_created = false;
 };
 
 // Plans a batch that passed check_batch_rules and has no namespace-wide op: returns applied,
@@ -49,16 +50,19 @@ BatchResult plan_batch(const WriteBatch& batch, LiveVersion&& live_version,
       return result;
     }
   }
-  // Keys written by earlier ops of the batch: whether they are live after those writes.
-  std::unordered_map<std::string, bool> written;
+  // Keys written by earlier ops of the batch: their state after those writes.
+  enum class State : std::uint8_t { Absent, LiveSinceBefore, CreatedByBatch };
+  std::unordered_map<std::string, State> written;
   auto id_of = [](const WriteOp& op) { return op.ns + '\0' + op.key; };
   for (std::size_t i = 0; i < batch.ops.size(); ++i) {
     const WriteOp& op = batch.ops[i];
     if (op.kind == WriteOp::Kind::Check) continue;
     auto earlier = written.empty() ? written.end() : written.find(id_of(op));
-    bool live = earlier == written.end() ? result.ops[i].existed : earlier->second;
-    if (op.kind != WriteOp::Kind::Put && !live) continue;  // nothing to remove or expire
-    PlannedWrite write{i, PlannedWrite::Effect::Put, live};
+    State state = earlier != written.end() ? earlier->second
+                  : result.ops[i].existed  ? State::LiveSinceBefore
+                                           : State::Absent;
+    if (op.kind != WriteOp::Kind::Put && state == State::Absent) continue;  // nothing to do
+    PlannedWrite write{i, PlannedWrite::Effect::Put, state == State::LiveSinceBefore};
     if (op.kind == WriteOp::Kind::Remove) write.effect = PlannedWrite::Effect::Remove;
     if (op.kind == WriteOp::Kind::Expire) write.effect = PlannedWrite::Effect::Expire;
     writes.push_back(write);
@@ -66,7 +70,10 @@ BatchResult plan_batch(const WriteBatch& batch, LiveVersion&& live_version,
     // a Remove does.
     bool live_after = write.effect != PlannedWrite::Effect::Remove &&
                       (op.expires_ms == 0 || op.expires_ms > batch.now_ms);
-    if (batch.ops.size() > 1) written[id_of(op)] = live_after;
+    State after = !live_after              ? State::Absent
+                  : state == State::Absent ? State::CreatedByBatch
+                                           : state;
+    if (batch.ops.size() > 1) written[id_of(op)] = after;
   }
   return result;
 }

@@ -137,7 +137,7 @@ BatchResult Engine::apply_locked(const WriteBatch& batch,
         fields.raw_size = op.raw_size;
         fields.expires_ms = op.expires_ms;
         fields.tags.assign(op.tags.begin(), op.tags.end());
-        fields.created_ms = write.key_live && entry ? entry->created_ms : batch.now_ms;
+        fields.created_ms = write.keeps_created ? entry->created_ms : batch.now_ms;
         break;
       case PlannedWrite::Effect::Expire:  // rewrite the current record with the new expiry
         read_current(*entry, fields);

@@ -152,6 +152,7 @@ std::size_t KeyTable::memory_bytes() const {
     if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
   }
   // Entries not yet handed out are never touched, so they take no memory.
+  std::lock_guard lock(order_mutex_);  // a reader may be merging the sorted view
   return std::size_t{id_count_} * sizeof(KeyEntry) + slots_.capacity() * sizeof(Slot) +
          (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +

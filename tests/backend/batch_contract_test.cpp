@@ -122,6 +122,14 @@ TEST_P(BatchContract, LaterOpsOfABatchSeeEarlierOnes) {
   apply({op_of(WriteOp::Kind::Remove, "n", "k"), put_op("n", "k", "reborn")}, at + 10);
   EXPECT_EQ(value("n", "k"), "reborn");
   EXPECT_EQ(backend_->get_meta("n", "k", now())->created_ms, at + 10);  // a new key
+  // The batch's second Put overwrites the key its first created: still created at the batch's
+  // now, not at the creation before the batch (the engine used to take that one).
+  apply({op_of(WriteOp::Kind::Remove, "n", "k"), put_op("n", "k", "1"), put_op("n", "k", "2")},
+        at + 20);
+  EXPECT_EQ(value("n", "k"), "2");
+  EXPECT_EQ(backend_->get_meta("n", "k", now())->created_ms, at + 20);
+  apply({put_op("n", "k", "3"), put_op("n", "k", "4")}, at + 30);  // overwrites keep it
+  EXPECT_EQ(backend_->get_meta("n", "k", now())->created_ms, at + 20);
   BatchResult twice = apply({put_op("n", "j", "1"), put_op("n", "j", "2")});
   EXPECT_FALSE(twice.ops[0].existed);
   EXPECT_LT(twice.ops[0].version, twice.ops[1].version);
@@ -146,10 +154,11 @@ TEST_P(BatchContract, AWriteWhoseExpiryHasPassedLeavesTheKeyAbsentForLaterOps) {
   std::int64_t at = now();
   put("n", "k", "old");
   // A Put that has expired at the batch's instant, then another Put: a new key (created now).
-  BatchResult result =
-      apply({put_op("n", "k", "expired", {}, at - 1000), put_op("n", "k", "fresh")}, at + 10);
+  BatchResult result = apply({put_op("n", "k", "expired", {}, at - 1000), put_op("n", "k", "fresh"),
+                              put_op("n", "k", "fresher")},
+                             at + 10);
   EXPECT_TRUE(result.applied);
-  EXPECT_EQ(value("n", "k"), "fresh");
+  EXPECT_EQ(value("n", "k"), "fresher");
   EXPECT_EQ(backend_->get_meta("n", "k", now())->created_ms, at + 10);
   // ... then a Remove of it writes nothing.
   result =

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "support/temp_dir.hpp"
@@ -154,8 +156,16 @@ const std::string& Harness::pick_key() {
   return keys_[pick(rng_, keys_.size())];
 }
 
+std::optional<Window> Harness::created_after_write(Db& db, const std::string& ns,
+                                                   const std::string& key, Window w) const {
+  if (db.model.certainly_absent(ns, key, w)) return w;
+  if (!db.model.certain_live(ns, key, w)) return std::nullopt;
+  auto known = created_.find({&db, ns, key});
+  return known == created_.end() ? std::nullopt : std::optional(known->second);
+}
+
 void Harness::learn(Db& db, const std::string& ns, const std::string& key, Window w,
-                    std::optional<std::chrono::seconds> ttl) {
+                    std::optional<std::chrono::seconds> ttl, std::optional<Window> created) {
   KeyModel c = db.model.candidates(ns, key);
   if (c.size() != 1 || !c[0]) fail("learn: the model does not know what " + key + " holds");
   Item& item = *c[0];
@@ -172,6 +182,12 @@ void Harness::learn(Db& db, const std::string& ns, const std::string& key, Windo
     fail("key " + VersionRegistry::printable(key) + " expires at " + std::to_string(expires) +
          ", the model says " + std::to_string(item.expires_ms));
   }
+  Millis created_ms = meta->created_at.time_since_epoch().count();
+  if (created && (created_ms < created->start || created_ms > created->end))
+    fail("key " + VersionRegistry::printable(key) + " was created at " +
+         std::to_string(created_ms) + ", outside [" + std::to_string(created->start) + ", " +
+         std::to_string(created->end) + "]");
+  created_[{&db, ns, key}] = Window{created_ms, created_ms};
   item.expires_ms = expires;
   item.version = meta->version;
   db.versions.observe_new(ns, key, item);
@@ -180,6 +196,32 @@ void Harness::learn(Db& db, const std::string& ns, const std::string& key, Windo
   recent_keys_.push_back(key);
   if (recent_keys_.size() > 4) recent_keys_.pop_front();
   if (remembered_.size() > 200) remembered_.erase(remembered_.begin() + pick(rng_, 100));
+}
+
+// Operations after which every key the model knows to be live still has the creation time it
+// had: the others (restores, imports, syncs, crashes) make step() forget them.
+static bool keeps_creation_times(std::string_view op) {
+  static const std::set<std::string_view> kKeep = {"set",
+                                                   "remove",
+                                                   "expire",
+                                                   "batch_set",
+                                                   "batch_remove",
+                                                   "transaction",
+                                                   "compare_and_set",
+                                                   "set_if_absent",
+                                                   "flushdb",
+                                                   "cleanup_expired",
+                                                   "wait_for_expiry",
+                                                   "flush",
+                                                   "compact",
+                                                   "reopen",
+                                                   "read_only_view",
+                                                   "backup",
+                                                   "incremental_backup",
+                                                   "delete_backup",
+                                                   "verify_backups",
+                                                   "export"};
+  return kKeep.count(op) > 0;
 }
 
 void Harness::step() {
@@ -236,6 +278,7 @@ void Harness::step() {
       continue;
     }
     trace(std::string(name) + " db=" + db.name + " ns=" + ns);
+    if (!keeps_creation_times(name)) created_.clear();
     ++counts_[name];
     last_db_ = &db;
     for (auto& d : dbs_)
@@ -256,8 +299,9 @@ void Harness::op_set(Db& db, const std::string& ns) {
   Window w{wall_ms(), 0};
   store(db, ns).set(key, *item.value, SetOptions{item.tags, ttl});
   w.end = wall_ms();
+  auto created = created_after_write(db, ns, key, w);
   db.model.set(ns, key, item);
-  learn(db, ns, key, w, ttl);
+  learn(db, ns, key, w, ttl, created);
 }
 
 void Harness::op_remove(Db& db, const std::string& ns) {
@@ -287,9 +331,10 @@ void Harness::op_expire(Db& db, const std::string& ns) {
   if (changed != expected)
     fail(std::string(persist ? "persist" : "expire") + " returned " + (changed ? "true" : "false"));
   if (!changed) return;
+  auto created = created_after_write(db, ns, key, w);
   item.expires_ms = 0;
   db.model.set(ns, key, item);
-  learn(db, ns, key, w, persist ? std::nullopt : std::optional(ttl));
+  learn(db, ns, key, w, persist ? std::nullopt : std::optional(ttl), created);
 }
 
 void Harness::op_batch_set(Db& db, const std::string& ns) {
@@ -310,8 +355,9 @@ void Harness::op_batch_set(Db& db, const std::string& ns) {
   store(db, ns).batch_set(batch);
   w.end = wall_ms();
   for (auto& [key, written] : last) {
+    auto created = created_after_write(db, ns, key, w);
     db.model.set(ns, key, written.first);
-    learn(db, ns, key, w, written.second);
+    learn(db, ns, key, w, written.second, created);
   }
 }
 
@@ -345,13 +391,19 @@ void Harness::op_transaction(Db& db, const std::string& ns) {
   Window w{wall_ms(), 0};  // a staged write's expiry counts from when it is staged
   Transaction tx = store(db, ns).transaction(level);
   std::map<std::string, std::optional<std::pair<Item, std::optional<std::chrono::seconds>>>> last;
+  std::set<std::string> removed;  // keys the transaction removes (then perhaps sets again)
   std::size_t bytes = 0;
   for (std::size_t n = 1 + pick(rng_, 4); n > 0; --n) {
-    const std::string& key = pick_key();
+    // Often a key the transaction already wrote: "remove, set, set" of one key is a batch whose
+    // later ops must see the earlier ones.
+    std::string key = pick_key();
+    if (!last.empty() && chance(rng_, 0.4))
+      key = std::next(last.begin(), pick(rng_, last.size()))->first;
     if (chance(rng_, 0.3)) {
       tx.get(key);
       tx.remove(key);
       last[key] = std::nullopt;
+      removed.insert(key);
     } else {
       std::optional<std::chrono::seconds> ttl;
       Item item = random_item(ttl);
@@ -371,8 +423,10 @@ void Harness::op_transaction(Db& db, const std::string& ns) {
       db.model.erase(ns, key);
       continue;
     }
+    // Set again after its removal, the key is created by the transaction.
+    auto created = removed.count(key) ? std::optional(w) : created_after_write(db, ns, key, w);
     db.model.set(ns, key, written->first);
-    learn(db, ns, key, w, written->second);
+    learn(db, ns, key, w, written->second, created);
   }
 }
 
@@ -401,8 +455,9 @@ void Harness::op_compare_and_set(Db& db, const std::string& ns) {
          (current ? std::to_string(current->version) : std::string("none (absent)")));
   if (!done) return;
   std::string key = r.key;
+  auto created = created_after_write(db, ns, key, w);
   db.model.set(ns, key, item);
-  learn(db, ns, key, w, ttl);
+  learn(db, ns, key, w, ttl, created);
 }
 
 void Harness::op_set_if_absent(Db& db, const std::string& ns) {
@@ -418,8 +473,9 @@ void Harness::op_set_if_absent(Db& db, const std::string& ns) {
   w.end = wall_ms();
   if (done == live) fail(std::string("set_if_absent returned ") + (done ? "true" : "false"));
   if (!done) return;
+  auto created = created_after_write(db, ns, key, w);
   db.model.set(ns, key, item);
-  learn(db, ns, key, w, ttl);
+  learn(db, ns, key, w, ttl, created);
 }
 
 void Harness::op_flushdb(Db& db, const std::string& ns) {

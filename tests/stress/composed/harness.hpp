@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nadb/nadb.hpp"
@@ -101,9 +102,15 @@ class Harness {
   const std::string& pick_key();
   std::optional<std::chrono::seconds> random_ttl();
   // Reads the key's metadata right after a write of it during w: learns its version and
-  // exact expiry, checking the tags and that the expiry lies in [w.start + ttl, w.end + ttl].
+  // exact expiry, checking the tags and that the expiry lies in [w.start + ttl, w.end + ttl];
+  // and its creation time, checking it lies in `created` when that is known.
   void learn(Db& db, const std::string& ns, const std::string& key, Window w,
-             std::optional<std::chrono::seconds> ttl);
+             std::optional<std::chrono::seconds> ttl, std::optional<Window> created);
+  // When a key written during w (a write that keeps creation times) must have been created:
+  // as before if it was certainly live throughout w (if known), during w if certainly absent.
+  // Call before the model learns the write.
+  std::optional<Window> created_after_write(Db& db, const std::string& ns, const std::string& key,
+                                            Window w) const;
 
   // Key operations.
   void op_set(Db& db, const std::string& ns);
@@ -158,6 +165,10 @@ class Harness {
   std::deque<Remembered> remembered_;  // versions seen, for compare-and-set
   std::deque<std::string> trace_;
   std::deque<std::string> recent_keys_;  // the last keys written
+  // When keys were created (by db, namespace, key), as learned since the last operation that
+  // may set creation times the model cannot tell (restores, imports, syncs, crashes): step()
+  // forgets them all before one.
+  std::map<std::tuple<const Db*, std::string, std::string>, Window> created_;
   std::map<std::string, std::size_t> counts_;
   std::vector<std::string> findings_;
   std::size_t steps_ = 0;
