@@ -29,9 +29,10 @@ class RedisServer {
   void start();
   // Kills the server at once (SIGKILL: like a crash) and reaps it.
   void stop();
+  // A loopback port nothing listens on now.
+  static int free_port();
 
  private:
-  static int free_port();
   // True if the server replies to PING (or asks for AUTH, which also means it is up).
   bool answers_ping() const;
 

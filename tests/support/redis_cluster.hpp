@@ -1,0 +1,35 @@
+// RedisCluster: a throwaway Redis Cluster for tests — `masters` masters with
+// `replicas_per_master` replicas each, every node a RedisServer (127.0.0.1, free ports for the
+// clients and the cluster bus, data in its own temp folder, stopped by its pid), joined by
+// `redis-cli --cluster create` and ready (every node reports cluster_state:ok) when the
+// constructor returns. Part of the nadb_support library.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/redis_server.hpp"
+
+namespace nadb::testing {
+
+class RedisCluster {
+ public:
+  // Throws std::runtime_error if a node does not start or the cluster is not ready in 30 s.
+  RedisCluster(int masters, int replicas_per_master);
+
+  // The nodes, masters first (as redis-cli assigned them at creation).
+  const std::vector<std::unique_ptr<RedisServer>>& nodes() const { return nodes_; }
+  // "127.0.0.1:<port>,..." of every node, for a redis+cluster:// URL.
+  std::string seed_list() const;
+  // Runs `redis-cli -p <port> <args>` (args are split by the shell: pass trusted text only)
+  // and returns its standard output; throws std::runtime_error if redis-cli fails.
+  static std::string cli(int port, const std::string& args);
+  // Waits until every running node reports cluster_state:ok; throws after 30 s.
+  void wait_until_ok() const;
+
+ private:
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
+};
+
+}  // namespace nadb::testing
