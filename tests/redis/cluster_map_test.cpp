@@ -1,6 +1,7 @@
 // The Redis Cluster hash slot (backends/redis/cluster/key_slot.hpp) against the
 // specification's check value and against a real cluster's CLUSTER KEYSLOT, hash-tag edge
-// cases and binary keys included.
+// cases and binary keys included; the slot map (slot_map.hpp) against where a real cluster
+// takes and redirects writes.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "backends/redis/cluster/key_slot.hpp"
+#include "backends/redis/cluster/slot_map.hpp"
+#include "nadb/errors.hpp"
 #include "support/raw_redis.hpp"
 #include "support/redis_cluster.hpp"
 
@@ -17,6 +20,8 @@ namespace {
 using backends::redis::cluster::crc16;
 using backends::redis::cluster::hashed_part;
 using backends::redis::cluster::key_slot;
+using backends::redis::cluster::NodeAddress;
+using backends::redis::cluster::SlotMap;
 
 TEST(ClusterSlot, Crc16IsTheXmodemVariant) {
   EXPECT_EQ(crc16("123456789"), 0x31C3);  // the specification's check value
@@ -62,6 +67,49 @@ TEST(ClusterSlot, EveryKeyLandsInTheSlotARealClusterComputes) {
     backends::redis::Reply reply = redis.run({"CLUSTER", "KEYSLOT", key});
     ASSERT_EQ(key_slot(key), reply->integer) << "key of " << key.size() << " bytes";
   }
+}
+
+TEST(ClusterMap, NodeAddressesAreHostColonPort) {
+  EXPECT_EQ(NodeAddress::parse("127.0.0.1:7000"), (NodeAddress{"127.0.0.1", 7000}));
+  EXPECT_EQ(NodeAddress::parse("::1:7000"), (NodeAddress{"::1", 7000}));
+  EXPECT_EQ(NodeAddress::parse(":7000"), (NodeAddress{"", 7000}));
+  for (const char* bad : {"", "host", "host:", "host:0", "host:65536", "host:7x", "host:-1"})
+    EXPECT_THROW(NodeAddress::parse(bad), InvalidArgument) << bad;
+}
+
+TEST(ClusterMap, EveryKeyGoesToTheMasterThatTakesIt) {
+  RedisCluster cluster(3, 1);
+  RawRedis redis(cluster.nodes()[0]->port());
+  NodeAddress answering{"127.0.0.1", cluster.nodes()[0]->port()};
+  SlotMap shards = SlotMap::from_shards(*redis.run({"CLUSTER", "SHARDS"}), answering);
+  SlotMap slots = SlotMap::from_slots(*redis.run({"CLUSTER", "SLOTS"}), answering);
+  EXPECT_EQ(shards.uncovered_slots(), 0u);
+  EXPECT_EQ(shards.masters().size(), 3u);
+  EXPECT_EQ(shards.nodes().size(), 6u);  // the replicas are named too
+  EXPECT_EQ(slots.uncovered_slots(), 0u);
+  for (int slot = 0; slot < backends::redis::cluster::kSlotCount; ++slot) {
+    ASSERT_EQ(*shards.master_of(static_cast<std::uint16_t>(slot)),
+              *slots.master_of(static_cast<std::uint16_t>(slot)))
+        << "slot " << slot;
+  }
+  for (int i = 0; i < 60; ++i) {
+    std::string key = "nadb:{db:ns" + std::to_string(i) + "}:m:k";
+    NodeAddress master = *shards.master_of(key_slot(key));
+    RawRedis owner(master.port);
+    EXPECT_EQ(owner.run({"SET", key, "v"})->type, REDIS_REPLY_STATUS) << key;
+    for (const NodeAddress& other : shards.masters()) {
+      if (other == master) continue;
+      backends::redis::Reply moved = RawRedis(other.port).run({"SET", key, "v"});
+      EXPECT_EQ(backends::redis::error_text(*moved),
+                "MOVED " + std::to_string(key_slot(key)) + " " + master.text());
+    }
+  }
+  SlotMap moved = shards;
+  moved.move(5, NodeAddress{"10.0.0.9", 7001});
+  EXPECT_EQ(*moved.master_of(5), (NodeAddress{"10.0.0.9", 7001}));
+  EXPECT_EQ(*moved.master_of(6), *shards.master_of(6));
+  EXPECT_EQ(SlotMap().uncovered_slots(), 16384u);
+  EXPECT_EQ(SlotMap().master_of(0), nullptr);
 }
 
 }  // namespace
