@@ -14,7 +14,8 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
     // The bus port is chosen too: the default (client port + 10000) may not exist or be free.
     nodes_.push_back(std::make_unique<RedisServer>(std::vector<std::string>{
         "--cluster-enabled", "yes", "--cluster-port", std::to_string(RedisServer::free_port()),
-        "--cluster-node-timeout", "2000", "--cluster-config-file", "nodes.conf"}));
+        "--cluster-node-timeout", "2000", "--cluster-config-file", "nodes.conf",
+        "--cluster-require-full-coverage", "no"}));
     create += " 127.0.0.1:" + std::to_string(nodes_.back()->port());
   }
   cli(nodes_[0]->port(),
@@ -49,6 +50,28 @@ void RedisCluster::wait_until_ok() const {
       if (std::chrono::steady_clock::now() > deadline)
         throw std::runtime_error("the cluster is not ready after 30 s (node " +
                                  std::to_string(node->port()) + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+void RedisCluster::wait_until_failed(int port) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const std::string address = "127.0.0.1:" + std::to_string(port) + "@";
+  for (const auto& node : nodes_) {
+    if (!node->running()) continue;
+    for (;;) {
+      std::string nodes = cli(node->port(), "cluster nodes");
+      // "<id> <address> <flags> ...": the flags, comma-separated, include "fail" (not just
+      // "fail?", a suspicion).
+      std::size_t line = nodes.find(address);
+      if (line != std::string::npos) {
+        std::size_t flags = nodes.find(' ', line) + 1;
+        std::string list = "," + nodes.substr(flags, nodes.find(' ', flags) - flags) + ",";
+        if (list.find(",fail,") != std::string::npos) break;
+      }
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("node " + std::to_string(port) + " not flagged failed in 30 s");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }

@@ -1,6 +1,7 @@
 // RedisCluster: a throwaway Redis Cluster for tests — `masters` masters with
 // `replicas_per_master` replicas each, every node a RedisServer (127.0.0.1, free ports for the
-// clients and the cluster bus, data in its own temp folder, stopped by its pid), joined by
+// clients and the cluster bus, data in its own temp folder, stopped by its pid; slots of a
+// failed master do not stop the others: cluster-require-full-coverage no), joined by
 // `redis-cli --cluster create` and ready (every node reports cluster_state:ok) when the
 // constructor returns. Part of the nadb_support library.
 #pragma once
@@ -27,6 +28,9 @@ class RedisCluster {
   static std::string cli(int port, const std::string& args);
   // Waits until every running node reports cluster_state:ok; throws after 30 s.
   void wait_until_ok() const;
+  // Waits until every running node flags the node at port as failed (after a stop()); throws
+  // after 30 s.
+  void wait_until_failed(int port) const;
 
  private:
   std::vector<std::unique_ptr<RedisServer>> nodes_;

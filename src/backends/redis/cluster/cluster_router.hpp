@@ -1,0 +1,69 @@
+// ClusterRouter: sends each command to the master of its hash slot, over one ConnectionPool per
+// node, and follows the cluster when it changes: MOVED (the slot has a new master: the map
+// learns it, the command goes there), ASK (the slot is migrating: ASKING and the command go to
+// the target, the map unchanged), TRYAGAIN and CLUSTERDOWN (the cluster is busy or
+// reconfiguring), and a node that cannot be reached (its replica may be taking over). Each of
+// those refreshes the map from any reachable node and retries, with backoff, until the
+// socket timeout has passed; then BackendUnavailable names the node and the slot.
+//
+// Why a retry never runs a command twice: every redirection and TRYAGAIN/CLUSTERDOWN reply
+// says the node did not run the command, and a node that cannot be reached is retried only
+// when connecting to it failed (nothing was sent). A connection lost after the command was
+// sent is not retried here: the command may have run, and BackendUnavailable says so.
+//
+// Thread-safe: the map and the pools are guarded by mutex_; commands run outside it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/redis/cluster/slot_map.hpp"
+#include "backends/redis/connection_pool.hpp"
+#include "util/thread_annotations.hpp"
+
+namespace nadb::backends::redis::cluster {
+
+class ClusterRouter {
+ public:
+  // options: connection settings every node shares (host and port are ignored); seeds: nodes
+  // to learn the map from. Connects lazily: the first command learns the map.
+  ClusterRouter(RedisOptions options, std::vector<NodeAddress> seeds);
+
+  // Runs command, all of whose keys hash to slot, on slot's master and returns its reply
+  // (error replies other than redirections are returned as they are). Throws
+  // BackendUnavailable as said above.
+  Reply run(std::uint16_t slot, const Command& command);
+  // Learns the map again from the first node that answers (the known nodes, then the seeds).
+  // Throws BackendUnavailable when none does.
+  void refresh();
+
+  // Redirections followed so far.
+  std::uint64_t moved_count() const { return moved_.load(); }
+  std::uint64_t ask_count() const { return asked_.load(); }
+
+ private:
+  enum class Outcome { Done, Moved, Asked, Retry };
+  // One attempt on node; sets reply, or redirect for MOVED/ASK. Throws BackendUnavailable
+  // naming slot and node when the connection fails after the command was sent.
+  Outcome attempt(std::uint16_t slot, const NodeAddress& node, const Command& command, bool asking,
+                  Reply& reply, NodeAddress& redirect);
+  ConnectionPool& pool_of(const NodeAddress& node);
+  // slot's master, learning the map first if slot has none.
+  NodeAddress master_of(std::uint16_t slot);
+
+  const RedisOptions options_;
+  const std::vector<NodeAddress> seeds_;
+  std::atomic<std::uint64_t> moved_{0};
+  std::atomic<std::uint64_t> asked_{0};
+
+  // Guarded by mutex_.
+  util::Mutex mutex_;
+  SlotMap map_ GUARDED_BY(mutex_);
+  std::map<std::string, std::unique_ptr<ConnectionPool>> pools_ GUARDED_BY(mutex_);
+};
+
+}  // namespace nadb::backends::redis::cluster
