@@ -106,6 +106,21 @@ TEST_F(ClusterRouterTest, AMigratingSlotIsFollowedThroughAskAndAMovedOneThroughM
   EXPECT_EQ(router_->ask_count(), 1u);
 }
 
+// Two masters that each say the other serves a slot (their views disagree while a cluster is
+// being reconfigured by hand) are not followed forever: the router backs off, refreshes, and
+// gives up at the socket timeout.
+TEST_F(ClusterRouterTest, MastersRedirectingToEachOtherAreNotFollowedForever) {
+  const std::string key = "pingpong";  // never written: a slot with keys cannot be given away
+  std::uint16_t slot = key_slot(key);
+  std::size_t owner = master_index(slot, key);
+  std::size_t other = (owner + 1) % 3;
+  ASSERT_EQ(text_of(RawRedis(cluster_.nodes()[owner]->port())
+                        .run({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id_of(other)})),
+            "OK");
+  EXPECT_THROW(get(key), BackendUnavailable);
+  EXPECT_GT(router_->moved_count(), 5u);
+}
+
 TEST_F(ClusterRouterTest, AMasterDownFailsOnlyItsSlotsUntilItIsBack) {
   const std::string key = "down";
   ASSERT_EQ(set(key, "before")->type, REDIS_REPLY_STATUS);

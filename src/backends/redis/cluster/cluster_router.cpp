@@ -10,6 +10,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Redirections followed at once in a row; beyond, the router backs off and refreshes.
+constexpr int kMaxRedirects = 5;
+
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -81,6 +84,7 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
   auto backoff = std::chrono::milliseconds(10);
   std::optional<NodeAddress> ask_target;
   std::string last_node;
+  int redirects = 0;  // followed at once, without backoff, up to kMaxRedirects in a row
   for (;;) {
     NodeAddress node = ask_target ? *ask_target : master_of(slot);
     last_node = node.text();
@@ -95,18 +99,25 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
         ++moved_;
         util::MutexLock lock(mutex_);
         map_.move(slot, redirect);
-        continue;  // at once: the new master is known
+        break;
       }
       case Outcome::Asked:
         ++asked_;
         ask_target = redirect;
-        continue;
+        break;
       case Outcome::Retry:
+        redirects = kMaxRedirects;
         break;
     }
+    // Nodes that redirect to each other (their views of the slot disagree while the cluster
+    // reconfigures) are waited for like a busy cluster, never followed forever.
+    if (++redirects <= kMaxRedirects) continue;
+    redirects = 0;
+    ask_target.reset();
     if (Clock::now() + backoff > deadline) {
-      throw BackendUnavailable("redis cluster: slot " + std::to_string(slot) + " has no master " +
-                               "that answers (last tried " + last_node + ")");
+      throw BackendUnavailable(
+          "redis cluster: slot " + std::to_string(slot) +
+          " has no master that answers within the socket timeout (last tried " + last_node + ")");
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
