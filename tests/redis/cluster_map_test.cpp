@@ -77,6 +77,26 @@ TEST(ClusterMap, NodeAddressesAreHostColonPort) {
     EXPECT_THROW(NodeAddress::parse(bad), InvalidArgument) << bad;
 }
 
+backends::redis::Reply parse_reply(const std::string& resp) {
+  redisReader* reader = redisReaderCreate();
+  redisReaderFeed(reader, resp.data(), resp.size());
+  void* reply = nullptr;
+  redisReaderGetReply(reader, &reply);
+  redisReaderFree(reader);
+  return backends::redis::Reply(static_cast<redisReply*>(reply));
+}
+
+// Found by review: ports were narrowed unchecked (2^32 + 6379 became 6379, 70000 was taken).
+TEST(ClusterMap, AMapNamingImpossiblePortsIsRefused) {
+  auto slots_reply = [](const std::string& port) {
+    return parse_reply("*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:" + port + "\r\n");
+  };
+  NodeAddress answering{"127.0.0.1", 1};
+  EXPECT_EQ(SlotMap::from_slots(*slots_reply("6379"), answering).master_of(0)->port, 6379);
+  for (const char* port : {"0", "-1", "70000", "4294973675"})
+    EXPECT_THROW(SlotMap::from_slots(*slots_reply(port), answering), Corruption) << port;
+}
+
 TEST(ClusterMap, EveryKeyGoesToTheMasterThatTakesIt) {
   RedisCluster cluster(3, 1);
   RawRedis redis(cluster.nodes()[0]->port());

@@ -121,6 +121,25 @@ TEST_F(ClusterRouterTest, MastersRedirectingToEachOtherAreNotFollowedForever) {
   EXPECT_GT(router_->moved_count(), 5u);
 }
 
+// Found by review: a script can reply with any error after writing. Its TRYAGAIN is returned,
+// not retried (the INCR ran 8 times), and its MOVED to a node the cluster does not name is not
+// followed (the next command went to that address).
+TEST_F(ClusterRouterTest, AScriptsOwnErrorsNeitherRerunItNorRedirectOthers) {
+  const std::string key = "counter";
+  Reply busy =
+      router_->run(key_slot(key), Command("EVAL",
+                                          "redis.call('INCR', KEYS[1]); "
+                                          "return redis.error_reply('TRYAGAIN not really')",
+                                          "1", key));
+  EXPECT_EQ(backends::redis::error_text(*busy), "TRYAGAIN not really");
+  EXPECT_EQ(get(key), "1");
+  std::string forged =
+      "return redis.error_reply('MOVED " + std::to_string(key_slot(key)) + " 127.0.0.1:1')";
+  EXPECT_THROW(router_->run(key_slot(key), Command("EVAL", forged, "1", key)), BackendUnavailable);
+  EXPECT_EQ(router_->run(key_slot(key), Command("INCR", key))->integer, 2);
+  EXPECT_EQ(router_->moved_count(), 0u);
+}
+
 TEST_F(ClusterRouterTest, AMasterDownFailsOnlyItsSlotsUntilItIsBack) {
   const std::string key = "down";
   ASSERT_EQ(set(key, "before")->type, REDIS_REPLY_STATUS);

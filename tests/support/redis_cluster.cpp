@@ -21,6 +21,26 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
   cli(nodes_[0]->port(),
       create + " --cluster-replicas " + std::to_string(replicas_per_master) + " --cluster-yes");
   wait_until_ok();
+  wait_until_replicas_synced(masters * replicas_per_master);
+}
+
+void RedisCluster::wait_until_replicas_synced(int replicas) const {
+  // Found by review: cluster_state:ok comes before the replicas attach, and a master killed
+  // then has no replica to promote.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    int synced = 0;
+    for (const auto& node : nodes_) {
+      std::string info = cli(node->port(), "info replication");
+      if (info.find("role:slave") != std::string::npos &&
+          info.find("master_link_status:up") != std::string::npos)
+        ++synced;
+    }
+    if (synced >= replicas) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("the cluster's replicas are not in sync after 30 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 std::string RedisCluster::seed_list() const {

@@ -45,6 +45,10 @@ class Command {
   // Appends other's arguments (borrowing other's kept numbers: other must outlive this).
   Command& append(const Command& other);
   std::size_t size() const { return argv_.size(); }
+  // The first argument (the command's name), or "".
+  std::string_view name() const {
+    return argv_.empty() ? std::string_view() : std::string_view(argv_[0], lengths_[0]);
+  }
   // The bytes the request takes on the wire (RESP framing included).
   std::uint64_t wire_bytes() const {
     std::uint64_t bytes = 16;

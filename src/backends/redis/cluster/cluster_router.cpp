@@ -1,5 +1,7 @@
 #include "backends/redis/cluster/cluster_router.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
 #include <thread>
 
@@ -7,8 +9,6 @@
 
 namespace nadb::backends::redis::cluster {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Redirections followed at once in a row; beyond, the router backs off and refreshes.
 constexpr int kMaxRedirects = 5;
@@ -18,11 +18,32 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 }
 
 // The node a "MOVED <slot> <host:port>" or "ASK <slot> <host:port>" reply names. An empty host
-// means the node that replied.
+// means the node that replied; "?" (an endpoint the node does not know) gives an empty host.
 NodeAddress redirect_target(std::string_view error, const NodeAddress& replying) {
-  NodeAddress target = NodeAddress::parse(error.substr(error.rfind(' ') + 1));
-  if (target.host.empty()) target.host = replying.host;
-  return target;
+  std::size_t space = error.rfind(' ');
+  try {
+    if (space == std::string_view::npos) throw InvalidArgument("no address");
+    NodeAddress target = NodeAddress::parse(error.substr(space + 1));
+    if (target.host.empty()) target.host = replying.host;
+    if (target.host == "?") target.host.clear();
+    return target;
+  } catch (const InvalidArgument&) {
+    throw Corruption("redis cluster: node " + replying.text() +
+                     " sent a malformed redirection: " + std::string(error.substr(0, 200)));
+  }
+}
+
+// Scripts run by EVAL/EVALSHA/FCALL can reply with any error text, after writing: their
+// TRYAGAIN or CLUSTERDOWN is not proof that nothing ran.
+bool is_script(const Command& command) {
+  std::string_view name = command.name();
+  auto is = [&](std::string_view n) {
+    return name.size() == n.size() &&
+           std::equal(name.begin(), name.end(), n.begin(),
+                      [](char a, char b) { return std::toupper(a) == std::toupper(b); });
+  };
+  return is("EVAL") || is("EVALSHA") || is("FCALL") || is("EVAL_RO") || is("EVALSHA_RO") ||
+         is("FCALL_RO");
 }
 
 }  // namespace
@@ -75,23 +96,35 @@ ClusterRouter::Outcome ClusterRouter::attempt(std::uint16_t slot, const NodeAddr
     redirect = redirect_target(error, node);
     return Outcome::Asked;
   }
-  if (starts_with(error, "TRYAGAIN") || starts_with(error, "CLUSTERDOWN")) return Outcome::Retry;
-  return Outcome::Done;
+  bool busy = starts_with(error, "TRYAGAIN") || starts_with(error, "CLUSTERDOWN");
+  return busy && !is_script(command) ? Outcome::Retry : Outcome::Done;
 }
 
 Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
   const auto deadline = Clock::now() + options_.socket_timeout;
   auto backoff = std::chrono::milliseconds(10);
   std::optional<NodeAddress> ask_target;
-  std::string last_node;
+  bool asking = false;
+  std::string last_node = "none";
   int redirects = 0;  // followed at once, without backoff, up to kMaxRedirects in a row
   for (;;) {
-    NodeAddress node = ask_target ? *ask_target : master_of(slot);
-    last_node = node.text();
+    std::optional<NodeAddress> node = ask_target ? ask_target : master_of(slot);
+    ask_target.reset();
+    Outcome outcome = Outcome::Retry;  // no master known for the slot: wait for one
     Reply reply;
     NodeAddress redirect;
-    Outcome outcome = attempt(slot, node, command, ask_target.has_value(), reply, redirect);
-    ask_target.reset();
+    if (node) {
+      last_node = node->text();
+      outcome = attempt(slot, *node, command, asking, reply, redirect);
+    }
+    asking = false;
+    if ((outcome == Outcome::Moved || outcome == Outcome::Asked) && !known(redirect, deadline)) {
+      // Not a node of the cluster's map, even refreshed: a redirection the cluster did not
+      // make (a script can reply with any error) is never followed.
+      throw BackendUnavailable("redis cluster: node " + last_node + " redirected slot " +
+                               std::to_string(slot) + " to " + redirect.text() +
+                               ", which the cluster's map does not name");
+    }
     switch (outcome) {
       case Outcome::Done:
         return reply;
@@ -104,6 +137,7 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
       case Outcome::Asked:
         ++asked_;
         ask_target = redirect;
+        asking = true;
         break;
       case Outcome::Retry:
         redirects = kMaxRedirects;
@@ -122,33 +156,52 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
     try {
-      refresh();
+      refresh(deadline);
     } catch (const BackendUnavailable&) {
       // No node answers yet; the next attempt (or the deadline) decides.
     }
   }
 }
 
-NodeAddress ClusterRouter::master_of(std::uint16_t slot) {
-  {
-    util::MutexLock lock(mutex_);
-    if (const NodeAddress* master = map_.master_of(slot)) return *master;
-  }
-  refresh();
+std::optional<NodeAddress> ClusterRouter::master_of(std::uint16_t slot) {
   util::MutexLock lock(mutex_);
   if (const NodeAddress* master = map_.master_of(slot)) return *master;
-  throw BackendUnavailable("redis cluster: no node serves slot " + std::to_string(slot));
+  return std::nullopt;
+}
+
+bool ClusterRouter::known(const NodeAddress& node, Clock::time_point deadline) {
+  auto named = [&] {
+    util::MutexLock lock(mutex_);
+    const auto& nodes = map_.nodes();
+    return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+  };
+  if (node.host.empty()) return false;
+  if (named()) return true;
+  try {
+    refresh(deadline);
+  } catch (const BackendUnavailable&) {
+    return false;
+  }
+  return named();
 }
 
 void ClusterRouter::refresh() {
+  refresh(Clock::now() + options_.socket_timeout);
+}
+
+void ClusterRouter::refresh(Clock::time_point deadline) {
   std::vector<NodeAddress> candidates;
   {
     util::MutexLock lock(mutex_);
     candidates = map_.nodes();
   }
-  candidates.insert(candidates.end(), seeds_.begin(), seeds_.end());
+  for (const NodeAddress& seed : seeds_) {
+    if (std::find(candidates.begin(), candidates.end(), seed) == candidates.end())
+      candidates.push_back(seed);
+  }
   std::string errors;
   for (const NodeAddress& node : candidates) {
+    if (Clock::now() >= deadline) break;
     try {
       ConnectionPool::Lease lease = pool_of(node).acquire();
       Reply shards = lease->run(Command("CLUSTER", "SHARDS"));
@@ -160,9 +213,12 @@ void ClusterRouter::refresh() {
       return;
     } catch (const BackendUnavailable& e) {
       errors += std::string(errors.empty() ? "" : "; ") + e.what();
+    } catch (const Corruption& e) {  // a node that does not speak the cluster protocol
+      errors += std::string(errors.empty() ? "" : "; ") + node.text() + ": " + e.what();
     }
   }
-  throw BackendUnavailable("redis cluster: no node answers (" + errors + ")");
+  throw BackendUnavailable("redis cluster: no node answers with the cluster's map (" + errors +
+                           ")");
 }
 
 }  // namespace nadb::backends::redis::cluster

@@ -7,9 +7,17 @@
 // socket timeout has passed; then BackendUnavailable names the node and the slot.
 //
 // Why a retry never runs a command twice: every redirection and TRYAGAIN/CLUSTERDOWN reply
-// says the node did not run the command, and a node that cannot be reached is retried only
-// when connecting to it failed (nothing was sent). A connection lost after the command was
-// sent is not retried here: the command may have run, and BackendUnavailable says so.
+// from the cluster says the node did not run the command, and a node that cannot be reached
+// is retried only when connecting to it failed (nothing was sent). A connection lost after
+// the command was sent is not retried: the command may have run, and BackendUnavailable says
+// so. A script (EVAL, EVALSHA, FCALL) can reply with any error after writing, so its
+// TRYAGAIN/CLUSTERDOWN is returned, not retried, and a redirection is followed only to a node
+// the cluster's map names (after a refresh): a reply can never send a command elsewhere.
+// Scripts must not reply MOVED or ASK themselves (NADB's never do).
+//
+// Every call ends within the socket timeout plus one connection attempt: refreshes stop at the
+// deadline, and a slot without a master (a failover in progress) is waited for like a busy
+// cluster.
 //
 // Thread-safe: the map and the pools are guarded by mutex_; commands run outside it.
 #pragma once
@@ -18,6 +26,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +46,9 @@ class ClusterRouter {
   // (error replies other than redirections are returned as they are). Throws
   // BackendUnavailable as said above.
   Reply run(std::uint16_t slot, const Command& command);
-  // Learns the map again from the first node that answers (the known nodes, then the seeds).
-  // Throws BackendUnavailable when none does.
+  // Learns the map again from the first node that answers with one (the known nodes, then
+  // the seeds), trying nodes until the socket timeout has passed. Throws BackendUnavailable
+  // when none does.
   void refresh();
 
   // Redirections followed so far.
@@ -51,9 +61,13 @@ class ClusterRouter {
   // naming slot and node when the connection fails after the command was sent.
   Outcome attempt(std::uint16_t slot, const NodeAddress& node, const Command& command, bool asking,
                   Reply& reply, NodeAddress& redirect);
+  using Clock = std::chrono::steady_clock;
   ConnectionPool& pool_of(const NodeAddress& node);
-  // slot's master, learning the map first if slot has none.
-  NodeAddress master_of(std::uint16_t slot);
+  // slot's master in the map, if it has one.
+  std::optional<NodeAddress> master_of(std::uint16_t slot);
+  // Whether the map names node, refreshing it once (by deadline) if it does not.
+  bool known(const NodeAddress& node, Clock::time_point deadline);
+  void refresh(Clock::time_point deadline);
 
   const RedisOptions options_;
   const std::vector<NodeAddress> seeds_;

@@ -19,6 +19,12 @@ const redisReply* field(const redisReply& map, std::string_view name, std::strin
   return nullptr;
 }
 
+int port_of(std::int64_t port) {
+  if (port < 1 || port > 65535)
+    throw Corruption("a cluster map names port " + std::to_string(port) + ", outside 1-65535");
+  return static_cast<int>(port);
+}
+
 // A node of CLUSTER SHARDS: its endpoint (else ip, else the answering node) and port (or
 // tls-port).
 NodeAddress shard_node(const redisReply& node, const NodeAddress& answering) {
@@ -35,7 +41,7 @@ NodeAddress shard_node(const redisReply& node, const NodeAddress& answering) {
   const redisReply* port = field(node, "port", what);
   if (!port) port = field(node, "tls-port", what);
   if (!port) throw Corruption("a node of CLUSTER SHARDS has no port");
-  address.port = static_cast<int>(integer_of(*port, what));
+  address.port = port_of(integer_of(*port, what));
   return address;
 }
 
@@ -93,7 +99,7 @@ SlotMap SlotMap::from_slots(const redisReply& reply, const NodeAddress& answerin
     for (std::size_t n = 2; n < array_size(range, what); ++n) {
       const redisReply& node = element_of(range, n, what);
       NodeAddress address{std::string(string_of(element_of(node, 0, what), what)),
-                          static_cast<int>(integer_of(element_of(node, 1, what), what))};
+                          port_of(integer_of(element_of(node, 1, what), what))};
       if (address.host.empty() || address.host == "?") address.host = answering.host;
       map.index_of(address);
       nodes.push_back(address);
@@ -127,11 +133,14 @@ void SlotMap::move(std::uint16_t slot, const NodeAddress& master) {
 }
 
 std::uint16_t SlotMap::index_of(const NodeAddress& node) {
-  auto it = std::find(nodes_.begin(), nodes_.end(), node);
-  if (it != nodes_.end()) return static_cast<std::uint16_t>(it - nodes_.begin());
-  if (nodes_.size() >= kNobody) throw Corruption("a cluster map names too many nodes");
+  auto [it, added] = index_.emplace(node.text(), static_cast<std::uint16_t>(nodes_.size()));
+  if (!added) return it->second;
+  if (nodes_.size() >= kMaxNodes) {
+    index_.erase(it);
+    throw Corruption("a cluster map names more than " + std::to_string(kMaxNodes) + " nodes");
+  }
   nodes_.push_back(node);
-  return static_cast<std::uint16_t>(nodes_.size() - 1);
+  return it->second;
 }
 
 void SlotMap::assign(std::int64_t first, std::int64_t last, const NodeAddress& master) {

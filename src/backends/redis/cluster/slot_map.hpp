@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backends/redis/cluster/key_slot.hpp"
@@ -49,11 +50,14 @@ class SlotMap {
 
  private:
   static constexpr std::uint16_t kNobody = 0xFFFF;
+  // Redis Cluster's own recommended limit is 1000 nodes; a map naming far more is not real.
+  static constexpr std::size_t kMaxNodes = 4096;
   std::uint16_t index_of(const NodeAddress& node);
   void assign(std::int64_t first, std::int64_t last, const NodeAddress& master);
 
   std::vector<NodeAddress> nodes_;
-  std::array<std::uint16_t, kSlotCount> owner_;  // index in nodes_, or kNobody
+  std::unordered_map<std::string, std::uint16_t> index_;  // text() → index in nodes_
+  std::array<std::uint16_t, kSlotCount> owner_;           // index in nodes_, or kNobody
 };
 
 }  // namespace nadb::backends::redis::cluster
