@@ -39,8 +39,9 @@ bool is_script(const Command& command) {
   std::string_view name = command.name();
   auto is = [&](std::string_view n) {
     return name.size() == n.size() &&
-           std::equal(name.begin(), name.end(), n.begin(),
-                      [](char a, char b) { return std::toupper(a) == std::toupper(b); });
+           std::equal(name.begin(), name.end(), n.begin(), [](unsigned char a, unsigned char b) {
+             return std::toupper(a) == std::toupper(b);
+           });
   };
   return is("EVAL") || is("EVALSHA") || is("FCALL") || is("EVAL_RO") || is("EVALSHA_RO") ||
          is("FCALL_RO");
@@ -107,6 +108,13 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
   bool asking = false;
   std::string last_node = "none";
   int redirects = 0;  // followed at once, without backoff, up to kMaxRedirects in a row
+  if (!master_of(slot)) {
+    try {
+      refresh(deadline);  // the first command, or a slot the map lacks: no backoff first
+    } catch (const BackendUnavailable&) {
+      // The loop below retries until the deadline.
+    }
+  }
   for (;;) {
     std::optional<NodeAddress> node = ask_target ? ask_target : master_of(slot);
     ask_target.reset();
@@ -118,7 +126,10 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
       outcome = attempt(slot, *node, command, asking, reply, redirect);
     }
     asking = false;
-    if ((outcome == Outcome::Moved || outcome == Outcome::Asked) && !known(redirect, deadline)) {
+    bool redirected = outcome == Outcome::Moved || outcome == Outcome::Asked;
+    if (redirected && redirect.host.empty()) {
+      outcome = Outcome::Retry;  // "?": the node does not know the address; the map will
+    } else if (redirected && !known(redirect, deadline)) {
       // Not a node of the cluster's map, even refreshed: a redirection the cluster did not
       // make (a script can reply with any error) is never followed.
       throw BackendUnavailable("redis cluster: node " + last_node + " redirected slot " +
