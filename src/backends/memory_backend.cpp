@@ -61,7 +61,7 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
     check_batch_rules(batch, capabilities_.max_batch_bytes);
     util::WriterLock lock(mutex_);
     if (engine::is_namespace_wide(batch)) return remove_keys(batch);
-    std::vector<engine::PlannedWrite> writes;
+    std::vector<engine::PlannedWrite>& writes = planned_;  // reused: no allocation per batch
     const engine::Keydir* keydir = &keydir_;  // for the lambda, which runs under the lock
     BatchResult result = engine::plan_batch(
         batch,
@@ -218,7 +218,8 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
   engine::Keydir keydir_ GUARDED_BY(mutex_);
   ValueSlots values_ GUARDED_BY(mutex_);
   std::uint64_t next_version_ GUARDED_BY(mutex_) = 1;
-  std::size_t key_bytes_ GUARDED_BY(mutex_) = 0;  // of the keys in keydir_
+  std::vector<engine::PlannedWrite> planned_ GUARDED_BY(mutex_);  // apply's scratch list
+  std::size_t key_bytes_ GUARDED_BY(mutex_) = 0;                  // of the keys in keydir_
 };
 
 }  // namespace

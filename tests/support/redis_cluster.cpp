@@ -6,6 +6,20 @@
 #include <thread>
 
 namespace nadb::testing {
+namespace {
+
+// Polls done every 50 ms until it holds; throws after 30 s, naming what was awaited.
+template <class Done>
+void wait_for(const std::string& what, Done&& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("waited 30 s in vain for " + what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
 
 RedisCluster::RedisCluster(int masters, int replicas_per_master) {
   int count = masters * (1 + replicas_per_master);
@@ -27,8 +41,7 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master) {
 void RedisCluster::wait_until_replicas_synced(int replicas) const {
   // Found by review: cluster_state:ok comes before the replicas attach, and a master killed
   // then has no replica to promote.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
+  wait_for("the cluster's replicas to link to their masters", [&] {
     int synced = 0;
     for (const auto& node : nodes_) {
       std::string info = cli(node->port(), "info replication");
@@ -36,18 +49,8 @@ void RedisCluster::wait_until_replicas_synced(int replicas) const {
           info.find("master_link_status:up") != std::string::npos)
         ++synced;
     }
-    if (synced >= replicas) return;
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("the cluster's replicas are not in sync after 30 s");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-std::string RedisCluster::seed_list() const {
-  std::string list;
-  for (const auto& node : nodes_)
-    list += (list.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(node->port());
-  return list;
+    return synced >= replicas;
+  });
 }
 
 std::string RedisCluster::cli(int port, const std::string& args) {
@@ -63,38 +66,32 @@ std::string RedisCluster::cli(int port, const std::string& args) {
 }
 
 void RedisCluster::wait_until_ok() const {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (const auto& node : nodes_) {
-    if (!node->running()) continue;
-    while (cli(node->port(), "cluster info").find("cluster_state:ok") == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("the cluster is not ready after 30 s (node " +
-                                 std::to_string(node->port()) + ")");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  wait_for("every running node to report cluster_state:ok", [&] {
+    for (const auto& node : nodes_) {
+      if (node->running() &&
+          cli(node->port(), "cluster info").find("cluster_state:ok") == std::string::npos)
+        return false;
     }
-  }
+    return true;
+  });
 }
 
 void RedisCluster::wait_until_failed(int port) const {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   const std::string address = "127.0.0.1:" + std::to_string(port) + "@";
-  for (const auto& node : nodes_) {
-    if (!node->running()) continue;
-    for (;;) {
-      std::string nodes = cli(node->port(), "cluster nodes");
+  wait_for("every running node to flag node " + std::to_string(port) + " failed", [&] {
+    for (const auto& node : nodes_) {
+      if (!node->running()) continue;
       // "<id> <address> <flags> ...": the flags, comma-separated, include "fail" (not just
       // "fail?", a suspicion).
+      std::string nodes = cli(node->port(), "cluster nodes");
       std::size_t line = nodes.find(address);
-      if (line != std::string::npos) {
-        std::size_t flags = nodes.find(' ', line) + 1;
-        std::string list = "," + nodes.substr(flags, nodes.find(' ', flags) - flags) + ",";
-        if (list.find(",fail,") != std::string::npos) break;
-      }
-      if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("node " + std::to_string(port) + " not flagged failed in 30 s");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (line == std::string::npos) return false;
+      std::size_t flags = nodes.find(' ', line) + 1;
+      std::string list = "," + nodes.substr(flags, nodes.find(' ', flags) - flags) + ",";
+      if (list.find(",fail,") == std::string::npos) return false;
     }
-  }
+    return true;
+  });
 }
 
 }  // namespace nadb::testing

@@ -21,8 +21,6 @@ class RedisCluster {
 
   // The nodes, masters first (as redis-cli assigned them at creation).
   const std::vector<std::unique_ptr<RedisServer>>& nodes() const { return nodes_; }
-  // "127.0.0.1:<port>,..." of every node, for a redis+cluster:// URL.
-  std::string seed_list() const;
   // Runs `redis-cli -p <port> <args>` (args are split by the shell: pass trusted text only)
   // and returns its standard output; throws std::runtime_error if redis-cli fails.
   static std::string cli(int port, const std::string& args);

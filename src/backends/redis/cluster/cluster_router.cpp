@@ -183,8 +183,7 @@ std::optional<NodeAddress> ClusterRouter::master_of(std::uint16_t slot) {
 bool ClusterRouter::known(const NodeAddress& node, Clock::time_point deadline) {
   auto named = [&] {
     util::MutexLock lock(mutex_);
-    const auto& nodes = map_.nodes();
-    return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+    return map_.names(node);
   };
   if (node.host.empty()) return false;
   if (named()) return true;

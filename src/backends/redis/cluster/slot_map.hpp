@@ -43,6 +43,8 @@ class SlotMap {
   std::vector<NodeAddress> masters() const;
   // Every node named (masters and replicas): where a refresh may ask.
   const std::vector<NodeAddress>& nodes() const { return nodes_; }
+  // Whether the map names node (as a master or a replica).
+  bool names(const NodeAddress& node) const { return index_.count(node.text()) > 0; }
   // Slots no node covers.
   std::size_t uncovered_slots() const;
   // Records that master now serves slot (a MOVED reply).
