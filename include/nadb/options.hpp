@@ -42,14 +42,27 @@ enum class RecoveryMode {
 
 // The redis backend's server and connection pool (docs/ARCHITECTURE.md, "Redis").
 struct RedisOptions {
-  // redis://[user:password@]host[:port][/database]; when set it overrides host, port,
-  // database, username and password (InvalidArgument at open when malformed).
+  // redis://[user:password@]host[:port][/database], or for a Redis Cluster
+  // redis+cluster://[user:password@]host[:port][,host[:port]...][/0]; when set it overrides
+  // host, port, database, username, password, cluster and seed_nodes (InvalidArgument at open
+  // when malformed).
   std::string url;
   std::string host = "127.0.0.1";
   int port = 6379;
   int database = 0;
   std::string username;
   std::string password;
+  // A Redis Cluster: host:port and seed_nodes are asked for its map of slots, and each
+  // namespace lives on the master of its hash slot (database must be 0). See README,
+  // "Redis Cluster", for what a cluster cannot do (batches over namespaces of other slots).
+  bool cluster = false;
+  // More cluster nodes ("host:port") to learn the map from when host:port does not answer.
+  std::vector<std::string> seed_nodes;
+  // Durability on replicas: after each write, WAIT until this many replicas confirm it or
+  // wait_timeout passes; then the write throws BackendUnavailable (it is applied on the
+  // master, and may or may not survive a failover, as Redis says of WAIT). 0: no waiting.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds socket_timeout{10000};
   std::size_t pool_size = 10;

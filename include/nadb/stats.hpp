@@ -32,6 +32,12 @@ struct PoolStats {
   std::uint64_t failed = 0;         // connection attempts that failed
   std::uint64_t reconnects = 0;     // connections established to replace a broken one
   std::uint64_t health_checks = 0;  // PINGs of long-idle connections
+  // Redis Cluster only: MOVED redirections followed (a slot found on a new master), ASK
+  // redirections followed (a key of a slot being migrated), and waits before trying a
+  // command again (a script's slot being migrated, TRYAGAIN, a failover, a node unreachable).
+  std::uint64_t cluster_moved = 0;
+  std::uint64_t cluster_asked = 0;
+  std::uint64_t cluster_waits = 0;
 };
 
 // What the backend reports about its storage. Fields a backend does not have stay 0.

@@ -96,7 +96,10 @@ std::string Stats::to_json() const {
           {"created", storage.pool.created},
           {"failed", storage.pool.failed},
           {"reconnects", storage.pool.reconnects},
-          {"health_checks", storage.pool.health_checks}}}}},
+          {"health_checks", storage.pool.health_checks},
+          {"cluster_moved", storage.pool.cluster_moved},
+          {"cluster_asked", storage.pool.cluster_asked},
+          {"cluster_waits", storage.pool.cluster_waits}}}}},
   };
   return j.dump();
 }
@@ -134,6 +137,12 @@ std::string Stats::to_prometheus() const {
         storage.pool.failed);
   gauge("nadb_pool_reconnects_total", "Connections made to replace broken ones.", "counter",
         storage.pool.reconnects);
+  gauge("nadb_cluster_moved_total", "Redis Cluster MOVED redirections followed.", "counter",
+        storage.pool.cluster_moved);
+  gauge("nadb_cluster_asked_total", "Redis Cluster ASK redirections followed.", "counter",
+        storage.pool.cluster_asked);
+  gauge("nadb_cluster_waits_total", "Redis Cluster commands that waited to be tried again.",
+        "counter", storage.pool.cluster_waits);
   gauge("nadb_transactions_active", "Open transactions.", "gauge", transactions.active);
   gauge("nadb_transaction_conflicts_total", "Serializable commits refused.", "counter",
         transactions.conflicts);

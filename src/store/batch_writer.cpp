@@ -15,7 +15,11 @@ BatchWriter::BatchWriter(StoreCore& core, bool sync)
 
 void BatchWriter::add(WriteOp op) {
   std::uint64_t bytes = op_bytes(op);
-  if (!ops_.empty() && (ops_.size() == kMaxOps || bytes_ + bytes > max_bytes_)) finish();
+  // One namespace per batch: on a Redis Cluster namespaces live in different slots, and one
+  // batch is one script, which runs in one slot.
+  if (!ops_.empty() &&
+      (ops_.size() == kMaxOps || bytes_ + bytes > max_bytes_ || ops_.back().ns != op.ns))
+    finish();
   bytes_ += bytes;
   ops_.push_back(std::move(op));
 }

@@ -1,5 +1,6 @@
-// BatchWriter: what replays (restores, merges, imports, syncs) write goes out in batches
-// bounded by count and by bytes, far below what one batch may carry on the backend, so that no
+// BatchWriter: what replays (restores, merges, imports, syncs) write goes out in batches of one
+// namespace each (a Redis Cluster runs a batch in one slot), bounded by count and by bytes,
+// far below what one batch may carry on the backend, so that no
 // replay fails for the size of what it copies (1,000 values of 1 MiB once made one batch
 // larger than Redis takes, after a restore had already emptied the namespace). Each batch is
 // atomic, the stream is not: restores get their atomicity from a staging namespace or a

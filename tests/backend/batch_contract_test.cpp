@@ -49,6 +49,28 @@ TEST_P(BatchContract, AFailedConditionWritesNothing) {
   EXPECT_EQ(value("n", "b"), "old");
 }
 
+// A batch over two namespaces is all or nothing; a Redis Cluster, which runs a script in one
+// hash slot, refuses one whose namespaces are in different slots (these two are) and writes
+// nothing.
+TEST_P(BatchContract, ABatchOverNamespacesIsAllOrNothingOrRefusedWhole) {
+  put("m", "b", "old");
+  WriteOp must_be_absent = put_op("m", "b", "new");
+  must_be_absent.condition = WriteOp::Condition::Absent;
+  if (GetParam().options(dir_.path(), "db", "n").redis.cluster) {
+    EXPECT_THROW(apply({put_op("n", "a", "1"), put_op("m", "c", "1")}), NotSupported);
+    EXPECT_EQ(value("n", "a"), std::nullopt);
+    EXPECT_EQ(value("m", "c"), std::nullopt);
+    return;
+  }
+  BatchResult failed = apply({put_op("n", "a", "1"), must_be_absent});
+  EXPECT_FALSE(failed.applied);
+  EXPECT_EQ(value("n", "a"), std::nullopt);
+  BatchResult applied = apply({put_op("n", "a", "1"), put_op("m", "c", "2")});
+  EXPECT_TRUE(applied.applied);
+  EXPECT_EQ(value("n", "a"), "1");
+  EXPECT_EQ(value("m", "c"), "2");
+}
+
 TEST_P(BatchContract, VersionConditionsAndChecks) {
   std::uint64_t version = put("n", "k", "v");
   WriteOp check = op_of(WriteOp::Kind::Check, "n", "k");

@@ -7,15 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)  # the helper scripts beside this one
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-# expect CODE CMD...: runs CMD, checks its exit code; stdout in $out, stderr in $err.
-expect() {
-  local code=$1; shift
-  "$@" >out.txt 2>err.txt; local rc=$?
-  out=$(tr -d '\000' <out.txt); err=$(cat err.txt)
-  [[ $rc == "$code" ]] || fail "'$*' exited $rc, expected $code (stderr: $err)"
-}
+source "$here/expect.sh"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # Binary values round-trip byte for byte: from a file, from stdin, to stdout and to --out.

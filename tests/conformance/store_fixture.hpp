@@ -21,7 +21,8 @@ class StoreTest : public ::testing::TestWithParam<KitBackend> {
   std::unique_ptr<KeyValueStore> open(const std::string& ns = "default") const {
     return std::make_unique<KeyValueStore>(options(ns));
   }
-  const std::string& backend_name() const { return GetParam().name; }
+  // The backend's registered name ("fs", "memory", "redis"; a cluster is "redis" too).
+  std::string backend_name() const { return options().backend; }
   bool persistent() const { return GetParam().open(dir_.path())->capabilities().persistent; }
   void SetUp() override {
     options();  // a shared server starts here, on the main thread; nothing is created

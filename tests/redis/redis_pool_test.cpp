@@ -43,11 +43,27 @@ TEST(RedisUrl, ParsesEveryPart) {
   EXPECT_EQ(o.password, "");
 }
 
+TEST(RedisUrl, AClusterUrlNamesItsSeedNodes) {
+  RedisOptions o;
+  backends::redis::apply_url("redis+cluster://u:p@n1:7000,n2,n3:7002/", o);
+  EXPECT_TRUE(o.cluster);
+  EXPECT_EQ(o.host, "n1");
+  EXPECT_EQ(o.port, 7000);
+  EXPECT_EQ(o.seed_nodes, (std::vector<std::string>{"n2:6379", "n3:7002"}));
+  EXPECT_EQ(o.username, "u");
+  EXPECT_EQ(o.database, 0);
+  backends::redis::apply_url("redis://h", o);  // a plain URL is not a cluster's
+  EXPECT_FALSE(o.cluster);
+  EXPECT_TRUE(o.seed_nodes.empty());
+}
+
 TEST(RedisUrl, RejectsMalformedUrlsAndChangesNothing) {
   RedisOptions o;
   o.host = "kept";
-  for (const char* bad : {"http://h:1", "redis://", "redis://h:port", "redis://h:70000",
-                          "redis://h:1/x", "redis://h:-1"}) {
+  for (const char* bad :
+       {"http://h:1", "redis://", "redis://h:port", "redis://h:70000", "redis://h:1/x",
+        "redis://h:-1", "redis://a:1,b:2", "redis+cluster://a:1/3", "redis+cluster://a:1,",
+        "redis+cluster://a,,b", "redis+cluster://", "redis+cluster://a:1,b:x"}) {
     EXPECT_THROW(backends::redis::apply_url(bad, o), InvalidArgument) << bad;
   }
   EXPECT_EQ(o.host, "kept");

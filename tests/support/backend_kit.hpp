@@ -11,6 +11,7 @@
 
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/test_options.hpp"
 
@@ -54,6 +55,15 @@ inline const std::vector<KitBackend>& kit_backends() {
          o.backend = "redis";
          o.redis.port = shared_redis_server().port();
          o.redis.key_prefix = "t" + folder.substr(folder.rfind('-') + 1);  // a prefix per test
+         return o;
+       }},
+      {"redis_cluster",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "redis";
+         o.redis.cluster = true;
+         o.redis.port = shared_cluster_port();
+         o.redis.key_prefix = "c" + folder.substr(folder.rfind('-') + 1);
          return o;
        }},
   };

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -92,6 +94,22 @@ void RedisCluster::wait_until_failed(int port) const {
     }
     return true;
   });
+}
+
+int shared_cluster_port() {
+  static const int port = [] {
+    if (const char* state = std::getenv("NADB_TEST_CLUSTER_STATE")) {
+      int seed = 0;
+      if (!(std::ifstream(state) >> seed) || seed <= 0) {
+        throw std::runtime_error(std::string("NADB_TEST_CLUSTER_STATE names ") + state +
+                                 ", which holds no port: did the cluster.Start fixture run?");
+      }
+      return seed;
+    }
+    static RedisCluster cluster(3, 1);
+    return cluster.nodes()[0]->port();
+  }();
+  return port;
 }
 
 }  // namespace nadb::testing

@@ -37,4 +37,11 @@ class RedisCluster {
   std::vector<std::unique_ptr<RedisServer>> nodes_;
 };
 
+// A seed node ("127.0.0.1:<port>") of the cluster (3 masters, 1 replica each) the tests of
+// a run share: the one `nadb-test-cluster start` left running for ctest (the redis_cluster
+// fixture names its state file in NADB_TEST_CLUSTER_STATE), or, for a test binary run by
+// hand, one this process starts on first use (call it first from the main thread). Tests
+// that stop nodes must start their own RedisCluster.
+int shared_cluster_port();
+
 }  // namespace nadb::testing

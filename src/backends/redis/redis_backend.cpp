@@ -5,9 +5,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "backends/redis/cluster/cluster_router.hpp"
+#include "backends/redis/cluster/key_slot.hpp"
 #include "backends/redis/lua_sources.hpp"
 #include "backends/redis/metadata.hpp"
 #include "backends/redis/redis_url.hpp"
+#include "backends/redis/server_dispatcher.hpp"
 #include "backends/redis_backend.hpp"
 #include "nadb/errors.hpp"
 
@@ -21,12 +24,23 @@ constexpr std::uint64_t kMaxValue = 512ull << 20;
 // Keys swept per script call: bounds how long one sweep blocks the server.
 constexpr std::int64_t kSweepChunk = 1000;
 
+}  // namespace
+
 RedisOptions resolved(const Options& options) {
   RedisOptions r = options.redis;
   if (!r.url.empty()) apply_url(r.url, r);
   if (r.key_prefix.empty() || r.key_prefix.find_first_of("{}") != std::string::npos) {
     throw InvalidArgument("RedisOptions::key_prefix must be non-empty without '{' or '}', got '" +
                           r.key_prefix + "'");
+  }
+  if (r.cluster && r.database != 0) {
+    throw InvalidArgument("RedisOptions::database must be 0 on a Redis Cluster, got " +
+                          std::to_string(r.database));
+  }
+  if (r.wait_replicas < 0 || (r.wait_replicas > 0 && r.wait_timeout.count() <= 0)) {
+    throw InvalidArgument(
+        "RedisOptions::wait_replicas must be at least 0, and wait_timeout positive when it "
+        "is set (WAIT 0 would wait forever)");
   }
   if (r.max_request_bytes < (1 << 20)) {
     throw InvalidArgument(
@@ -35,6 +49,8 @@ RedisOptions resolved(const Options& options) {
   }
   return r;
 }
+
+namespace {
 
 // The op and condition letters of lua/apply.lua.
 std::string_view kind_letter(WriteOp::Kind kind) {
@@ -74,6 +90,14 @@ std::pair<std::string, std::string> lex_bounds(std::string_view prefix, std::str
   return {min, lex_upper_bound(prefix)};
 }
 
+std::unique_ptr<Dispatcher> make_dispatcher(const RedisOptions& options) {
+  if (!options.cluster) return std::make_unique<ServerDispatcher>(options);
+  std::vector<cluster::NodeAddress> seeds{{options.host, options.port}};
+  for (const std::string& node : options.seed_nodes)
+    seeds.push_back(cluster::NodeAddress::parse(node));
+  return std::make_unique<cluster::ClusterRouter>(options, std::move(seeds));
+}
+
 }  // namespace
 
 std::string lex_upper_bound(std::string_view prefix) {
@@ -88,7 +112,7 @@ std::string lex_upper_bound(std::string_view prefix) {
 RedisBackend::RedisBackend(const Options& options)
     : db_(options.db),
       tombstone_retention_(options.redis.tombstone_retention),
-      pool_(resolved(options)),
+      dispatcher_(make_dispatcher(resolved(options))),
       apply_script_(lua::apply),
       sweep_script_(lua::sweep),
       clear_script_(lua::clear),
@@ -100,7 +124,7 @@ RedisBackend::RedisBackend(const Options& options)
   capabilities_.persistent = true;
   capabilities_.shared_by_processes = true;
   // A sixteenth of a request is left for what a batch's ops carry besides keys and values.
-  std::uint64_t request = pool_.options().max_request_bytes;
+  std::uint64_t request = dispatcher_->options().max_request_bytes;
   capabilities_.max_batch_bytes = request - request / 16;
   // A value must fit a batch with a key of 64 KiB, which a request carries three times.
   capabilities_.max_value_size = std::min(kMaxValue, capabilities_.max_batch_bytes - (256 << 10));
@@ -109,35 +133,47 @@ RedisBackend::RedisBackend(const Options& options)
 RedisBackend::Layout RedisBackend::layout(std::string_view ns) const {
   std::size_t slash = ns.find('/');
   std::string base =
-      pool_.options().key_prefix + ":{" + db_ + ":" + std::string(ns.substr(0, slash)) + "}";
+      dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(ns.substr(0, slash)) + "}";
   if (slash == std::string_view::npos) return {base, base + ":gen", std::string(ns), ""};
   std::string token(ns.substr(slash + std::string_view("/restore-").size()));
   return {base + ":r:" + token, base + ":gen", "", token};
 }
 
 std::string RedisBackend::registry_key() const {
-  return pool_.options().key_prefix + ":{" + db_ + "}:namespaces";
+  return dispatcher_->options().key_prefix + ":{" + db_ + "}:namespaces";
 }
 
-Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::string>& keys) const {
+Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::string>& keys,
+                                   std::vector<std::string>& names) const {
   std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> index (1-based)
   std::vector<Layout> layouts;
   for (const WriteOp& op : batch.ops) {
     if (index_of.emplace(op.ns, layouts.size() + 1).second) layouts.push_back(layout(op.ns));
   }
+  if (dispatcher_->is_cluster()) {
+    for (const WriteOp& op : batch.ops) {
+      if (cluster::key_slot(layouts[index_of.at(op.ns) - 1].prefix) !=
+          cluster::key_slot(layouts[0].prefix)) {
+        throw NotSupported("a batch over namespaces '" + std::string(batch.ops[0].ns) + "' and '" +
+                           std::string(op.ns) +
+                           "' on a Redis Cluster: they are in different hash slots, and one "
+                           "script runs in one slot; write each namespace in its own batch");
+      }
+    }
+  }
   for (const auto& l : layouts)
     keys.push_back(l.prefix);
   for (const auto& l : layouts)
     keys.push_back(l.generation);
-  keys.push_back(registry_key());
+  for (const auto& l : layouts) {
+    if (!l.registered.empty()) names.push_back(l.registered);
+  }
   Command command;
   for (const auto& k : keys)
     command.arg(k);
   command.arg(batch.now_ms)
       .arg(static_cast<std::int64_t>(batch.ops.size()))
       .arg(static_cast<std::int64_t>(layouts.size()));
-  for (const auto& l : layouts)
-    command.arg_copy(l.registered);  // layouts end with this function
   for (const WriteOp& op : batch.ops) {
     std::int64_t ns_index = index_of.at(op.ns);
     const std::string& p = layouts[static_cast<std::size_t>(ns_index - 1)].prefix;
@@ -156,10 +192,10 @@ Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::str
     for (const auto& tag : op.tags)
       command.arg(tag);
   }
-  if (command.wire_bytes() > pool_.options().max_request_bytes) {
+  if (command.wire_bytes() > dispatcher_->options().max_request_bytes) {
     throw InvalidArgument("batch of " + std::to_string(command.wire_bytes()) +
                           " bytes exceeds what one Redis request may carry (" +
-                          std::to_string(pool_.options().max_request_bytes) +
+                          std::to_string(dispatcher_->options().max_request_bytes) +
                           ", RedisOptions::max_request_bytes); split it");
   }
   return command;
@@ -178,17 +214,10 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
     result.ops[0].removed = sweep(batch.ops[0].ns);
     return result;
   }
-  std::vector<std::string> keys;
-  Command command = encode_batch(batch, keys);
-  Reply reply = with_connection(false, [&](Connection& connection) {
-    try {
-      return apply_script_.run(connection, keys.size(), command);
-    } catch (const BackendUnavailable& e) {
-      if (!connection.broken()) throw;
-      throw BackendUnavailable(std::string(e.what()) +
-                               " (the connection broke: the batch may or may not be applied)");
-    }
-  });
+  std::vector<std::string> keys, names;
+  Command command = encode_batch(batch, keys, names);
+  register_namespaces(names, false);
+  Reply reply = apply_script_.run(*dispatcher_, keys[0], Access::Write, keys.size(), command);
   if (integer_of(element_of(*reply, 0, "apply"), "apply status") == 0) {
     result.applied = false;
     result.failed_op = static_cast<std::size_t>(integer_of(element_of(*reply, 1, "apply"), "op"));
@@ -199,6 +228,8 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
     result.ops[i].version =
         static_cast<std::uint64_t>(integer_of(element_of(*reply, 2 + 2 * i, "apply"), "version"));
   }
+  if (integer_of(element_of(*reply, 1 + 2 * batch.ops.size(), "apply"), "fresh") != 0)
+    register_namespaces(names, true);
   return result;
 }
 
@@ -228,7 +259,7 @@ std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_
   std::string value_key = p + ":v:" + std::string(key);
   Command command{"MGET", meta_key};
   if (with_value) command.arg(value_key);
-  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  Reply reply = run(p, command, Access::Read);
   return decode(&element_of(*reply, 0, "MGET"),
                 with_value ? &element_of(*reply, 1, "MGET") : nullptr, ns, now_ms, with_tags);
 }
@@ -246,7 +277,7 @@ std::vector<std::optional<StoredRecord>> RedisBackend::get_many(
     command.arg(names.emplace_back(p + ":m:" + key));
     command.arg(names.emplace_back(p + ":v:" + key));
   }
-  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  Reply reply = run(p, command, Access::Read);
   records.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     records.push_back(decode(&element_of(*reply, 2 * i, "MGET"),
@@ -275,7 +306,7 @@ KeyPage RedisBackend::scan(std::string_view ns, std::string_view prefix_of_keys,
   std::string p = prefix(ns);
   Command args{p, min, max};
   args.arg(static_cast<std::int64_t>(limit)).arg(now_ms);
-  Reply reply = with_connection(true, [&](Connection& c) { return scan_script_.run(c, 1, args); });
+  Reply reply = scan_script_.run(*dispatcher_, p, Access::Read, 1, args);
   std::size_t n = array_size(*reply, "scan");
   for (std::size_t i = 0; i < n && i < limit; ++i)
     page.keys.emplace_back(string_of(element_of(*reply, i, "scan"), "key"));
@@ -289,9 +320,7 @@ std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
   Command total{"ZCARD", keys};
   Command expired{"ZCOUNT", expiry, "-inf"};
   expired.arg(now_ms);
-  auto replies = with_connection(true, [&](Connection& c) {
-    return c.run_pipeline({&total, &expired});
-  });
+  auto replies = dispatcher_->run_reads(p, {&total, &expired});
   return static_cast<std::size_t>(integer_of(*replies[0], "ZCARD") -
                                   integer_of(*replies[1], "ZCOUNT"));
 }
@@ -302,8 +331,7 @@ std::size_t RedisBackend::sweep(std::string_view ns) {
   args.arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
   std::size_t removed = 0;
   for (;;) {
-    Reply reply =
-        with_connection(true, [&](Connection& c) { return sweep_script_.run(c, 1, args); });
+    Reply reply = sweep_script_.run(*dispatcher_, p, Access::Write, 1, args);
     auto n = integer_of(*reply, "sweep");
     removed += static_cast<std::size_t>(n);
     if (n < kSweepChunk) return removed;
@@ -314,15 +342,14 @@ std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms) {
   std::string p = prefix(ns);
   Command args{p};
   args.arg(now_ms);
-  Reply reply =
-      with_connection(false, [&](Connection& c) { return clear_script_.run(c, 1, args); });
+  Reply reply = clear_script_.run(*dispatcher_, p, Access::Write, 1, args);
   return static_cast<std::size_t>(integer_of(*reply, "clear"));
 }
 
 BackendStats RedisBackend::stats() {
   BackendStats s;
   s.backend = "redis";
-  s.pool = pool_.stats();
+  s.pool = dispatcher_->pool_stats();
   return s;
 }
 
@@ -331,15 +358,26 @@ BackendStats RedisBackend::stats() {
 namespace nadb::backends {
 
 std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
-  // One backend (and pool) per server, db and prefix in a process, like the other backends. The
-  // pid is part of the name: a forked child must not share its parent's connections.
+  // One backend (and pool) per server, db and settings in a process, like the other backends:
+  // stores that differ in any setting (a timeout, wait_replicas) get their own. The pid is
+  // part of the name: a forked child must not share its parent's connections.
   static std::mutex mutex;
   static std::unordered_map<std::string, std::weak_ptr<StorageBackend>> open;
-  RedisOptions r = options.redis;
-  if (!r.url.empty()) redis::apply_url(r.url, r);
-  std::string id = r.host + ':' + std::to_string(r.port) + '/' + std::to_string(r.database) + '/' +
-                   r.username + '/' + r.key_prefix + '/' + options.db + '@' +
+  RedisOptions r = redis::resolved(options);  // InvalidArgument before anything is shared
+  std::string id = std::string(r.cluster ? "cluster:" : "") + r.host + ':' +
+                   std::to_string(r.port) + '/' + std::to_string(r.database) + '/' + r.username +
+                   '/' + r.password + '/' + r.key_prefix + '/' + options.db + '@' +
                    std::to_string(::getpid());
+  for (const std::string& seed : r.seed_nodes)
+    id += "," + seed;
+  for (std::int64_t setting :
+       {std::int64_t{r.wait_replicas}, std::int64_t{r.wait_timeout.count()},
+        std::int64_t{r.connect_timeout.count()}, std::int64_t{r.socket_timeout.count()},
+        static_cast<std::int64_t>(r.pool_size), std::int64_t{r.pool_wait_timeout.count()},
+        std::int64_t{r.health_check_interval.count()}, std::int64_t{r.tombstone_retention.count()},
+        static_cast<std::int64_t>(r.max_request_bytes)}) {
+    id += '/' + std::to_string(setting);
+  }
   std::lock_guard lock(mutex);
   if (auto existing = open[id].lock()) return existing;
   auto backend = std::make_shared<redis::RedisBackend>(options);

@@ -1,17 +1,25 @@
 // RedisBackend: every namespace is a group of Redis keys under one hash tag (layout in
 // lua/common.lua); every write is one Lua script, so it is atomic on the server; reads are
-// one round trip. Durability is the server's own (AOF/RDB), never more.
+// one round trip. Durability is the server's own (AOF/RDB), never more, and with
+// RedisOptions::wait_replicas, its replicas' confirmation. On a Redis Cluster each namespace
+// is one slot, on that slot's master (the Dispatcher finds it).
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <set>
 #include <string>
 
-#include "backends/redis/connection_pool.hpp"
+#include "backends/redis/dispatcher.hpp"
 #include "backends/redis/script.hpp"
 #include "nadb/backend.hpp"
 #include "nadb/errors.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace nadb::backends::redis {
+
+// options.redis with its URL applied, checked: InvalidArgument naming a bad setting.
+RedisOptions resolved(const Options& options);
 
 // The exclusive ZRANGEBYLEX upper bound of the keys starting with prefix ("+": no bound).
 std::string lex_upper_bound(std::string_view prefix);
@@ -22,7 +30,8 @@ class RedisBackend final : public StorageBackend,
                            public ServerQueries {
  public:
   // Throws InvalidArgument for bad RedisOptions; connects lazily (the first operation may
-  // throw BackendUnavailable).
+  // throw BackendUnavailable). On a cluster, a batch over namespaces of different slots is
+  // NotSupported (a script runs in one slot).
   explicit RedisBackend(const Options& options);
 
   const BackendCapabilities& capabilities() const override { return capabilities_; }
@@ -52,7 +61,8 @@ class RedisBackend final : public StorageBackend,
   // A flushed namespace stays listed, so that its deletes reach an incremental backup.
   std::vector<std::string> namespaces() override;
   // The server's run_id (INFO server), the database, the key prefix and the db: the same
-  // for every client of that data, however they name the server.
+  // for every client of that data, however they name the server. On a cluster, whose nodes
+  // come and go, the run_id is replaced by a random id kept in the db's own key.
   std::string identity() override;
   // ChangeLog: from the updated-at index (P:u) and the tombstones (P:d).
   ChangeSet changes_since(std::string_view ns, std::int64_t since_ms) override;
@@ -89,16 +99,23 @@ class RedisBackend final : public StorageBackend,
   std::string prefix(std::string_view ns) const { return layout(ns).prefix; }
   // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
   std::string registry_key() const;
-  // Registers the namespaces of a db written before the registry existed (once per db).
+  // Adds the batch's namespaces this backend has not registered yet to the registry, before
+  // the batch writes them (so a crash can never leave a written namespace unlisted); again
+  // (again: true) when apply.lua says a namespace's generation key was created, which is
+  // a namespace wiped by hand (its registry may be gone too).
+  void register_namespaces(const std::vector<std::string>& names, bool again);
+  // Registers the namespaces of a db written before the registry existed (once per db). Not
+  // on a cluster: no NADB without the registry could write to one.
   void register_old_namespaces();
-  // The arguments of lua/apply.lua for batch (KEYS: the namespaces' prefixes, collected in
-  // prefixes). InvalidArgument when the request would exceed Redis's limit.
-  Command encode_batch(const WriteBatch& batch, std::vector<std::string>& prefixes) const;
-  // Runs fn with a pooled connection. A read (idempotent) that failed on a connection that
-  // broke is tried once more on a fresh one: a restarted server kills every pooled
-  // connection, and the first use of each should not fail the caller.
-  template <typename F>
-  auto with_connection(bool idempotent, F&& fn) -> decltype(fn(std::declval<Connection&>()));
+  // Runs one command with the keys of prefix (routing_key).
+  Reply run(std::string_view routing_key, const Command& command, Access access) {
+    return dispatcher_->run(routing_key, command, access);
+  }
+  // The arguments of lua/apply.lua for batch (KEYS: the namespaces' prefixes and generation
+  // keys, collected in keys; names: the namespaces to register). InvalidArgument when the
+  // request would exceed Redis's limit, NotSupported when a cluster cannot run it.
+  Command encode_batch(const WriteBatch& batch, std::vector<std::string>& keys,
+                       std::vector<std::string>& names) const;
   std::optional<StoredRecord> read(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                    bool with_value, bool with_tags);
   // The record of a key's metadata and (when value_reply is not null) value replies;
@@ -109,7 +126,7 @@ class RedisBackend final : public StorageBackend,
   BackendCapabilities capabilities_;
   const std::string db_;
   const std::chrono::milliseconds tombstone_retention_;
-  ConnectionPool pool_;
+  const std::unique_ptr<Dispatcher> dispatcher_;
   const Script apply_script_;
   const Script sweep_script_;
   const Script clear_script_;
@@ -118,19 +135,10 @@ class RedisBackend final : public StorageBackend,
   const Script swap_script_;
   const Script drop_script_;
   std::atomic<bool> old_namespaces_registered_{false};
-};
 
-template <typename F>
-auto RedisBackend::with_connection(bool idempotent, F&& fn)
-    -> decltype(fn(std::declval<Connection&>())) {
-  for (int attempt = 0;; ++attempt) {
-    ConnectionPool::Lease lease = pool_.acquire();
-    try {
-      return fn(*lease);
-    } catch (const BackendUnavailable&) {
-      if (!idempotent || attempt > 0 || !lease->broken()) throw;
-    }
-  }
-}
+  // Guarded by registered_mutex_.
+  util::Mutex registered_mutex_;
+  std::set<std::string, std::less<>> registered_ GUARDED_BY(registered_mutex_);
+};
 
 }  // namespace nadb::backends::redis

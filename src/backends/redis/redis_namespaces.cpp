@@ -1,5 +1,7 @@
 // RedisBackend's namespace-level operations: the registry of namespaces, the change index of
 // incremental backups, and the staging namespaces that logical restores are built in.
+#include <algorithm>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -29,23 +31,45 @@ std::string random_token() {
 // A db written before the registry existed: its namespaces are found once by their :gen
 // keys, and only names NADB accepts are taken — a user key or tag ending in "}:gen" matches
 // the pattern too, but cannot yield a valid name (it has a '}' or ':' in it).
+void RedisBackend::register_namespaces(const std::vector<std::string>& names, bool again) {
+  std::vector<std::string_view> pending;
+  {
+    util::MutexLock lock(registered_mutex_);
+    for (const std::string& name : names) {
+      if (again || !registered_.contains(name)) pending.push_back(name);
+    }
+  }
+  if (pending.empty()) return;
+  // A read first: a namespace registered already (by another process) is not written again,
+  // which with wait_replicas would wait for replicas.
+  std::string registry = registry_key();
+  Command check{"SMISMEMBER", registry}, add{"SADD", registry};
+  for (std::string_view name : pending)
+    check.arg(name);
+  Reply listed = run(registry, check, Access::Read);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (integer_of(element_of(*listed, i, "SMISMEMBER"), "member") == 0) add.arg(pending[i]);
+  }
+  if (add.size() > 2) run(registry, add, Access::Write);
+  util::MutexLock lock(registered_mutex_);
+  registered_.insert(pending.begin(), pending.end());
+}
+
 void RedisBackend::register_old_namespaces() {
-  if (old_namespaces_registered_.load()) return;
-  std::string marker = pool_.options().key_prefix + ":{" + db_ + "}:layout";
-  Reply done = with_connection(true, [&](Connection& c) {
-    return c.run(Command{"EXISTS", marker});
-  });
+  if (old_namespaces_registered_.load() || dispatcher_->is_cluster()) return;
+  std::string marker = dispatcher_->options().key_prefix + ":{" + db_ + "}:layout";
+  Reply done = run(marker, Command{"EXISTS", marker}, Access::Read);
   if (integer_of(*done, "EXISTS") == 0) {
     std::string pattern;
-    for (char c : pool_.options().key_prefix + ":{" + db_ + ":") {
+    for (char c : dispatcher_->options().key_prefix + ":{" + db_ + ":") {
       if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
       pattern.push_back(c);
     }
-    std::size_t skip = pool_.options().key_prefix.size() + 2 + db_.size() + 1;
+    std::size_t skip = dispatcher_->options().key_prefix.size() + 2 + db_.size() + 1;
     std::string cursor = "0";
     do {
       Command scan{"SCAN", cursor, "MATCH", pattern + "*}:gen", "COUNT", "1000"};
-      Reply reply = with_connection(true, [&](Connection& c) { return c.run(scan); });
+      Reply reply = run(marker, scan, Access::Read);
       cursor = string_of(element_of(*reply, 0, "SCAN"), "cursor");
       const redisReply& keys = element_of(*reply, 1, "SCAN");
       Command add{"SADD", registry_key()};
@@ -59,30 +83,33 @@ void RedisBackend::register_old_namespaces() {
           ++names;
         }
       }
-      if (names > 0) with_connection(false, [&](Connection& c) { return c.run(add); });
+      if (names > 0) run(marker, add, Access::Write);
     } while (cursor != "0");
-    with_connection(false, [&](Connection& c) { return c.run(Command{"SET", marker, "2"}); });
+    run(marker, Command{"SET", marker, "2"}, Access::Write);
   }
   old_namespaces_registered_.store(true);
 }
 
 std::string RedisBackend::identity() {
-  Reply info = with_connection(true, [](Connection& c) {
-    return c.run(Command{"INFO", "server"});
-  });
+  const RedisOptions& o = dispatcher_->options();
+  if (dispatcher_->is_cluster()) {
+    std::string key = o.key_prefix + ":{" + db_ + "}:id", id = random_token() + random_token();
+    Reply old = run(key, Command{"SET", key, id, "NX", "GET"}, Access::Write);
+    if (!is_nil(*old)) id = string_of(*old, "id");
+    return "redis-cluster:" + id + "/" + o.key_prefix + "/" + db_;
+  }
+  Reply info = run("", Command{"INFO", "server"}, Access::Read);
   std::string_view text = string_of(*info, "INFO");
   std::size_t at = text.find("run_id:");
   if (at == std::string_view::npos) throw Corruption("redis: INFO server names no run_id");
   std::string run_id(text.substr(at + 7, 40));
-  const RedisOptions& o = pool_.options();
   return "redis:" + run_id + "/" + std::to_string(o.database) + "/" + o.key_prefix + "/" + db_;
 }
 
 std::vector<std::string> RedisBackend::namespaces() {
   register_old_namespaces();
-  Reply reply = with_connection(true, [&](Connection& c) {
-    return c.run(Command{"SMEMBERS", registry_key()});
-  });
+  std::string registry = registry_key();
+  Reply reply = run(registry, Command{"SMEMBERS", registry}, Access::Read);
   std::set<std::string> names;
   for (std::size_t i = 0; i < array_size(*reply, "SMEMBERS"); ++i)
     names.emplace(string_of(element_of(*reply, i, "SMEMBERS"), "namespace"));
@@ -97,10 +124,8 @@ ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms
   Command deleted{"ZRANGEBYSCORE", tombstones};
   deleted.arg(since_ms).arg("+inf");
   ChangeSet changes;
-  auto replies = with_connection(true, [&](Connection& c) {
-    Command time{"TIME"};
-    return c.run_pipeline({&updated, &deleted, &time});
-  });
+  Command time{"TIME"};
+  auto replies = dispatcher_->run_reads(p, {&updated, &deleted, &time});
   changes.complete_since_ms = time_ms_of(*replies[2]) - tombstone_retention_.count();
   for (auto [reply, out] :
        {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
@@ -110,9 +135,13 @@ ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms
   return changes;
 }
 
+// The earliest clock of the masters: each stamps its namespaces' changes with its own, and a
+// change made after this call must be stamped at or after it on every one of them.
 std::int64_t RedisBackend::change_clock_ms() {
-  Reply reply = with_connection(true, [](Connection& c) { return c.run(Command{"TIME"}); });
-  return time_ms_of(*reply);
+  std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
+  for (const Reply& reply : dispatcher_->run_on_masters(Command{"TIME"}))
+    earliest = std::min(earliest, time_ms_of(*reply));
+  return earliest;
 }
 
 // Staging areas are listed in <prefix of ns>:r with their creation time: one left behind by a
@@ -123,7 +152,7 @@ std::string RedisBackend::create_staging(std::string_view ns) {
   std::int64_t now = change_clock_ms();
   Command stale{"ZRANGEBYSCORE", list, "-inf"};
   stale.arg(now - kAbandonedMs);
-  Reply old = with_connection(true, [&](Connection& c) { return c.run(stale); });
+  Reply old = run(list, stale, Access::Read);
   for (std::size_t i = 0; i < array_size(*old, "ZRANGEBYSCORE"); ++i) {
     std::string token(string_of(element_of(*old, i, "ZRANGEBYSCORE"), "token"));
     drop_staging(ns, std::string(ns) + "/restore-" + token);
@@ -131,22 +160,22 @@ std::string RedisBackend::create_staging(std::string_view ns) {
   std::string token = random_token();
   Command add{"ZADD", list};
   add.arg(now).arg(token);
-  with_connection(false, [&](Connection& c) { return c.run(add); });
+  run(list, add, Access::Write);
   return std::string(ns) + "/restore-" + token;
 }
 
 void RedisBackend::swap_in_staging(std::string_view ns, std::string_view staging) {
   Layout target = layout(ns), source = layout(staging);
+  if (!target.registered.empty()) register_namespaces({target.registered}, false);
   Command args{target.prefix, source.prefix, source.token};
-  with_connection(false, [&](Connection& c) { return swap_script_.run(c, 2, args); });
+  swap_script_.run(*dispatcher_, target.prefix, Access::Write, 2, args);
 }
 
 void RedisBackend::drop_staging(std::string_view ns, std::string_view staging) {
   Layout target = layout(ns), source = layout(staging);
   Command args{target.prefix, source.prefix, source.token};
   for (;;) {
-    Reply left =
-        with_connection(false, [&](Connection& c) { return drop_script_.run(c, 2, args); });
+    Reply left = drop_script_.run(*dispatcher_, target.prefix, Access::Write, 2, args);
     if (integer_of(*left, "drop") == 0) return;
   }
 }

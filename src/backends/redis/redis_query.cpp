@@ -66,7 +66,7 @@ ServerQueryPage RedisBackend::query(std::string_view ns, const Query& q, std::si
       .arg(static_cast<std::int64_t>(every ? 0 : std::min(offset, kMax)))
       .arg(every ? std::int64_t{-1} : static_cast<std::int64_t>(page_size));
   encode(index::QueryAccess::root(q), args);
-  Reply reply = with_connection(true, [&](Connection& c) { return query_script_.run(c, 1, args); });
+  Reply reply = query_script_.run(*dispatcher_, p, Access::Read, 1, args);
 
   ServerQueryPage out;
   QueryResult& result = out.result;
@@ -87,7 +87,7 @@ ServerQueryPage RedisBackend::query(std::string_view ns, const Query& q, std::si
 std::uint64_t RedisBackend::write_generation(std::string_view ns) {
   std::string key = prefix(ns) + ":gen";
   Command command{"GET", key};
-  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  Reply reply = run(key, command, Access::Read);
   return is_nil(*reply) ? 0 : static_cast<std::uint64_t>(decimal_of(*reply, "gen"));
 }
 
@@ -96,7 +96,7 @@ std::map<std::string, std::size_t> RedisBackend::tag_counts(std::string_view ns,
   sweep(ns);
   std::string key = prefix(ns) + ":tags";
   Command command{"HGETALL", key};
-  Reply reply = with_connection(true, [&](Connection& c) { return c.run(command); });
+  Reply reply = run(key, command, Access::Read);
   std::map<std::string, std::size_t> counts;
   for (std::size_t i = 0; i + 1 < array_size(*reply, "HGETALL"); i += 2) {
     counts.emplace(string_of(element_of(*reply, i, "HGETALL"), "tag"),

@@ -10,7 +10,8 @@ namespace {
 
 [[noreturn]] void bad_url(std::string_view url, const std::string& why) {
   throw InvalidArgument("bad redis URL '" + std::string(url) + "': " + why +
-                        " (expected redis://[user:password@]host[:port][/db])");
+                        " (expected redis://[user:password@]host[:port][/db] or "
+                        "redis+cluster://[user:password@]host[:port][,host[:port]...][/0])");
 }
 
 int parse_number(std::string_view url, std::string_view text, const char* what, int max) {
@@ -24,17 +25,31 @@ int parse_number(std::string_view url, std::string_view text, const char* what, 
   return value;
 }
 
+// "host[:port]" (port 6379 when absent).
+std::pair<std::string, int> parse_node(std::string_view url, std::string_view node) {
+  int port = 6379;
+  if (auto colon = node.rfind(':'); colon != std::string_view::npos) {
+    port = parse_number(url, node.substr(colon + 1), "port", 65535);
+    node = node.substr(0, colon);
+  }
+  if (node.empty()) bad_url(url, "a node has no host");
+  return {std::string(node), port};
+}
+
 }  // namespace
 
 void apply_url(std::string_view url, RedisOptions& options) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, kScheme.size()) != kScheme) bad_url(url, "it must start with redis://");
-  std::string_view rest = url.substr(kScheme.size());
+  constexpr std::string_view kScheme = "redis://", kClusterScheme = "redis+cluster://";
+  bool cluster = url.substr(0, kClusterScheme.size()) == kClusterScheme;
+  if (!cluster && url.substr(0, kScheme.size()) != kScheme)
+    bad_url(url, "it must start with redis:// or redis+cluster://");
+  std::string_view rest = url.substr(cluster ? kClusterScheme.size() : kScheme.size());
   RedisOptions parsed = options;
   parsed.database = 0;
-  parsed.port = 6379;
   parsed.username.clear();
   parsed.password.clear();
+  parsed.cluster = cluster;
+  parsed.seed_nodes.clear();
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);
@@ -51,12 +66,21 @@ void apply_url(std::string_view url, RedisOptions& options) {
     if (!db.empty()) parsed.database = parse_number(url, db, "database", 1 << 20);
     rest = rest.substr(0, slash);
   }
-  if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    parsed.port = parse_number(url, rest.substr(colon + 1), "port", 65535);
-    rest = rest.substr(0, colon);
+  if (cluster && parsed.database != 0) bad_url(url, "a Redis Cluster has database 0 only");
+  if (!cluster && rest.find(',') != std::string_view::npos)
+    bad_url(url, "several nodes are a cluster's: use redis+cluster://");
+  for (bool first = true; first || !rest.empty(); first = false) {
+    std::size_t comma = rest.find(',');
+    auto [host, port] = parse_node(url, rest.substr(0, comma));
+    if (first) {
+      parsed.host = host;
+      parsed.port = port;
+    } else {
+      parsed.seed_nodes.push_back(host + ":" + std::to_string(port));
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (comma != std::string_view::npos && rest.empty()) bad_url(url, "a node has no host");
   }
-  if (rest.empty()) bad_url(url, "no host");
-  parsed.host = rest;
   options = parsed;
 }
 

@@ -7,9 +7,11 @@
 
 namespace nadb::backends::redis {
 
-// Fills host, port, database, username and password of options from
-// redis://[user:password@]host[:port][/database] (user may be empty: redis://:pw@host).
-// Throws InvalidArgument naming what is wrong; options is unchanged then.
+// Fills host, port, database, username, password, cluster and seed_nodes of options from
+// redis://[user:password@]host[:port][/database] (user may be empty: redis://:pw@host) or
+// redis+cluster://[user:password@]host[:port][,host[:port]...][/0] (the first node is
+// host:port, the others seed_nodes). Throws InvalidArgument naming what is wrong; options is
+// unchanged then.
 void apply_url(std::string_view url, RedisOptions& options);
 
 }  // namespace nadb::backends::redis

@@ -28,24 +28,23 @@ std::string sha1_hex(const std::string& text) {
 Script::Script(const char* body)
     : source_(std::string(lua::common) + body), sha1_(sha1_hex(source_)) {}
 
-Reply Script::run(Connection& connection, std::size_t keys, const Command& keys_and_args) const {
+Reply Script::run(Dispatcher& dispatcher, std::string_view routing_key, Access access,
+                  std::size_t keys, const Command& keys_and_args) const {
   static obs::Histogram& scripts = obs::component_histogram("redis.script");
   obs::Timed timed(scripts);
   auto call = [&](const char* verb, const std::string& script) {
     Command command{verb, script};
     command.arg(static_cast<std::int64_t>(keys));
     command.append(keys_and_args);
-    return connection.run(command);
+    return dispatcher.run(routing_key, command, access);
   };
   Reply reply = call("EVALSHA", sha1_);
   if (is_error(*reply) && error_text(*reply).substr(0, 8) == "NOSCRIPT") {
-    obs::logger(obs::Component::Redis)
-        .info("script sent in full (NOSCRIPT)",
-              {{"server", connection.address()}, {"sha1", sha1_}});
+    obs::logger(obs::Component::Redis).info("script sent in full (NOSCRIPT)", {{"sha1", sha1_}});
     reply = call("EVAL", source_);
   }
   if (is_error(*reply))
-    throw_error_reply(connection.address(), "failed a script", error_text(*reply));
+    throw_error_reply(std::string(routing_key), "failed a script", error_text(*reply));
   return reply;
 }
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "backends/redis/connection.hpp"
+#include "backends/redis/dispatcher.hpp"
 
 namespace nadb::backends::redis {
 
@@ -13,10 +13,14 @@ class Script {
   // The script is common.lua followed by body.
   explicit Script(const char* body);
 
-  // Runs the script with `keys` keys and then args, given as one Command that holds the keys
-  // and args only. Error replies throw BackendUnavailable (the script's text in the message);
-  // I/O errors throw BackendUnavailable from the connection.
-  Reply run(Connection& connection, std::size_t keys, const Command& keys_and_args) const;
+  // Runs the script through dispatcher with `keys` keys and then args, given as one Command
+  // that holds the keys and args only; routing_key is the keys' hash tag. Every script
+  // declares as its first key a name no key has (a namespace's prefix): on a cluster, a slot
+  // being migrated then never runs it (the node asks for another try; see ClusterRouter).
+  // Error replies throw BackendUnavailable (the script's text in the message); the
+  // dispatcher's failures throw as it says.
+  Reply run(Dispatcher& dispatcher, std::string_view routing_key, Access access, std::size_t keys,
+            const Command& keys_and_args) const;
 
  private:
   std::string source_;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "backends/redis/cluster/key_slot.hpp"
 #include "nadb/errors.hpp"
 
 namespace nadb::backends::redis::cluster {
@@ -33,8 +34,6 @@ NodeAddress redirect_target(std::string_view error, const NodeAddress& replying)
   }
 }
 
-// Scripts run by EVAL/EVALSHA/FCALL can reply with any error text, after writing: their
-// TRYAGAIN or CLUSTERDOWN is not proof that nothing ran.
 bool is_script(const Command& command) {
   std::string_view name = command.name();
   auto is = [&](std::string_view n) {
@@ -66,42 +65,127 @@ ConnectionPool& ClusterRouter::pool_of(const NodeAddress& node) {
   return *pool;
 }
 
+ClusterRouter::Outcome ClusterRouter::outcome_of(const Command& command, const redisReply& reply,
+                                                 const NodeAddress& node, NodeAddress& redirect) {
+  if (!is_error(reply)) return Outcome::Done;
+  std::string_view error = error_text(reply);
+  if (starts_with(error, "MOVED ")) {
+    redirect = redirect_target(error, node);
+    return Outcome::Moved;
+  }
+  if (starts_with(error, "ASK ")) {
+    if (is_script(command)) return Outcome::Retry;  // waited out, never followed (above)
+    redirect = redirect_target(error, node);
+    return Outcome::Asked;
+  }
+  bool busy = starts_with(error, "TRYAGAIN") || starts_with(error, "CLUSTERDOWN");
+  return busy ? Outcome::Retry : Outcome::Done;
+}
+
 ClusterRouter::Outcome ClusterRouter::attempt(std::uint16_t slot, const NodeAddress& node,
-                                              const Command& command, bool asking, Reply& reply,
-                                              NodeAddress& redirect) {
+                                              const Command& command, Access access, bool asking,
+                                              Reply& reply, NodeAddress& redirect) {
   std::optional<ConnectionPool::Lease> lease;
   try {
     lease.emplace(pool_of(node).acquire());
   } catch (const BackendUnavailable&) {
     return Outcome::Retry;  // nothing was sent
   }
+  Command asking_command("ASKING");
+  Command wait = wait_command(options_);
+  std::vector<const Command*> pipeline;
+  if (asking) pipeline.push_back(&asking_command);
+  pipeline.push_back(&command);
+  bool waits = access == Access::Write && options_.wait_replicas > 0;
+  if (waits) pipeline.push_back(&wait);
+  std::vector<Reply> replies;
   try {
-    if (asking) {
-      Command asking_command("ASKING");
-      std::vector<Reply> replies = (*lease)->run_pipeline({&asking_command, &command});
-      reply = std::move(replies.at(1));
-    } else {
-      reply = (*lease)->run(command);
-    }
+    replies = (*lease)->run_pipeline(pipeline);
   } catch (const BackendUnavailable& e) {
+    if (access == Access::Read) return Outcome::Retry;
     throw BackendUnavailable("redis cluster: slot " + std::to_string(slot) + " at " + node.text() +
-                             ": " + e.what() + " (the command may or may not have run)");
+                             ": " + e.what() + " (the write may or may not have run)");
   }
-  if (!is_error(*reply)) return Outcome::Done;
-  std::string_view error = error_text(*reply);
-  if (starts_with(error, "MOVED ")) {
-    redirect = redirect_target(error, node);
-    return Outcome::Moved;
+  reply = std::move(replies.at(asking ? 1 : 0));
+  Outcome outcome = outcome_of(command, *reply, node, redirect);
+  if (outcome == Outcome::Done && waits) {
+    check_replicas(options_, *reply, *replies.back(),
+                   "slot " + std::to_string(slot) + " at " + node.text());
   }
-  if (starts_with(error, "ASK ")) {
-    redirect = redirect_target(error, node);
-    return Outcome::Asked;
-  }
-  bool busy = starts_with(error, "TRYAGAIN") || starts_with(error, "CLUSTERDOWN");
-  return busy && !is_script(command) ? Outcome::Retry : Outcome::Done;
+  return outcome;
 }
 
-Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
+Reply ClusterRouter::run(std::string_view routing_key, const Command& command, Access access) {
+  return run_in_slot(key_slot(routing_key), command, access);
+}
+
+std::vector<Reply> ClusterRouter::run_reads(std::string_view routing_key,
+                                            const std::vector<const Command*>& commands) {
+  std::uint16_t slot = key_slot(routing_key);
+  if (std::optional<NodeAddress> node = master_of(slot)) {
+    try {
+      std::vector<Reply> replies = pool_of(*node).acquire()->run_pipeline(commands);
+      NodeAddress redirect;
+      bool settled = std::all_of(replies.begin(), replies.end(), [&](const Reply& reply) {
+        return outcome_of(Command(), *reply, *node, redirect) == Outcome::Done;
+      });
+      if (settled) return replies;
+    } catch (const BackendUnavailable&) {
+      // Reads: tried again one by one below, each with the router's retries.
+    }
+  }
+  std::vector<Reply> replies;
+  for (const Command* command : commands)
+    replies.push_back(run_in_slot(slot, *command, Access::Read));
+  return replies;
+}
+
+std::vector<Reply> ClusterRouter::run_on_masters(const Command& command) {
+  std::vector<NodeAddress> masters;
+  {
+    util::MutexLock lock(mutex_);
+    masters = map_.masters();
+  }
+  if (masters.empty()) {
+    refresh();
+    util::MutexLock lock(mutex_);
+    masters = map_.masters();
+  }
+  std::vector<Reply> replies;
+  for (const NodeAddress& master : masters) {
+    try {
+      replies.push_back(pool_of(master).acquire()->run(command));
+    } catch (const BackendUnavailable& e) {
+      throw BackendUnavailable("redis cluster: master " + master.text() + ": " + e.what());
+    }
+  }
+  return replies;
+}
+
+PoolStats ClusterRouter::pool_stats() const {
+  PoolStats total;
+  util::MutexLock lock(mutex_);
+  for (const auto& [name, pool] : pools_) {
+    PoolStats s = pool->stats();
+    total.size += s.size;
+    total.open += s.open;
+    total.in_use += s.in_use;
+    total.idle += s.idle;
+    total.waits += s.waits;
+    total.wait_time_ms += s.wait_time_ms;
+    total.timeouts += s.timeouts;
+    total.created += s.created;
+    total.failed += s.failed;
+    total.reconnects += s.reconnects;
+    total.health_checks += s.health_checks;
+  }
+  total.cluster_moved = moved_.load();
+  total.cluster_asked = asked_.load();
+  total.cluster_waits = waits_.load();
+  return total;
+}
+
+Reply ClusterRouter::run_in_slot(std::uint16_t slot, const Command& command, Access access) {
   const auto deadline = Clock::now() + options_.socket_timeout;
   auto backoff = std::chrono::milliseconds(10);
   std::optional<NodeAddress> ask_target;
@@ -123,7 +207,7 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
     NodeAddress redirect;
     if (node) {
       last_node = node->text();
-      outcome = attempt(slot, *node, command, asking, reply, redirect);
+      outcome = attempt(slot, *node, command, access, asking, reply, redirect);
     }
     asking = false;
     bool redirected = outcome == Outcome::Moved || outcome == Outcome::Asked;
@@ -164,6 +248,7 @@ Reply ClusterRouter::run(std::uint16_t slot, const Command& command) {
           "redis cluster: slot " + std::to_string(slot) +
           " has no master that answers within the socket timeout (last tried " + last_node + ")");
     }
+    ++waits_;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
     try {

@@ -70,7 +70,9 @@ SlotMap SlotMap::from_shards(const redisReply& reply, const NodeAddress& answeri
     const redisReply* slots = field(shard, "slots", what);
     const redisReply* nodes = field(shard, "nodes", what);
     if (!slots || !nodes) throw Corruption("a shard of CLUSTER SHARDS lacks slots or nodes");
-    std::optional<NodeAddress> master;
+    // The online master; else one flagged failed or loading, the shard's only hope: a master
+    // that returns is flagged failed by the others for a while, and serves all the same.
+    std::optional<NodeAddress> master, failed_master;
     for (std::size_t n = 0; n < array_size(*nodes, what); ++n) {
       const redisReply& node = element_of(*nodes, n, what);
       NodeAddress address = shard_node(node, answering);
@@ -78,9 +80,10 @@ SlotMap SlotMap::from_shards(const redisReply& reply, const NodeAddress& answeri
       const redisReply* role = field(node, "role", what);
       const redisReply* health = field(node, "health", what);
       bool online = !health || string_of(*health, what) == "online";
-      if (role && string_of(*role, what) == "master" && online) master = address;
+      if (role && string_of(*role, what) == "master") (online ? master : failed_master) = address;
     }
-    if (!master) continue;  // a shard without a serving master: its slots stay uncovered
+    if (!master) master = failed_master;
+    if (!master) continue;  // a shard without a master: its slots stay uncovered
     for (std::size_t i = 0; i + 1 < array_size(*slots, what); i += 2) {
       map.assign(integer_of(element_of(*slots, i, what), what),
                  integer_of(element_of(*slots, i + 1, what), what), *master);

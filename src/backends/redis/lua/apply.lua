@@ -1,12 +1,13 @@
--- Applies one WriteBatch atomically. KEYS: the n namespace prefixes, then their n write
--- generation keys (a staging namespace takes its versions from the namespace it restores),
--- then the db's namespace registry. ARGV: now ms, op count, n, the n namespace names to
--- register ('' for a staging namespace), then per op: kind (P put, R remove, E expire, C
--- check), namespace index (1-based), condition (N none, A absent, V version), expected
--- version, key, its metadata key, its value key, value, expires ms, metadata tail (HEADER
--- from the updated field on, packed by the client), packed tags, tag count, the tags.
--- Returns {1, existed, version, existed, version, ...} or {0, index of the failed op
--- (0-based)}.
+-- Applies one WriteBatch atomically. KEYS: the n namespace prefixes (names no key has: see
+-- Script), then their n write generation keys (a staging namespace takes its versions from
+-- the namespace it restores). ARGV: now ms, op count, n, then per op: kind (P put, R remove,
+-- E expire, C check), namespace index (1-based), condition (N none, A absent, V version),
+-- expected version, key, its metadata key, its value key, value, expires ms, metadata tail
+-- (HEADER from the updated field on, packed by the client), packed tags, tag count, the
+-- tags. Returns {1, existed, version, existed, version, ..., fresh} (fresh: 1 when a
+-- generation key was created, i.e. a namespace was written for the first time or was wiped
+-- by hand, and the client must register it again) or {0, index of the failed op (0-based)}.
+-- The db's registry of namespaces is the client's: on a cluster it is in another slot.
 --
 -- A batch runs in three steps, so that n keys cost a few dozen Redis calls instead of several
 -- per key: every touched key's metadata is read with one MGET; the ops are applied in order
@@ -18,17 +19,12 @@ local now = tonumber(ARGV[1])
 local stamp = server_ms()  -- the change index's clock (text: no reformatting)
 local count = tonumber(ARGV[2])
 local spaces = tonumber(ARGV[3])
-local registry = KEYS[2 * spaces + 1]
-expect_type(registry, 'set')
-for i = 1, spaces do  -- namespaces are registered, never discovered from key names
+for i = 1, spaces do
   expect_type(KEYS[spaces + i], 'string')
-  if ARGV[3 + i] ~= '' then
-    redis.call('SADD', registry, ARGV[3 + i])
-  end
 end
 local bases = {}  -- ARGV index of each op's first field
 do
-  local i = 4 + spaces
+  local i = 4
   for n = 1, count do
     bases[n] = i
     i = i + 12 + tonumber(ARGV[i + 11])
@@ -83,6 +79,7 @@ end
 
 local result = {1}
 local versions = {}  -- per namespace: the last version handed out
+local fresh = 0
 for n = 1, count do
   local b = bases[n]
   local kind, id = ARGV[b], ARGV[b + 5]
@@ -92,6 +89,9 @@ for n = 1, count do
     if kind == 'P' or existed then
       if not versions[ns] then  -- reserve one version per op of the batch
         versions[ns] = redis.call('INCRBY', KEYS[spaces + ns], count) - count
+        if versions[ns] == 0 then
+          fresh = 1
+        end
       end
       versions[ns] = versions[ns] + 1
       version = versions[ns]
@@ -231,4 +231,5 @@ for P, g in pairs(groups) do
     end
   end
 end
+result[#result + 1] = fresh
 return result

@@ -1,0 +1,47 @@
+#include "backends/redis/server_dispatcher.hpp"
+
+#include "nadb/errors.hpp"
+
+namespace nadb::backends::redis {
+
+template <typename F>
+auto ServerDispatcher::with_connection(Access access, F&& fn)
+    -> decltype(fn(std::declval<Connection&>())) {
+  for (int attempt = 0;; ++attempt) {
+    ConnectionPool::Lease lease = pool_.acquire();
+    try {
+      return fn(*lease);
+    } catch (const BackendUnavailable& e) {
+      if (!lease->broken()) throw;
+      if (access == Access::Write) {
+        throw BackendUnavailable(std::string(e.what()) +
+                                 " (the connection broke: the write may or may not be applied)");
+      }
+      if (attempt > 0) throw;
+    }
+  }
+}
+
+Reply ServerDispatcher::run(std::string_view, const Command& command, Access access) {
+  if (access == Access::Read || pool_.options().wait_replicas == 0)
+    return with_connection(access, [&](Connection& c) { return c.run(command); });
+  Command wait = wait_command(pool_.options());
+  return with_connection(access, [&](Connection& c) {
+    std::vector<Reply> replies = c.run_pipeline({&command, &wait});
+    check_replicas(pool_.options(), *replies[0], *replies[1], c.address());
+    return std::move(replies[0]);
+  });
+}
+
+std::vector<Reply> ServerDispatcher::run_reads(std::string_view,
+                                               const std::vector<const Command*>& commands) {
+  return with_connection(Access::Read, [&](Connection& c) { return c.run_pipeline(commands); });
+}
+
+std::vector<Reply> ServerDispatcher::run_on_masters(const Command& command) {
+  std::vector<Reply> replies;
+  replies.push_back(run("", command, Access::Read));
+  return replies;
+}
+
+}  // namespace nadb::backends::redis
