@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3 clang-format
   libzstd-dev zlib1g-dev libxxhash-dev libroaring-dev libssl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libhiredis-dev redis-server redis-tools libspdlog-dev libcli11-dev libedit-dev
+  libhiredis-dev redis-server redis-tools openssl libspdlog-dev libcli11-dev libedit-dev
   clang-16 libclang-rt-16-dev
   python3-dev pybind11-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-flask
 )

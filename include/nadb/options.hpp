@@ -43,9 +43,9 @@ enum class RecoveryMode {
 // The redis backend's server and connection pool (docs/ARCHITECTURE.md, "Redis").
 struct RedisOptions {
   // redis://[user:password@]host[:port][/database], or for a Redis Cluster
-  // redis+cluster://[user:password@]host[:port][,host[:port]...][/0]; when set it overrides
-  // host, port, database, username, password, cluster and seed_nodes (InvalidArgument at open
-  // when malformed).
+  // redis+cluster://[user:password@]host[:port][,host[:port]...][/0]; rediss:// and
+  // rediss+cluster:// for TLS. When set it overrides host, port, database, username, password,
+  // cluster, seed_nodes and tls (InvalidArgument at open when malformed).
   std::string url;
   std::string host = "127.0.0.1";
   int port = 6379;
@@ -63,6 +63,16 @@ struct RedisOptions {
   // master, and may or may not survive a failover, as Redis says of WAIT). 0: no waiting.
   int wait_replicas = 0;
   std::chrono::milliseconds wait_timeout{1000};
+  // TLS to every server or node: the server's certificate must verify against tls_ca_file (a
+  // PEM file of trusted CAs; the system's store when empty) and name tls_server_name (host
+  // when empty; an IP address is checked as one). A client certificate and its key are sent
+  // when both are set. Never a plaintext fallback. Bad files are InvalidArgument at open; a
+  // certificate that does not verify is BackendUnavailable saying why.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds socket_timeout{10000};
   std::size_t pool_size = 10;

@@ -12,11 +12,13 @@
 #include <thread>
 
 #include "backends/redis/cluster/key_slot.hpp"
+#include "backends/redis/cluster/slot_map.hpp"
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "support/raw_redis.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
+#include "support/tls_files.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -225,6 +227,74 @@ TEST(ClusterBackend, ReshardingUnderLoadLosesNothing) {
   std::cout << "  resharding: " << operations.load() << " operations, " << errors.load()
             << " errors, " << moved << " MOVED and " << asked << " ASK followed, " << waits
             << " waits (a script's slot migrating, or TRYAGAIN)\n";
+}
+
+// A cluster over TLS: the map names every node by its TLS port, a namespace on each master
+// is written and read over TLS, and a wrong CA is refused at the seed.
+TEST(ClusterBackend, EveryNodeIsReachedOverTls) {
+  TlsFiles files;
+  RedisCluster cluster(3, 0, &files);
+  Options o = cluster_options(cluster, "");
+  o.redis.url = "rediss+cluster://127.0.0.1:" + std::to_string(cluster.tls_port(0)) + "/";
+  o.redis.tls_ca_file = files.ca();
+  for (std::size_t master = 0; master < 3; ++master) {
+    o.ns = namespace_on(cluster, master, "tls");
+    KeyValueStore store(o);
+    store.set("k", "on master " + std::to_string(master), {"t"});
+    EXPECT_EQ(store.get("k"), "on master " + std::to_string(master));
+    EXPECT_EQ(store.query_by_tags({"t"}), std::vector<std::string>{"k"});
+  }
+  backends::redis::cluster::NodeAddress seed{"127.0.0.1", cluster.tls_port(0)};
+  auto shards = RawRedis(cluster.nodes()[0]->port()).run({"CLUSTER", "SHARDS"});
+  auto map = backends::redis::cluster::SlotMap::from_shards(*shards, seed, true);
+  for (const auto& master : map.masters()) {
+    bool a_tls_port = false;
+    for (std::size_t i = 0; i < 3; ++i)
+      a_tls_port = a_tls_port || master.port == cluster.tls_port(i);
+    EXPECT_TRUE(a_tls_port) << master.text();
+  }
+  o.redis.tls_ca_file = files.other_ca();
+  o.redis.socket_timeout = std::chrono::milliseconds(1000);
+  o.ns = "refused";
+  try {
+    KeyValueStore(o).set("k", "v");
+    ADD_FAILURE() << "a cluster whose certificate does not verify was written";
+  } catch (const BackendUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("does not verify"), std::string::npos) << e.what();
+  }
+}
+
+// A cluster's node opened as a single server, and a single server opened as a cluster, are
+// named as such at once (not after a timeout, not as a reply of the wrong type).
+TEST(ClusterBackend, TheWrongKindOfServerIsNamedAtOnce) {
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {  // some of these namespaces are on other masters: MOVED
+    Options o;
+    o.backend = "redis";
+    o.db = "db";
+    o.ns = "plain" + std::to_string(i);
+    o.redis.port = shared_cluster_port();
+    o.redis.key_prefix = "wrongkind";
+    try {
+      KeyValueStore(o).set("k", "v");
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("redis+cluster://"), std::string::npos) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  RedisServer server;
+  Options o = redis_store_options(server, "n");
+  o.redis.cluster = true;
+  auto started = Clock::now();
+  try {
+    KeyValueStore(o).set("k", "v");
+    ADD_FAILURE() << "a single server was used as a cluster";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a Redis Cluster node"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(Clock::now() - started, o.redis.socket_timeout);
 }
 
 // WAIT: a write no replica confirms in time throws, saying it may or may not survive a

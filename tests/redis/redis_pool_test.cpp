@@ -52,6 +52,11 @@ TEST(RedisUrl, AClusterUrlNamesItsSeedNodes) {
   EXPECT_EQ(o.seed_nodes, (std::vector<std::string>{"n2:6379", "n3:7002"}));
   EXPECT_EQ(o.username, "u");
   EXPECT_EQ(o.database, 0);
+  backends::redis::apply_url("rediss+cluster://[::1]:7000,[fe80::1]/", o);
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_EQ(o.port, 7000);
+  EXPECT_EQ(o.seed_nodes, (std::vector<std::string>{"fe80::1:6379"}));
   backends::redis::apply_url("redis://h", o);  // a plain URL is not a cluster's
   EXPECT_FALSE(o.cluster);
   EXPECT_TRUE(o.seed_nodes.empty());

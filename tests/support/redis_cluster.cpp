@@ -23,15 +23,30 @@ void wait_for(const std::string& what, Done&& done) {
 
 }  // namespace
 
-RedisCluster::RedisCluster(int masters, int replicas_per_master) {
+RedisCluster::RedisCluster(int masters, int replicas_per_master, const TlsFiles* tls) {
   int count = masters * (1 + replicas_per_master);
   std::string create = "--cluster create";
   for (int i = 0; i < count; ++i) {
     // The bus port is chosen too: the default (client port + 10000) may not exist or be free.
-    nodes_.push_back(std::make_unique<RedisServer>(std::vector<std::string>{
-        "--cluster-enabled", "yes", "--cluster-port", std::to_string(RedisServer::free_port()),
-        "--cluster-node-timeout", "2000", "--cluster-config-file", "nodes.conf",
-        "--cluster-require-full-coverage", "no"}));
+    std::vector<std::string> args{"--cluster-enabled",
+                                  "yes",
+                                  "--cluster-port",
+                                  std::to_string(RedisServer::free_port()),
+                                  "--cluster-node-timeout",
+                                  "2000",
+                                  "--cluster-config-file",
+                                  "nodes.conf",
+                                  "--cluster-require-full-coverage",
+                                  "no"};
+    if (tls) {
+      tls_ports_.push_back(RedisServer::free_port());
+      for (std::string& arg : tls->server_args(tls_ports_.back(), tls->server_cert()))
+        args.push_back(std::move(arg));
+      // Nodes announce their TLS ports (CLUSTER SHARDS) only when their bus is TLS too.
+      for (const char* arg : {"--tls-cluster", "yes", "--tls-replication", "yes"})
+        args.emplace_back(arg);
+    }
+    nodes_.push_back(std::make_unique<RedisServer>(std::move(args)));
     create += " 127.0.0.1:" + std::to_string(nodes_.back()->port());
   }
   cli(nodes_[0]->port(),

@@ -11,16 +11,22 @@
 #include <vector>
 
 #include "support/redis_server.hpp"
+#include "support/tls_files.hpp"
 
 namespace nadb::testing {
 
 class RedisCluster {
  public:
   // Throws std::runtime_error if a node does not start or the cluster is not ready in 30 s.
-  RedisCluster(int masters, int replicas_per_master);
+  // With tls, every node also has a TLS port presenting tls's server certificate (clients
+  // learn it from CLUSTER SHARDS), and the cluster bus and replication run over TLS; the
+  // client ports stay plain too.
+  RedisCluster(int masters, int replicas_per_master, const TlsFiles* tls = nullptr);
 
   // The nodes, masters first (as redis-cli assigned them at creation).
   const std::vector<std::unique_ptr<RedisServer>>& nodes() const { return nodes_; }
+  // Node i's TLS port (0 without tls).
+  int tls_port(std::size_t i) const { return tls_ports_.empty() ? 0 : tls_ports_[i]; }
   // Runs `redis-cli -p <port> <args>` (args are split by the shell: pass trusted text only)
   // and returns its standard output; throws std::runtime_error if redis-cli fails.
   static std::string cli(int port, const std::string& args);
@@ -35,6 +41,7 @@ class RedisCluster {
   void wait_until_replicas_synced(int replicas) const;
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;
+  std::vector<int> tls_ports_;
 };
 
 // A seed node ("127.0.0.1:<port>") of the cluster (3 masters, 1 replica each) the tests of

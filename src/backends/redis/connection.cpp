@@ -1,19 +1,8 @@
 #include "backends/redis/connection.hpp"
 
-#include <sys/time.h>
-
 #include "nadb/errors.hpp"
 
 namespace nadb::backends::redis {
-namespace {
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
-}
-
-}  // namespace
-
 Command& Command::arg(std::string_view text) {
   argv_.push_back(text.data());
   lengths_.push_back(text.size());
@@ -35,15 +24,11 @@ Command& Command::append(const Command& other) {
 }
 
 Connection::Connection(const RedisOptions& options)
-    : address_(options.host + ":" + std::to_string(options.port)) {
-  context_.reset(redisConnectWithTimeout(options.host.c_str(), options.port,
-                                         to_timeval(options.connect_timeout)));
-  if (!context_) throw BackendUnavailable("redis at " + address_ + ": out of memory");
-  if (context_->err) fail("connecting");
-  limit_reader(*context_->reader);
-  timeval socket_timeout = to_timeval(options.socket_timeout);
-  if (redisSetTimeout(context_.get(), socket_timeout) != REDIS_OK) fail("setting the timeout");
-  redisEnableKeepAlive(context_.get());
+    : address_(options.host + ":" + std::to_string(options.port)),
+      stream_(std::make_unique<Stream>(options, address_)),
+      reader_(redisReaderCreate()) {
+  if (!reader_) throw BackendUnavailable("redis at " + address_ + ": out of memory");
+  limit_reader(*reader_);
   if (!options.password.empty()) {
     Command auth{"AUTH"};
     if (!options.username.empty()) auth.arg(options.username);
@@ -66,39 +51,66 @@ void Connection::expect_ok(const Command& command, const char* doing) {
   }
 }
 
-void Connection::fail(const char* doing) {
-  broken_ = true;
-  std::string cause = context_ && context_->err ? context_->errstr : "unknown error";
-  if (cause.empty() || context_->err == REDIS_ERR_EOF) cause = "the server closed the connection";
-  throw BackendUnavailable("redis at " + address_ + " unavailable while " + doing + ": " + cause);
+template <typename F>
+void Connection::guarded(F&& fn) {
+  if (broken_) {
+    throw BackendUnavailable("redis at " + address_ + " unavailable: the connection broke earlier");
+  }
+  try {
+    fn();
+  } catch (...) {
+    broken_ = true;  // a reply may be half read, or a command half sent
+    throw;
+  }
+}
+
+void Connection::send(const std::vector<const Command*>& commands) {
+  output_.clear();
+  for (const Command* command : commands) {
+    char* formatted = nullptr;
+    int length = redisFormatCommandArgv(&formatted, static_cast<int>(command->size()),
+                                        const_cast<const char**>(command->argv_.data()),
+                                        command->lengths_.data());
+    if (length < 0) throw BackendUnavailable("redis: out of memory formatting a command");
+    output_.append(formatted, static_cast<std::size_t>(length));
+    redisFreeCommand(formatted);
+  }
+  stream_->write_all(output_.data(), output_.size(), "sending a command");
+  if (output_.capacity() > (1 << 20)) std::string().swap(output_);  // keep no big buffer
+}
+
+Reply Connection::receive() {
+  char buffer[16384];
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+      throw BackendUnavailable("redis at " + address_ +
+                               " sent a reply that cannot be parsed: " + reader_->errstr);
+    }
+    if (raw != nullptr) return Reply(static_cast<redisReply*>(raw));
+    std::size_t got = stream_->read_some(buffer, sizeof buffer, "waiting for a reply");
+    if (redisReaderFeed(reader_.get(), buffer, got) != REDIS_OK)
+      throw BackendUnavailable("redis at " + address_ + ": out of memory reading a reply");
+  }
 }
 
 Reply Connection::run(const Command& command) {
-  if (broken_) fail("sending a command");
-  void* raw =
-      redisCommandArgv(context_.get(), static_cast<int>(command.size()),
-                       const_cast<const char**>(command.argv_.data()), command.lengths_.data());
-  if (raw == nullptr) fail("waiting for a reply");
-  return Reply(static_cast<redisReply*>(raw));
+  Reply reply;
+  guarded([&] {
+    send({&command});
+    reply = receive();
+  });
+  return reply;
 }
 
 std::vector<Reply> Connection::run_pipeline(const std::vector<const Command*>& commands) {
-  if (broken_) fail("sending a command");
-  for (const Command* command : commands) {
-    if (redisAppendCommandArgv(context_.get(), static_cast<int>(command->size()),
-                               const_cast<const char**>(command->argv_.data()),
-                               command->lengths_.data()) != REDIS_OK) {
-      fail("queueing a command");
-    }
-  }
   std::vector<Reply> replies;
-  replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr)
-      fail("waiting for a reply");
-    replies.emplace_back(static_cast<redisReply*>(raw));
-  }
+  guarded([&] {
+    send(commands);
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i)
+      replies.push_back(receive());
+  });
   return replies;
 }
 

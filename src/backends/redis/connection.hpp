@@ -1,5 +1,6 @@
-// One connection to a Redis server (hiredis, blocking, with timeouts), and the arguments of
-// the commands sent over it.
+// One connection to a Redis server (a Stream: TCP, or TLS over it; blocking, with timeouts),
+// and the arguments of the commands sent over it. Commands are formatted and replies parsed by
+// hiredis's formatter and reader.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "backends/redis/reply.hpp"
+#include "backends/redis/stream.hpp"
 #include "nadb/options.hpp"
 
 namespace nadb::backends::redis {
@@ -67,8 +69,8 @@ class Command {
 // Not thread-safe: one thread at a time (the pool hands it to one lease holder).
 class Connection {
  public:
-  // Connects within connect_timeout, then AUTH (when a password is set) and SELECT.
-  // Throws BackendUnavailable naming the server and the cause.
+  // Connects within connect_timeout (TLS when options.tls), then AUTH (when a password is
+  // set) and SELECT. Throws BackendUnavailable naming the server and the cause.
   explicit Connection(const RedisOptions& options);
 
   // Sends command and waits up to socket_timeout for its reply. Error replies are returned;
@@ -87,14 +89,21 @@ class Connection {
   std::uint64_t epoch = 0;
 
  private:
-  struct ContextDeleter {
-    void operator()(redisContext* context) const { redisFree(context); }
+  struct ReaderDeleter {
+    void operator()(redisReader* reader) const { redisReaderFree(reader); }
   };
-  [[noreturn]] void fail(const char* doing);
+  // Runs fn, marking the connection broken if it throws.
+  template <typename F>
+  void guarded(F&& fn);
   void expect_ok(const Command& command, const char* doing);
+  // Sends the commands, formatted, in one write.
+  void send(const std::vector<const Command*>& commands);
+  Reply receive();
 
   std::string address_;
-  std::unique_ptr<redisContext, ContextDeleter> context_;
+  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<redisReader, ReaderDeleter> reader_;
+  std::string output_;  // the formatted commands of a pipeline, reused
   bool broken_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include "backends/redis/metadata.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "backends/redis/server_dispatcher.hpp"
+#include "backends/redis/tls_context.hpp"
 #include "backends/redis_backend.hpp"
 #include "nadb/errors.hpp"
 
@@ -41,6 +42,12 @@ RedisOptions resolved(const Options& options) {
     throw InvalidArgument(
         "RedisOptions::wait_replicas must be at least 0, and wait_timeout positive when it "
         "is set (WAIT 0 would wait forever)");
+  }
+  if (r.tls) tls_context(r);  // InvalidArgument now for files that cannot be loaded
+  if (!r.tls && (!r.tls_ca_file.empty() || !r.tls_cert_file.empty())) {
+    throw InvalidArgument(
+        "RedisOptions::tls_ca_file or tls_cert_file is set but tls is not: use rediss:// (or "
+        "set RedisOptions::tls) rather than send in plaintext");
   }
   if (r.max_request_bytes < (1 << 20)) {
     throw InvalidArgument(
@@ -370,6 +377,11 @@ std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
                    std::to_string(::getpid());
   for (const std::string& seed : r.seed_nodes)
     id += "," + seed;
+  if (r.tls) {
+    for (const std::string* setting :
+         {&r.tls_ca_file, &r.tls_cert_file, &r.tls_key_file, &r.tls_server_name})
+      id += "/tls:" + *setting;
+  }
   for (std::int64_t setting :
        {std::int64_t{r.wait_replicas}, std::int64_t{r.wait_timeout.count()},
         std::int64_t{r.connect_timeout.count()}, std::int64_t{r.socket_timeout.count()},

@@ -6,8 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include "backends/redis/dispatcher.hpp"
@@ -100,9 +101,11 @@ class RedisBackend final : public StorageBackend,
   // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
   std::string registry_key() const;
   // Adds the batch's namespaces this backend has not registered yet to the registry, before
-  // the batch writes them (so a crash can never leave a written namespace unlisted); again
-  // (again: true) when apply.lua says a namespace's generation key was created, which is
-  // a namespace wiped by hand (its registry may be gone too).
+  // the batch writes them (so a crash can never leave a written namespace unlisted). It checks
+  // again (one read) when the last check is a minute old — on a cluster the registry is on
+  // another master, whose failover may lose an entry its replica never got — and at once
+  // (again: true) when apply.lua says a namespace's generation key was created, which is a
+  // namespace wiped by hand (its registry may be gone too).
   void register_namespaces(const std::vector<std::string>& names, bool again);
   // Registers the namespaces of a db written before the registry existed (once per db). Not
   // on a cluster: no NADB without the registry could write to one.
@@ -138,7 +141,9 @@ class RedisBackend final : public StorageBackend,
 
   // Guarded by registered_mutex_.
   util::Mutex registered_mutex_;
-  std::set<std::string, std::less<>> registered_ GUARDED_BY(registered_mutex_);
+  // Namespace -> when the registry was last seen to list it.
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> registered_
+      GUARDED_BY(registered_mutex_);
 };
 
 }  // namespace nadb::backends::redis

@@ -32,11 +32,15 @@ std::string random_token() {
 // keys, and only names NADB accepts are taken — a user key or tag ending in "}:gen" matches
 // the pattern too, but cannot yield a valid name (it has a '}' or ':' in it).
 void RedisBackend::register_namespaces(const std::vector<std::string>& names, bool again) {
+  constexpr auto kRecheck = std::chrono::minutes(1);
+  const auto now = std::chrono::steady_clock::now();
   std::vector<std::string_view> pending;
   {
     util::MutexLock lock(registered_mutex_);
     for (const std::string& name : names) {
-      if (again || !registered_.contains(name)) pending.push_back(name);
+      auto seen = registered_.find(name);
+      if (again || seen == registered_.end() || now - seen->second > kRecheck)
+        pending.push_back(name);
     }
   }
   if (pending.empty()) return;
@@ -47,12 +51,15 @@ void RedisBackend::register_namespaces(const std::vector<std::string>& names, bo
   for (std::string_view name : pending)
     check.arg(name);
   Reply listed = run(registry, check, Access::Read);
+  if (is_error(*listed))
+    throw_error_reply("(keys " + registry + ")", "failed SMISMEMBER", error_text(*listed));
   for (std::size_t i = 0; i < pending.size(); ++i) {
     if (integer_of(element_of(*listed, i, "SMISMEMBER"), "member") == 0) add.arg(pending[i]);
   }
   if (add.size() > 2) run(registry, add, Access::Write);
   util::MutexLock lock(registered_mutex_);
-  registered_.insert(pending.begin(), pending.end());
+  for (std::string_view name : pending)
+    registered_.insert_or_assign(std::string(name), now);
 }
 
 void RedisBackend::register_old_namespaces() {

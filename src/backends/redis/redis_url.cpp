@@ -10,8 +10,8 @@ namespace {
 
 [[noreturn]] void bad_url(std::string_view url, const std::string& why) {
   throw InvalidArgument("bad redis URL '" + std::string(url) + "': " + why +
-                        " (expected redis://[user:password@]host[:port][/db] or "
-                        "redis+cluster://[user:password@]host[:port][,host[:port]...][/0])");
+                        " (expected redis[s]://[user:password@]host[:port][/db] or "
+                        "redis[s]+cluster://[user:password@]host[:port][,host[:port]...][/0])");
 }
 
 int parse_number(std::string_view url, std::string_view text, const char* what, int max) {
@@ -25,9 +25,18 @@ int parse_number(std::string_view url, std::string_view text, const char* what, 
   return value;
 }
 
-// "host[:port]" (port 6379 when absent).
+// "host[:port]" or "[ipv6]:port" (port 6379 when absent).
 std::pair<std::string, int> parse_node(std::string_view url, std::string_view node) {
   int port = 6379;
+  if (node.substr(0, 1) == "[") {
+    std::size_t close = node.find(']');
+    if (close == std::string_view::npos) bad_url(url, "an IPv6 address lacks its ']'");
+    std::string_view after = node.substr(close + 1);
+    if (!after.empty() && after[0] != ':') bad_url(url, "']' must be followed by ':port'");
+    if (!after.empty()) port = parse_number(url, after.substr(1), "port", 65535);
+    if (close == 1) bad_url(url, "a node has no host");
+    return {std::string(node.substr(1, close - 1)), port};
+  }
   if (auto colon = node.rfind(':'); colon != std::string_view::npos) {
     port = parse_number(url, node.substr(colon + 1), "port", 65535);
     node = node.substr(0, colon);
@@ -39,16 +48,22 @@ std::pair<std::string, int> parse_node(std::string_view url, std::string_view no
 }  // namespace
 
 void apply_url(std::string_view url, RedisOptions& options) {
-  constexpr std::string_view kScheme = "redis://", kClusterScheme = "redis+cluster://";
-  bool cluster = url.substr(0, kClusterScheme.size()) == kClusterScheme;
-  if (!cluster && url.substr(0, kScheme.size()) != kScheme)
-    bad_url(url, "it must start with redis:// or redis+cluster://");
-  std::string_view rest = url.substr(cluster ? kClusterScheme.size() : kScheme.size());
+  std::string_view rest = url;
+  auto take = [&](std::string_view scheme) {
+    if (rest.substr(0, scheme.size()) != scheme) return false;
+    rest = rest.substr(scheme.size());
+    return true;
+  };
+  bool tls = take("rediss");
+  if (!tls && !take("redis")) bad_url(url, "it must start with redis:// or rediss://");
+  bool cluster = take("+cluster");
+  if (!take("://")) bad_url(url, "it must start with redis[s]:// or redis[s]+cluster://");
   RedisOptions parsed = options;
   parsed.database = 0;
   parsed.username.clear();
   parsed.password.clear();
   parsed.cluster = cluster;
+  parsed.tls = tls;
   parsed.seed_nodes.clear();
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view credentials = rest.substr(0, at);

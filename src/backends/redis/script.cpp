@@ -44,7 +44,8 @@ Reply Script::run(Dispatcher& dispatcher, std::string_view routing_key, Access a
     reply = call("EVAL", source_);
   }
   if (is_error(*reply))
-    throw_error_reply(std::string(routing_key), "failed a script", error_text(*reply));
+    throw_error_reply("(keys " + std::string(routing_key) + ")", "failed a script",
+                      error_text(*reply));
   return reply;
 }
 

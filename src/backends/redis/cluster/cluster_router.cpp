@@ -84,11 +84,13 @@ ClusterRouter::Outcome ClusterRouter::outcome_of(const Command& command, const r
 
 ClusterRouter::Outcome ClusterRouter::attempt(std::uint16_t slot, const NodeAddress& node,
                                               const Command& command, Access access, bool asking,
-                                              Reply& reply, NodeAddress& redirect) {
+                                              Reply& reply, NodeAddress& redirect,
+                                              std::string& why) {
   std::optional<ConnectionPool::Lease> lease;
   try {
     lease.emplace(pool_of(node).acquire());
-  } catch (const BackendUnavailable&) {
+  } catch (const BackendUnavailable& e) {
+    why = e.what();
     return Outcome::Retry;  // nothing was sent
   }
   Command asking_command("ASKING");
@@ -102,12 +104,19 @@ ClusterRouter::Outcome ClusterRouter::attempt(std::uint16_t slot, const NodeAddr
   try {
     replies = (*lease)->run_pipeline(pipeline);
   } catch (const BackendUnavailable& e) {
+    why = e.what();
     if (access == Access::Read) return Outcome::Retry;
     throw BackendUnavailable("redis cluster: slot " + std::to_string(slot) + " at " + node.text() +
                              ": " + e.what() + " (the write may or may not have run)");
   }
   reply = std::move(replies.at(asking ? 1 : 0));
   Outcome outcome = outcome_of(command, *reply, node, redirect);
+  if (outcome == Outcome::Retry) {
+    why = starts_with(error_text(*reply), "ASK ")
+              ? "the slot is being migrated to another node, and a script waits until it has "
+                "moved"
+              : std::string(error_text(*reply));
+  }
   if (outcome == Outcome::Done && waits) {
     check_replicas(options_, *reply, *replies.back(),
                    "slot " + std::to_string(slot) + " at " + node.text());
@@ -141,25 +150,41 @@ std::vector<Reply> ClusterRouter::run_reads(std::string_view routing_key,
 }
 
 std::vector<Reply> ClusterRouter::run_on_masters(const Command& command) {
-  std::vector<NodeAddress> masters;
-  {
-    util::MutexLock lock(mutex_);
-    masters = map_.masters();
-  }
-  if (masters.empty()) {
-    refresh();
-    util::MutexLock lock(mutex_);
-    masters = map_.masters();
-  }
-  std::vector<Reply> replies;
-  for (const NodeAddress& master : masters) {
+  const auto deadline = Clock::now() + options_.socket_timeout;
+  auto backoff = std::chrono::milliseconds(10);
+  for (;;) {
+    std::vector<NodeAddress> masters;
+    {
+      util::MutexLock lock(mutex_);
+      masters = map_.masters();
+    }
+    std::vector<Reply> replies;
+    std::string failed = masters.empty() ? "no master known" : "";
+    for (const NodeAddress& master : masters) {
+      try {
+        replies.push_back(pool_of(master).acquire()->run(command));
+      } catch (const BackendUnavailable& e) {
+        failed = "master " + master.text() + ": " + e.what();
+        break;
+      }
+    }
+    if (failed.empty()) return replies;
+    // A master down (a failover in progress): waited for like any command, the map refreshed.
+    if (Clock::now() + backoff > deadline) {
+      throw BackendUnavailable(
+          "redis cluster: not every master answers within the socket "
+          "timeout (" +
+          failed + ")");
+    }
+    ++waits_;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
     try {
-      replies.push_back(pool_of(master).acquire()->run(command));
-    } catch (const BackendUnavailable& e) {
-      throw BackendUnavailable("redis cluster: master " + master.text() + ": " + e.what());
+      refresh(deadline);
+    } catch (const BackendUnavailable&) {
+      // The next round (or the deadline) decides.
     }
   }
-  return replies;
 }
 
 PoolStats ClusterRouter::pool_stats() const {
@@ -190,13 +215,13 @@ Reply ClusterRouter::run_in_slot(std::uint16_t slot, const Command& command, Acc
   auto backoff = std::chrono::milliseconds(10);
   std::optional<NodeAddress> ask_target;
   bool asking = false;
-  std::string last_node = "none";
+  std::string last_node = "none", why = "no node answered";
   int redirects = 0;  // followed at once, without backoff, up to kMaxRedirects in a row
   if (!master_of(slot)) {
     try {
       refresh(deadline);  // the first command, or a slot the map lacks: no backoff first
-    } catch (const BackendUnavailable&) {
-      // The loop below retries until the deadline.
+    } catch (const BackendUnavailable& e) {
+      why = e.what();  // the loop below retries until the deadline
     }
   }
   for (;;) {
@@ -207,7 +232,7 @@ Reply ClusterRouter::run_in_slot(std::uint16_t slot, const Command& command, Acc
     NodeAddress redirect;
     if (node) {
       last_node = node->text();
-      outcome = attempt(slot, *node, command, access, asking, reply, redirect);
+      outcome = attempt(slot, *node, command, access, asking, reply, redirect, why);
     }
     asking = false;
     bool redirected = outcome == Outcome::Moved || outcome == Outcome::Asked;
@@ -244,17 +269,17 @@ Reply ClusterRouter::run_in_slot(std::uint16_t slot, const Command& command, Acc
     redirects = 0;
     ask_target.reset();
     if (Clock::now() + backoff > deadline) {
-      throw BackendUnavailable(
-          "redis cluster: slot " + std::to_string(slot) +
-          " has no master that answers within the socket timeout (last tried " + last_node + ")");
+      throw BackendUnavailable("redis cluster: slot " + std::to_string(slot) +
+                               " could not be served within the socket timeout (last tried " +
+                               last_node + ": " + why + "); nothing was applied");
     }
     ++waits_;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
     try {
       refresh(deadline);
-    } catch (const BackendUnavailable&) {
-      // No node answers yet; the next attempt (or the deadline) decides.
+    } catch (const BackendUnavailable& e) {
+      why = e.what();  // no node answers yet; the next attempt (or the deadline) decides
     }
   }
 }
@@ -300,9 +325,15 @@ void ClusterRouter::refresh(Clock::time_point deadline) {
     try {
       ConnectionPool::Lease lease = pool_of(node).acquire();
       Reply shards = lease->run(Command("CLUSTER", "SHARDS"));
+      if (is_error(*shards) &&
+          error_text(*shards).find("cluster support disabled") != std::string_view::npos) {
+        throw InvalidArgument("redis cluster: " + node.text() +
+                              " is not a Redis Cluster node (cluster support disabled): use "
+                              "redis:// for a single server");
+      }
       SlotMap map = is_error(*shards)
                         ? SlotMap::from_slots(*lease->run(Command("CLUSTER", "SLOTS")), node)
-                        : SlotMap::from_shards(*shards, node);
+                        : SlotMap::from_shards(*shards, node, options_.tls);
       util::MutexLock lock(mutex_);
       map_ = std::move(map);
       return;

@@ -76,11 +76,12 @@ class ClusterRouter final : public Dispatcher {
 
  private:
   enum class Outcome { Done, Moved, Asked, Retry };
-  // One attempt on node; sets reply, or redirect for MOVED/ASK. Throws BackendUnavailable
-  // naming slot and node when the connection fails after a Write was sent, or when replicas
-  // do not confirm it.
+  // One attempt on node; sets reply, or redirect for MOVED/ASK, or why for a Retry. Throws
+  // BackendUnavailable naming slot and node when the connection fails after a Write was sent,
+  // or when replicas do not confirm it.
   Outcome attempt(std::uint16_t slot, const NodeAddress& node, const Command& command,
-                  Access access, bool asking, Reply& reply, NodeAddress& redirect);
+                  Access access, bool asking, Reply& reply, NodeAddress& redirect,
+                  std::string& why);
   // What a reply says: done, redirected (redirect set) or to be retried.
   static Outcome outcome_of(const Command& command, const redisReply& reply,
                             const NodeAddress& node, NodeAddress& redirect);

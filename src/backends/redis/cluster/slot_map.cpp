@@ -27,7 +27,7 @@ int port_of(std::int64_t port) {
 
 // A node of CLUSTER SHARDS: its endpoint (else ip, else the answering node) and port (or
 // tls-port).
-NodeAddress shard_node(const redisReply& node, const NodeAddress& answering) {
+NodeAddress shard_node(const redisReply& node, const NodeAddress& answering, bool tls) {
   const char* what = "a node of CLUSTER SHARDS";
   NodeAddress address;
   for (const char* name : {"endpoint", "ip"}) {
@@ -38,8 +38,9 @@ NodeAddress shard_node(const redisReply& node, const NodeAddress& answering) {
     }
   }
   if (address.host.empty()) address.host = answering.host;
-  const redisReply* port = field(node, "port", what);
-  if (!port) port = field(node, "tls-port", what);
+  const char* first = tls ? "tls-port" : "port";
+  const redisReply* port = field(node, first, what);
+  if (!port) port = field(node, tls ? "port" : "tls-port", what);
   if (!port) throw Corruption("a node of CLUSTER SHARDS has no port");
   address.port = port_of(integer_of(*port, what));
   return address;
@@ -62,7 +63,7 @@ NodeAddress NodeAddress::parse(std::string_view text) {
   throw InvalidArgument("'" + std::string(text) + "' is not a Redis node address (host:port)");
 }
 
-SlotMap SlotMap::from_shards(const redisReply& reply, const NodeAddress& answering) {
+SlotMap SlotMap::from_shards(const redisReply& reply, const NodeAddress& answering, bool tls) {
   const char* what = "CLUSTER SHARDS";
   SlotMap map;
   for (std::size_t s = 0; s < array_size(reply, what); ++s) {
@@ -75,7 +76,7 @@ SlotMap SlotMap::from_shards(const redisReply& reply, const NodeAddress& answeri
     std::optional<NodeAddress> master, failed_master;
     for (std::size_t n = 0; n < array_size(*nodes, what); ++n) {
       const redisReply& node = element_of(*nodes, n, what);
-      NodeAddress address = shard_node(node, answering);
+      NodeAddress address = shard_node(node, answering, tls);
       map.index_of(address);
       const redisReply* role = field(node, "role", what);
       const redisReply* health = field(node, "health", what);

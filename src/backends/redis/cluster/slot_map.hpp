@@ -34,7 +34,9 @@ class SlotMap {
   // From the reply of CLUSTER SHARDS / CLUSTER SLOTS. A node that names no host (an empty
   // endpoint) is at `answering`, the node that gave the reply. Throws Corruption when the reply
   // is not of that shape.
-  static SlotMap from_shards(const redisReply& reply, const NodeAddress& answering);
+  // tls: the nodes' TLS ports are the ones to use (their plain ports otherwise).
+  static SlotMap from_shards(const redisReply& reply, const NodeAddress& answering,
+                             bool tls = false);
   static SlotMap from_slots(const redisReply& reply, const NodeAddress& answering);
 
   // The master serving slot; null when no node covers it (the cluster is not whole).
