@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure configure-bench build python compare-python demo test stress fuzz fuzz-build test-tsan test-asan bench bench-redis compare compare-values scale scenarios format clean
+.PHONY: all bootstrap configure configure-bench build python compare-python demo test stress fuzz fuzz-build test-tsan test-asan bench bench-redis bench-cluster compare compare-values scale scenarios format clean
 
 all: build
 
@@ -88,6 +88,15 @@ bench: configure-bench build
 # redis-server on a free loopback port, or REDIS=host:port).
 bench-redis: BENCH_SYSTEMS = nadb-redis,redis-raw
 bench-redis: bench
+
+# The standard workload over 16 namespaces from 8 threads on throwaway Redis Clusters of 1 and
+# of 3 masters (loopback, free ports): throughput, p99 latency and their ratios.
+bench-cluster: configure-bench build
+	@mkdir -p $(BUILD_DIR)/bench-data
+	@python3 $(CURDIR)/../shared/bench/gen_workload.py $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
+	  --n $(BENCH_N) --gets $(BENCH_N) --deletes $$(( $(BENCH_N) / 10 )) >/dev/null
+	@$(BUILD_DIR)/bench/nadb-bench --workload $(BUILD_DIR)/bench-data/workload-$(BENCH_N).bin \
+	  --cluster --repeat $(BENCH_REPEAT)
 
 # Side by side: NADB (fs, memory) and every peer built (LMDB, SQLite, RocksDB; the redis
 # backend and raw Redis when redis-server is installed), BENCH_REPEAT interleaved repetitions,

@@ -8,12 +8,14 @@
 //               [--gets G] [--queries Q] [--deletes D])
 //              [--systems all|nadb-fs,nadb-memory,nadb-redis,redis-raw,lmdb,sqlite,rocksdb]
 //              [--data DIR] [--repeat N] [--durability buffered|sync] [--redis HOST:PORT]
-//              [--json | --table] [--scale N1,N2,...] [--large] [--scenarios]
+//              [--json | --table] [--scale N1,N2,...] [--large] [--scenarios] [--cluster]
 //
 // --scale (with --generate; --large adds N = 10M) runs the whole comparison at each N and ends with
 // a table of the cost per operation at each N and the machine's memory latency by working-set
 // size ("SCALE {json}" with --json). --scenarios runs NADB's
 // other workloads instead (parallel durable writers, readers beside a writer, TTL-heavy).
+// --cluster runs the workload over 16 namespaces from 8 threads on throwaway Redis Clusters of
+// 1 and 3 masters (cluster_bench.hpp; make bench-cluster).
 //
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
 // interleaved (system after system, then the next repetition) so that machine noise hits
@@ -31,6 +33,7 @@
 #include <sstream>
 #include <string>
 
+#include "cluster_bench.hpp"
 #include "memory_latency.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
@@ -59,6 +62,7 @@ struct Args {
   bool table_only = false;
   std::vector<std::uint32_t> scale;  // N values of a scale run
   bool scenarios = false;
+  bool cluster = false;
   std::string redis;  // host:port; empty: a throwaway redis-server when a redis system runs
 };
 
@@ -121,6 +125,8 @@ Args parse_args(int argc, char** argv) {
       args.scale.push_back(10'000'000);
     } else if (flag == "--scenarios") {
       args.scenarios = true;
+    } else if (flag == "--cluster") {
+      args.cluster = true;
     } else if (flag == "--scale") {
       for (const auto& n : split(value()))
         args.scale.push_back(count_of(flag, n));
@@ -311,8 +317,18 @@ int run_scenarios(const Args& args) {
   return 0;
 }
 
+int run_cluster(const Args& args) {
+  Workload w = args.generate ? nadb::bench::generate_workload(shape_for(args, args.shape.n))
+                             : nadb::bench::load_workload(args.workload);
+  Json result = nadb::bench::run_cluster_bench(w, args.repeat);
+  if (!args.table_only) std::cout << "CLUSTER " << result.dump() << "\n";
+  if (!args.json_only) std::cout << "\n" << nadb::bench::cluster_table(result);
+  return 0;
+}
+
 int run(const Args& args) {
   if (args.scenarios) return run_scenarios(args);
+  if (args.cluster) return run_cluster(args);
   std::vector<std::string> systems = resolve_systems(args);
   nadb::bench::RedisTarget redis;
   std::unique_ptr<nadb::testing::RedisServer> server;

@@ -34,16 +34,6 @@ long rss_peak_kb() {
 
 namespace {
 
-// p50/p95/p99 of per-query latencies, in ms.
-nlohmann::json percentiles(std::vector<double> ms) {
-  if (ms.empty()) return {};
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) {
-    return ms[static_cast<std::size_t>(p * static_cast<double>(ms.size() - 1))];
-  };
-  return {{"p50_ms", at(0.50)}, {"p95_ms", at(0.95)}, {"p99_ms", at(0.99)}, {"max_ms", ms.back()}};
-}
-
 // The AND queries of the workload: the sum of result sizes and each query's latency.
 std::uint64_t run_queries(KeyValueStore& store, const Workload& w,
                           const std::vector<std::string>& tags, std::vector<double>& latencies_ms) {

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "workload.hpp"
 
@@ -55,6 +56,16 @@ inline std::vector<std::string> sorted_intersection(const std::vector<std::strin
   std::vector<std::string> both;
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
   return both;
+}
+
+// p50/p95/p99 and max of per-call latencies, in ms.
+inline nlohmann::json percentiles(std::vector<double> ms) {
+  if (ms.empty()) return {};
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double p) {
+    return ms[static_cast<std::size_t>(p * static_cast<double>(ms.size() - 1))];
+  };
+  return {{"p50_ms", at(0.50)}, {"p95_ms", at(0.95)}, {"p99_ms", at(0.99)}, {"max_ms", ms.back()}};
 }
 
 inline nlohmann::json phase(std::size_t ops, double secs) {

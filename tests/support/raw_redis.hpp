@@ -24,6 +24,9 @@ class RawRedis {
       command.arg(a);
     return connection_->run(command);
   }
+  backends::redis::Reply run(const backends::redis::Command& command) {
+    return connection_->run(command);
+  }
   // The members of a set, sorted.
   std::vector<std::string> members(const std::string& set) {
     backends::redis::Reply reply = run({"SMEMBERS", set});

@@ -49,8 +49,12 @@ RedisCluster::RedisCluster(int masters, int replicas_per_master, const TlsFiles*
     nodes_.push_back(std::make_unique<RedisServer>(std::move(args)));
     create += " 127.0.0.1:" + std::to_string(nodes_.back()->port());
   }
-  cli(nodes_[0]->port(),
-      create + " --cluster-replicas " + std::to_string(replicas_per_master) + " --cluster-yes");
+  if (count == 1) {  // redis-cli --cluster create wants 3 masters: one takes every slot itself
+    cli(nodes_[0]->port(), "cluster addslotsrange 0 16383");
+  } else {
+    cli(nodes_[0]->port(),
+        create + " --cluster-replicas " + std::to_string(replicas_per_master) + " --cluster-yes");
+  }
   wait_until_ok();
   wait_until_replicas_synced(masters * replicas_per_master);
 }

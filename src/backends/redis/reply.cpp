@@ -101,6 +101,12 @@ void throw_error_reply(const std::string& address, std::string_view doing, std::
        {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH"}) {
     if (starts(busy)) throw BackendUnavailable(text);
   }
+  // A cluster's refusal of a key inside a script (its slot moved or is down): nothing NADB's
+  // scripts write first, and the next try finds the new owner.
+  if (error.find("non local key") != std::string_view::npos ||
+      error.find("while the cluster is down") != std::string_view::npos) {
+    throw BackendUnavailable(text);
+  }
   // A runtime error of one of our scripts means it met data it did not write.
   if (starts("NADBLAYOUT") || starts("WRONGTYPE") || starts("ERR user_script")) {
     throw Corruption(text +

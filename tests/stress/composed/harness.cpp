@@ -220,7 +220,8 @@ static bool keeps_creation_times(std::string_view op) {
                                                    "incremental_backup",
                                                    "delete_backup",
                                                    "verify_backups",
-                                                   "export"};
+                                                   "export",
+                                                   "move_slot"};
   return kKeep.count(op) > 0;
 }
 
@@ -259,6 +260,7 @@ void Harness::step() {
       {"import", 2, Write, [&] { op_import(db, ns); }},
       {"import_extreme", 1, Write, [&] { op_import_extreme(db, ns); }},
       {"sync", 2, Write, [&] { op_sync(db, ns); }},
+      {"move_slot", cluster() ? 2 : 0, Maintenance, [&] { op_move_slot(db, ns); }},
   };
   auto eligible = [&](const auto& op) {
     return (!streak_ || std::get<2>(op) == Maintenance) &&

@@ -90,6 +90,7 @@ class Harness {
   // What the backend declares: backups need files, or a change log and a staging area.
   bool has_backups() const { return physical() || logical_backups_; }
   bool physical() const { return physical_files_; }
+  bool cluster() const { return options_of("x", "n").redis.cluster; }
 
   // One random step on a random db and namespace (harness.cpp and harness_ops.cpp).
   void step();
@@ -135,6 +136,8 @@ class Harness {
   void op_restore(Db& db, bool replace);
   void op_delete_backup(Db& db);
   void op_verify_backups(Db& db);
+  // A Redis Cluster's slot moving under an operation (harness_cluster.cpp).
+  void op_move_slot(Db& db, const std::string& ns);
   // Logical copies.
   void op_export(Db& db, const std::string& ns);
   void op_import(Db& db, const std::string& ns);
