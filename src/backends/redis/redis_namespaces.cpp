@@ -28,9 +28,6 @@ std::string random_token() {
 
 }  // namespace
 
-// A db written before the registry existed: its namespaces are found once by their :gen
-// keys, and only names NADB accepts are taken — a user key or tag ending in "}:gen" matches
-// the pattern too, but cannot yield a valid name (it has a '}' or ':' in it).
 void RedisBackend::register_namespaces(const std::vector<std::string>& names, bool again) {
   constexpr auto kRecheck = std::chrono::minutes(1);
   const auto now = std::chrono::steady_clock::now();
@@ -62,6 +59,9 @@ void RedisBackend::register_namespaces(const std::vector<std::string>& names, bo
     registered_.insert_or_assign(std::string(name), now);
 }
 
+// A db written before the registry existed: its namespaces are found once by their :gen
+// keys, and only names NADB accepts are taken — a user key or tag ending in "}:gen" matches
+// the pattern too, but cannot yield a valid name (it has a '}' or ':' in it).
 void RedisBackend::register_old_namespaces() {
   if (old_namespaces_registered_.load() || dispatcher_->is_cluster()) return;
   std::string marker = dispatcher_->options().key_prefix + ":{" + db_ + "}:layout";
