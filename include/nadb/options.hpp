@@ -73,6 +73,9 @@ struct RedisOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_server_name;
+  // Connecting (with the TLS handshake) ends within connect_timeout; each wait for the server
+  // after that within socket_timeout (on a cluster, each call with its retries). Both must be
+  // positive (InvalidArgument at open).
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds socket_timeout{10000};
   std::size_t pool_size = 10;

@@ -8,6 +8,7 @@
 #include "backends/redis/redis_url.hpp"
 #include "backends/redis/reply.hpp"
 #include "nadb/nadb.hpp"
+#include "support/raw_redis.hpp"
 #include "support/redis_server.hpp"
 
 namespace nadb::testing {
@@ -244,6 +245,23 @@ TEST(RedisPool, AuthenticatesWithPasswordAndWithAclUser) {
   } catch (const BackendUnavailable& e) {
     EXPECT_NE(std::string(e.what()).find("AUTH"), std::string::npos) << e.what();
   }
+}
+
+// Found by review: stores whose settings differ never share a backend, even when their
+// fields would run together ("p/q" + "r" against "p" + "q/r"): each writes under its prefix.
+TEST(RedisPool, StoresWhoseSettingsDifferDoNotShareABackend) {
+  RedisServer server({"--user", "default", "on", ">p/q", ">p", "~*", "&*", "+@all"});
+  Options a = redis_store_options(server, "n"), b = a;
+  a.redis.password = "p/q";
+  a.redis.key_prefix = "r";
+  b.redis.password = "p";
+  b.redis.key_prefix = "q/r";
+  KeyValueStore(a).set("from_a", "1");
+  KeyValueStore(b).set("from_b", "1");
+  RawRedis raw(server.port());
+  EXPECT_EQ(raw.run({"AUTH", "p"})->type, REDIS_REPLY_STATUS);
+  EXPECT_EQ(raw.run({"EXISTS", "r:{db:n}:v:from_a"})->integer, 1);
+  EXPECT_EQ(raw.run({"EXISTS", "q/r:{db:n}:v:from_b"})->integer, 1);
 }
 
 }  // namespace

@@ -3,11 +3,20 @@
 // certificate is sent when the server asks for one, and nothing ever falls back to plaintext.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
 #include <string>
+#include <thread>
 
 #include "nadb/errors.hpp"
 #include "nadb/store.hpp"
 #include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
 #include "support/tls_files.hpp"
 
 namespace nadb::testing {
@@ -102,6 +111,54 @@ TEST_F(RedisTls, AServerThatAsksForAClientCertificateGetsOne) {
   EXPECT_EQ(store.get("k"), "v");
 }
 
+// Found by review: the handshake is bounded by connect_timeout as a whole, not per read: a
+// peer that trickles a TLS record forever does not hold the caller.
+TEST_F(RedisTls, AHandshakeThatDoesNotFinishEndsAtTheConnectTimeout) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::atomic<bool> stop{false};
+  std::thread trickler([&] {
+    int peer = ::accept(listener, nullptr, nullptr);
+    const char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};  // a 16 KiB handshake record
+    ::send(peer, header, sizeof header, MSG_NOSIGNAL);
+    while (!stop.load() && ::send(peer, "x", 1, MSG_NOSIGNAL) == 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::close(peer);
+  });
+  Options o = tls_options(ntohs(address.sin_port));
+  o.redis.connect_timeout = std::chrono::milliseconds(500);
+  std::string refused = refusal(o);
+  stop = true;
+  trickler.join();
+  ::close(listener);
+  EXPECT_NE(refused.find("did not finish within connect_timeout"), std::string::npos) << refused;
+}
+
+// Found by review: a CA file replaced in place (a rotation) is read again by the connections
+// made after it.
+TEST_F(RedisTls, ARotatedCaFileIsReadAgain) {
+  int port = RedisServer::free_port();
+  auto s = server(port, files_.server_cert());
+  TempDir dir;
+  std::string ca = dir.sub("ca.pem");
+  std::filesystem::copy_file(files_.other_ca(), ca);
+  Options o = tls_options(port, "before");
+  o.redis.tls_ca_file = ca;
+  EXPECT_NE(refusal(o).find("does not verify"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a newer modification time
+  std::filesystem::copy_file(files_.ca(), ca, std::filesystem::copy_options::overwrite_existing);
+  o.ns = "after";
+  KeyValueStore store(o);
+  store.set("k", "v");
+  EXPECT_EQ(store.get("k"), "v");
+}
+
 TEST_F(RedisTls, FilesThatCannotBeLoadedAreRefusedAtOpen) {
   Options o = tls_options(1);
   o.redis.tls_ca_file = files_.ca() + ".missing";
@@ -115,6 +172,14 @@ TEST_F(RedisTls, FilesThatCannotBeLoadedAreRefusedAtOpen) {
   EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
   o = tls_options(1);
   o.redis.url = "redis://127.0.0.1:1/";  // a CA without TLS: plaintext is refused
+  EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+  o = tls_options(1);  // found by review: TLS asked for, but a plaintext URL
+  o.redis.tls_ca_file.clear();
+  o.redis.tls = true;
+  o.redis.url = "redis://127.0.0.1:1/";
+  EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+  o = tls_options(1);
+  o.redis.socket_timeout = std::chrono::milliseconds(-1);  // found by review: would never end
   EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
 }
 

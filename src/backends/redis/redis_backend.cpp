@@ -30,6 +30,17 @@ constexpr std::int64_t kSweepChunk = 1000;
 RedisOptions resolved(const Options& options) {
   RedisOptions r = options.redis;
   if (!r.url.empty()) apply_url(r.url, r);
+  const RedisOptions& given = options.redis;
+  bool tls_asked = given.tls || !given.tls_ca_file.empty() || !given.tls_cert_file.empty() ||
+                   !given.tls_key_file.empty() || !given.tls_server_name.empty();
+  if (tls_asked && !r.tls) {
+    throw InvalidArgument(
+        "RedisOptions asks for TLS (tls or a tls_* setting) but the URL '" + r.url +
+        "' is plaintext: use rediss:// (or rediss+cluster://) rather than send in plaintext");
+  }
+  if (r.connect_timeout.count() <= 0 || r.socket_timeout.count() <= 0) {
+    throw InvalidArgument("RedisOptions::connect_timeout and socket_timeout must be positive");
+  }
   if (r.key_prefix.empty() || r.key_prefix.find_first_of("{}") != std::string::npos) {
     throw InvalidArgument("RedisOptions::key_prefix must be non-empty without '{' or '}', got '" +
                           r.key_prefix + "'");
@@ -44,11 +55,6 @@ RedisOptions resolved(const Options& options) {
         "is set (WAIT 0 would wait forever)");
   }
   if (r.tls) tls_context(r);  // InvalidArgument now for files that cannot be loaded
-  if (!r.tls && (!r.tls_ca_file.empty() || !r.tls_cert_file.empty())) {
-    throw InvalidArgument(
-        "RedisOptions::tls_ca_file or tls_cert_file is set but tls is not: use rediss:// (or "
-        "set RedisOptions::tls) rather than send in plaintext");
-  }
   if (r.max_request_bytes < (1 << 20)) {
     throw InvalidArgument(
         "RedisOptions::max_request_bytes must be at least 1 MiB (Redis's "
@@ -370,25 +376,28 @@ std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
   // part of the name: a forked child must not share its parent's connections.
   static std::mutex mutex;
   static std::unordered_map<std::string, std::weak_ptr<StorageBackend>> open;
-  RedisOptions r = redis::resolved(options);  // InvalidArgument before anything is shared
-  std::string id = std::string(r.cluster ? "cluster:" : "") + r.host + ':' +
-                   std::to_string(r.port) + '/' + std::to_string(r.database) + '/' + r.username +
-                   '/' + r.password + '/' + r.key_prefix + '/' + options.db + '@' +
-                   std::to_string(::getpid());
+  const RedisOptions r = redis::resolved(options);  // InvalidArgument before anything is shared
+  std::string id;  // every field length-prefixed: "p/q"+"r" and "p"+"q/r" must differ
+  auto add = [&id](std::string_view field) {
+    id += std::to_string(field.size()) + ':';
+    id += field;
+  };
+  for (const std::string* field :
+       {&r.host, &r.username, &r.password, &r.key_prefix, &options.db, &r.tls_ca_file,
+        &r.tls_cert_file, &r.tls_key_file, &r.tls_server_name})
+    add(*field);
+  add(std::to_string(r.seed_nodes.size()));
   for (const std::string& seed : r.seed_nodes)
-    id += "," + seed;
-  if (r.tls) {
-    for (const std::string* setting :
-         {&r.tls_ca_file, &r.tls_cert_file, &r.tls_key_file, &r.tls_server_name})
-      id += "/tls:" + *setting;
-  }
+    add(seed);
   for (std::int64_t setting :
-       {std::int64_t{r.wait_replicas}, std::int64_t{r.wait_timeout.count()},
-        std::int64_t{r.connect_timeout.count()}, std::int64_t{r.socket_timeout.count()},
-        static_cast<std::int64_t>(r.pool_size), std::int64_t{r.pool_wait_timeout.count()},
-        std::int64_t{r.health_check_interval.count()}, std::int64_t{r.tombstone_retention.count()},
+       {std::int64_t{r.cluster}, std::int64_t{r.tls}, std::int64_t{r.port},
+        std::int64_t{r.database}, std::int64_t{::getpid()}, std::int64_t{r.wait_replicas},
+        std::int64_t{r.wait_timeout.count()}, std::int64_t{r.connect_timeout.count()},
+        std::int64_t{r.socket_timeout.count()}, static_cast<std::int64_t>(r.pool_size),
+        std::int64_t{r.pool_wait_timeout.count()}, std::int64_t{r.health_check_interval.count()},
+        std::int64_t{r.tombstone_retention.count()},
         static_cast<std::int64_t>(r.max_request_bytes)}) {
-    id += '/' + std::to_string(setting);
+    add(std::to_string(setting));
   }
   std::lock_guard lock(mutex);
   if (auto existing = open[id].lock()) return existing;

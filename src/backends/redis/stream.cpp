@@ -23,17 +23,16 @@
 namespace nadb::backends::redis {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 timeval to_timeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
                  static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
 }
 
-void set_timeouts(int fd, std::chrono::milliseconds timeout) {
+// False (errno set) when the kernel refuses the timeout.
+bool set_timeouts(int fd, std::chrono::milliseconds timeout) {
   timeval value = to_timeval(timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, sizeof value);
+  return ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value) == 0 &&
+         ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, sizeof value) == 0;
 }
 
 bool timed_out(int error) {
@@ -84,9 +83,12 @@ class SigpipeBlocked {
 
 Stream::Stream(const RedisOptions& options, const std::string& address) : address_(address) {
   try {
-    connect_socket(options);
-    if (options.tls) start_tls(options);
-    set_timeouts(fd_, options.socket_timeout);
+    const auto deadline = Clock::now() + options.connect_timeout;
+    connect_socket(options, deadline);
+    if (options.tls) start_tls(options, deadline);
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+    if (!set_timeouts(fd_, options.socket_timeout))
+      fail("setting the socket timeout", system_error(errno));
   } catch (...) {
     if (ssl_) SSL_free(ssl_);
     if (fd_ >= 0) ::close(fd_);
@@ -103,7 +105,7 @@ void Stream::fail(const char* doing, const std::string& cause) const {
   throw BackendUnavailable("redis at " + address_ + " unavailable while " + doing + ": " + cause);
 }
 
-void Stream::connect_socket(const RedisOptions& options) {
+void Stream::connect_socket(const RedisOptions& options, Clock::time_point deadline) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -112,7 +114,6 @@ void Stream::connect_socket(const RedisOptions& options) {
   if (int error = ::getaddrinfo(options.host.c_str(), port.c_str(), &hints, &found); error != 0)
     fail("connecting", std::string("cannot resolve the host: ") + ::gai_strerror(error));
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, ::freeaddrinfo);
-  const auto deadline = Clock::now() + options.connect_timeout;
   std::string cause = "no address";
   for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -129,8 +130,7 @@ void Stream::connect_socket(const RedisOptions& options) {
         error = errno;
       }
     }
-    if (error == 0) {
-      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (error == 0) {  // still non-blocking: the TLS handshake keeps the deadline too
       int on = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
       ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
@@ -143,7 +143,7 @@ void Stream::connect_socket(const RedisOptions& options) {
   fail("connecting", cause);
 }
 
-void Stream::start_tls(const RedisOptions& options) {
+void Stream::start_tls(const RedisOptions& options, Clock::time_point deadline) {
   ssl_ = SSL_new(tls_context(options));
   if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) fail("starting TLS", tls_error(0));
   const std::string& name =
@@ -154,27 +154,43 @@ void Stream::start_tls(const RedisOptions& options) {
     SSL_set_tlsext_host_name(ssl_, name.c_str());
     SSL_set1_host(ssl_, name.c_str());
   }
-  set_timeouts(fd_, options.connect_timeout);
   SigpipeBlocked quiet;
-  int result = SSL_connect(ssl_);
-  if (result == 1) return;
-  long verified = SSL_get_verify_result(ssl_);
-  if (verified != X509_V_OK) {
-    fail("starting TLS", std::string("the server's certificate does not verify: ") +
-                             X509_verify_cert_error_string(verified) +
-                             " (RedisOptions::tls_ca_file names the CA that signed it; "
-                             "tls_server_name the name it is for)");
+  for (;;) {  // on the non-blocking socket, so that the whole handshake keeps the deadline
+    ERR_clear_error();
+    int result = SSL_connect(ssl_);
+    if (result == 1) return;
+    int kind = SSL_get_error(ssl_, result);
+    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE) {
+      long verified = SSL_get_verify_result(ssl_);
+      if (verified != X509_V_OK) {
+        fail("starting TLS", std::string("the server's certificate does not verify: ") +
+                                 X509_verify_cert_error_string(verified) +
+                                 " (RedisOptions::tls_ca_file names the CA that signed it; "
+                                 "tls_server_name the name it is for)");
+      }
+      fail("starting TLS", tls_error(result) +
+                               " (is it a TLS port? does the server want a client certificate: "
+                               "RedisOptions::tls_cert_file?)");
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd wait{fd_, static_cast<short>(kind == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+    if (left.count() <= 0 || ::poll(&wait, 1, static_cast<int>(left.count())) <= 0)
+      fail("starting TLS", "the handshake did not finish within connect_timeout");
   }
-  fail("starting TLS", tls_error(result));
 }
 
 std::string Stream::tls_error(int result) const {
   int saved = errno;
   int kind = ssl_ ? SSL_get_error(ssl_, result) : SSL_ERROR_SSL;
   if (kind == SSL_ERROR_ZERO_RETURN) return "the server closed the connection";
-  if (kind == SSL_ERROR_SYSCALL) {
-    if (ERR_peek_error() == 0)
-      return saved == 0 ? "the server closed the connection" : system_error(saved);
+  if (kind == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+    if (saved == 0) return "the server closed the connection";
+    if (!replied_ && (saved == ECONNRESET || saved == EPIPE)) {
+      return system_error(saved) +
+             " (a TLS server that wants a client certificate closes the connection after the "
+             "handshake: RedisOptions::tls_cert_file)";
+    }
+    return system_error(saved);
   }
   if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) return "timed out";
   char text[256] = "TLS error";
@@ -212,6 +228,7 @@ std::size_t Stream::read_some(char* buffer, std::size_t capacity, const char* do
     errno = 0;
     int got = SSL_read(ssl_, buffer, static_cast<int>(std::min<std::size_t>(capacity, 1 << 30)));
     if (got <= 0) fail(doing, tls_error(got));
+    replied_ = true;
     return static_cast<std::size_t>(got);
   }
   for (;;) {

@@ -6,6 +6,7 @@
 
 #include <openssl/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,14 +35,17 @@ class Stream {
 
  private:
   [[noreturn]] void fail(const char* doing, const std::string& cause) const;
-  void connect_socket(const RedisOptions& options);
-  void start_tls(const RedisOptions& options);
+  using Clock = std::chrono::steady_clock;
+  // Both leave the socket non-blocking and end by deadline.
+  void connect_socket(const RedisOptions& options, Clock::time_point deadline);
+  void start_tls(const RedisOptions& options, Clock::time_point deadline);
   // The cause of the last failed OpenSSL call on ssl_ (result: its return value).
   std::string tls_error(int result) const;
 
   const std::string address_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
+  bool replied_ = false;  // the server has sent data after the TLS handshake
 };
 
 }  // namespace nadb::backends::redis

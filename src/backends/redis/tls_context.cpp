@@ -2,12 +2,12 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <tuple>
 
 #include "nadb/errors.hpp"
 
@@ -21,13 +21,8 @@ std::string openssl_error() {
   return text;
 }
 
-struct ContextDeleter {
-  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-};
-using Context = std::unique_ptr<SSL_CTX, ContextDeleter>;
-
-Context make_context(const RedisOptions& o) {
-  Context context(SSL_CTX_new(TLS_client_method()));
+std::shared_ptr<SSL_CTX> make_context(const RedisOptions& o) {
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!context) throw IOError("TLS: cannot make an OpenSSL context: " + openssl_error());
   SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION);
   SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
@@ -58,14 +53,24 @@ Context make_context(const RedisOptions& o) {
   return context;
 }
 
+// A file's name and what identifies its content's version (inode, size, modification time):
+// a certificate rotated in place gets a new context.
+std::string version_of(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || ::stat(path.c_str(), &info) != 0) return path;
+  return path + '|' + std::to_string(info.st_ino) + '|' + std::to_string(info.st_size) + '|' +
+         std::to_string(info.st_mtim.tv_sec) + '.' + std::to_string(info.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 SSL_CTX* tls_context(const RedisOptions& options) {
   static std::mutex mutex;
-  static std::map<std::tuple<std::string, std::string, std::string>, Context> contexts;
-  auto key = std::make_tuple(options.tls_ca_file, options.tls_cert_file, options.tls_key_file);
+  static std::map<std::string, std::shared_ptr<SSL_CTX>> contexts;
+  std::string key = version_of(options.tls_ca_file) + '\n' + version_of(options.tls_cert_file) +
+                    '\n' + version_of(options.tls_key_file);
   std::lock_guard lock(mutex);
-  Context& context = contexts[key];
+  std::shared_ptr<SSL_CTX>& context = contexts[key];
   if (!context) context = make_context(options);
   return context.get();
 }
