@@ -2,8 +2,9 @@
 // `replicas_per_master` replicas each, every node a RedisServer (127.0.0.1, free ports for the
 // clients and the cluster bus, data in its own temp folder, stopped by its pid; slots of a
 // failed master do not stop the others: cluster-require-full-coverage no), joined by
-// `redis-cli --cluster create` (one master alone takes every slot) and ready (every node reports cluster_state:ok, every replica
-// linked to its master) when the constructor returns. Part of the nadb_support library.
+// `redis-cli --cluster create` (one master alone takes every slot) and ready (every node reports
+// cluster_state:ok, every replica linked to its master) when the constructor returns. Part of the
+// nadb_support library.
 #pragma once
 
 #include <memory>

@@ -163,12 +163,12 @@ Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::str
   for (const WriteOp& op : batch.ops) {
     if (index_of.emplace(op.ns, layouts.size() + 1).second) layouts.push_back(layout(op.ns));
   }
-  if (dispatcher_->is_cluster()) {
-    for (const WriteOp& op : batch.ops) {
-      if (cluster::key_slot(layouts[index_of.at(op.ns) - 1].prefix) !=
+  if (dispatcher_->is_cluster()) {  // one slot per namespace: compared once each
+    for (const auto& [ns, index] : index_of) {
+      if (cluster::key_slot(layouts[static_cast<std::size_t>(index - 1)].prefix) !=
           cluster::key_slot(layouts[0].prefix)) {
         throw NotSupported("a batch over namespaces '" + std::string(batch.ops[0].ns) + "' and '" +
-                           std::string(op.ns) +
+                           std::string(ns) +
                            "' on a Redis Cluster: they are in different hash slots, and one "
                            "script runs in one slot; write each namespace in its own batch");
       }

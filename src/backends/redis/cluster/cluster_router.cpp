@@ -170,21 +170,25 @@ std::vector<Reply> ClusterRouter::run_on_masters(const Command& command) {
     }
     if (failed.empty()) return replies;
     // A master down (a failover in progress): waited for like any command, the map refreshed.
-    if (Clock::now() + backoff > deadline) {
+    if (!wait_and_refresh(backoff, deadline, failed)) {
       throw BackendUnavailable(
-          "redis cluster: not every master answers within the socket "
-          "timeout (" +
-          failed + ")");
-    }
-    ++waits_;
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
-    try {
-      refresh(deadline);
-    } catch (const BackendUnavailable&) {
-      // The next round (or the deadline) decides.
+          "redis cluster: not every master answers within the socket timeout (" + failed + ")");
     }
   }
+}
+
+bool ClusterRouter::wait_and_refresh(std::chrono::milliseconds& backoff, Clock::time_point deadline,
+                                     std::string& why) {
+  if (Clock::now() + backoff > deadline) return false;
+  ++waits_;
+  std::this_thread::sleep_for(backoff);
+  backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+  try {
+    refresh(deadline);
+  } catch (const BackendUnavailable& e) {
+    why = e.what();  // no node answers yet; the next attempt (or the deadline) decides
+  }
+  return true;
 }
 
 PoolStats ClusterRouter::pool_stats() const {
@@ -268,18 +272,10 @@ Reply ClusterRouter::run_in_slot(std::uint16_t slot, const Command& command, Acc
     if (++redirects <= kMaxRedirects) continue;
     redirects = 0;
     ask_target.reset();
-    if (Clock::now() + backoff > deadline) {
+    if (!wait_and_refresh(backoff, deadline, why)) {
       throw BackendUnavailable("redis cluster: slot " + std::to_string(slot) +
                                " could not be served within the socket timeout (last tried " +
                                last_node + ": " + why + "); nothing was applied");
-    }
-    ++waits_;
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
-    try {
-      refresh(deadline);
-    } catch (const BackendUnavailable& e) {
-      why = e.what();  // no node answers yet; the next attempt (or the deadline) decides
     }
   }
 }

@@ -92,6 +92,10 @@ class ClusterRouter final : public Dispatcher {
   // Whether the map names node, refreshing it once (by deadline) if it does not.
   bool known(const NodeAddress& node, Clock::time_point deadline);
   void refresh(Clock::time_point deadline);
+  // The wait before trying again: false if backoff would pass deadline; else sleeps it,
+  // doubles it (up to 500 ms), refreshes the map (a failed refresh's cause goes in why).
+  bool wait_and_refresh(std::chrono::milliseconds& backoff, Clock::time_point deadline,
+                        std::string& why);
 
   const RedisOptions options_;
   const std::vector<NodeAddress> seeds_;
