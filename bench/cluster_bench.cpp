@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "nadb/backend.hpp"
 #include "nadb/store.hpp"
 #include "support/redis_cluster.hpp"
 #include "system.hpp"
@@ -17,7 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-constexpr std::uint32_t kNamespaces = 16;
 constexpr std::uint32_t kThreads = 8;
 constexpr std::size_t kBatch = 100;
 
@@ -62,13 +64,28 @@ Json run_phase(std::vector<std::unique_ptr<KeyValueStore>>& stores, std::size_t 
   return out;
 }
 
-// The namespace of key i, and whether thread t owns it.
-std::uint32_t space_of(std::uint32_t i) {
-  return i % kNamespaces;
+// Work is split in kLanes lanes (key i, query q: lane i % kLanes); thread t runs the lanes
+// with lane % kThreads == t, each on the store of namespace lane % namespaces.
+constexpr std::uint32_t kLanes = 16;
+std::uint32_t lane_of(std::size_t i) {
+  return static_cast<std::uint32_t>(i % kLanes);
 }
-bool owns(std::uint32_t t, std::uint32_t space) {
-  return space % kThreads == t;
+bool owns(std::uint32_t t, std::uint32_t lane) {
+  return lane % kThreads == t;
 }
+
+// One configuration: a cluster of `masters`, the workload over `namespaces` namespaces of
+// `shards` shards each.
+struct Setup {
+  const char* name;
+  int masters;
+  std::uint32_t namespaces;
+  int shards;
+};
+constexpr Setup kSetups[] = {{"masters_1", 1, 16, 1},
+                             {"masters_3", 3, 16, 1},
+                             {"one_namespace", 3, 1, 1},
+                             {"one_namespace_3_shards", 3, 1, 3}};
 
 template <typename Call>
 void timed(std::vector<double>& latencies, Call call) {
@@ -77,10 +94,40 @@ void timed(std::vector<double>& latencies, Call call) {
   latencies.push_back(ms_since(start));
 }
 
-Json run_once(const Workload& w, int masters) {
-  testing::RedisCluster cluster(masters, 0);
+// Batches of up to kBatch items per batch group (StorageBackend::batch_group: the shard of a
+// sharded namespace, which a cluster's batch may not leave), as an application batches.
+template <typename Item>
+class GroupedBatches {
+ public:
+  GroupedBatches(StorageBackend& backend, std::string ns,
+                 std::function<void(std::vector<Item>&)> run)
+      : backend_(backend), ns_(std::move(ns)), run_(std::move(run)) {}
+  void add(const std::string& key, Item item) {
+    auto& queue = queues_[backend_.batch_group(ns_, key)];
+    queue.push_back(std::move(item));
+    if (queue.size() == kBatch) flush(queue);
+  }
+  void finish() {
+    for (auto& [group, queue] : queues_)
+      flush(queue);
+  }
+
+ private:
+  void flush(std::vector<Item>& queue) {
+    if (!queue.empty()) run_(queue);
+    queue.clear();
+  }
+  StorageBackend& backend_;
+  const std::string ns_;
+  const std::function<void(std::vector<Item>&)> run_;
+  std::map<std::uint32_t, std::vector<Item>> queues_;
+};
+
+Json run_once(const Workload& w, const Setup& setup) {
+  testing::RedisCluster cluster(setup.masters, 0);
   std::vector<std::unique_ptr<KeyValueStore>> stores;
-  for (std::uint32_t s = 0; s < kNamespaces; ++s) {
+  std::vector<std::shared_ptr<StorageBackend>> backends;
+  for (std::uint32_t s = 0; s < setup.namespaces; ++s) {
     Options o;
     o.backend = "redis";
     o.db = "bench";
@@ -88,48 +135,55 @@ Json run_once(const Workload& w, int masters) {
     o.redis.cluster = true;
     o.redis.port = cluster.nodes()[0]->port();
     o.redis.pool_size = kThreads;
+    o.redis.shards = setup.shards;
     stores.push_back(std::make_unique<KeyValueStore>(o));
+    backends.push_back(StorageFactory::create(o));
   }
+  auto store_of = [&](std::uint32_t lane) -> KeyValueStore& {
+    return *stores[lane % setup.namespaces];
+  };
+  auto ns_of = [&](std::uint32_t lane) { return "ns" + std::to_string(lane % setup.namespaces); };
+  auto backend_of = [&](std::uint32_t lane) -> StorageBackend& {
+    return *backends[lane % setup.namespaces];
+  };
   Json out;
   std::uint64_t answer = 0;
   out["a_set"] = run_phase(
       stores, w.n,
-      [&](std::uint32_t t, auto& s, auto& lat, auto&) {
-        for (std::uint32_t space = 0; space < kNamespaces; ++space) {
-          if (!owns(t, space)) continue;
-          std::vector<BatchItem> items;
-          for (std::uint32_t i = space; i < w.n; i += kNamespaces) {
-            items.push_back({w.key_names[i],
-                             std::string(w.value(i)),
-                             {w.tag_names[w.tag_a[i]], w.tag_names[w.tag_b[i]]},
-                             std::nullopt});
-            if (items.size() == kBatch || i + kNamespaces >= w.n) {
-              timed(lat, [&] { s[space]->batch_set(items); });
-              items.clear();
-            }
+      [&](std::uint32_t t, auto&, auto& lat, auto&) {
+        for (std::uint32_t lane = 0; lane < kLanes; ++lane) {
+          if (!owns(t, lane)) continue;
+          GroupedBatches<BatchItem> batches(backend_of(lane), ns_of(lane), [&](auto& items) {
+            timed(lat, [&] { store_of(lane).batch_set(items); });
+          });
+          for (std::uint32_t i = lane; i < w.n; i += kLanes) {
+            batches.add(w.key_names[i], {w.key_names[i],
+                                         std::string(w.value(i)),
+                                         {w.tag_names[w.tag_a[i]], w.tag_names[w.tag_b[i]]},
+                                         std::nullopt});
           }
+          batches.finish();
         }
       },
       answer);
   out["b_get"] = run_phase(
       stores, w.gets.size(),
-      [&](std::uint32_t t, auto& s, auto& lat, auto& found) {
+      [&](std::uint32_t t, auto&, auto& lat, auto& found) {
         for (std::uint32_t i : w.gets) {
-          if (!owns(t, space_of(i))) continue;
-          timed(lat, [&] { found += s[space_of(i)]->get(w.key_names[i]) ? 1 : 0; });
+          if (!owns(t, lane_of(i))) continue;
+          timed(lat, [&] { found += store_of(lane_of(i)).get(w.key_names[i]) ? 1 : 0; });
         }
       },
       answer);
   out["checks"]["get_found"] = answer;
   out["c_query"] = run_phase(
       stores, w.queries.size(),
-      [&](std::uint32_t t, auto& s, auto& lat, auto& sum) {
+      [&](std::uint32_t t, auto&, auto& lat, auto& sum) {
         for (std::size_t q = 0; q < w.queries.size(); ++q) {
-          std::uint32_t space = static_cast<std::uint32_t>(q % kNamespaces);
-          if (!owns(t, space)) continue;
+          if (!owns(t, lane_of(q))) continue;
           auto [a, b] = w.queries[q];
           timed(lat, [&] {
-            sum += s[space]->query_by_tags({w.tag_names[a], w.tag_names[b]}).size();
+            sum += store_of(lane_of(q)).query_by_tags({w.tag_names[a], w.tag_names[b]}).size();
           });
         }
       },
@@ -137,17 +191,16 @@ Json run_once(const Workload& w, int masters) {
   out["checks"]["query_result_sum"] = answer;
   out["d_delete"] = run_phase(
       stores, w.deletes.size(),
-      [&](std::uint32_t t, auto& s, auto& lat, auto&) {
-        for (std::uint32_t space = 0; space < kNamespaces; ++space) {
-          if (!owns(t, space)) continue;
-          std::vector<std::string> keys;
-          for (std::size_t j = 0; j < w.deletes.size(); ++j) {
-            if (space_of(w.deletes[j]) == space) keys.push_back(w.key_names[w.deletes[j]]);
-            if (!keys.empty() && (keys.size() == kBatch || j + 1 == w.deletes.size())) {
-              timed(lat, [&] { s[space]->batch_remove(keys); });
-              keys.clear();
-            }
+      [&](std::uint32_t t, auto&, auto& lat, auto&) {
+        for (std::uint32_t lane = 0; lane < kLanes; ++lane) {
+          if (!owns(t, lane)) continue;
+          GroupedBatches<std::string> batches(backend_of(lane), ns_of(lane), [&](auto& keys) {
+            timed(lat, [&] { store_of(lane).batch_remove(keys); });
+          });
+          for (std::uint32_t i : w.deletes) {
+            if (lane_of(i) == lane) batches.add(w.key_names[i], w.key_names[i]);
           }
+          batches.finish();
         }
       },
       answer);
@@ -167,29 +220,29 @@ double median(std::vector<double> values) {
 
 Json run_cluster_bench(const Workload& w, int repeat) {
   Json result;
-  result["namespaces"] = kNamespaces;
   result["threads"] = kThreads;
   result["n"] = w.n;
   result["cores"] = std::thread::hardware_concurrency();
-  std::map<int, std::vector<Json>> runs;
+  std::map<std::string, std::vector<Json>> runs;
   for (int r = 0; r < repeat; ++r) {
-    for (int masters : {1, 3})
-      runs[masters].push_back(run_once(w, masters));
+    for (const Setup& setup : kSetups)
+      runs[setup.name].push_back(run_once(w, setup));
   }
-  for (auto& [masters, list] : runs) {
+  const Json& reference = runs["masters_1"][0]["checks"];
+  for (auto& [name, list] : runs) {
     for (const Json& run : list) {
-      if (run["checks"] != runs[1][0]["checks"])
+      if (run["checks"] != reference)
         throw std::runtime_error("the clusters disagree: " + run["checks"].dump() + " vs " +
-                                 runs[1][0]["checks"].dump());
+                                 reference.dump());
     }
-    Json& summary = result["masters_" + std::to_string(masters)];
-    for (const char* name : {"a_set", "b_get", "c_query", "d_delete"}) {
+    Json& summary = result[name];
+    for (const char* phase : {"a_set", "b_get", "c_query", "d_delete"}) {
       std::vector<double> rates, p99s;
       for (const Json& run : list) {
-        rates.push_back(run[name]["ops_per_sec"].get<double>());
-        p99s.push_back(run[name]["latency"]["p99_ms"].get<double>());
+        rates.push_back(run[phase]["ops_per_sec"].get<double>());
+        p99s.push_back(run[phase]["latency"]["p99_ms"].get<double>());
       }
-      summary[name] = {{"ops_per_sec", median(rates)}, {"p99_ms", median(p99s)}};
+      summary[phase] = {{"ops_per_sec", median(rates)}, {"p99_ms", median(p99s)}};
     }
     summary["checks"] = list[0]["checks"];
   }
@@ -197,23 +250,37 @@ Json run_cluster_bench(const Workload& w, int repeat) {
   return result;
 }
 
-std::string cluster_table(const Json& result) {
-  std::ostringstream out;
-  char line[160];
-  std::snprintf(line, sizeof line, "%-10s %14s %14s %8s %12s %12s\n", "phase", "1 master op/s",
-                "3 masters op/s", "ratio", "p99 1 (ms)", "p99 3 (ms)");
+namespace {
+
+// One table comparing two setups of result, phase by phase.
+void compare(std::ostringstream& out, const Json& result, const char* a, const char* b,
+             const char* a_label, const char* b_label) {
+  char line[200];
+  std::snprintf(line, sizeof line, "%-10s %16s %16s %8s %12s %12s\n", "phase",
+                (std::string(a_label) + " op/s").c_str(), (std::string(b_label) + " op/s").c_str(),
+                "ratio", "p99 a (ms)", "p99 b (ms)");
   out << line;
   for (const char* name : {"a_set", "b_get", "c_query", "d_delete"}) {
-    const Json& one = result["masters_1"][name];
-    const Json& three = result["masters_3"][name];
-    double a = one["ops_per_sec"].get<double>(), b = three["ops_per_sec"].get<double>();
-    std::snprintf(line, sizeof line, "%-10s %14.0f %14.0f %7.2fx %12.2f %12.2f\n", name, a, b,
-                  b / a, one["p99_ms"].get<double>(), three["p99_ms"].get<double>());
+    const Json& one = result[a][name];
+    const Json& two = result[b][name];
+    double x = one["ops_per_sec"].get<double>(), y = two["ops_per_sec"].get<double>();
+    std::snprintf(line, sizeof line, "%-10s %16.0f %16.0f %7.2fx %12.2f %12.2f\n", name, x, y,
+                  y / x, one["p99_ms"].get<double>(), two["p99_ms"].get<double>());
     out << line;
   }
-  out << "(" << result["namespaces"].get<int>() << " namespaces, " << result["threads"].get<int>()
-      << " threads, medians of " << result["repeat"].get<int>() << "; this machine has "
-      << result["cores"].get<int>() << " cores for the client and every node)\n";
+}
+
+}  // namespace
+
+std::string cluster_table(const Json& result) {
+  std::ostringstream out;
+  out << "16 namespaces, a: 1 master, b: 3 masters\n";
+  compare(out, result, "masters_1", "masters_3", "1 master", "3 masters");
+  out << "\none namespace on 3 masters, a: unsharded, b: shards=3 (batches grouped by shard)\n";
+  compare(out, result, "one_namespace", "one_namespace_3_shards", "unsharded", "3 shards");
+  out << "(" << result["threads"].get<int>() << " threads, medians of "
+      << result["repeat"].get<int>() << "; this machine has " << result["cores"].get<int>()
+      << " cores for the client and every node)\n";
   return out.str();
 }
 

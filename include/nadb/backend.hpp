@@ -138,6 +138,13 @@ class StorageBackend {
       records.push_back(get(ns, key, now_ms, with_tags));
     return records;
   }
+  // The batch group of ns that key belongs to: a batch whose ops fall in different groups (or
+  // namespaces) may be refused whole with NotSupported by a backend that cannot apply it
+  // atomically (a sharded namespace on a Redis Cluster); one confined to a group never is.
+  // Replays (restores, imports, syncs) batch by it. The default: 0, one group per namespace.
+  virtual std::uint32_t batch_group(std::string_view /*ns*/, std::string_view /*key*/) const {
+    return 0;
+  }
   // Like get without the value bytes (no value I/O).
   virtual std::optional<RecordMeta> get_meta(std::string_view ns, std::string_view key,
                                              std::int64_t now_ms) = 0;

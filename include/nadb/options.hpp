@@ -42,10 +42,11 @@ enum class RecoveryMode {
 
 // The redis backend's server and connection pool (docs/ARCHITECTURE.md, "Redis").
 struct RedisOptions {
-  // redis://[user:password@]host[:port][/database], or for a Redis Cluster
-  // redis+cluster://[user:password@]host[:port][,host[:port]...][/0]; rediss:// and
+  // redis://[user:password@]host[:port][/database][?shards=N], or for a Redis Cluster
+  // redis+cluster://[user:password@]host[:port][,host[:port]...][/0][?shards=N]; rediss:// and
   // rediss+cluster:// for TLS. When set it overrides host, port, database, username, password,
-  // cluster, seed_nodes and tls (InvalidArgument at open when malformed).
+  // cluster, seed_nodes and tls, and shards when it has ?shards=N (InvalidArgument at open
+  // when malformed).
   std::string url;
   std::string host = "127.0.0.1";
   int port = 6379;
@@ -82,8 +83,18 @@ struct RedisOptions {
   std::chrono::milliseconds pool_wait_timeout{20000};
   // An idle connection unused this long is PINGed before it is handed out.
   std::chrono::milliseconds health_check_interval{30000};
-  // Every key of the store starts with <key_prefix>:{<db>:<ns>}:
+  // Every key of the store starts with <key_prefix>:{<db>:<ns>}: (or, sharded,
+  // <key_prefix>:{<db>:<ns>:<shard>}:).
   std::string key_prefix = "nadb";
+  // Sharded namespaces, for a namespace larger than one cluster node: each namespace's keys are
+  // spread over this many hash slots by the key's hash (of its {tag} when it has a non-empty
+  // one: keys sharing a tag share a shard). Gets and writes go to one shard; scans, counts,
+  // queries, exports and backups run on every shard and merge (ordered, paged, exact). On a
+  // Redis Cluster a batch or transaction whose keys fall in different shards is NotSupported
+  // naming them, and a clear or replacing restore is atomic per shard, not as a whole (README,
+  // "Sharded namespaces"). The count is recorded with each namespace at its first write: a
+  // namespace written with another count is InvalidArgument on first use. 1 to 1024.
+  int shards = 1;
   // How long deletes are remembered for incremental logical backups.
   std::chrono::hours tombstone_retention{24 * 7};
   // The largest request the server takes: its client-query-buffer-limit (1 GiB unless

@@ -14,22 +14,29 @@ BatchWriter::BatchWriter(StoreCore& core, bool sync)
 }
 
 void BatchWriter::add(WriteOp op) {
-  std::uint64_t bytes = op_bytes(op);
-  // One namespace per batch: on a Redis Cluster namespaces live in different slots, and one
-  // batch is one script, which runs in one slot.
-  if (!ops_.empty() &&
-      (ops_.size() == kMaxOps || bytes_ + bytes > max_bytes_ || ops_.back().ns != op.ns))
+  if (op.ns != ns_) {
     finish();
-  bytes_ += bytes;
-  ops_.push_back(std::move(op));
+    ns_ = op.ns;
+  }
+  std::uint64_t bytes = op_bytes(op);
+  Queue& queue = queues_[core_.backend_->batch_group(op.ns, op.key)];
+  if (!queue.ops.empty() && (queue.ops.size() == kMaxOps || queue.bytes + bytes > max_bytes_))
+    apply(queue);
+  queue.bytes += bytes;
+  queue.ops.push_back(std::move(op));
+  ++added_;
+}
+
+void BatchWriter::apply(Queue& queue) {
+  if (queue.ops.empty()) return;
+  core_.apply_locked(std::move(queue.ops), util::now_ms(), sync_);
+  queue.ops.clear();
+  queue.bytes = 0;
 }
 
 void BatchWriter::finish() {
-  if (ops_.empty()) return;
-  written_ += ops_.size();
-  core_.apply_locked(std::move(ops_), util::now_ms(), sync_);
-  ops_.clear();
-  bytes_ = 0;
+  for (auto& [group, queue] : queues_)
+    apply(queue);
 }
 
 }  // namespace nadb::store

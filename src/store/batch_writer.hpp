@@ -1,5 +1,6 @@
 // BatchWriter: what replays (restores, merges, imports, syncs) write goes out in batches of one
-// namespace each (a Redis Cluster runs a batch in one slot), bounded by count and by bytes,
+// namespace and batch group each (StorageBackend::batch_group: a Redis Cluster runs a batch in
+// one slot, and a sharded namespace has a slot per shard), bounded by count and by bytes,
 // far below what one batch may carry on the backend, so that no
 // replay fails for the size of what it copies (1,000 values of 1 MiB once made one batch
 // larger than Redis takes, after a restore had already emptied the namespace). Each batch is
@@ -8,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "nadb/backend.hpp"
@@ -21,23 +24,31 @@ class BatchWriter {
   // Writes through core's backend (the caller holds core's lifecycle lock: asserted in debug
   // builds), fsynced per batch when sync.
   BatchWriter(StoreCore& core, bool sync);
-  // Queues op; applies the queued batch first when op would make it too large.
+  // Queues op in its group; applies that group's queued batch first when op would make it too
+  // large, and every group's when op is of another namespace. Ops of one key keep their order
+  // (a key is in one group); ops of different keys may be applied in another order.
   void add(WriteOp op);
   // Applies what is queued.
   void finish();
-  // Ops applied so far.
-  std::size_t written() const { return written_; }
+  // Ops added so far (all applied once finish returns).
+  std::size_t added() const { return added_; }
 
  private:
   static constexpr std::size_t kMaxOps = 1000;
   static constexpr std::uint64_t kMaxBytes = 4 << 20;
 
+  struct Queue {
+    std::vector<WriteOp> ops;
+    std::uint64_t bytes = 0;
+  };
+  void apply(Queue& queue);
+
   StoreCore& core_;
   const bool sync_;
   const std::uint64_t max_bytes_;
-  std::vector<WriteOp> ops_;
-  std::uint64_t bytes_ = 0;
-  std::size_t written_ = 0;
+  std::string ns_;                         // the namespace of the queued ops
+  std::map<std::uint32_t, Queue> queues_;  // batch group -> its queued ops
+  std::size_t added_ = 0;
 };
 
 }  // namespace nadb::store

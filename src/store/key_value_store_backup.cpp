@@ -105,7 +105,7 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
     auto add = [&](WriteOp op, const std::string& ns) {
       op.ns = staging_of(ns);
       writer.add(std::move(op));
-      if (progress && writer.written() % kChunk == 0) progress(writer.written(), 0);
+      if (progress && writer.added() % kChunk == 0) progress(writer.added(), 0);
     };
     backup::LogicalReplay replay;
     replay.put = [&](const std::string& ns, const std::vector<backup::JsonlEntry>& entries) {
@@ -122,7 +122,7 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
     };
     manager.replay(id, false, replay);
     writer.finish();
-    if (progress) progress(writer.written(), 0);
+    if (progress) progress(writer.added(), 0);
     if (clear_existing) {
       for (const auto& ns : backend.namespaces()) {
         if (!staging.count(ns)) clear_namespace(backend, ns, sync);

@@ -183,8 +183,7 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
       return;
     }
     writer.add(core_->make_entry_put(e, now));
-    if (options.progress && writer.written() % kChunk == 0)
-      options.progress(writer.written(), total);
+    if (options.progress && writer.added() % kChunk == 0) options.progress(writer.added(), total);
   };
   if (holding) {
     for (auto& e : held)
@@ -194,7 +193,7 @@ ImportReport KeyValueStore::import_jsonl(const std::string& path, const ImportOp
     read_export(*core_, path, options, now, again, put_live);
   }
   writer.finish();
-  report.imported = writer.written();
+  report.imported = writer.added();
   if (options.progress) options.progress(report.imported, total);
   report.duration_ms = watch.elapsed_ms();
   return report;
@@ -220,11 +219,11 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
   BatchWriter writer(target, target.sync_writes());
   for_each_entry(*core_, [&](backup::JsonlEntry& e) {
     writer.add(target.make_entry_put(e, util::now_ms()));
-    if (progress && writer.written() % kChunk == 0)
-      progress(writer.written(), std::max(total, writer.written()));
+    if (progress && writer.added() % kChunk == 0)
+      progress(writer.added(), std::max(total, writer.added()));
   });
   writer.finish();
-  report.copied = writer.written();
+  report.copied = writer.added();
   if (progress) progress(report.copied, std::max(total, report.copied));
   if (remove_extraneous) {
     BatchWriter removals(target, target.sync_writes());
@@ -239,7 +238,7 @@ SyncReport KeyValueStore::sync_to(KeyValueStore& other, bool remove_extraneous,
       cursor = std::move(page.next_cursor);
     } while (!cursor.empty());
     removals.finish();
-    report.removed = removals.written();
+    report.removed = removals.added();
   }
   report.duration_ms = watch.elapsed_ms();
   return report;

@@ -52,6 +52,19 @@ class BackendKit : public ::testing::TestWithParam<KitBackend> {
     auto record = backend_->get(ns, key, now(), false);
     return record ? std::optional(record->value) : std::nullopt;
   }
+  // The first of base, base1, base2, ... in the batch group of (ns, key): a multi-key batch
+  // over them is applied by every backend (StorageBackend::batch_group).
+  std::string key_near(const std::string& ns, const std::string& key, const std::string& base) {
+    std::string candidate = base;
+    for (int i = 1; backend_->batch_group(ns, candidate) != backend_->batch_group(ns, key); ++i)
+      candidate = base + std::to_string(i);
+    return candidate;
+  }
+  // Whether a batch over keys of different batch groups is refused (a sharded namespace on a
+  // Redis Cluster) rather than applied whole.
+  bool refuses_batches_over_groups() const {
+    return testing::refuses_batches_over_groups(GetParam().options(dir_.path(), "db", "n"));
+  }
   std::vector<std::string> all_keys(const std::string& ns) {
     return backend_->scan(ns, "", "", 100000, now()).keys;
   }

@@ -39,14 +39,48 @@ TEST_P(BatchContract, APutIsReadBackWithItsMetadataAndVersion) {
 }
 
 TEST_P(BatchContract, AFailedConditionWritesNothing) {
+  const std::string a = key_near("n", "b", "a");
   put("n", "b", "old");
   WriteOp must_be_absent = put_op("n", "b", "new");
   must_be_absent.condition = WriteOp::Condition::Absent;
-  BatchResult result = apply({put_op("n", "a", "1"), must_be_absent});
+  BatchResult result = apply({put_op("n", a, "1"), must_be_absent});
   EXPECT_FALSE(result.applied);
   EXPECT_EQ(result.failed_op, 1u);
-  EXPECT_EQ(value("n", "a"), std::nullopt);
+  EXPECT_EQ(value("n", a), std::nullopt);
   EXPECT_EQ(value("n", "b"), "old");
+}
+
+// Keys of different batch groups of one namespace (shards of a sharded namespace): a batch over
+// them is all or nothing, or, where it cannot be (a sharded namespace on a Redis Cluster), is
+// refused whole, naming the shards, and writes nothing. Keys sharing a {tag} share a group.
+TEST_P(BatchContract, ABatchOverBatchGroupsIsAllOrNothingOrRefusedWhole) {
+  std::string other = "b";
+  for (int i = 1; i < 100 && backend_->batch_group("n", other) == backend_->batch_group("n", "a");
+       ++i)
+    other = "b" + std::to_string(i);
+  EXPECT_EQ(backend_->batch_group("n", "{t}a"), backend_->batch_group("n", "{t}b"));
+  if (refuses_batches_over_groups()) {
+    ASSERT_NE(backend_->batch_group("n", other), backend_->batch_group("n", "a"));
+    try {
+      apply({put_op("n", "a", "1"), put_op("n", other, "2")});
+      ADD_FAILURE() << "a batch over two shards was applied on a cluster";
+    } catch (const NotSupported& e) {
+      EXPECT_NE(std::string(e.what()).find("shard"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(value("n", "a"), std::nullopt);
+    EXPECT_EQ(value("n", other), std::nullopt);
+    EXPECT_TRUE(apply({put_op("n", "{t}a", "1"), put_op("n", "{t}b", "2")}).applied);
+    EXPECT_EQ(value("n", "{t}b"), "2");
+    return;
+  }
+  put("n", other, "old");
+  WriteOp must_be_absent = put_op("n", other, "new");
+  must_be_absent.condition = WriteOp::Condition::Absent;
+  EXPECT_FALSE(apply({put_op("n", "a", "1"), must_be_absent}).applied);
+  EXPECT_EQ(value("n", "a"), std::nullopt);
+  EXPECT_TRUE(apply({put_op("n", "a", "1"), put_op("n", other, "2")}).applied);
+  EXPECT_EQ(value("n", "a"), "1");
+  EXPECT_EQ(value("n", other), "2");
 }
 
 // A batch over two namespaces is all or nothing; a Redis Cluster, which runs a script in one
@@ -72,27 +106,29 @@ TEST_P(BatchContract, ABatchOverNamespacesIsAllOrNothingOrRefusedWhole) {
 }
 
 TEST_P(BatchContract, VersionConditionsAndChecks) {
+  const std::string other = key_near("n", "k", "other"), third = key_near("n", "k", "third");
   std::uint64_t version = put("n", "k", "v");
   WriteOp check = op_of(WriteOp::Kind::Check, "n", "k");
   check.condition = WriteOp::Condition::Version;
   check.expected_version = version;
-  BatchResult ok = apply({check, put_op("n", "other", "x")});
+  BatchResult ok = apply({check, put_op("n", other, "x")});
   EXPECT_TRUE(ok.applied);
   EXPECT_EQ(ok.ops[0].version, 0u);  // a check writes nothing
   EXPECT_EQ(backend_->get_meta("n", "k", now())->version, version);
   check.expected_version = version + 1000;
-  BatchResult stale = apply({put_op("n", "third", "x"), check});
+  BatchResult stale = apply({put_op("n", third, "x"), check});
   EXPECT_FALSE(stale.applied);
   EXPECT_EQ(stale.failed_op, 1u);
-  EXPECT_FALSE(value("n", "third"));
+  EXPECT_FALSE(value("n", third));
   WriteOp absent_check = op_of(WriteOp::Kind::Check, "n", "missing");
   absent_check.condition = WriteOp::Condition::Absent;
   EXPECT_TRUE(apply({absent_check}).applied);
 }
 
 TEST_P(BatchContract, RemovesAndExpiresOfMissingKeysWriteNothing) {
-  BatchResult result = apply(
-      {op_of(WriteOp::Kind::Remove, "n", "missing"), op_of(WriteOp::Kind::Expire, "n", "absent")});
+  BatchResult result =
+      apply({op_of(WriteOp::Kind::Remove, "n", "missing"),
+             op_of(WriteOp::Kind::Expire, "n", key_near("n", "missing", "absent"))});
   EXPECT_TRUE(result.applied);
   EXPECT_FALSE(result.ops[0].existed);
   EXPECT_EQ(result.ops[0].version, 0u);
@@ -161,9 +197,10 @@ TEST_P(BatchContract, LaterOpsOfABatchSeeEarlierOnes) {
 }
 
 TEST_P(BatchContract, ExistedIsTheKeysStateBeforeTheBatch) {
+  const std::string fresh = key_near("n", "live", "new");
   put("n", "live", "v");
   BatchResult result =
-      apply({put_op("n", "new", "1"), put_op("n", "new", "2"),
+      apply({put_op("n", fresh, "1"), put_op("n", fresh, "2"),
              op_of(WriteOp::Kind::Remove, "n", "live"), put_op("n", "live", "again")});
   ASSERT_EQ(result.ops.size(), 4u);
   EXPECT_FALSE(result.ops[0].existed);

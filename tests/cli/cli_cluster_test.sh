@@ -49,6 +49,21 @@ expect 0 cluster --ns b get key-b
 expect 0 cluster --ns a backup verify c1
 [[ $out == ok ]] || fail "backup verify: $out"
 
+# A sharded namespace (?shards=3 in the URL): keys over three slots, scanned and queried whole;
+# a store of another count is refused, naming the recorded one.
+sharded() { "$NADB" --backend redis --redis "${url}?shards=3" --ns big "$@"; }
+for i in 1 2 3 4 5 6 7 8 9; do
+  expect 0 sharded set "k$i" "v$i" --tag big
+done
+expect 0 sharded query tag:big
+[[ $out == "$(printf 'k%s\n' 1 2 3 4 5 6 7 8 9 | head -c -1)" ]] || fail "sharded query: '$out'"
+expect 0 sharded get k7
+[[ $out == v7 ]] || fail "sharded get: '$out'"
+slots=$(for s in 0 1 2; do redis-cli -p "$port" cluster keyslot "nadb:{default:big:$s}"; done | sort -u | wc -l)
+[[ $slots == 3 ]] || fail "the shards are not three slots"
+expect 2 cluster --ns big get k7
+grep -q "shards = 3" <<<"$err" || fail "an unsharded store read a sharded namespace: $err"
+
 # The cluster's redirections are counted in the stats.
 expect 0 cluster --json stats
 grep -q '"cluster_moved"' <<<"$out" || fail "stats lack the cluster's figures: $out"

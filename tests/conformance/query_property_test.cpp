@@ -2,6 +2,7 @@
 // interleaved with random query trees, each answer compared with a brute-force evaluation
 // over an in-test model. Runs on every backend, with and without the tag index.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -75,7 +76,9 @@ bool model_matches(const index::QueryNode& n, const std::string& key, const Mode
   return false;
 }
 
-void random_write(KeyValueStore& s, Model& model, std::mt19937& rng) {
+// refused(keys): whether the store refuses a batch over keys (NotSupported, writing nothing).
+void random_write(KeyValueStore& s, Model& model, std::mt19937& rng,
+                  const std::function<bool(const std::vector<std::string>&)>& refused) {
   auto key = [&] {
     return std::string(1, static_cast<char>('k' + rng() % 3)) + std::to_string(rng() % 40);
   };
@@ -106,6 +109,10 @@ void random_write(KeyValueStore& s, Model& model, std::mt19937& rng) {
     }
     case 2: {
       std::vector<std::string> keys = {key(), key(), key()};
+      if (refused(keys)) {
+        EXPECT_THROW(s.batch_remove(keys), NotSupported);  // and removes nothing
+        break;
+      }
       s.batch_remove(keys);
       for (const auto& k : keys)
         model.erase(k);
@@ -114,6 +121,10 @@ void random_write(KeyValueStore& s, Model& model, std::mt19937& rng) {
     case 3: {
       std::string k1 = key(), k2 = key();
       auto t1 = tags(), t2 = tags();
+      if (refused({k1, k2})) {
+        EXPECT_THROW(s.batch_set({{k1, "x", t1, {}}, {k2, "yy", t2, {}}}), NotSupported);
+        break;
+      }
       s.batch_set({{k1, "x", t1, {}}, {k2, "yy", t2, {}}});
       model[k1] = ModelKey{{t1.begin(), t1.end()}, 1, 0};
       model[k2] = ModelKey{{t2.begin(), t2.end()}, 2, 0};
@@ -135,9 +146,12 @@ TEST_P(QueryProperty, RandomQueriesMatchTheModel) {
     KeyValueStore s(o);
     Model model;
     std::mt19937 rng(indexing ? 11 : 12);
+    auto refused = [&](const std::vector<std::string>& keys) {
+      return refuses_batches_over_groups() && !one_group(keys, o.ns);
+    };
     int compared = 0;
     for (int step = 0; step < 3000; ++step) {
-      random_write(s, model, rng);
+      random_write(s, model, rng, refused);
       if (step % 10 != 0) continue;
       if (step % 1000 == 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(400));  // let TTLs pass

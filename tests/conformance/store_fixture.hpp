@@ -24,6 +24,24 @@ class StoreTest : public ::testing::TestWithParam<KitBackend> {
   // The backend's registered name ("fs", "memory", "redis"; a cluster is "redis" too).
   std::string backend_name() const { return options().backend; }
   bool persistent() const { return GetParam().open(dir_.path())->capabilities().persistent; }
+  // Whether a batch or transaction over keys of different batch groups is refused whole
+  // (NotSupported) rather than applied whole: a sharded namespace on a Redis Cluster.
+  bool refuses_batches_over_groups() const {
+    return testing::refuses_batches_over_groups(options());
+  }
+  // key, or where batches over groups are refused "{g}key": the keys of a test that writes
+  // several in one batch share a group (and a shard) that way.
+  std::string grouped(const std::string& key) const {
+    return refuses_batches_over_groups() ? "{g}" + key : key;
+  }
+  // Whether keys of ns are all in one batch group.
+  bool one_group(const std::vector<std::string>& keys, const std::string& ns = "default") const {
+    auto backend = GetParam().open(dir_.path());
+    for (const auto& key : keys) {
+      if (backend->batch_group(ns, key) != backend->batch_group(ns, keys.at(0))) return false;
+    }
+    return true;
+  }
   void SetUp() override {
     options();  // a shared server starts here, on the main thread; nothing is created
   }

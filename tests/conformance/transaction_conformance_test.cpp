@@ -15,25 +15,54 @@ NADB_CONFORMANCE_SUITE(Transactions);
 
 TEST_P(Transactions, CommitAppliesEverythingAtOnce) {
   auto s = open();
-  s->set("gone", "x");
+  auto key = [&](const char* name) { return grouped(name); };  // one shard on a sharded cluster
+  s->set(key("gone"), "x");
   Transaction tx = s->transaction();
-  tx.set("a", "1", {"t"});
-  tx.set_with_ttl("b", "2", 100s);
-  tx.batch_set({{"c", "3", {"t"}, {}}, {"d", "4", {}, {}}});
-  EXPECT_TRUE(tx.remove("gone"));
-  EXPECT_EQ(tx.batch_remove({"d", "never"}), 1u);
+  tx.set(key("a"), "1", {"t"});
+  tx.set_with_ttl(key("b"), "2", 100s);
+  tx.batch_set({{key("c"), "3", {"t"}, {}}, {key("d"), "4", {}, {}}});
+  EXPECT_TRUE(tx.remove(key("gone")));
+  EXPECT_EQ(tx.batch_remove({key("d"), key("never")}), 1u);
   EXPECT_EQ(tx.operation_count(), 7u);
-  EXPECT_FALSE(s->exists("a"));  // nothing visible before commit
-  EXPECT_TRUE(s->exists("gone"));
+  EXPECT_FALSE(s->exists(key("a")));  // nothing visible before commit
+  EXPECT_TRUE(s->exists(key("gone")));
   tx.commit();
   EXPECT_EQ(tx.state(), TransactionState::Committed);
-  EXPECT_EQ(s->get("a"), "1");
-  EXPECT_TRUE(s->ttl("b"));
-  EXPECT_EQ(s->get("c"), "3");
-  EXPECT_FALSE(s->exists("d"));
-  EXPECT_FALSE(s->exists("gone"));
-  EXPECT_EQ(s->query_by_tags({"t"}), (Keys{"a", "c"}));
+  EXPECT_EQ(s->get(key("a")), "1");
+  EXPECT_TRUE(s->ttl(key("b")));
+  EXPECT_EQ(s->get(key("c")), "3");
+  EXPECT_FALSE(s->exists(key("d")));
+  EXPECT_FALSE(s->exists(key("gone")));
+  EXPECT_EQ(s->query_by_tags({"t"}), (Keys{key("a"), key("c")}));
   EXPECT_EQ(s->get_stats().transactions.commits, 1u);
+}
+
+// A transaction whose keys are in different shards of a sharded namespace on a Redis Cluster
+// cannot commit in one script: its commit is refused whole (NotSupported naming the shards)
+// and applies nothing. Everywhere else it commits whole.
+TEST_P(Transactions, ATransactionOverShardsCommitsWholeOrIsRefusedWhole) {
+  auto s = open();
+  std::string other = "b0";  // in another shard than "a" when the namespace is sharded
+  for (int i = 1; options().redis.shards > 1 && one_group({"a", other}); ++i)
+    other = "b" + std::to_string(i);
+  const std::vector<std::string> keys = {"a", other};
+  Transaction tx = s->transaction();
+  for (const auto& key : keys)
+    tx.set(key, "v");
+  if (!refuses_batches_over_groups()) {
+    tx.commit();
+    for (const auto& key : keys)
+      EXPECT_EQ(s->get(key), "v");
+    return;
+  }
+  try {
+    tx.commit();
+    ADD_FAILURE() << "a transaction over two shards committed on a cluster";
+  } catch (const NotSupported& e) {
+    EXPECT_NE(std::string(e.what()).find("shard"), std::string::npos) << e.what();
+  }
+  for (const auto& key : keys)
+    EXPECT_FALSE(s->exists(key));
 }
 
 TEST_P(Transactions, ReadYourWritesIncludingRemovals) {
@@ -139,25 +168,26 @@ TEST_P(Transactions, BadInputIsRejectedWhenStagedAndStagesNothing) {
 TEST_P(Transactions, SerializableConflictsOnChangedReadsAndAppliesNothing) {
   auto s = open();
   auto other = open();
-  s->set("balance", "10");
+  auto key = [&](const char* name) { return grouped(name); };
+  s->set(key("balance"), "10");
   Transaction tx = s->transaction(IsolationLevel::Serializable);
-  EXPECT_EQ(tx.get("balance"), "10");
-  EXPECT_EQ(tx.get("absent"), std::nullopt);
-  tx.set("balance", "20");
-  tx.set("log", "entry");
-  other->set("balance", "11");  // a concurrent writer
+  EXPECT_EQ(tx.get(key("balance")), "10");
+  EXPECT_EQ(tx.get(key("absent")), std::nullopt);
+  tx.set(key("balance"), "20");
+  tx.set(key("log"), "entry");
+  other->set(key("balance"), "11");  // a concurrent writer
   EXPECT_THROW(tx.commit(), TransactionConflict);
   EXPECT_EQ(tx.state(), TransactionState::Failed);
-  EXPECT_EQ(s->get("balance"), "11");
-  EXPECT_FALSE(s->exists("log"));
+  EXPECT_EQ(s->get(key("balance")), "11");
+  EXPECT_FALSE(s->exists(key("log")));
   EXPECT_EQ(s->get_stats().transactions.conflicts, 1u);
 
   Transaction absent = s->transaction(IsolationLevel::Serializable);
-  EXPECT_EQ(absent.get("absent"), std::nullopt);
-  absent.set("marker", "x");
-  other->set("absent", "now present");
+  EXPECT_EQ(absent.get(key("absent")), std::nullopt);
+  absent.set(key("marker"), "x");
+  other->set(key("absent"), "now present");
   EXPECT_THROW(absent.commit(), TransactionConflict);
-  EXPECT_FALSE(s->exists("marker"));
+  EXPECT_FALSE(s->exists(key("marker")));
 }
 
 TEST_P(Transactions, ReadCommittedDoesNotValidateReads) {

@@ -42,12 +42,13 @@ TEST_F(RedisBackendTest, KeysFollowTheDocumentedLayout) {
   KeyValueStore store(options());
   store.set("user:1", "v", {"red", "big"});
   store.set_with_ttl("user:2", "w", 100s, {"red"});
-  EXPECT_EQ(keys_matching("app:*"),
-            (std::vector<std::string>{
-                "app:{db:main}:gen", "app:{db:main}:k", "app:{db:main}:m:user:1",
-                "app:{db:main}:m:user:2", "app:{db:main}:t:big", "app:{db:main}:t:red",
-                "app:{db:main}:tags", "app:{db:main}:u", "app:{db:main}:v:user:1",
-                "app:{db:main}:v:user:2", "app:{db:main}:x", "app:{db}:namespaces"}));
+  EXPECT_EQ(
+      keys_matching("app:*"),
+      (std::vector<std::string>{
+          "app:{db:main}:gen", "app:{db:main}:k", "app:{db:main}:m:user:1",
+          "app:{db:main}:m:user:2", "app:{db:main}:shards", "app:{db:main}:t:big",
+          "app:{db:main}:t:red", "app:{db:main}:tags", "app:{db:main}:u", "app:{db:main}:v:user:1",
+          "app:{db:main}:v:user:2", "app:{db:main}:x", "app:{db}:namespaces"}));
   EXPECT_EQ(members("app:{db}:namespaces"), (std::vector<std::string>{"main"}));
   EXPECT_EQ(members("app:{db:main}:t:red"), (std::vector<std::string>{"user:1", "user:2"}));
   EXPECT_EQ(std::string(raw({"GET", "app:{db:main}:v:user:1"})->str), "v");
@@ -113,9 +114,10 @@ TEST_F(RedisBackendTest, FlushdbRemovesExactlyOneNamespace) {
   a.flushdb();
   EXPECT_EQ(a.get_all_keys().size(), 0u);
   EXPECT_EQ(b.get_all_keys().size(), 50u);
-  // What remains of a: its write generation and the tombstones of incremental backups.
+  // What remains of a: its write generation, its shard count and the tombstones of
+  // incremental backups.
   EXPECT_EQ(keys_matching("app:{db:a}:*"),
-            (std::vector<std::string>{"app:{db:a}:d", "app:{db:a}:gen"}));
+            (std::vector<std::string>{"app:{db:a}:d", "app:{db:a}:gen", "app:{db:a}:shards"}));
   EXPECT_EQ(keys_matching("app:{db:b}:v:*").size(), 50u);
 }
 

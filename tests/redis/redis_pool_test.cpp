@@ -63,6 +63,23 @@ TEST(RedisUrl, AClusterUrlNamesItsSeedNodes) {
   EXPECT_TRUE(o.seed_nodes.empty());
 }
 
+TEST(RedisUrl, ShardsComeFromTheUrlWhenItNamesThem) {
+  RedisOptions o;
+  backends::redis::apply_url("redis+cluster://n1:7000,n2/?shards=4", o);
+  EXPECT_EQ(o.shards, 4);
+  EXPECT_EQ(o.seed_nodes, (std::vector<std::string>{"n2:6379"}));
+  backends::redis::apply_url("redis://p?w@h:1/2?shards=3", o);  // '?' in a password is kept
+  EXPECT_EQ(o.password, "p?w");
+  EXPECT_EQ(o.database, 2);
+  EXPECT_EQ(o.shards, 3);
+  backends::redis::apply_url("redis://h", o);  // RedisOptions::shards otherwise
+  EXPECT_EQ(o.shards, 3);
+  for (const char* bad : {"redis://h?shard=2", "redis://h/?shards=", "redis://h/?shards=x",
+                          "redis://h?shards=2000", "redis://h?shards=2&x=1"})
+    EXPECT_THROW(backends::redis::apply_url(bad, o), InvalidArgument) << bad;
+  EXPECT_EQ(o.shards, 3);
+}
+
 TEST(RedisUrl, RejectsMalformedUrlsAndChangesNothing) {
   RedisOptions o;
   o.host = "kept";

@@ -35,6 +35,13 @@ inline std::ostream& operator<<(std::ostream& out, const KitBackend& backend) {
   return out << backend.name;
 }
 
+// Whether the backend of o refuses a batch over keys of different batch groups
+// (StorageBackend::batch_group) with NotSupported rather than applying it whole: a sharded
+// namespace on a Redis Cluster.
+inline bool refuses_batches_over_groups(const Options& o) {
+  return o.backend == "redis" && o.redis.cluster && o.redis.shards > 1;
+}
+
 inline const std::vector<KitBackend>& kit_backends() {
   static const std::vector<KitBackend> backends = {
       {"fs",
@@ -64,6 +71,28 @@ inline const std::vector<KitBackend>& kit_backends() {
          o.redis.cluster = true;
          o.redis.port = shared_cluster_port();
          o.redis.key_prefix = "c" + folder.substr(folder.rfind('-') + 1);
+         return o;
+       }},
+      // Sharded namespaces (RedisOptions::shards) on one server, where a batch over shards is
+      // still one script, and on the cluster, where it is refused (NotSupported) unless its
+      // keys share a shard.
+      {"redis_sharded",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "redis";
+         o.redis.port = shared_redis_server().port();
+         o.redis.key_prefix = "s" + folder.substr(folder.rfind('-') + 1);
+         o.redis.shards = 4;
+         return o;
+       }},
+      {"redis_cluster_sharded",
+       [](const std::string& folder, const std::string& db, const std::string& ns) {
+         Options o = test_options(folder, db, ns);
+         o.backend = "redis";
+         o.redis.cluster = true;
+         o.redis.port = shared_cluster_port();
+         o.redis.key_prefix = "k" + folder.substr(folder.rfind('-') + 1);
+         o.redis.shards = 4;
          return o;
        }},
   };

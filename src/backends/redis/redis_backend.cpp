@@ -1,6 +1,7 @@
 #include "backends/redis/redis_backend.hpp"
 
 #include <unistd.h>
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "backends/redis/metadata.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "backends/redis/server_dispatcher.hpp"
+#include "backends/redis/shard.hpp"
 #include "backends/redis/tls_context.hpp"
 #include "backends/redis_backend.hpp"
 #include "nadb/errors.hpp"
@@ -53,6 +55,10 @@ RedisOptions resolved(const Options& options) {
     throw InvalidArgument(
         "RedisOptions::wait_replicas must be at least 0, and wait_timeout positive when it "
         "is set (WAIT 0 would wait forever)");
+  }
+  if (r.shards < 1 || r.shards > kMaxShards) {
+    throw InvalidArgument("RedisOptions::shards must be 1 to " + std::to_string(kMaxShards) +
+                          ", got " + std::to_string(r.shards));
   }
   if (r.tls) tls_context(r);  // InvalidArgument now for files that cannot be loaded
   if (r.max_request_bytes < (1 << 20)) {
@@ -126,6 +132,7 @@ RedisBackend::RedisBackend(const Options& options)
     : db_(options.db),
       tombstone_retention_(options.redis.tombstone_retention),
       dispatcher_(make_dispatcher(resolved(options))),
+      shards_(dispatcher_->options().shards),
       apply_script_(lua::apply),
       sweep_script_(lua::sweep),
       clear_script_(lua::clear),
@@ -143,34 +150,39 @@ RedisBackend::RedisBackend(const Options& options)
   capabilities_.max_value_size = std::min(kMaxValue, capabilities_.max_batch_bytes - (256 << 10));
 }
 
-RedisBackend::Layout RedisBackend::layout(std::string_view ns) const {
-  std::size_t slash = ns.find('/');
-  std::string base =
-      dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(ns.substr(0, slash)) + "}";
-  if (slash == std::string_view::npos) return {base, base + ":gen", std::string(ns), ""};
-  std::string token(ns.substr(slash + std::string_view("/restore-").size()));
-  return {base + ":r:" + token, base + ":gen", "", token};
-}
-
 std::string RedisBackend::registry_key() const {
   return dispatcher_->options().key_prefix + ":{" + db_ + "}:namespaces";
 }
 
 Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::string>& keys,
-                                   std::vector<std::string>& names) const {
-  std::unordered_map<std::string_view, std::int64_t> index_of;  // ns -> index (1-based)
+                                   std::vector<std::string>& names) {
+  // ns -> the index (1-based, 0: none yet) of each of its shards' layouts
+  std::unordered_map<std::string_view, std::vector<std::int64_t>> index_of;
   std::vector<Layout> layouts;
+  std::vector<std::int64_t> op_layout;
+  op_layout.reserve(batch.ops.size());
   for (const WriteOp& op : batch.ops) {
-    if (index_of.emplace(op.ns, layouts.size() + 1).second) layouts.push_back(layout(op.ns));
+    auto [shards, added] = index_of.try_emplace(op.ns);
+    if (added) {
+      check_shard_count(op.ns, true);
+      shards->second.assign(static_cast<std::size_t>(shards_), 0);
+    }
+    std::uint32_t shard = shard_of(op.key, shards_);
+    std::int64_t& index = shards->second[shard];
+    if (index == 0) {
+      layouts.push_back(shard_layout(op.ns, shard));
+      index = static_cast<std::int64_t>(layouts.size());
+      if (!layouts.back().registered.empty() && added) names.push_back(layouts.back().registered);
+    }
+    op_layout.push_back(index);
   }
-  if (dispatcher_->is_cluster()) {  // one slot per namespace: compared once each
-    for (const auto& [ns, index] : index_of) {
-      if (cluster::key_slot(layouts[static_cast<std::size_t>(index - 1)].prefix) !=
-          cluster::key_slot(layouts[0].prefix)) {
-        throw NotSupported("a batch over namespaces '" + std::string(batch.ops[0].ns) + "' and '" +
-                           std::string(ns) +
-                           "' on a Redis Cluster: they are in different hash slots, and one "
-                           "script runs in one slot; write each namespace in its own batch");
+  if (dispatcher_->is_cluster()) {  // one slot per namespace or shard: compared once each
+    for (const Layout& l : layouts) {
+      if (cluster::key_slot(l.prefix) != cluster::key_slot(layouts[0].prefix)) {
+        throw NotSupported("a batch over " + layouts[0].name + " and " + l.name +
+                           " on a Redis Cluster: they are in different hash slots, and one "
+                           "script runs in one slot; write each in its own batch (keys that "
+                           "share a {tag} share a shard)");
       }
     }
   }
@@ -178,17 +190,15 @@ Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::str
     keys.push_back(l.prefix);
   for (const auto& l : layouts)
     keys.push_back(l.generation);
-  for (const auto& l : layouts) {
-    if (!l.registered.empty()) names.push_back(l.registered);
-  }
   Command command;
   for (const auto& k : keys)
     command.arg(k);
   command.arg(batch.now_ms)
       .arg(static_cast<std::int64_t>(batch.ops.size()))
       .arg(static_cast<std::int64_t>(layouts.size()));
-  for (const WriteOp& op : batch.ops) {
-    std::int64_t ns_index = index_of.at(op.ns);
+  for (std::size_t i = 0; i < batch.ops.size(); ++i) {
+    const WriteOp& op = batch.ops[i];
+    std::int64_t ns_index = op_layout[i];
     const std::string& p = layouts[static_cast<std::size_t>(ns_index - 1)].prefix;
     command.arg(kind_letter(op.kind))
         .arg(ns_index)
@@ -247,14 +257,15 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
 }
 
 std::optional<StoredRecord> RedisBackend::decode(const redisReply* meta_reply,
-                                                 const redisReply* value_reply, std::string_view ns,
-                                                 std::int64_t now_ms, bool with_tags) {
+                                                 const redisReply* value_reply,
+                                                 const std::string& prefix, std::int64_t now_ms,
+                                                 bool with_tags) {
   if (is_nil(*meta_reply)) return std::nullopt;
   StoredRecord record;
   record.meta = unpack_metadata(string_of(*meta_reply, "metadata"), with_tags);
   const RecordMeta& meta = record.meta;
   if (meta.expires_ms != 0 && meta.expires_ms <= now_ms) {
-    sweep(ns);  // lazily: a read that meets an expired key sweeps
+    sweep_shard(prefix);  // lazily: a read that meets an expired key sweeps
     return std::nullopt;
   }
   if (value_reply) {
@@ -267,34 +278,41 @@ std::optional<StoredRecord> RedisBackend::decode(const redisReply* meta_reply,
 std::optional<StoredRecord> RedisBackend::read(std::string_view ns, std::string_view key,
                                                std::int64_t now_ms, bool with_value,
                                                bool with_tags) {
-  std::string p = prefix(ns);
+  std::string p = layout(ns, key).prefix;
   std::string meta_key = p + ":m:" + std::string(key);
   std::string value_key = p + ":v:" + std::string(key);
   Command command{"MGET", meta_key};
   if (with_value) command.arg(value_key);
   Reply reply = run(p, command, Access::Read);
   return decode(&element_of(*reply, 0, "MGET"),
-                with_value ? &element_of(*reply, 1, "MGET") : nullptr, ns, now_ms, with_tags);
+                with_value ? &element_of(*reply, 1, "MGET") : nullptr, p, now_ms, with_tags);
 }
 
 std::vector<std::optional<StoredRecord>> RedisBackend::get_many(
     std::string_view ns, const std::vector<std::string>& keys, std::int64_t now_ms,
     bool with_tags) {
-  std::vector<std::optional<StoredRecord>> records;
+  std::vector<std::optional<StoredRecord>> records(keys.size());
   if (keys.empty()) return records;
-  std::string p = prefix(ns);
-  std::vector<std::string> names;
-  names.reserve(2 * keys.size());
-  Command command{"MGET"};
-  for (const auto& key : keys) {
-    command.arg(names.emplace_back(p + ":m:" + key));
-    command.arg(names.emplace_back(p + ":v:" + key));
-  }
-  Reply reply = run(p, command, Access::Read);
-  records.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    records.push_back(decode(&element_of(*reply, 2 * i, "MGET"),
-                             &element_of(*reply, 2 * i + 1, "MGET"), ns, now_ms, with_tags));
+  std::vector<Layout> shards = layouts(ns);
+  std::vector<std::vector<std::size_t>> of_shard(shards.size());  // shard -> indexes of keys
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    of_shard[shard_of(keys[i], shards_)].push_back(i);
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    if (of_shard[s].empty()) continue;
+    const std::string& p = shards[s].prefix;
+    std::vector<std::string> names;
+    names.reserve(2 * of_shard[s].size());
+    Command command{"MGET"};
+    for (std::size_t i : of_shard[s]) {
+      command.arg(names.emplace_back(p + ":m:" + keys[i]));
+      command.arg(names.emplace_back(p + ":v:" + keys[i]));
+    }
+    Reply reply = run(p, command, Access::Read);
+    for (std::size_t j = 0; j < of_shard[s].size(); ++j) {
+      records[of_shard[s][j]] =
+          decode(&element_of(*reply, 2 * j, "MGET"), &element_of(*reply, 2 * j + 1, "MGET"), p,
+                 now_ms, with_tags);
+    }
   }
   return records;
 }
@@ -316,30 +334,47 @@ KeyPage RedisBackend::scan(std::string_view ns, std::string_view prefix_of_keys,
   KeyPage page;
   if (limit == 0) return page;
   auto [min, max] = lex_bounds(prefix_of_keys, cursor);
-  std::string p = prefix(ns);
-  Command args{p, min, max};
-  args.arg(static_cast<std::int64_t>(limit)).arg(now_ms);
-  Reply reply = scan_script_.run(*dispatcher_, p, Access::Read, 1, args);
-  std::size_t n = array_size(*reply, "scan");
-  for (std::size_t i = 0; i < n && i < limit; ++i)
-    page.keys.emplace_back(string_of(element_of(*reply, i, "scan"), "key"));
-  if (n > limit) page.next_cursor = page.keys.back();
+  // Each shard's first `limit` keys hold the first `limit` of all: merged, they are exact.
+  bool more = false;
+  for (const Layout& shard : layouts(ns)) {
+    Command args{shard.prefix, min, max};
+    args.arg(static_cast<std::int64_t>(limit)).arg(now_ms);
+    Reply reply = scan_script_.run(*dispatcher_, shard.prefix, Access::Read, 1, args);
+    std::size_t n = array_size(*reply, "scan");
+    for (std::size_t i = 0; i < n && i < limit; ++i)
+      page.keys.emplace_back(string_of(element_of(*reply, i, "scan"), "key"));
+    more = more || n > limit;
+  }
+  if (shards_ > 1) std::sort(page.keys.begin(), page.keys.end());
+  if (page.keys.size() > limit) {
+    page.keys.resize(limit);
+    more = true;
+  }
+  if (more) page.next_cursor = page.keys.back();
   return page;
 }
 
 std::size_t RedisBackend::count(std::string_view ns, std::int64_t now_ms) {
-  std::string p = prefix(ns);
-  std::string keys = p + ":k", expiry = p + ":x";
-  Command total{"ZCARD", keys};
-  Command expired{"ZCOUNT", expiry, "-inf"};
-  expired.arg(now_ms);
-  auto replies = dispatcher_->run_reads(p, {&total, &expired});
-  return static_cast<std::size_t>(integer_of(*replies[0], "ZCARD") -
-                                  integer_of(*replies[1], "ZCOUNT"));
+  std::size_t live = 0;
+  for (const Layout& shard : layouts(ns)) {
+    Command total{"ZCARD", shard.prefix + ":k"};
+    Command expired{"ZCOUNT", shard.prefix + ":x", "-inf"};
+    expired.arg(now_ms);
+    auto replies = dispatcher_->run_reads(shard.prefix, {&total, &expired});
+    live += static_cast<std::size_t>(integer_of(*replies[0], "ZCARD") -
+                                     integer_of(*replies[1], "ZCOUNT"));
+  }
+  return live;
 }
 
 std::size_t RedisBackend::sweep(std::string_view ns) {
-  std::string p = prefix(ns);
+  std::size_t removed = 0;
+  for (const Layout& shard : layouts(ns))
+    removed += sweep_shard(shard.prefix);
+  return removed;
+}
+
+std::size_t RedisBackend::sweep_shard(const std::string& p) {
   Command args{p};
   args.arg(kSweepChunk).arg(static_cast<std::int64_t>(tombstone_retention_.count()));
   std::size_t removed = 0;
@@ -352,11 +387,14 @@ std::size_t RedisBackend::sweep(std::string_view ns) {
 }
 
 std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms) {
-  std::string p = prefix(ns);
-  Command args{p};
-  args.arg(now_ms);
-  Reply reply = clear_script_.run(*dispatcher_, p, Access::Write, 1, args);
-  return static_cast<std::size_t>(integer_of(*reply, "clear"));
+  std::size_t live = 0;
+  for (const Layout& shard : layouts(ns, true)) {
+    Command args{shard.prefix};
+    args.arg(now_ms);
+    Reply reply = clear_script_.run(*dispatcher_, shard.prefix, Access::Write, 1, args);
+    live += static_cast<std::size_t>(integer_of(*reply, "clear"));
+  }
+  return live;
 }
 
 BackendStats RedisBackend::stats() {
@@ -395,7 +433,7 @@ std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
         std::int64_t{r.wait_timeout.count()}, std::int64_t{r.connect_timeout.count()},
         std::int64_t{r.socket_timeout.count()}, static_cast<std::int64_t>(r.pool_size),
         std::int64_t{r.pool_wait_timeout.count()}, std::int64_t{r.health_check_interval.count()},
-        std::int64_t{r.tombstone_retention.count()},
+        std::int64_t{r.tombstone_retention.count()}, std::int64_t{r.shards},
         static_cast<std::int64_t>(r.max_request_bytes)}) {
     add(std::to_string(setting));
   }

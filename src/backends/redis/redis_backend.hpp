@@ -2,13 +2,16 @@
 // lua/common.lua); every write is one Lua script, so it is atomic on the server; reads are
 // one round trip. Durability is the server's own (AOF/RDB), never more, and with
 // RedisOptions::wait_replicas, its replicas' confirmation. On a Redis Cluster each namespace
-// is one slot, on that slot's master (the Dispatcher finds it).
+// is one slot, on that slot's master (the Dispatcher finds it) — or, with RedisOptions::shards,
+// each shard of a namespace is (redis_shards.cpp): reads of a key go to its shard, reads of a
+// namespace to every shard, merged.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "backends/redis/dispatcher.hpp"
@@ -43,7 +46,7 @@ class RedisBackend final : public StorageBackend,
   BatchResult apply(const WriteBatch& batch) override;
   std::optional<StoredRecord> get(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                   bool with_tags) override;
-  // One pipelined round trip for all keys.
+  // One pipelined round trip for all keys (per shard).
   std::vector<std::optional<StoredRecord>> get_many(std::string_view ns,
                                                     const std::vector<std::string>& keys,
                                                     std::int64_t now_ms, bool with_tags) override;
@@ -52,6 +55,9 @@ class RedisBackend final : public StorageBackend,
   KeyPage scan(std::string_view ns, std::string_view prefix, std::string_view cursor,
                std::size_t limit, std::int64_t now_ms) override;
   std::size_t count(std::string_view ns, std::int64_t now_ms) override;
+  // The shard of key (redis_shards.cpp): on a cluster, a batch over keys of different shards
+  // is NotSupported.
+  std::uint32_t batch_group(std::string_view ns, std::string_view key) const override;
   // Redis persists by its own policy; there is nothing to flush from here.
   void flush() override {}
   // Redis reclaims its own memory: an empty report.
@@ -72,7 +78,8 @@ class RedisBackend final : public StorageBackend,
   // StagingArea: a staging namespace is "<ns>/restore-<token>" ('/' is not allowed in namespace
   // names): its keys live under <prefix of ns>:r:<token>, in ns's Cluster slot.
   std::string create_staging(std::string_view ns) override;
-  // lua/swap.lua: one script, O(keys of both).
+  // lua/swap.lua: one script, O(keys of both), per shard (a sharded namespace is swapped in
+  // shard by shard: atomic per shard, not as a whole).
   void swap_in_staging(std::string_view ns, std::string_view staging) override;
   void drop_staging(std::string_view ns, std::string_view staging) override;
 
@@ -83,21 +90,34 @@ class RedisBackend final : public StorageBackend,
   std::map<std::string, std::size_t> tag_counts(std::string_view ns, std::int64_t now_ms) override;
 
  private:
-  // Where a namespace's keys are.
+  // Where a namespace's (or one shard's) keys are: a namespace layout of lua/common.lua.
   struct Layout {
-    std::string prefix;      // "<key_prefix>:{<db>:<ns>}" (+ ":r:<token>" when staging)
-    std::string generation;  // the key its versions come from: <prefix of ns>:gen
+    // "<key_prefix>:{<db>:<ns>}", or "<key_prefix>:{<db>:<ns>:<shard>}" when sharded
+    // (+ ":r:<token>" when staging)
+    std::string prefix;
+    std::string generation;  // the key its versions come from: <prefix of ns or shard>:gen
     std::string registered;  // the name the registry lists; empty for a staging namespace
     std::string token;       // a staging namespace's token
+    std::string name;        // for errors: "namespace 'n'" or "shard 2 of namespace 'n'"
   };
-  Layout layout(std::string_view ns) const;
+  // redis_shards.cpp. The layout of one shard of ns (0 when unsharded), unchecked.
+  Layout shard_layout(std::string_view ns, std::uint32_t shard) const;
+  // The layout of key's shard of ns, and of every shard of ns, once check_shard_count(ns,
+  // writing) passed.
+  Layout layout(std::string_view ns, std::string_view key, bool writing = false);
+  std::vector<Layout> layouts(std::string_view ns, bool writing = false);
+  // Throws InvalidArgument when ns (or a staging namespace's) was written with a shard count
+  // other than shards_ (recorded at <key_prefix>:{<db>:<ns>}:shards; data from before the
+  // record existed is unsharded). A write records the count when none is. Remembered once it
+  // matched.
+  void check_shard_count(std::string_view ns, bool writing);
   // Deletes the keys of ns expired by the server's clock (lua/sweep.lua); returns how many.
   // Expiry is decided by the server's clock here, not the caller's: a client whose clock runs
   // ahead must not delete keys that others still see.
   std::size_t sweep(std::string_view ns);
-  // Deletes every key of ns (lua/clear.lua); returns how many were live at now_ms.
+  std::size_t sweep_shard(const std::string& prefix);
+  // Deletes every key of ns (lua/clear.lua, per shard); returns how many were live at now_ms.
   std::size_t clear(std::string_view ns, std::int64_t now_ms);
-  std::string prefix(std::string_view ns) const { return layout(ns).prefix; }
   // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
   std::string registry_key() const;
   // Adds the batch's namespaces this backend has not registered yet to the registry, before
@@ -118,18 +138,31 @@ class RedisBackend final : public StorageBackend,
   // keys, collected in keys; names: the namespaces to register). InvalidArgument when the
   // request would exceed Redis's limit, NotSupported when a cluster cannot run it.
   Command encode_batch(const WriteBatch& batch, std::vector<std::string>& keys,
-                       std::vector<std::string>& names) const;
+                       std::vector<std::string>& names);
   std::optional<StoredRecord> read(std::string_view ns, std::string_view key, std::int64_t now_ms,
                                    bool with_value, bool with_tags);
   // The record of a key's metadata and (when value_reply is not null) value replies;
-  // nullopt when it is missing or expired (which sweeps).
+  // nullopt when it is missing or expired (which sweeps the shard of prefix).
   std::optional<StoredRecord> decode(const redisReply* meta_reply, const redisReply* value_reply,
-                                     std::string_view ns, std::int64_t now_ms, bool with_tags);
+                                     const std::string& prefix, std::int64_t now_ms,
+                                     bool with_tags);
+  // One shard's page of lua/query.lua: count keys from offset (-1: all).
+  struct QueryPart {
+    std::size_t total = 0;
+    std::uint64_t generation = 0;
+    std::int64_t next_expiry_ms = 0;
+    std::vector<std::string> keys;
+  };
+  QueryPart query_shard(const std::string& prefix, const Query& q, std::int64_t offset,
+                        std::int64_t count, std::int64_t now_ms);
+  // Drops the staging area source of one shard target (lua/drop.lua until it is gone).
+  void drop_staging_shard(const Layout& target, const Layout& source);
 
   BackendCapabilities capabilities_;
   const std::string db_;
   const std::chrono::milliseconds tombstone_retention_;
   const std::unique_ptr<Dispatcher> dispatcher_;
+  const int shards_;
   const Script apply_script_;
   const Script sweep_script_;
   const Script clear_script_;
@@ -144,6 +177,11 @@ class RedisBackend final : public StorageBackend,
   // Namespace -> when the registry was last seen to list it.
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> registered_
       GUARDED_BY(registered_mutex_);
+
+  // Guarded by shard_count_mutex_.
+  util::Mutex shard_count_mutex_;
+  // The namespaces whose recorded shard count was seen to be shards_.
+  std::set<std::string, std::less<>> shard_count_checked_ GUARDED_BY(shard_count_mutex_);
 };
 
 }  // namespace nadb::backends::redis

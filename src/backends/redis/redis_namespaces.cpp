@@ -123,21 +123,25 @@ std::vector<std::string> RedisBackend::namespaces() {
   return {names.begin(), names.end()};
 }
 
+// The union of the shards' changes (a key is in one shard), complete since the earliest of
+// their clocks' retention.
 ChangeSet RedisBackend::changes_since(std::string_view ns, std::int64_t since_ms) {
-  std::string p = prefix(ns);
-  std::string updated_index = p + ":u", tombstones = p + ":d";
-  Command updated{"ZRANGEBYSCORE", updated_index};
-  updated.arg(since_ms).arg("+inf");
-  Command deleted{"ZRANGEBYSCORE", tombstones};
-  deleted.arg(since_ms).arg("+inf");
   ChangeSet changes;
-  Command time{"TIME"};
-  auto replies = dispatcher_->run_reads(p, {&updated, &deleted, &time});
-  changes.complete_since_ms = time_ms_of(*replies[2]) - tombstone_retention_.count();
-  for (auto [reply, out] :
-       {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
-    for (std::size_t i = 0; i < array_size(**reply, "ZRANGEBYSCORE"); ++i)
-      out->emplace_back(string_of(element_of(**reply, i, "ZRANGEBYSCORE"), "key"));
+  changes.complete_since_ms = std::numeric_limits<std::int64_t>::max();
+  for (const Layout& shard : layouts(ns)) {
+    Command updated{"ZRANGEBYSCORE", shard.prefix + ":u"};
+    updated.arg(since_ms).arg("+inf");
+    Command deleted{"ZRANGEBYSCORE", shard.prefix + ":d"};
+    deleted.arg(since_ms).arg("+inf");
+    Command time{"TIME"};
+    auto replies = dispatcher_->run_reads(shard.prefix, {&updated, &deleted, &time});
+    changes.complete_since_ms =
+        std::min(changes.complete_since_ms, time_ms_of(*replies[2]) - tombstone_retention_.count());
+    for (auto [reply, out] :
+         {std::pair{&replies[0], &changes.updated}, {&replies[1], &changes.deleted}}) {
+      for (std::size_t i = 0; i < array_size(**reply, "ZRANGEBYSCORE"); ++i)
+        out->emplace_back(string_of(element_of(**reply, i, "ZRANGEBYSCORE"), "key"));
+    }
   }
   return changes;
 }
@@ -151,35 +155,45 @@ std::int64_t RedisBackend::change_clock_ms() {
   return earliest;
 }
 
-// Staging areas are listed in <prefix of ns>:r with their creation time: one left behind by a
-// restore that was killed is dropped by the next restore of ns after a day.
+// Staging areas are listed in each shard's <prefix>:r with their creation time: one left
+// behind by a restore that was killed is dropped by the next restore of ns after a day (shard
+// by shard: a restore killed between its shards' swaps leaves the rest listed).
 std::string RedisBackend::create_staging(std::string_view ns) {
   constexpr std::int64_t kAbandonedMs = 24LL * 3600 * 1000;
-  std::string list = prefix(ns) + ":r";
   std::int64_t now = change_clock_ms();
-  Command stale{"ZRANGEBYSCORE", list, "-inf"};
-  stale.arg(now - kAbandonedMs);
-  Reply old = run(list, stale, Access::Read);
-  for (std::size_t i = 0; i < array_size(*old, "ZRANGEBYSCORE"); ++i) {
-    std::string token(string_of(element_of(*old, i, "ZRANGEBYSCORE"), "token"));
-    drop_staging(ns, std::string(ns) + "/restore-" + token);
-  }
   std::string token = random_token();
-  Command add{"ZADD", list};
-  add.arg(now).arg(token);
-  run(list, add, Access::Write);
+  for (const Layout& shard : layouts(ns, true)) {
+    std::string list = shard.prefix + ":r";
+    Command stale{"ZRANGEBYSCORE", list, "-inf"};
+    stale.arg(now - kAbandonedMs);
+    Reply old = run(list, stale, Access::Read);
+    for (std::size_t i = 0; i < array_size(*old, "ZRANGEBYSCORE"); ++i) {
+      std::string old_token(string_of(element_of(*old, i, "ZRANGEBYSCORE"), "token"));
+      drop_staging_shard(shard, {shard.prefix + ":r:" + old_token, "", "", old_token, ""});
+    }
+    Command add{"ZADD", list};
+    add.arg(now).arg(token);
+    run(list, add, Access::Write);
+  }
   return std::string(ns) + "/restore-" + token;
 }
 
 void RedisBackend::swap_in_staging(std::string_view ns, std::string_view staging) {
-  Layout target = layout(ns), source = layout(staging);
-  if (!target.registered.empty()) register_namespaces({target.registered}, false);
-  Command args{target.prefix, source.prefix, source.token};
-  swap_script_.run(*dispatcher_, target.prefix, Access::Write, 2, args);
+  std::vector<Layout> targets = layouts(ns, true), sources = layouts(staging);
+  if (!targets[0].registered.empty()) register_namespaces({targets[0].registered}, false);
+  for (std::size_t s = 0; s < targets.size(); ++s) {
+    Command args{targets[s].prefix, sources[s].prefix, sources[s].token};
+    swap_script_.run(*dispatcher_, targets[s].prefix, Access::Write, 2, args);
+  }
 }
 
 void RedisBackend::drop_staging(std::string_view ns, std::string_view staging) {
-  Layout target = layout(ns), source = layout(staging);
+  std::vector<Layout> targets = layouts(ns), sources = layouts(staging);
+  for (std::size_t s = 0; s < targets.size(); ++s)
+    drop_staging_shard(targets[s], sources[s]);
+}
+
+void RedisBackend::drop_staging_shard(const Layout& target, const Layout& source) {
   Command args{target.prefix, source.prefix, source.token};
   for (;;) {
     Reply left = drop_script_.run(*dispatcher_, target.prefix, Access::Write, 2, args);

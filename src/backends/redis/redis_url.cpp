@@ -10,8 +10,9 @@ namespace {
 
 [[noreturn]] void bad_url(std::string_view url, const std::string& why) {
   throw InvalidArgument("bad redis URL '" + std::string(url) + "': " + why +
-                        " (expected redis[s]://[user:password@]host[:port][/db] or "
-                        "redis[s]+cluster://[user:password@]host[:port][,host[:port]...][/0])");
+                        " (expected redis[s]://[user:password@]host[:port][/db][?shards=N] or "
+                        "redis[s]+cluster://[user:password@]host[:port][,host[:port]...][/0]"
+                        "[?shards=N])");
 }
 
 int parse_number(std::string_view url, std::string_view text, const char* what, int max) {
@@ -75,6 +76,12 @@ void apply_url(std::string_view url, RedisOptions& options) {
       parsed.username = credentials.substr(0, colon);
       parsed.password = credentials.substr(colon + 1);
     }
+  }
+  if (auto question = rest.find('?'); question != std::string_view::npos) {
+    std::string_view query = rest.substr(question + 1);
+    rest = rest.substr(0, question);
+    if (query.substr(0, 7) != "shards=") bad_url(url, "the only parameter is shards=N");
+    parsed.shards = parse_number(url, query.substr(7), "shards", 1024);
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
     std::string_view db = rest.substr(slash + 1);

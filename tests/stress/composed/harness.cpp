@@ -190,7 +190,7 @@ void Harness::learn(Db& db, const std::string& ns, const std::string& key, Windo
   created_[{&db, ns, key}] = Window{created_ms, created_ms};
   item.expires_ms = expires;
   item.version = meta->version;
-  db.versions.observe_new(ns, key, item);
+  db.versions.observe_new(version_space(ns, key), key, item);
   db.model.set(ns, key, item);
   remembered_.push_back({&db, ns, key, item.version});
   recent_keys_.push_back(key);
@@ -353,6 +353,10 @@ void Harness::op_batch_set(Db& db, const std::string& ns) {
   }
   if (batch.empty()) return;
   trace("  batch_set of " + std::to_string(batch.size()));
+  std::vector<std::string> keys;
+  for (const auto& item : batch)
+    keys.push_back(item.key);
+  if (refused_batch(db, ns, keys, [&] { store(db, ns).batch_set(batch); })) return;
   Window w{wall_ms(), 0};
   store(db, ns).batch_set(batch);
   w.end = wall_ms();
@@ -370,6 +374,7 @@ void Harness::op_batch_remove(Db& db, const std::string& ns) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
   trace("  batch_remove of " + std::to_string(keys.size()));
+  if (refused_batch(db, ns, keys, [&] { store(db, ns).batch_remove(keys); })) return;
   Window w{wall_ms(), 0};
   std::size_t removed = store(db, ns).batch_remove(keys);
   w.end = wall_ms();
@@ -418,6 +423,10 @@ void Harness::op_transaction(Db& db, const std::string& ns) {
   trace("  transaction of " + std::to_string(tx.operation_count()) +
         (commit ? " committed" : " rolled back"));
   if (!commit) return tx.rollback();
+  std::vector<std::string> keys;
+  for (const auto& [key, written] : last)
+    keys.push_back(key);
+  if (refused_batch(db, ns, keys, [&] { tx.commit(); })) return;
   tx.commit();
   w.end = wall_ms();
   for (auto& [key, written] : last) {

@@ -91,6 +91,15 @@ class Harness {
   bool has_backups() const { return physical() || logical_backups_; }
   bool physical() const { return physical_files_; }
   bool cluster() const { return options_of("x", "n").redis.cluster; }
+  // Where key's versions are drawn from (VersionRegistry's "namespace"): ns, or its shard of
+  // a sharded namespace (each shard has its own versions: a write anywhere in the namespace
+  // gets a higher version than every earlier one of its shard).
+  std::string version_space(const std::string& ns, const std::string& key) const;
+  // Whether a batch over keys of ns is refused whole (NotSupported, nothing written): keys of
+  // different shards of a sharded namespace on a Redis Cluster. Then runs write and fails the
+  // test unless it throws NotSupported, and returns true; else returns false (write not run).
+  bool refused_batch(Db& db, const std::string& ns, const std::vector<std::string>& keys,
+                     const std::function<void()>& write);
 
   // One random step on a random db and namespace (harness.cpp and harness_ops.cpp).
   void step();

@@ -96,7 +96,7 @@ void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
     Item item = **match;
     bool learned = item.version == 0;
     item.version = actual->metadata.version;
-    db.versions.observe(ns, key, item);
+    db.versions.observe(version_space(ns, key), key, item);
     db.model.set(ns, key, item);
     if (learned) remembered_.push_back({&db, ns, key, item.version});
   }
@@ -149,6 +149,20 @@ void Harness::check_queries(Db& db, const std::string& ns, KeyValueStore& s) {
       [&](const Item& i) { return has_tag(i, t1); });
   compare(
       "query(NOT " + t1 + ")", [&] { return s.query(!Query::tag(t1), 1, 100000).keys; },
+      [&](const Item& i) { return !has_tag(i, t1); });
+  // Page by page: pages of a sharded namespace are merged from every shard's.
+  const std::size_t page_size = 3 + pick(rng_, 5);
+  compare(
+      "query(NOT " + t1 + ") in pages of " + std::to_string(page_size),
+      [&] {
+        std::vector<std::string> keys;
+        for (std::size_t page = 1; page < 100000; ++page) {
+          QueryResult result = s.query(!Query::tag(t1), page, page_size);
+          keys.insert(keys.end(), result.keys.begin(), result.keys.end());
+          if (!result.has_more) break;
+        }
+        return keys;
+      },
       [&](const Item& i) { return !has_tag(i, t1); });
   compare(
       "query_by_tags_advanced(" + t1 + " OR " + t2 + ")",

@@ -1,17 +1,21 @@
-// The composed test's operation of a Redis Cluster backend: a namespace's hash slot (or the
-// db's registry's) moves to another master the way `redis-cli --cluster reshard` moves it —
-// IMPORTING, MIGRATING, its keys in small MIGRATE batches, then the new owner everywhere — by
+// The composed test's Redis Cluster and sharding parts. Sharded namespaces: which versions a
+// key's new write must exceed (its shard's), and which batches a cluster must refuse (those
+// over shards). A Redis Cluster's operation: a namespace's hash slot (one of its shards', or
+// the db's registry's) moves to another master the way `redis-cli --cluster reshard` moves it
+// — IMPORTING, MIGRATING, its keys in small MIGRATE batches, then the new owner everywhere — by
 // a thread of its own, while this thread runs an operation on the namespace: a write, a sweep,
 // or the model's check of every key, scan, count and query (scripts wait until the slot has
 // moved; plain reads follow ASK). The model then checks everything, as after any other step.
 //
 // Not a test file: the harness the composed test drives (see harness.hpp).
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
 
 #include "backends/redis/cluster/key_slot.hpp"
+#include "backends/redis/shard.hpp"
 #include "stress/composed/harness.hpp"
 #include "support/raw_redis.hpp"
 
@@ -88,10 +92,37 @@ std::string move_slot(int seed, std::uint16_t slot) {
 
 }  // namespace
 
+std::string Harness::version_space(const std::string& ns, const std::string& key) const {
+  int shards = options_of("x", ns).redis.shards;
+  if (shards <= 1) return ns;
+  return ns + " (shard " + std::to_string(backends::redis::shard_of(key, shards)) + ")";
+}
+
+bool Harness::refused_batch(Db& db, const std::string& ns, const std::vector<std::string>& keys,
+                            const std::function<void()>& write) {
+  Options o = options_of(db.name, ns);
+  if (!refuses_batches_over_groups(o) || keys.empty()) return false;
+  auto backend = StorageFactory::create(o);  // the stores' own
+  auto group = [&](const std::string& key) { return backend->batch_group(ns, key); };
+  if (std::all_of(keys.begin(), keys.end(),
+                  [&](const std::string& key) { return group(key) == group(keys[0]); }))
+    return false;
+  trace("  (over shards of a cluster: must be refused whole)");
+  try {
+    write();
+  } catch (const NotSupported&) {
+    return true;  // and wrote nothing: the model, unchanged, checks that
+  }
+  fail("a batch over shards of a sharded namespace was applied on a cluster");
+}
+
 void Harness::op_move_slot(Db& db, const std::string& ns) {
   Options o = options_of(db.name, ns);
   bool registry = chance(rng_, 0.3);
-  std::string tag = o.redis.key_prefix + ":{" + db.name + (registry ? "}" : ":" + ns + "}");
+  std::string hashed = registry ? db.name : db.name + ":" + ns;  // the registry's or ns's slot
+  if (!registry && o.redis.shards > 1)                           // or one of ns's shards'
+    hashed += ":" + std::to_string(pick(rng_, static_cast<std::size_t>(o.redis.shards)));
+  std::string tag = o.redis.key_prefix + ":{" + hashed + "}";
   std::uint16_t slot = backends::redis::cluster::key_slot(tag);
   trace("  moving slot " + std::to_string(slot) + " of " + tag);
   std::string problem;

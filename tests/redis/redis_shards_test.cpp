@@ -1,0 +1,146 @@
+// Sharded namespaces (RedisOptions::shards) on one server: where the keys go, the recorded
+// shard count, and the merged reads (scans, queries, counts) against an unsharded namespace
+// holding the same keys. On a cluster, and composed with every other operation, the kit runs
+// them as "redis_sharded" and "redis_cluster_sharded" (support/backend_kit.hpp).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "nadb/nadb.hpp"
+#include "support/raw_redis.hpp"
+#include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
+
+namespace nadb::testing {
+namespace {
+
+class RedisShards : public ::testing::Test {
+ protected:
+  Options options(int shards, const std::string& ns = "main") const {
+    Options o = redis_store_options(server_, ns);
+    o.data_folder = dir_.path();
+    o.redis.shards = shards;
+    return o;
+  }
+  std::int64_t zcard(const std::string& key) { return raw_.run({"ZCARD", key})->integer; }
+
+  RedisServer server_;
+  RawRedis raw_{server_.port()};
+  TempDir dir_;
+};
+
+TEST_F(RedisShards, KeysSpreadOverTheShardsAndTaggedKeysShareOne) {
+  KeyValueStore s(options(4));
+  for (int i = 0; i < 400; ++i)
+    s.set("key" + std::to_string(i), "v");
+  for (int i = 0; i < 20; ++i)
+    s.set("{user7}." + std::to_string(i), "v");
+  std::int64_t total = 0;
+  int holding_tagged = 0;
+  for (int shard = 0; shard < 4; ++shard) {
+    std::string prefix = "nadb:{db:main:" + std::to_string(shard) + "}";
+    std::int64_t n = zcard(prefix + ":k");
+    EXPECT_GT(n, 50) << "shard " << shard << " holds too few of 420 keys";
+    total += n;
+    if (raw_.run({"ZSCORE", prefix + ":k", "{user7}.0"})->type != REDIS_REPLY_NIL) {
+      ++holding_tagged;
+      for (int i = 1; i < 20; ++i)
+        EXPECT_NE(raw_.run({"ZSCORE", prefix + ":k", "{user7}." + std::to_string(i)})->type,
+                  REDIS_REPLY_NIL);
+    }
+  }
+  EXPECT_EQ(total, 420);
+  EXPECT_EQ(holding_tagged, 1);
+  EXPECT_EQ(zcard("nadb:{db:main}:k"), 0);  // nothing in the unsharded layout
+  EXPECT_EQ(s.count(), 420u);
+}
+
+TEST_F(RedisShards, ANamespaceWrittenWithOneCountIsRefusedWithAnother) {
+  {
+    KeyValueStore s(options(4));
+    s.set("k", "v");
+  }
+  for (int other : {1, 2, 8}) {
+    KeyValueStore s(options(other));
+    try {
+      s.get("k");
+      ADD_FAILURE() << "a namespace of 4 shards was read with " << other;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("shards = 4"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(s.set("k2", "v"), InvalidArgument);
+  }
+  KeyValueStore again(options(4));
+  EXPECT_EQ(again.get("k"), "v");
+  EXPECT_EQ(again.count(), 1u);
+  KeyValueStore fresh(options(2, "other"));  // another namespace records its own count
+  fresh.set("k", "v");
+  EXPECT_EQ(raw_.run({"GET", "nadb:{db:other}:shards"})->str, std::string("2"));
+}
+
+// Data written before the count was recorded is unsharded: a sharded store must not read an
+// empty namespace where it is.
+TEST_F(RedisShards, UnshardedDataWithoutARecordIsOneShard) {
+  {
+    KeyValueStore s(options(1));
+    s.set("k", "v");
+  }
+  raw_.run({"DEL", "nadb:{db:main}:shards"});
+  {
+    KeyValueStore s(options(4));
+    EXPECT_THROW(s.get("k"), InvalidArgument);
+    EXPECT_THROW(s.set("k", "v"), InvalidArgument);
+  }
+  KeyValueStore s(options(1));
+  EXPECT_EQ(s.get("k"), "v");
+}
+
+TEST_F(RedisShards, BadCountsAreRefusedAtOpen) {
+  for (int bad : {0, -1, 1025})
+    EXPECT_THROW(KeyValueStore{options(bad)}, InvalidArgument) << bad;
+  Options o = options(1);
+  o.redis.url = "redis://127.0.0.1:" + std::to_string(server_.port()) + "?shards=0";
+  EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+}
+
+// Every page of a scan and of a query of a sharded namespace is the page of an unsharded one
+// holding the same keys: merged in key order, exact, with totals and cursors that agree.
+TEST_F(RedisShards, MergedPagesAreThoseOfOneShard) {
+  KeyValueStore sharded(options(4, "s")), plain(options(1, "p"));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string key = "k" + std::to_string(rng() % 1000);
+    std::vector<std::string> tags;
+    if (rng() % 2) tags.push_back("even");
+    if (rng() % 3 == 0) tags.push_back("third");
+    for (KeyValueStore* s : {&sharded, &plain})
+      s->set(key, std::to_string(i), SetOptions{tags, std::nullopt});
+  }
+  for (std::size_t limit : {1u, 7u, 50u, 1000u}) {
+    std::string a, b;
+    do {
+      KeyPage x = sharded.scan("k1", a, limit), y = plain.scan("k1", b, limit);
+      ASSERT_EQ(x.keys, y.keys) << "limit " << limit;
+      ASSERT_EQ(x.next_cursor, y.next_cursor);
+      a = x.next_cursor;
+      b = y.next_cursor;
+    } while (!a.empty());
+  }
+  for (const Query& q :
+       {Query::tag("even"), Query::parse("tag:even AND NOT tag:third"), Query::key_prefix("k2")}) {
+    for (std::size_t size : {1u, 9u, 100u}) {
+      for (std::size_t page = 1; page < 200 / size + 3; ++page) {
+        QueryResult x = sharded.query(q, page, size), y = plain.query(q, page, size);
+        ASSERT_EQ(x.keys, y.keys) << "page " << page << " of " << size;
+        ASSERT_EQ(x.total_count, y.total_count);
+        ASSERT_EQ(x.has_more, y.has_more);
+      }
+    }
+  }
+  EXPECT_EQ(sharded.count(), plain.count());
+  EXPECT_EQ(sharded.list_all_tags(), plain.list_all_tags());
+}
+
+}  // namespace
+}  // namespace nadb::testing
