@@ -79,6 +79,18 @@ TEST_F(RedisShards, ANamespaceWrittenWithOneCountIsRefusedWithAnother) {
   EXPECT_EQ(raw_.run({"GET", "nadb:{db:other}:shards"})->str, std::string("2"));
 }
 
+// A namespace wiped by hand (its record too) while a store has it open: the store's next write
+// records the count again, so that a store of another count cannot write beside it.
+TEST_F(RedisShards, ARecordWipedByHandIsWrittenAgainByTheNextWrite) {
+  KeyValueStore s(options(4));
+  s.set("k", "v");
+  raw_.run({"FLUSHALL"});
+  s.set("k", "again");
+  KeyValueStore other(options(2));
+  EXPECT_THROW(other.set("j", "v"), InvalidArgument);
+  EXPECT_EQ(s.get("k"), "again");
+}
+
 // Data written before the count was recorded is unsharded: a sharded store must not read an
 // empty namespace where it is.
 TEST_F(RedisShards, UnshardedDataWithoutARecordIsOneShard) {

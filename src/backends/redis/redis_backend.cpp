@@ -251,8 +251,11 @@ BatchResult RedisBackend::apply(const WriteBatch& batch) {
     result.ops[i].version =
         static_cast<std::uint64_t>(integer_of(element_of(*reply, 2 + 2 * i, "apply"), "version"));
   }
-  if (integer_of(element_of(*reply, 1 + 2 * batch.ops.size(), "apply"), "fresh") != 0)
+  if (integer_of(element_of(*reply, 1 + 2 * batch.ops.size(), "apply"), "fresh") != 0) {
+    for (const std::string& name : names)
+      recheck_shard_count(name);
     register_namespaces(names, true);
+  }
   return result;
 }
 

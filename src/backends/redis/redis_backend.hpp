@@ -111,6 +111,9 @@ class RedisBackend final : public StorageBackend,
   // record existed is unsharded). A write records the count when none is. Remembered once it
   // matched.
   void check_shard_count(std::string_view ns, bool writing);
+  // check_shard_count(ns, true) again, as if never checked: after apply.lua created a
+  // generation key (a namespace wiped by hand may have lost its record too).
+  void recheck_shard_count(const std::string& ns);
   // Deletes the keys of ns expired by the server's clock (lua/sweep.lua); returns how many.
   // Expiry is decided by the server's clock here, not the caller's: a client whose clock runs
   // ahead must not delete keys that others still see.

@@ -76,4 +76,12 @@ void RedisBackend::check_shard_count(std::string_view ns, bool writing) {
   shard_count_checked_.emplace(name);
 }
 
+void RedisBackend::recheck_shard_count(const std::string& ns) {
+  {
+    util::MutexLock lock(shard_count_mutex_);
+    shard_count_checked_.erase(ns);
+  }
+  check_shard_count(ns, true);
+}
+
 }  // namespace nadb::backends::redis
