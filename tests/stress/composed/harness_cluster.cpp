@@ -1,11 +1,11 @@
 // The composed test's Redis Cluster and sharding parts. Sharded namespaces: which versions a
-// key's new write must exceed (its shard's), and which batches a cluster must refuse (those
-// over shards). A Redis Cluster's operation: a namespace's hash slot (one of its shards', or
-// the db's registry's) moves to another master the way `redis-cli --cluster reshard` moves it
-// — IMPORTING, MIGRATING, its keys in small MIGRATE batches, then the new owner everywhere — by
-// a thread of its own, while this thread runs an operation on the namespace: a write, a sweep,
-// or the model's check of every key, scan, count and query (scripts wait until the slot has
-// moved; plain reads follow ASK). The model then checks everything, as after any other step.
+// key's new write must exceed (its shard's). A Redis Cluster's operation: a namespace's hash
+// slot (one of its shards', or the db's registry's) moves to another master the way
+// `redis-cli --cluster reshard` moves it — IMPORTING, MIGRATING, its keys in small MIGRATE
+// batches, then the new owner everywhere — by a thread of its own, while this thread runs an
+// operation on the namespace: a write, a sweep, or the model's check of every key, scan, count
+// and query (scripts wait until the slot has moved; plain reads follow ASK). The model then
+// checks everything, as after any other step.
 //
 // Not a test file: the harness the composed test drives (see harness.hpp).
 
@@ -96,24 +96,6 @@ std::string Harness::version_space(const std::string& ns, const std::string& key
   int shards = options_of("x", ns).redis.shards;
   if (shards <= 1) return ns;
   return ns + " (shard " + std::to_string(backends::redis::shard_of(key, shards)) + ")";
-}
-
-bool Harness::refused_batch(Db& db, const std::string& ns, const std::vector<std::string>& keys,
-                            const std::function<void()>& write) {
-  Options o = options_of(db.name, ns);
-  if (!refuses_batches_over_groups(o) || keys.empty()) return false;
-  auto backend = StorageFactory::create(o);  // the stores' own
-  auto group = [&](const std::string& key) { return backend->batch_group(ns, key); };
-  if (std::all_of(keys.begin(), keys.end(),
-                  [&](const std::string& key) { return group(key) == group(keys[0]); }))
-    return false;
-  trace("  (over shards of a cluster: must be refused whole)");
-  try {
-    write();
-  } catch (const NotSupported&) {
-    return true;  // and wrote nothing: the model, unchanged, checks that
-  }
-  fail("a batch over shards of a sharded namespace was applied on a cluster");
 }
 
 void Harness::op_move_slot(Db& db, const std::string& ns) {
