@@ -25,7 +25,8 @@ class BatchWriter {
   // builds), fsynced per batch when sync.
   BatchWriter(StoreCore& core, bool sync);
   // Queues op in its group; applies that group's queued batch first when op would make it too
-  // large, and every group's when op is of another namespace. Ops of one key keep their order
+  // large, and every group's when op is of another namespace or the queues hold 4 batches'
+  // worth. Ops of one key keep their order
   // (a key is in one group); ops of different keys may be applied in another order.
   void add(WriteOp op);
   // Applies what is queued.
@@ -36,6 +37,10 @@ class BatchWriter {
  private:
   static constexpr std::size_t kMaxOps = 1000;
   static constexpr std::uint64_t kMaxBytes = 4 << 20;
+  // All queues together hold at most 4 batches' worth: with many groups, each is applied
+  // smaller rather than the memory grow with the group count.
+  static constexpr std::size_t kMaxQueuedOps = 4 * kMaxOps;
+  static constexpr std::uint64_t kQueuedBytesPerBatch = 4;
 
   struct Queue {
     std::vector<WriteOp> ops;
@@ -48,6 +53,8 @@ class BatchWriter {
   const std::uint64_t max_bytes_;
   std::string ns_;                         // the namespace of the queued ops
   std::map<std::uint32_t, Queue> queues_;  // batch group -> its queued ops
+  std::size_t queued_ops_ = 0;             // in all queues
+  std::uint64_t queued_bytes_ = 0;
   std::size_t added_ = 0;
 };
 

@@ -108,6 +108,79 @@ TEST_F(RedisShards, UnshardedDataWithoutARecordIsOneShard) {
   EXPECT_EQ(s.get("k"), "v");
 }
 
+// A db may hold namespaces of different counts (an unsharded one for data that changes
+// together): backups, restores and syncs reach each with its own count, from either store.
+TEST_F(RedisShards, ADbOfNamespacesOfDifferentCountsIsBackedUpAndRestoredWhole) {
+  KeyValueStore sharded(options(4, "big")), plain(options(1, "small"));
+  for (int i = 0; i < 40; ++i) {
+    sharded.set("k" + std::to_string(i), "big" + std::to_string(i), {"t"});
+    plain.set("k" + std::to_string(i), "small" + std::to_string(i), {"t"});
+  }
+  BackupInfo full = sharded.create_backup("full");
+  EXPECT_EQ(full.namespaces, (std::vector<std::string>{"big", "small"}));
+  plain.create_backup("from-plain");
+  for (int i = 0; i < 40; i += 2) {
+    sharded.remove("k" + std::to_string(i));
+    plain.set("k" + std::to_string(i), "changed");
+  }
+  sharded.restore_backup("full", true, true);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(sharded.get("k" + std::to_string(i)), "big" + std::to_string(i));
+    EXPECT_EQ(plain.get("k" + std::to_string(i)), "small" + std::to_string(i));
+  }
+  EXPECT_EQ(sharded.query_by_tags({"t"}).size(), 40u);
+  EXPECT_EQ(zcard("nadb:{db:small}:k"), 40);  // each in its own layout
+  EXPECT_EQ(zcard("nadb:{db:big}:k"), 0);
+}
+
+// Sharded data whose record was lost (deleted, evicted) is never read or written with a
+// guessed count: Corruption, naming the key to set back.
+TEST_F(RedisShards, ShardedDataWithoutItsRecordIsCorruption) {
+  {
+    KeyValueStore s(options(4));
+    s.set("k", "v");
+  }
+  raw_.run({"DEL", "nadb:{db:main}:shards"});
+  for (int count : {1, 4}) {
+    KeyValueStore s(options(count));
+    try {
+      s.set("k2", "v");
+      ADD_FAILURE() << "written with a guessed count " << count;
+    } catch (const Corruption& e) {
+      EXPECT_NE(std::string(e.what()).find("nadb:{db:main}:shards"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(s.get("k"), Corruption);
+  }
+  raw_.run({"SET", "nadb:{db:main}:shards", "4"});
+  KeyValueStore s(options(4));
+  EXPECT_EQ(s.get("k"), "v");
+  EXPECT_FALSE(s.exists("k2"));
+}
+
+// A replay into a namespace of many shards applies as it goes: what it holds unwritten stays
+// bounded by a few batches, not by the shard count.
+TEST_F(RedisShards, AReplayIntoManyShardsHoldsFewOpsUnwritten) {
+  std::string file = dir_.sub("export.jsonl");
+  {
+    KeyValueStore source(options(1, "source"));
+    std::vector<BatchItem> items;
+    for (int i = 0; i < 12000; ++i)
+      items.push_back({"k" + std::to_string(i), "v", {}, std::nullopt});
+    source.batch_set(items);
+    source.export_jsonl(file);
+  }
+  KeyValueStore target(options(64, "target")), watcher(options(64, "target"));
+  std::size_t checks = 0;
+  ImportOptions import;
+  import.progress = [&](std::size_t added, std::size_t) { if (added == 0 || added >= 12000) return;
+  ++checks;
+  EXPECT_GE(watcher.count() + 4000, added) << "more than 4 batches' worth held unwritten";
+};
+EXPECT_EQ(target.import_jsonl(file, import).imported, 12000u);
+EXPECT_GE(checks, 5u);
+EXPECT_EQ(watcher.count(), 12000u);
+}  // namespace
+
 TEST_F(RedisShards, BadCountsAreRefusedAtOpen) {
   for (int bad : {0, -1, 1025})
     EXPECT_THROW(KeyValueStore{options(bad)}, InvalidArgument) << bad;
@@ -154,5 +227,5 @@ TEST_F(RedisShards, MergedPagesAreThoseOfOneShard) {
   EXPECT_EQ(sharded.list_all_tags(), plain.list_all_tags());
 }
 
-}  // namespace
+}  // namespace nadb::testing
 }  // namespace nadb::testing

@@ -118,7 +118,8 @@ void configure_app(CLI::App& app, Globals& g, Selection& selection, bool& shell)
   app.add_option(
       "--redis", g.redis,
       "redis://[user:pass@]host:port/db, or redis+cluster://host:port[,host:port...]/ for a "
-      "Redis Cluster (with --backend redis)");
+      "Redis Cluster (with --backend redis); rediss:// for TLS; ?shards=N for sharded "
+      "namespaces");
   app.add_flag("--json", g.json, "print one JSON document per command");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warning, error, off");
   app.add_flag("--read-only", g.read_only,

@@ -163,14 +163,12 @@ Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::str
   op_layout.reserve(batch.ops.size());
   for (const WriteOp& op : batch.ops) {
     auto [shards, added] = index_of.try_emplace(op.ns);
-    if (added) {
-      check_shard_count(op.ns, true);
-      shards->second.assign(static_cast<std::size_t>(shards_), 0);
-    }
-    std::uint32_t shard = shard_of(op.key, shards_);
+    if (added) shards->second.assign(static_cast<std::size_t>(shard_count(op.ns, false)), 0);
+    int count = static_cast<int>(shards->second.size());
+    std::uint32_t shard = shard_of(op.key, count);
     std::int64_t& index = shards->second[shard];
     if (index == 0) {
-      layouts.push_back(shard_layout(op.ns, shard));
+      layouts.push_back(shard_layout(op.ns, count, shard));
       index = static_cast<std::int64_t>(layouts.size());
       if (!layouts.back().registered.empty() && added) names.push_back(layouts.back().registered);
     }
@@ -184,6 +182,15 @@ Command RedisBackend::encode_batch(const WriteBatch& batch, std::vector<std::str
                            "script runs in one slot; write each in its own batch (keys that "
                            "share a {tag} share a shard)");
       }
+    }
+  }
+  // Only a batch that can run records a new namespace's count: the one its layouts used,
+  // unless another process recorded another meanwhile.
+  for (const auto& [ns, shards] : index_of) {
+    if (static_cast<std::size_t>(shard_count(ns, true)) != shards.size()) {
+      throw InvalidArgument("namespace '" + std::string(ns) +
+                            "' was just created by another store with another shard count; "
+                            "nothing was written");
     }
   }
   for (const auto& l : layouts)
@@ -299,7 +306,7 @@ std::vector<std::optional<StoredRecord>> RedisBackend::get_many(
   std::vector<Layout> shards = layouts(ns);
   std::vector<std::vector<std::size_t>> of_shard(shards.size());  // shard -> indexes of keys
   for (std::size_t i = 0; i < keys.size(); ++i)
-    of_shard[shard_of(keys[i], shards_)].push_back(i);
+    of_shard[shard_of(keys[i], static_cast<int>(shards.size()))].push_back(i);
   for (std::size_t s = 0; s < shards.size(); ++s) {
     if (of_shard[s].empty()) continue;
     const std::string& p = shards[s].prefix;
@@ -339,7 +346,8 @@ KeyPage RedisBackend::scan(std::string_view ns, std::string_view prefix_of_keys,
   auto [min, max] = lex_bounds(prefix_of_keys, cursor);
   // Each shard's first `limit` keys hold the first `limit` of all: merged, they are exact.
   bool more = false;
-  for (const Layout& shard : layouts(ns)) {
+  std::vector<Layout> shards = layouts(ns);
+  for (const Layout& shard : shards) {
     Command args{shard.prefix, min, max};
     args.arg(static_cast<std::int64_t>(limit)).arg(now_ms);
     Reply reply = scan_script_.run(*dispatcher_, shard.prefix, Access::Read, 1, args);
@@ -348,7 +356,7 @@ KeyPage RedisBackend::scan(std::string_view ns, std::string_view prefix_of_keys,
       page.keys.emplace_back(string_of(element_of(*reply, i, "scan"), "key"));
     more = more || n > limit;
   }
-  if (shards_ > 1) std::sort(page.keys.begin(), page.keys.end());
+  if (shards.size() > 1) std::sort(page.keys.begin(), page.keys.end());
   if (page.keys.size() > limit) {
     page.keys.resize(limit);
     more = true;
@@ -416,7 +424,7 @@ std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
   // stores that differ in any setting (a timeout, wait_replicas) get their own. The pid is
   // part of the name: a forked child must not share its parent's connections.
   static std::mutex mutex;
-  static std::unordered_map<std::string, std::weak_ptr<StorageBackend>> open;
+  static std::unordered_map<std::string, std::weak_ptr<redis::RedisBackend>> open;
   const RedisOptions r = redis::resolved(options);  // InvalidArgument before anything is shared
   std::string id;  // every field length-prefixed: "p/q"+"r" and "p"+"q/r" must differ
   auto add = [&id](std::string_view field) {
@@ -441,9 +449,12 @@ std::shared_ptr<StorageBackend> open_redis_backend(const Options& options) {
     add(std::to_string(setting));
   }
   std::lock_guard lock(mutex);
-  if (auto existing = open[id].lock()) return existing;
-  auto backend = std::make_shared<redis::RedisBackend>(options);
-  open[id] = backend;
+  auto backend = open[id].lock();
+  if (!backend) {
+    backend = std::make_shared<redis::RedisBackend>(options);
+    open[id] = backend;
+  }
+  backend->insist_on_shard_count(options.ns);  // the store's own namespace: its count
   return backend;
 }
 

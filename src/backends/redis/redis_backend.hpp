@@ -58,6 +58,10 @@ class RedisBackend final : public StorageBackend,
   // The shard of key (redis_shards.cpp): on a cluster, a batch over keys of different shards
   // is NotSupported.
   std::uint32_t batch_group(std::string_view ns, std::string_view key) const override;
+  // Makes ns a namespace whose recorded shard count must be RedisOptions::shards (a store is
+  // open on it: InvalidArgument at its first use otherwise). Other namespaces of the db are
+  // used with their own recorded counts (backups, restores, syncs of the db). Thread-safe.
+  void insist_on_shard_count(std::string_view ns);
   // Redis persists by its own policy; there is nothing to flush from here.
   void flush() override {}
   // Redis reclaims its own memory: an empty report.
@@ -100,19 +104,20 @@ class RedisBackend final : public StorageBackend,
     std::string token;       // a staging namespace's token
     std::string name;        // for errors: "namespace 'n'" or "shard 2 of namespace 'n'"
   };
-  // redis_shards.cpp. The layout of one shard of ns (0 when unsharded), unchecked.
-  Layout shard_layout(std::string_view ns, std::uint32_t shard) const;
-  // The layout of key's shard of ns, and of every shard of ns, once check_shard_count(ns,
-  // writing) passed.
+  // redis_shards.cpp. The layout of shard `shard` of ns, a namespace of `count` shards.
+  Layout shard_layout(std::string_view ns, int count, std::uint32_t shard) const;
+  // The layout of key's shard of ns, and of every shard of ns (shard_count(ns, writing)).
   Layout layout(std::string_view ns, std::string_view key, bool writing = false);
   std::vector<Layout> layouts(std::string_view ns, bool writing = false);
-  // Throws InvalidArgument when ns (or a staging namespace's) was written with a shard count
-  // other than shards_ (recorded at <key_prefix>:{<db>:<ns>}:shards; data from before the
-  // record existed is unsharded). A write records the count when none is. Remembered once it
-  // matched.
-  void check_shard_count(std::string_view ns, bool writing);
-  // check_shard_count(ns, true) again, as if never checked: after apply.lua created a
-  // generation key (a namespace wiped by hand may have lost its record too).
+  // The shard count of ns (or of a staging namespace's ns): the one recorded at
+  // <key_prefix>:{<db>:<ns>}:shards (1 for data from before records), remembered; or shards_
+  // for a namespace never written, recorded first when writing. InvalidArgument when ns is a
+  // namespace a store of this backend was opened on (insist_on_shard_count) and its count is
+  // not shards_; Corruption when sharded data lost its record.
+  int shard_count(std::string_view ns, bool writing) const;
+  int read_shard_count(std::string_view name, bool writing) const;
+  // shard_count(ns, true) again, as if never asked: after apply.lua created a generation key
+  // (a namespace wiped by hand may have lost its record too).
   void recheck_shard_count(const std::string& ns);
   // Deletes the keys of ns expired by the server's clock (lua/sweep.lua); returns how many.
   // Expiry is decided by the server's clock here, not the caller's: a client whose clock runs
@@ -181,10 +186,12 @@ class RedisBackend final : public StorageBackend,
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> registered_
       GUARDED_BY(registered_mutex_);
 
-  // Guarded by shard_count_mutex_.
-  util::Mutex shard_count_mutex_;
-  // The namespaces whose recorded shard count was seen to be shards_.
-  std::set<std::string, std::less<>> shard_count_checked_ GUARDED_BY(shard_count_mutex_);
+  // Guarded by shard_count_mutex_ (mutable: shard_count is a lookup with a cache).
+  mutable util::Mutex shard_count_mutex_;
+  // Namespace -> its recorded shard count, once read.
+  mutable std::map<std::string, int, std::less<>> shard_counts_ GUARDED_BY(shard_count_mutex_);
+  // The namespaces stores of this backend were opened on.
+  std::set<std::string, std::less<>> own_namespaces_ GUARDED_BY(shard_count_mutex_);
 };
 
 }  // namespace nadb::backends::redis

@@ -1,20 +1,25 @@
 // RedisBackend's sharded namespaces (RedisOptions::shards): shard s of namespace ns is a
 // namespace layout of its own under the hash tag {<db>:<ns>:<s>} (its own slot on a cluster,
 // its own versions, indexes and tombstones); an unsharded namespace keeps {<db>:<ns>}. The
-// count a namespace was written with is recorded in its unsharded slot, so that a store opened
-// with another count cannot read an empty namespace where the data is elsewhere.
+// count a namespace was written with is recorded in its unsharded slot and is the one every
+// operation on it uses: a store's RedisOptions::shards is the count of the namespaces it
+// creates, and must be the recorded one for the namespace the store was opened on — a backup,
+// restore or sync of the db reaches the other namespaces with their own counts.
+#include <cstdlib>
+
 #include "backends/redis/redis_backend.hpp"
 #include "backends/redis/reply.hpp"
 #include "backends/redis/shard.hpp"
 
 namespace nadb::backends::redis {
 
-RedisBackend::Layout RedisBackend::shard_layout(std::string_view ns, std::uint32_t shard) const {
+RedisBackend::Layout RedisBackend::shard_layout(std::string_view ns, int count,
+                                                std::uint32_t shard) const {
   std::size_t slash = ns.find('/');
   std::string_view base_name = ns.substr(0, slash);
   std::string base = dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(base_name);
   std::string name = "namespace '" + std::string(base_name) + "'";
-  if (shards_ > 1) {
+  if (count > 1) {
     base += ":" + std::to_string(shard);
     name = "shard " + std::to_string(shard) + " of " + name;
   }
@@ -25,63 +30,93 @@ RedisBackend::Layout RedisBackend::shard_layout(std::string_view ns, std::uint32
 }
 
 RedisBackend::Layout RedisBackend::layout(std::string_view ns, std::string_view key, bool writing) {
-  check_shard_count(ns, writing);
-  return shard_layout(ns, shard_of(key, shards_));
+  int count = shard_count(ns, writing);
+  return shard_layout(ns, count, shard_of(key, count));
 }
 
 std::vector<RedisBackend::Layout> RedisBackend::layouts(std::string_view ns, bool writing) {
-  check_shard_count(ns, writing);
+  int count = shard_count(ns, writing);
   std::vector<Layout> all;
-  all.reserve(static_cast<std::size_t>(shards_));
-  for (int s = 0; s < shards_; ++s)
-    all.push_back(shard_layout(ns, static_cast<std::uint32_t>(s)));
+  all.reserve(static_cast<std::size_t>(count));
+  for (int s = 0; s < count; ++s)
+    all.push_back(shard_layout(ns, count, static_cast<std::uint32_t>(s)));
   return all;
 }
 
-std::uint32_t RedisBackend::batch_group(std::string_view, std::string_view key) const {
-  return shard_of(key, shards_);
+std::uint32_t RedisBackend::batch_group(std::string_view ns, std::string_view key) const {
+  return shard_of(key, shard_count(ns, false));
 }
 
-void RedisBackend::check_shard_count(std::string_view ns, bool writing) {
+void RedisBackend::insist_on_shard_count(std::string_view ns) {
+  util::MutexLock lock(shard_count_mutex_);
+  own_namespaces_.emplace(ns);
+}
+
+int RedisBackend::shard_count(std::string_view ns, bool writing) const {
   std::string_view name = ns.substr(0, ns.find('/'));
+  int count = 0;
   {
     util::MutexLock lock(shard_count_mutex_);
-    if (shard_count_checked_.count(name)) return;
+    if (auto known = shard_counts_.find(name); known != shard_counts_.end()) count = known->second;
   }
-  std::string base = dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(name) + "}";
-  std::string record = base + ":shards";
-  Command get{"GET", record}, unsharded_data{"EXISTS", base + ":gen"};
+  if (count == 0) {
+    count = read_shard_count(name, writing);
+    if (count == 0) return shards_;  // never written: nothing is anywhere yet; asked again
+    util::MutexLock lock(shard_count_mutex_);
+    shard_counts_.emplace(name, count);
+  }
+  if (count != shards_) {
+    util::MutexLock lock(shard_count_mutex_);
+    if (own_namespaces_.count(name)) {
+      throw InvalidArgument("namespace '" + std::string(name) + "' of db '" + db_ +
+                            "' was written with RedisOptions::shards = " + std::to_string(count) +
+                            ", this store has " + std::to_string(shards_) +
+                            ": open it with that count (a namespace keeps its count, through "
+                            "flushdb too; copy it into a namespace of another name to change "
+                            "it)");
+    }
+  }
+  return count;
+}
+
+// The recorded count of ns, 1 for data from before counts were recorded, or 0 when ns was never
+// written (then, when writing, the count is recorded as shards_ first).
+int RedisBackend::read_shard_count(std::string_view name, bool writing) const {
+  std::string base = dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(name);
+  std::string record = base + "}:shards";
+  Command get{"GET", record}, unsharded_data{"EXISTS", base + "}:gen"};
   auto replies = dispatcher_->run_reads(record, {&get, &unsharded_data});
-  auto mismatch = [&](std::string_view recorded) {
-    throw InvalidArgument("namespace '" + std::string(name) + "' of db '" + db_ +
-                          "' was written with RedisOptions::shards = " + std::string(recorded) +
-                          ", this store has " + std::to_string(shards_) +
-                          ": open it with that count (to change it, copy the namespace into a "
-                          "store of the new count with sync_to or export/import)");
+  auto parse = [&](const redisReply& reply) {
+    std::string text(string_of(reply, "shard count"));
+    int count = text.size() < 5 ? std::atoi(text.c_str()) : 0;
+    if (count < 1 || count > kMaxShards || std::to_string(count) != text)
+      throw Corruption("redis: " + record + " holds '" + text + "', not a shard count");
+    return count;
   };
-  std::string recorded;
-  if (!is_nil(*replies[0])) {
-    recorded = string_of(*replies[0], "shard count");
-  } else if (integer_of(*replies[1], "EXISTS") == 1) {
-    recorded = "1";  // written before counts were recorded: unsharded
-  } else if (writing) {
-    Command set{"SET", record, std::to_string(shards_), "NX", "GET"};
-    Reply old = dispatcher_->run(record, set, Access::Write);
-    recorded = is_nil(*old) ? std::to_string(shards_) : std::string(string_of(*old, "shards"));
-  } else {
-    return;  // never written: nothing to find anywhere yet; checked again at the next use
+  if (!is_nil(*replies[0])) return parse(*replies[0]);
+  if (integer_of(*replies[1], "EXISTS") == 1) return 1;  // unsharded data, from before records
+  // Every namespace is registered after its count is recorded and before its first write: one
+  // registered without a record or unsharded data holds sharded data whose record is gone
+  // (deleted, evicted). Its count is unknown, and a new record could name another.
+  std::string registry = registry_key();
+  Reply listed = dispatcher_->run(registry, Command{"SISMEMBER", registry, name}, Access::Read);
+  if (integer_of(*listed, "SISMEMBER") == 1) {
+    throw Corruption("redis: namespace '" + std::string(name) +
+                     "' is registered but its shard count record " + record +
+                     " is gone: SET it back to the count the namespace was written with");
   }
-  if (recorded != std::to_string(shards_)) mismatch(recorded);
-  util::MutexLock lock(shard_count_mutex_);
-  shard_count_checked_.emplace(name);
+  if (!writing) return 0;
+  Reply old = dispatcher_->run(record, Command{"SET", record, std::to_string(shards_), "NX", "GET"},
+                               Access::Write);
+  return is_nil(*old) ? shards_ : parse(*old);
 }
 
 void RedisBackend::recheck_shard_count(const std::string& ns) {
   {
     util::MutexLock lock(shard_count_mutex_);
-    shard_count_checked_.erase(ns);
+    shard_counts_.erase(ns);
   }
-  check_shard_count(ns, true);
+  shard_count(ns, true);
 }
 
 }  // namespace nadb::backends::redis
