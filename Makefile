@@ -84,9 +84,10 @@ bench: configure-bench build
 	  --systems $(BENCH_SYSTEMS) --repeat $(BENCH_REPEAT) --data $(BUILD_DIR)/bench-data \
 	  $(if $(REDIS),--redis $(REDIS))
 
-# The same workload on the redis backend against raw pipelined Redis commands (a throwaway
-# redis-server on a free loopback port, or REDIS=host:port).
-bench-redis: BENCH_SYSTEMS = nadb-redis,redis-raw
+# The same workload on the redis backend against raw pipelined Redis commands, and against
+# NADB's own Redis layout written without scripts (redis-layout, redis-layout-1key: the floor
+# of the layout) (a throwaway redis-server on a free loopback port, or REDIS=host:port).
+bench-redis: BENCH_SYSTEMS = nadb-redis,redis-raw,redis-layout,redis-layout-1key
 bench-redis: bench
 
 # The standard workload over 16 namespaces from 8 threads on throwaway Redis Clusters of 1 and

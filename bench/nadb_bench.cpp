@@ -161,6 +161,12 @@ std::map<std::string, SystemRunner> runners() {
     };
   }
   r["redis-raw"] = nadb::bench::run_redis_raw;
+  for (bool one_key : {false, true}) {
+    r[one_key ? "redis-layout-1key" : "redis-layout"] = [one_key](const Workload& w,
+                                                                  const RunConfig& c) {
+      return nadb::bench::run_redis_layout(w, c, one_key);
+    };
+  }
 #ifdef NADB_BENCH_LMDB
   r["lmdb"] = nadb::bench::run_lmdb;
 #endif
@@ -174,7 +180,7 @@ std::map<std::string, SystemRunner> runners() {
 }
 
 bool is_redis_system(const std::string& s) {
-  return s == "nadb-redis" || s == "redis-raw";
+  return s == "nadb-redis" || s.rfind("redis-", 0) == 0;
 }
 
 // `all`: NADB's embedded backends first, then every peer built, then redis when installed;

@@ -1,8 +1,12 @@
 // The Redis reference of ../shared/bench/WORKLOAD.md, on hiredis directly: pipelined SET +
 // SADD per tag, GET per key (one round trip each), SINTER per query, pipelined DEL + SREM.
-// Keys live under "rawbench:" and are removed afterwards.
+// And the floor of NADB's Redis layout (redis-layout, redis-layout-1key): the commands its
+// scripts run for the same writes (docs/FORMAT.md), pipelined without a script, for 1000 keys
+// at a time — what the layout itself costs, before any Lua. Keys live under "rawbench:" and
+// are removed afterwards.
 #include <hiredis/hiredis.h>
 
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -90,7 +94,138 @@ void remove_all(Context& ctx) {
   } while (cursor != "0");
 }
 
+// One namespace of NADB's layout, "rawbench:{db:ns}", written as its scripts write it: two keys
+// per record (metadata, value) or, one_key, one (the metadata header before the value).
+class LayoutWriter {
+ public:
+  LayoutWriter(Context& ctx, const Workload& w, bool one_key)
+      : ctx_(ctx), w_(w), one_key_(one_key) {}
+  std::string record_key(std::uint32_t i) const {
+    return P + (one_key_ ? ":r:" : ":v:") + w_.key_names[i];
+  }
+  std::string tag_set(std::uint8_t t) const { return P + ":t:" + w_.tag_names[t]; }
+  std::size_t header() const { return one_key_ ? kMeta.size() : 0; }
+  // Keys [from, to): the old metadata read (conditions need it), the records, the ordered and
+  // change indexes, tombstones cleared, tag sets and counts, the generation.
+  void put(std::uint32_t from, std::uint32_t to) {
+    std::vector<std::string> mget{"MGET"}, mset{"MSET"}, kadd{"ZADD", P + ":k"},
+        uadd{"ZADD", P + ":u"}, drem{"ZREM", P + ":d"};
+    std::map<std::uint8_t, std::vector<std::string>> tagged;
+    for (std::uint32_t i = from; i < to; ++i) {
+      const std::string& key = w_.key_names[i];
+      mget.push_back(P + ":m:" + key);
+      if (one_key_) {
+        mset.insert(mset.end(), {record_key(i), kMeta + std::string(w_.value(i))});
+      } else {
+        mset.insert(mset.end(), {P + ":m:" + key, kMeta, record_key(i), std::string(w_.value(i))});
+      }
+      kadd.insert(kadd.end(), {"0", key});
+      uadd.insert(uadd.end(), {"1765000000000", key});
+      drem.push_back(key);
+      tagged[w_.tag_a[i]].push_back(key);
+      tagged[w_.tag_b[i]].push_back(key);
+    }
+    send({mget, mset, kadd, uadd, drem}, tagged, "+", to - from);
+  }
+  void remove(const std::vector<std::uint32_t>& ids) {
+    std::vector<std::string> del{"DEL"}, krem{"ZREM", P + ":k"}, urem{"ZREM", P + ":u"},
+        dadd{"ZADD", P + ":d"};
+    std::map<std::uint8_t, std::vector<std::string>> tagged;
+    for (std::uint32_t i : ids) {
+      const std::string& key = w_.key_names[i];
+      del.push_back(record_key(i));
+      if (!one_key_) del.push_back(P + ":m:" + key);
+      krem.push_back(key);
+      urem.push_back(key);
+      dadd.insert(dadd.end(), {"1765000000000", key});
+      tagged[w_.tag_a[i]].push_back(key);
+      tagged[w_.tag_b[i]].push_back(key);
+    }
+    send({del, krem, urem, dadd}, tagged, "-", ids.size());
+  }
+  std::uint64_t count() {
+    redisReply* r = ctx_.command({"ZCARD", P + ":k"});
+    std::uint64_t n = static_cast<std::uint64_t>(r->integer);
+    freeReplyObject(r);
+    return n;
+  }
+
+ private:
+  void send(const std::vector<std::vector<std::string>>& commands,
+            const std::map<std::uint8_t, std::vector<std::string>>& tagged, const char* sign,
+            std::size_t n) {
+    std::size_t replies = 0;
+    auto append = [&](const std::vector<std::string>& args) {
+      ctx_.append(std::vector<std::string_view>(args.begin(), args.end()));
+      ++replies;
+    };
+    for (const auto& command : commands)
+      append(command);
+    for (const auto& [tag, keys] : tagged) {
+      std::vector<std::string> set{*sign == '+' ? "SADD" : "SREM", tag_set(tag)};
+      set.insert(set.end(), keys.begin(), keys.end());
+      append(set);
+      append({"HINCRBY", P + ":tags", w_.tag_names[tag], sign + std::to_string(keys.size())});
+    }
+    append({"INCRBY", P + ":gen", std::to_string(n)});
+    ctx_.drain(replies);
+  }
+
+  const std::string P = "rawbench:{db:ns}";
+  const std::string kMeta = std::string(49, 'm') + std::string(2 * 12, 't');  // header + 2 tags
+  Context& ctx_;
+  const Workload& w_;
+  const bool one_key_;
+};
+
 }  // namespace
+
+RunOutput run_redis_layout(const Workload& w, const RunConfig& config, bool one_key) {
+  Context ctx(config.redis);
+  remove_all(ctx);
+  LayoutWriter layout(ctx, w, one_key);
+  RunOutput out;
+  out.phases["a_set"] = phase(w.n, seconds_of([&] {
+                                for (std::uint32_t s = 0; s < w.n; s += kPipeline)
+                                  layout.put(s, std::min(w.n, s + kPipeline));
+                              }));
+  std::uint64_t found = 0, first_byte_sum = 0;
+  out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
+                                for (std::uint32_t i : w.gets) {
+                                  redisReply* r = ctx.command({"GET", layout.record_key(i)});
+                                  if (r->type == REDIS_REPLY_STRING) {
+                                    ++found;
+                                    first_byte_sum +=
+                                        static_cast<unsigned char>(r->str[layout.header()]);
+                                  }
+                                  freeReplyObject(r);
+                                }
+                              }));
+  out.checks["get_found"] = found;
+  out.checks["get_first_byte_sum"] = first_byte_sum;
+  std::uint64_t result_sum = 0;
+  out.phases["c_query"] =
+      phase(w.queries.size(), seconds_of([&] {
+              for (auto [a, b] : w.queries) {
+                redisReply* r = ctx.command({"SINTER", layout.tag_set(a), layout.tag_set(b)});
+                result_sum += r->elements;
+                freeReplyObject(r);
+              }
+            }));
+  out.checks["query_result_sum"] = result_sum;
+  out.phases["d_delete"] = phase(w.deletes.size(), seconds_of([&] {
+                                   for (std::size_t s = 0; s < w.deletes.size(); s += kPipeline) {
+                                     auto end = std::min(w.deletes.size(), s + kPipeline);
+                                     layout.remove({w.deletes.begin() + static_cast<long>(s),
+                                                    w.deletes.begin() + static_cast<long>(end)});
+                                   }
+                                 }));
+  std::uint64_t final_count = 0;
+  out.phases["e_reopen"] = phase(1, seconds_of([&] { final_count = layout.count(); }));
+  out.checks["final_count"] = final_count;
+  remove_all(ctx);
+  return out;
+}
 
 RunOutput run_redis_raw(const Workload& w, const RunConfig& config) {
   Context ctx(config.redis);

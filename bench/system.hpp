@@ -81,6 +81,8 @@ long rss_peak_kb();
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend);
 RunOutput run_redis_raw(const Workload& w, const RunConfig& config);
+// NADB's Redis layout written without scripts (two keys per record, or one_key): its floor.
+RunOutput run_redis_layout(const Workload& w, const RunConfig& config, bool one_key);
 #ifdef NADB_BENCH_LMDB
 RunOutput run_lmdb(const Workload& w, const RunConfig& config);
 #endif
