@@ -84,8 +84,6 @@ int RedisBackend::shard_count(std::string_view ns, bool writing) const {
 int RedisBackend::read_shard_count(std::string_view name, bool writing) const {
   std::string base = dispatcher_->options().key_prefix + ":{" + db_ + ":" + std::string(name);
   std::string record = base + "}:shards";
-  Command get{"GET", record}, unsharded_data{"EXISTS", base + "}:gen"};
-  auto replies = dispatcher_->run_reads(record, {&get, &unsharded_data});
   auto parse = [&](const redisReply& reply) {
     std::string text(string_of(reply, "shard count"));
     int count = text.size() < 5 ? std::atoi(text.c_str()) : 0;
@@ -93,14 +91,22 @@ int RedisBackend::read_shard_count(std::string_view name, bool writing) const {
       throw Corruption("redis: " + record + " holds '" + text + "', not a shard count");
     return count;
   };
-  if (!is_nil(*replies[0])) return parse(*replies[0]);
-  if (integer_of(*replies[1], "EXISTS") == 1) return 1;  // unsharded data, from before records
+  // The record, or 1 for unsharded data from before records; 0 when there is neither.
+  auto recorded = [&] {
+    Command get{"GET", record}, unsharded_data{"EXISTS", base + "}:gen"};
+    auto replies = dispatcher_->run_reads(record, {&get, &unsharded_data});
+    if (!is_nil(*replies[0])) return parse(*replies[0]);
+    return integer_of(*replies[1], "EXISTS") == 1 ? 1 : 0;
+  };
+  if (int count = recorded()) return count;
   // Every namespace is registered after its count is recorded and before its first write: one
-  // registered without a record or unsharded data holds sharded data whose record is gone
-  // (deleted, evicted). Its count is unknown, and a new record could name another.
+  // registered without a record (read again now: another writer may have just recorded and
+  // registered it) or unsharded data holds sharded data whose record is gone (deleted,
+  // evicted). Its count is unknown, and a new record could name another.
   std::string registry = registry_key();
   Reply listed = dispatcher_->run(registry, Command{"SISMEMBER", registry, name}, Access::Read);
   if (integer_of(*listed, "SISMEMBER") == 1) {
+    if (int count = recorded()) return count;
     throw Corruption("redis: namespace '" + std::string(name) +
                      "' is registered but its shard count record " + record +
                      " is gone: SET it back to the count the namespace was written with");
