@@ -142,6 +142,7 @@ class StorageBackend {
   // namespaces) may be refused whole with NotSupported by a backend that cannot apply it
   // atomically (a sharded namespace on a Redis Cluster); one confined to a group never is.
   // Replays (restores, imports, syncs) batch by it. The default: 0, one group per namespace.
+  // A remote backend may ask its server (once per namespace) and throw what a read throws.
   virtual std::uint32_t batch_group(std::string_view /*ns*/, std::string_view /*key*/) const {
     return 0;
   }

@@ -26,8 +26,8 @@ class BatchWriter {
   BatchWriter(StoreCore& core, bool sync);
   // Queues op in its group; applies that group's queued batch first when op would make it too
   // large, and every group's when op is of another namespace or the queues hold 4 batches'
-  // worth. Ops of one key keep their order
-  // (a key is in one group); ops of different keys may be applied in another order.
+  // worth. Ops of one key keep their order (a key is in one group); ops of different keys may
+  // be applied in another order.
   void add(WriteOp op);
   // Applies what is queued.
   void finish();
