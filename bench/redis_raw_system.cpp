@@ -6,6 +6,7 @@
 // are removed afterwards.
 #include <hiredis/hiredis.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -92,6 +93,38 @@ void remove_all(Context& ctx) {
     freeReplyObject(r);
     if (args.size() > 1) freeReplyObject(ctx.command(args));
   } while (cursor != "0");
+}
+
+// b_get: GET of each of the workload's keys (key_of(i)); the value starts `header` bytes in.
+void measure_gets(Context& ctx, const Workload& w, RunOutput& out,
+                  const std::function<std::string(std::uint32_t)>& key_of, std::size_t header) {
+  std::uint64_t found = 0, first_byte_sum = 0;
+  out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
+                                for (std::uint32_t i : w.gets) {
+                                  redisReply* r = ctx.command({"GET", key_of(i)});
+                                  if (r->type == REDIS_REPLY_STRING) {
+                                    ++found;
+                                    first_byte_sum += static_cast<unsigned char>(r->str[header]);
+                                  }
+                                  freeReplyObject(r);
+                                }
+                              }));
+  out.checks["get_found"] = found;
+  out.checks["get_first_byte_sum"] = first_byte_sum;
+}
+
+// c_query: SINTER of the two tags' sets (tag_set(t)) of each query.
+void measure_queries(Context& ctx, const Workload& w, RunOutput& out,
+                     const std::function<std::string(std::uint8_t)>& tag_set) {
+  std::uint64_t result_sum = 0;
+  out.phases["c_query"] = phase(w.queries.size(), seconds_of([&] {
+                                  for (auto [a, b] : w.queries) {
+                                    redisReply* r = ctx.command({"SINTER", tag_set(a), tag_set(b)});
+                                    result_sum += r->elements;
+                                    freeReplyObject(r);
+                                  }
+                                }));
+  out.checks["query_result_sum"] = result_sum;
 }
 
 // One namespace of NADB's layout, "rawbench:{db:ns}", written as its scripts write it: two keys
@@ -189,30 +222,9 @@ RunOutput run_redis_layout(const Workload& w, const RunConfig& config, bool one_
                                 for (std::uint32_t s = 0; s < w.n; s += kPipeline)
                                   layout.put(s, std::min(w.n, s + kPipeline));
                               }));
-  std::uint64_t found = 0, first_byte_sum = 0;
-  out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
-                                for (std::uint32_t i : w.gets) {
-                                  redisReply* r = ctx.command({"GET", layout.record_key(i)});
-                                  if (r->type == REDIS_REPLY_STRING) {
-                                    ++found;
-                                    first_byte_sum +=
-                                        static_cast<unsigned char>(r->str[layout.header()]);
-                                  }
-                                  freeReplyObject(r);
-                                }
-                              }));
-  out.checks["get_found"] = found;
-  out.checks["get_first_byte_sum"] = first_byte_sum;
-  std::uint64_t result_sum = 0;
-  out.phases["c_query"] =
-      phase(w.queries.size(), seconds_of([&] {
-              for (auto [a, b] : w.queries) {
-                redisReply* r = ctx.command({"SINTER", layout.tag_set(a), layout.tag_set(b)});
-                result_sum += r->elements;
-                freeReplyObject(r);
-              }
-            }));
-  out.checks["query_result_sum"] = result_sum;
+  measure_gets(
+      ctx, w, out, [&](std::uint32_t i) { return layout.record_key(i); }, layout.header());
+  measure_queries(ctx, w, out, [&](std::uint8_t t) { return layout.tag_set(t); });
   out.phases["d_delete"] = phase(w.deletes.size(), seconds_of([&] {
                                    for (std::size_t s = 0; s < w.deletes.size(); s += kPipeline) {
                                      auto end = std::min(w.deletes.size(), s + kPipeline);
@@ -245,28 +257,9 @@ RunOutput run_redis_raw(const Workload& w, const RunConfig& config) {
                                   ctx.append({"SADD", tags[w.tag_b[i]], keys[i]});
                                 });
                               }));
-  std::uint64_t found = 0, first_byte_sum = 0;
-  out.phases["b_get"] = phase(w.gets.size(), seconds_of([&] {
-                                for (std::uint32_t i : w.gets) {
-                                  redisReply* r = ctx.command({"GET", keys[i]});
-                                  if (r->type == REDIS_REPLY_STRING) {
-                                    ++found;
-                                    first_byte_sum += static_cast<unsigned char>(r->str[0]);
-                                  }
-                                  freeReplyObject(r);
-                                }
-                              }));
-  out.checks["get_found"] = found;
-  out.checks["get_first_byte_sum"] = first_byte_sum;
-  std::uint64_t result_sum = 0;
-  out.phases["c_query"] = phase(w.queries.size(), seconds_of([&] {
-                                  for (auto [a, b] : w.queries) {
-                                    redisReply* r = ctx.command({"SINTER", tags[a], tags[b]});
-                                    result_sum += r->elements;
-                                    freeReplyObject(r);
-                                  }
-                                }));
-  out.checks["query_result_sum"] = result_sum;
+  measure_gets(
+      ctx, w, out, [&](std::uint32_t i) { return keys[i]; }, 0);
+  measure_queries(ctx, w, out, [&](std::uint8_t t) { return tags[t]; });
   out.phases["d_delete"] = phase(w.deletes.size(), seconds_of([&] {
                                    pipelined(ctx, w.deletes.size(), 3, [&](std::size_t j) {
                                      std::uint32_t i = w.deletes[j];
