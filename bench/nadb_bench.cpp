@@ -17,6 +17,10 @@
 // --cluster runs the workload over 16 namespaces from 8 threads on throwaway Redis Clusters of
 // 1 and 3 masters (cluster_bench.hpp; make bench-cluster).
 //
+// After each run of nadb-fs and lmdb, a process of its own opens the db the run left and reads
+// one key, then 100,000 (cold_open.hpp: open + first get, resident memory per key, and for
+// nadb-fs the wall time of one `nadb get`).
+//
 // Every run is a child process of its own (fresh allocator, its own peak memory); runs are
 // interleaved (system after system, then the next repetition) so that machine noise hits
 // all systems alike. The redis systems use the server given by --redis, or else a throwaway
@@ -34,6 +38,7 @@
 #include <string>
 
 #include "cluster_bench.hpp"
+#include "cold_open.hpp"
 #include "memory_latency.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
@@ -288,6 +293,12 @@ Json compare(const Args& args, const Workload& w, const Json& expected,
         ++failures;
         continue;
       }
+      try {  // before the folder goes: the db as a new process opens it
+        result["cold_open"] = nadb::bench::probe_cold_open(system, config.data_dir, w);
+      } catch (const std::exception& e) {
+        std::cerr << "nadb-bench: " << system << ": " << e.what() << "\n";
+        ++failures;
+      }
       result["system"] = system;
       result["n"] = w.n;
       result["value_size"] = w.value_size;
@@ -379,6 +390,8 @@ int run(const Args& args) {
 
 int main(int argc, char** argv) {
   try {
+    if (argc == 5 && std::string(argv[1]) == "--cold-open")
+      return nadb::bench::run_cold_open(argv[2], argv[3], argv[4]);
     return run(parse_args(argc, argv));
   } catch (const std::exception& e) {
     std::cerr << "nadb-bench: " << e.what() << "\n";

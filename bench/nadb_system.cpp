@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "cold_open.hpp"
 #include "system.hpp"
 
 namespace nadb::bench {
@@ -208,6 +209,31 @@ nlohmann::json backup_phase(Options options, const Workload& w) {
 }
 
 }  // namespace
+
+namespace {
+
+class NadbReader : public ColdReader {
+ public:
+  explicit NadbReader(const std::string& dir) : store_(options_for(dir)) {}
+  bool get(const std::string& key) override { return store_.get(key).has_value(); }
+  std::uint64_t count() override { return store_.get_stats().key_count; }
+
+ private:
+  static Options options_for(const std::string& dir) {
+    Options options;  // as a program opens it: writable, the defaults
+    options.data_folder = dir;
+    options.db = "bench";
+    options.backend = "fs";
+    return options;
+  }
+  KeyValueStore store_;
+};
+
+}  // namespace
+
+std::unique_ptr<ColdReader> open_nadb_fs_reader(const std::string& dir) {
+  return std::make_unique<NadbReader>(dir);
+}
 
 RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string& backend) {
   Options options;

@@ -33,14 +33,28 @@ std::string bytes_text(double bytes) {
   return cell("%.1f MB", bytes / 1e6);
 }
 
+// The cold-open figures shown (cold_open.hpp): row name, figure, format.
+struct ColdFigure {
+  const char* name;
+  const char* figure;
+  const char* format;
+};
+constexpr ColdFigure kColdFigures[] = {{"open+get", "open_get_ms", "%.1f ms"},
+                                       {"anon/key", "anon_bytes_per_key", "%.1f B"},
+                                       {"nadb get", "cli_get_ms", "%.1f ms"}};
+
 }  // namespace
 
 Json summarize(const std::vector<Json>& results, int repetitions) {
   std::map<std::string, std::map<std::string, std::vector<double>>> secs;  // system -> phase
   std::map<std::string, std::vector<double>> disk, memory;
+  std::map<std::string, std::map<std::string, std::vector<double>>> cold;  // system -> figure
   Json ops = Json::object();  // phase -> operations in it
   for (const auto& r : results) {
     const std::string system = r["system"];
+    const Json figures = r.value("cold_open", Json::object());
+    for (const auto& [figure, value] : figures.items())
+      cold[system][figure].push_back(value.get<double>());
     for (const auto& [phase, data] : r["phases"].items()) {
       secs[system][phase].push_back(data["secs"]);
       ops[phase] = data["ops"];
@@ -54,7 +68,8 @@ Json summarize(const std::vector<Json>& results, int repetitions) {
                   {"median_secs", Json::object()},
                   {"ratio_to_nadb_fs", Json::object()},
                   {"median_disk_bytes", Json::object()},
-                  {"median_memory_kb", Json::object()}};
+                  {"median_memory_kb", Json::object()},
+                  {"median_cold_open", Json::object()}};
   for (const auto& [system, phases] : secs) {
     for (const auto& [phase, values] : phases) {
       summary["median_secs"][system][phase] = median(values);
@@ -67,6 +82,10 @@ Json summarize(const std::vector<Json>& results, int repetitions) {
     }
     summary["median_disk_bytes"][system] = median(disk[system]);
     summary["median_memory_kb"][system] = median(memory[system]);
+  }
+  for (const auto& [system, figures] : cold) {
+    for (const auto& [figure, values] : figures)
+      summary["median_cold_open"][system][figure] = median(values);
   }
   return summary;
 }
@@ -98,13 +117,25 @@ std::string summary_table(const Json& summary, const std::vector<std::string>& s
   row("disk", [&](const std::string& system) {
     return bytes_text(summary["median_disk_bytes"].value(system, 0.0));
   });
+  const Json& cold = summary["median_cold_open"];
+  for (const auto& [name, figure, format] : kColdFigures) {
+    row(name, [&](const std::string& system) -> std::string {
+      if (!cold.contains(system) || !cold[system].contains(figure)) return "-";
+      return cell(format, cold[system][figure]);
+    });
+  }
   return out;
 }
 
 Json scale_summary(const std::vector<Json>& summaries) {
-  Json scale = {{"n", Json::array()}, {"us_per_op", Json::object()}};
+  Json scale = {{"n", Json::array()}, {"us_per_op", Json::object()}, {"cold_open", Json::object()}};
   for (const auto& summary : summaries) {
     scale["n"].push_back(summary["n"]);
+    const Json cold = summary.value("median_cold_open", Json::object());
+    for (const auto& [system, figures] : cold.items()) {
+      for (const auto& [figure, value] : figures.items())
+        scale["cold_open"][system][figure].push_back(value);
+    }
     for (const auto& [system, phases] : summary["median_secs"].items()) {
       for (const auto& [phase, secs] : phases.items()) {
         double ops = summary["ops"].value(phase, 1.0);
@@ -133,6 +164,14 @@ std::string scale_table(const Json& scale, const std::vector<std::string>& syste
         if (i > 0) text += cell(" (%.2f)", cost / costs[i - 1].get<double>());
         out += " " + pad(text, 20);
       }
+      out += "\n";
+    }
+    if (!scale["cold_open"].contains(system)) continue;
+    for (const auto& [name, figure, format] : kColdFigures) {
+      if (!scale["cold_open"][system].contains(figure)) continue;
+      out += pad(system + " " + name, 22);
+      for (const auto& value : scale["cold_open"][system][figure])
+        out += " " + pad(cell(format, value), 20);
       out += "\n";
     }
   }
