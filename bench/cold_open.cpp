@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -89,10 +90,12 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Wall time (ms) of `nadb --data DIR --db bench get KEY`, median of kCliRuns; 0 without the CLI.
-double cli_get_ms(const fs::path& self, const std::string& dir, const std::string& key) {
+// Wall time (ms) of `nadb --data DIR --db bench get KEY`, median of kCliRuns; nothing when
+// the CLI is not beside nadb-bench (an installed nadb-bench).
+std::optional<double> cli_get_ms(const fs::path& self, const std::string& dir,
+                                 const std::string& key) {
   fs::path cli = self.parent_path().parent_path() / "tools" / "nadb" / "nadb";
-  if (!fs::exists(cli)) return 0;
+  if (!fs::exists(cli)) return std::nullopt;
   std::vector<double> ms;
   for (int run = 0; run < kCliRuns; ++run) {
     auto start = std::chrono::steady_clock::now();
@@ -125,7 +128,9 @@ nlohmann::json probe_cold_open(const std::string& system, const std::string& dir
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
     throw std::runtime_error("cold open of " + system + " failed");
   nlohmann::json result = nlohmann::json::parse(text);
-  if (system == "nadb-fs") result["cli_get_ms"] = cli_get_ms(self, dir, keys[0]);
+  if (system == "nadb-fs") {
+    if (auto ms = cli_get_ms(self, dir, keys[0])) result["cli_get_ms"] = *ms;
+  }
   return result;
 }
 

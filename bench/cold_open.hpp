@@ -32,8 +32,8 @@ std::unique_ptr<ColdReader> open_lmdb_reader(const std::string& dir);
 #endif
 
 // Runs the probe on the db `system` left in dir: {open_get_ms, anon_bytes_per_key,
-// rss_bytes_per_key, keys, found}, and for nadb-fs cli_get_ms (the median wall time of 5
-// `nadb --data DIR --db bench get KEY` processes, the CLI found beside nadb-bench). An empty
+// rss_bytes_per_key, keys, gets, found}, and for nadb-fs cli_get_ms (the median wall time of 5
+// `nadb --data DIR --db bench get KEY` processes, when the CLI is beside nadb-bench). An empty
 // object for a system the probe does not open. Throws std::runtime_error when the probe fails.
 nlohmann::json probe_cold_open(const std::string& system, const std::string& dir,
                                const Workload& w);

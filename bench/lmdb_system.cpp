@@ -60,10 +60,6 @@ std::vector<std::string> keys_of_tag(MDB_txn* txn, MDB_dbi tags, const std::stri
   return keys;
 }
 
-}  // namespace
-
-namespace {
-
 // One read transaction for the probe's gets, as the b_get phase reads.
 class LmdbReader : public ColdReader {
  public:

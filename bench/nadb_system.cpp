@@ -208,10 +208,6 @@ nlohmann::json backup_phase(Options options, const Workload& w) {
            static_cast<double>(incremental.stored_bytes) / packed.stored_bytes}};
 }
 
-}  // namespace
-
-namespace {
-
 class NadbReader : public ColdReader {
  public:
   explicit NadbReader(const std::string& dir) : store_(options_for(dir)) {}
