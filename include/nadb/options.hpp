@@ -91,12 +91,12 @@ struct RedisOptions {
   // one: keys sharing a tag share a shard). Gets and writes go to one shard; scans, counts,
   // queries, exports and backups run on every shard and merge (ordered, paged, exact). On a
   // Redis Cluster a batch or transaction whose keys fall in different shards is NotSupported
-  // naming them; a clear or replacing restore is atomic per shard, and a read over the whole
-  // namespace is merged from per-shard snapshots, not one (README, "Sharded namespaces"). The
-  // count is recorded with each namespace at its first write and is the one every operation on
-  // it uses: opening a store on a namespace written with another count is InvalidArgument at
-  // its first use; backups, restores and syncs reach the db's other namespaces with their own
-  // counts. 1 to 1024.
+  // naming them, and a clear or replacing restore is atomic per shard (on one server: as a
+  // whole); a read over the whole namespace is merged from per-shard snapshots, not one
+  // (README, "Sharded namespaces"). The count is recorded with each namespace at its first
+  // write and is the one every operation on it uses: opening a store on a namespace written
+  // with another count is InvalidArgument at its first use; backups, restores and syncs reach
+  // the db's other namespaces with their own counts. 1 to 1024.
   int shards = 1;
   // How long deletes are remembered for incremental logical backups.
   std::chrono::hours tombstone_retention{24 * 7};

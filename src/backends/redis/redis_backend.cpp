@@ -397,12 +397,21 @@ std::size_t RedisBackend::sweep_shard(const std::string& p) {
   }
 }
 
+std::size_t RedisBackend::shards_per_script(std::size_t shards) const {
+  return dispatcher_->is_cluster() ? 1 : shards;
+}
+
 std::size_t RedisBackend::clear(std::string_view ns, std::int64_t now_ms) {
+  std::vector<Layout> shards = layouts(ns, true);
+  const std::size_t per_script = shards_per_script(shards.size());
   std::size_t live = 0;
-  for (const Layout& shard : layouts(ns, true)) {
-    Command args{shard.prefix};
+  for (std::size_t first = 0; first < shards.size(); first += per_script) {
+    Command args;
+    for (std::size_t s = first; s < first + per_script; ++s)
+      args.arg(shards[s].prefix);
     args.arg(now_ms);
-    Reply reply = clear_script_.run(*dispatcher_, shard.prefix, Access::Write, 1, args);
+    Reply reply =
+        clear_script_.run(*dispatcher_, shards[first].prefix, Access::Write, per_script, args);
     live += static_cast<std::size_t>(integer_of(*reply, "clear"));
   }
   return live;

@@ -82,8 +82,8 @@ class RedisBackend final : public StorageBackend,
   // StagingArea: a staging namespace is "<ns>/restore-<token>" ('/' is not allowed in namespace
   // names): its keys live under <prefix of ns>:r:<token>, in ns's Cluster slot.
   std::string create_staging(std::string_view ns) override;
-  // lua/swap.lua: one script, O(keys of both), per shard (a sharded namespace is swapped in
-  // shard by shard: atomic per shard, not as a whole).
+  // lua/swap.lua: one script, O(keys of both), over every shard of a sharded namespace on one
+  // server (atomic as a whole), one per shard on a cluster (atomic per shard only).
   void swap_in_staging(std::string_view ns, std::string_view staging) override;
   void drop_staging(std::string_view ns, std::string_view staging) override;
 
@@ -126,6 +126,9 @@ class RedisBackend final : public StorageBackend,
   std::size_t sweep_shard(const std::string& prefix);
   // Deletes every key of ns (lua/clear.lua, per shard); returns how many were live at now_ms.
   std::size_t clear(std::string_view ns, std::int64_t now_ms);
+  // How many of a namespace's `shards` one script covers: all of them on one server (a clear
+  // or a restore's swap is then one atomic step), one on a cluster (each shard is a slot).
+  std::size_t shards_per_script(std::size_t shards) const;
   // "<key_prefix>:{<db>}:namespaces": the set of namespaces ever written.
   std::string registry_key() const;
   // Adds the batch's namespaces this backend has not registered yet to the registry, before

@@ -181,9 +181,15 @@ std::string RedisBackend::create_staging(std::string_view ns) {
 void RedisBackend::swap_in_staging(std::string_view ns, std::string_view staging) {
   std::vector<Layout> targets = layouts(ns, true), sources = layouts(staging);
   if (!targets[0].registered.empty()) register_namespaces({targets[0].registered}, false);
-  for (std::size_t s = 0; s < targets.size(); ++s) {
-    Command args{targets[s].prefix, sources[s].prefix, sources[s].token};
-    swap_script_.run(*dispatcher_, targets[s].prefix, Access::Write, 2, args);
+  const std::size_t per_script = shards_per_script(targets.size());
+  for (std::size_t first = 0; first < targets.size(); first += per_script) {
+    Command args;
+    for (std::size_t s = first; s < first + per_script; ++s)
+      args.arg(targets[s].prefix);
+    for (std::size_t s = first; s < first + per_script; ++s)
+      args.arg(sources[s].prefix);
+    args.arg(sources[first].token);
+    swap_script_.run(*dispatcher_, targets[first].prefix, Access::Write, 2 * per_script, args);
   }
 }
 
