@@ -254,6 +254,7 @@ void Harness::step() {
       {"incremental_backup", backups ? 3 : 0, Maintenance, [&] { op_backup(db, true); }},
       {"restore_replace", backups ? 3 : 0, Maintenance, [&] { op_restore(db, true); }},
       {"restore_merge", backups ? 2 : 0, Maintenance, [&] { op_restore(db, false); }},
+      {"restore_killed", backups ? 1 : 0, Maintenance, [&] { op_killed_restore(db); }},
       {"delete_backup", backups ? 1 : 0, Maintenance, [&] { op_delete_backup(db); }},
       {"verify_backups", backups ? 1 : 0, Maintenance, [&] { op_verify_backups(db); }},
       {"export", 2, Maintenance, [&] { op_export(db, ns); }},

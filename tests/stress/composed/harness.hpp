@@ -38,6 +38,9 @@ struct Config {
   bool keep_going = false;
 };
 
+// Whether what a read during w returned (actual; nullopt: absent) is what c allows.
+bool read_matches(const std::optional<Entry>& actual, const Candidate& c, Window w);
+
 class Harness {
  public:
   explicit Harness(Config config);
@@ -143,6 +146,17 @@ class Harness {
   // Backups (harness_backup.cpp).
   void op_backup(Db& db, bool incremental);
   void op_restore(Db& db, bool replace);
+  // A replacing restore killed (kill -9) at a random instant, then settle_killed_restore.
+  void op_killed_restore(Db& db);
+  // After a killed replacing restore of `restored`: fails unless each unit the restore replaces
+  // atomically (restore_unit) holds wholly what the model says or wholly the backup, and
+  // makes the model say which (or either, where no key tells them apart).
+  void settle_killed_restore(Db& db, const DbModel& restored);
+  // The part of the db a replacing restore swaps in one atomic step that holds key of ns: the
+  // whole db (fs: one folder rename), a namespace (Redis: one script; on one server for all of
+  // a sharded namespace's shards), or a shard of a namespace on a Redis Cluster (one script
+  // per slot).
+  std::string restore_unit(const std::string& ns, const std::string& key) const;
   void op_delete_backup(Db& db);
   void op_verify_backups(Db& db);
   // A Redis Cluster's slot moving under an operation (harness_cluster.cpp).

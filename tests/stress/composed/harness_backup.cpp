@@ -1,5 +1,10 @@
 // The composed test's backup operations: full and incremental backups remember the db's
-// model; restores (replace or merge) of any earlier backup must give exactly that model back.
+// model; restores (replace or merge) of any earlier backup must give exactly that model back;
+// a replacing restore killed midway must leave each part it swaps atomically old or new.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
 #include <set>
@@ -78,6 +83,97 @@ void Harness::op_restore(Db& db, bool replace) {
   for (const auto& [ns, keys] : backup.model.namespaces) {
     for (const auto& [key, candidates] : keys)
       db.model.merge(ns, key, candidates, w);
+  }
+}
+
+void Harness::op_killed_restore(Db& db) {
+  std::vector<const Backup*> known;
+  for (const auto& b : db.backups) {
+    if (b.known) known.push_back(&b);
+  }
+  if (known.empty()) return op_backup(db, false);
+  const Backup& backup = *known[pick(rng_, known.size())];
+  auto delay = std::chrono::microseconds(pick(rng_, 40000));
+  Options o = options_of(db.name, namespaces_[pick(rng_, namespaces_.size())]);
+  trace("  restore " + backup.id + " (replace), killed after " + std::to_string(delay.count()) +
+        " us");
+  close(db);  // the child opens the db (on fs, it takes the db's lock)
+  pid_t pid = ::fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    try {
+      KeyValueStore s(o);
+      s.restore_backup(backup.id, false, true);
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(delay);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  open(db);
+  DbModel restored = backup.model;
+  if (!physical()) forget_versions(restored);
+  settle_killed_restore(db, restored);
+}
+
+std::string Harness::restore_unit(const std::string& ns, const std::string& key) const {
+  if (physical()) return "the db";
+  if (cluster()) return "namespace " + ns + " (" + version_space(ns, key) + ")";
+  return "namespace " + ns;
+}
+
+void Harness::settle_killed_restore(Db& db, const DbModel& restored) {
+  struct Unit {
+    bool old_only = false, new_only = false;  // a key only the old (new) model explains
+    std::vector<std::pair<std::string, std::string>> keys;
+  };
+  std::map<std::string, Unit> units;
+  for (const auto& ns : namespaces_) {
+    KeyValueStore& s = store(db, ns);
+    std::set<std::string> keys;
+    for (const auto& key : s.get_all_keys())
+      keys.insert(key);
+    for (const DbModel* model : {static_cast<const DbModel*>(&db.model), &restored}) {
+      auto n = model->namespaces.find(ns);
+      if (n == model->namespaces.end()) continue;
+      for (const auto& entry : n->second)
+        keys.insert(entry.first);
+    }
+    for (const auto& key : keys) {
+      Window w{wall_ms(), 0};
+      std::optional<Entry> actual = s.get_with_metadata(key);
+      w.end = wall_ms();
+      auto explains = [&](const DbModel& model) {
+        KeyModel c = model.candidates(ns, key);
+        return std::any_of(c.begin(), c.end(),
+                           [&](const Candidate& one) { return read_matches(actual, one, w); });
+      };
+      bool by_old = explains(db.model), by_new = explains(restored);
+      if (!by_old && !by_new) {
+        fail("after a killed restore, db " + db.name + " ns " + ns + " key " +
+             VersionRegistry::printable(key) + " holds neither what it held nor the backup's");
+      }
+      Unit& unit = units[restore_unit(ns, key)];
+      unit.old_only |= by_old && !by_new;
+      unit.new_only |= by_new && !by_old;
+      unit.keys.emplace_back(ns, key);
+    }
+  }
+  for (const auto& [name, unit] : units) {
+    if (unit.old_only && unit.new_only)
+      fail("a killed restore left " + name + " of db " + db.name + " partly old, partly restored");
+    trace("  " + name + ": " + (unit.new_only ? "restored" : unit.old_only ? "old" : "either"));
+    for (const auto& [ns, key] : unit.keys) {
+      if (unit.new_only) {
+        db.model.set_candidates(ns, key, restored.candidates(ns, key));
+      } else if (!unit.old_only) {
+        KeyModel either = db.model.candidates(ns, key);
+        for (const auto& c : restored.candidates(ns, key))
+          either.push_back(c);
+        db.model.set_candidates(ns, key, std::move(either));
+      }
+    }
   }
 }
 

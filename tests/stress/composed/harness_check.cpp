@@ -41,6 +41,13 @@ std::string describe(const std::string& key, const std::optional<Entry>& actual,
 
 }  // namespace
 
+bool read_matches(const std::optional<Entry>& actual, const Candidate& c, Window w) {
+  if (!actual) return !c || c->expired_before(w.end);
+  return c && !c->expired_before(w.start) && *c->value == actual->value &&
+         c->tags == actual->metadata.tags && c->expires_ms == expiry_of(*actual) &&
+         (c->version == 0 || c->version == actual->metadata.version);
+}
+
 void Harness::check(Db& db) {
   for (const auto& ns : namespaces_)
     check_namespace(db, ns, store(db, ns));
@@ -78,12 +85,7 @@ void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
     KeyModel candidates = db.model.candidates(ns, key);
     const Candidate* match = nullptr;
     for (const auto& c : candidates) {
-      bool matches = actual ? c && !c->expired_before(w.start) && *c->value == actual->value &&
-                                  c->tags == actual->metadata.tags &&
-                                  c->expires_ms == expiry_of(*actual) &&
-                                  (c->version == 0 || c->version == actual->metadata.version)
-                            : !c || c->expired_before(w.end);
-      if (matches) {
+      if (read_matches(actual, c, w)) {
         match = &c;
         break;
       }
