@@ -145,6 +145,8 @@ class Harness {
   void check_read_only_views(Db& db);
   // Backups (harness_backup.cpp).
   void op_backup(Db& db, bool incremental);
+  // One of db's backups whose content the model knows, at random; null if there is none.
+  const Backup* pick_known_backup(Db& db);
   void op_restore(Db& db, bool replace);
   // A replacing restore killed (kill -9) at a random instant, then settle_killed_restore.
   void op_killed_restore(Db& db);

@@ -44,13 +44,18 @@ void Harness::op_backup(Db& db, bool incremental) {
   db.backups.push_back(Backup{info.id, parent, db.model});
 }
 
-void Harness::op_restore(Db& db, bool replace) {
+const Harness::Backup* Harness::pick_known_backup(Db& db) {
   std::vector<const Backup*> known;
   for (const auto& b : db.backups) {
     if (b.known) known.push_back(&b);
   }
-  if (known.empty()) return op_backup(db, false);
-  const Backup& backup = *known[pick(rng_, known.size())];
+  return known.empty() ? nullptr : known[pick(rng_, known.size())];
+}
+
+void Harness::op_restore(Db& db, bool replace) {
+  const Backup* known = pick_known_backup(db);
+  if (!known) return op_backup(db, false);
+  const Backup& backup = *known;
   // Sometimes twice at once, from the stores of both namespaces (two threads): the result is
   // the same as one restore.
   bool twice = chance(rng_, 0.2);
@@ -87,12 +92,9 @@ void Harness::op_restore(Db& db, bool replace) {
 }
 
 void Harness::op_killed_restore(Db& db) {
-  std::vector<const Backup*> known;
-  for (const auto& b : db.backups) {
-    if (b.known) known.push_back(&b);
-  }
-  if (known.empty()) return op_backup(db, false);
-  const Backup& backup = *known[pick(rng_, known.size())];
+  const Backup* known = pick_known_backup(db);
+  if (!known) return op_backup(db, false);
+  const Backup& backup = *known;
   auto delay = std::chrono::microseconds(pick(rng_, 40000));
   Options o = options_of(db.name, namespaces_[pick(rng_, namespaces_.size())]);
   trace("  restore " + backup.id + " (replace), killed after " + std::to_string(delay.count()) +
