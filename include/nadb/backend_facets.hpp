@@ -77,8 +77,9 @@ class LocalIndexing {
   virtual ~LocalIndexing() = default;
   // Attaches `sink` as the index of ns and returns the index in effect: `sink` when ns had
   // none, the attached one otherwise (one index per namespace, shared by its users). The
-  // backend replays every key into it (after clear() when rebuild) and then reports every
-  // change.
+  // backend clears it (when attached, or rebuild) and replays every key into it before the
+  // next read_index of ns, not at once (an open need not visit every key); after the replay
+  // it reports every change, before it each change is signalled by an on_added with no ids.
   virtual std::shared_ptr<IndexSink> attach_index(std::string_view ns,
                                                   std::shared_ptr<IndexSink> sink,
                                                   bool rebuild) = 0;

@@ -102,6 +102,7 @@ Engine::Engine(std::string dir, const EngineOptions& options)
                           {"duration_ms", watch.elapsed_ms()}});
   if (options_.background_maintenance && !options_.read_only)
     maintenance_ = std::thread([this] { maintenance_loop(); });
+  image_check_ = std::thread([this] { check_keydir_image(); });
 }
 
 Engine::~Engine() {
@@ -111,11 +112,14 @@ Engine::~Engine() {
   }
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  stop_image_check_ = true;
+  if (image_check_.joinable()) image_check_.join();
   try {
     flush();
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine).error("flush at close failed", {{"error", e.what()}});
   }
+  write_keydir_image_at_close();
 }
 
 void Engine::prefetch(const std::map<std::uint32_t, SegmentInfo>& segments, KeyTable::Location at) {

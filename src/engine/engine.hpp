@@ -18,6 +18,7 @@
 #include "engine/batch_planner.hpp"
 #include "engine/high_water.hpp"
 #include "engine/keydir.hpp"
+#include "engine/keydir_image.hpp"
 #include "engine/lock_file.hpp"
 #include "engine/pending_write.hpp"
 #include "engine/segment.hpp"
@@ -87,6 +88,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   void replace_files(const std::string& folder) override;
 
   const std::string& dir() const { return dir_; }
+  // Whether the open state was mapped from a keydir image (and has not been rebuilt since).
+  bool keydir_image_used() {
+    util::MutexLock lock(write_mutex_);
+    return image_.has_value();
+  }
 
  private:
   struct SegmentInfo {
@@ -110,6 +116,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
     Keydir keydir;
     std::map<std::uint32_t, SegmentInfo> segments;
     std::optional<std::uint32_t> active;  // the segment its writer may be appending to
+    std::optional<KeydirImage> image;     // the keydir image it was mapped from
     // The folder's identity, names and the sizes of segments without hints: equal
     // fingerprints mean nothing changed.
     std::vector<std::string> fingerprint;
@@ -125,11 +132,23 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::size_t install_loaded(LoadedFolder loaded) REQUIRES(refresh_mutex_);
   // recovery.cpp
   void recover() REQUIRES(write_mutex_, state_mutex_);
+  // Maps the keydir image into the (empty) keydir if it matches segments `ids`; returns where
+  // it leaves off in each segment it covers (empty: no image, the keydir is rebuilt).
+  std::map<std::uint32_t, std::uint64_t> map_keydir_image(const std::vector<std::uint32_t>& ids)
+      REQUIRES(write_mutex_, state_mutex_);
+  // engine_image.cpp: at close, writes a keydir image unless the one in use covers
+  // every record; never throws (a failure is logged: the next open rebuilds).
+  void write_keydir_image_at_close();
+  // Checks the mapped image's arrays against their checksums, in the background; on damage,
+  // sets the image aside and rebuilds the keydir from the segments.
+  void check_keydir_image();
   // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
   void seal_restored_segments(const std::string& folder);
   // Forgets the open state and recovers the db folder's files again (after replace_files
   // swapped them).
   void reload_locked() REQUIRES(compaction_mutex_, write_mutex_, state_mutex_);
+  // Forgets the open state and recovers the folder's files again (the lock kept).
+  void rebuild_state_locked() REQUIRES(compaction_mutex_, write_mutex_, state_mutex_);
   void finish_obsolete_marker();
   // HIGHWATER's marks; a damaged file is Corruption, or rebuilt when repairing.
   HighWater recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id);
@@ -207,6 +226,13 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   }
 
   SegmentWriter writer_;  // has its own locks
+
+  // Guarded by write_mutex_: the keydir image the keydir was mapped from (what it covers).
+  std::optional<KeydirImage> image_ GUARDED_BY(write_mutex_);
+  std::atomic<bool> stop_image_check_{false};
+  // Read-only engines: the image failed its check, so loads rebuild from the segments.
+  std::atomic<bool> ignore_image_{false};
+  std::thread image_check_;  // check_keydir_image, started by the constructor
 
   // Guarded by refresh_mutex_ (read-only engines): one refresh at a time, and what the last
   // load saw.

@@ -37,6 +37,17 @@ class ExpirySchedule {
     auto it = schedule_.upper_bound({now_ms, UINT32_MAX});
     return it == schedule_.end() ? 0 : it->first;
   }
+  // Calls fn(expires_ms, id) for every entry, earliest first (keydir images).
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [expires_ms, id] : schedule_)
+      fn(expires_ms, id);
+  }
+  // Adds an entry after every present one (a keydir image's, in order): constant time.
+  void append(std::int64_t expires_ms, std::uint32_t id) {
+    schedule_.emplace_hint(schedule_.end(), expires_ms, id);
+  }
+  std::size_t size() const { return schedule_.size(); }
   // Heap bytes, as an estimate (a red-black tree node per key).
   std::size_t memory_bytes() const { return schedule_.size() * 48; }
 

@@ -1,16 +1,43 @@
 #include "engine/key_table.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace nadb::engine {
 
-KeyTable::KeyTable() : slots_(16), mask_(15) {}
+KeyTable::KeyTable() : own_slots_(16), slots_(own_slots_.data()), mask_(15) {}
 
 KeyTable::~KeyTable() {
   for (std::uint32_t id = 0; id < id_count_; ++id)
     at(id).~KeyEntry();
-  for (std::uint32_t chunk = 0; chunk < chunks_.size(); ++chunk)
+  for (std::uint32_t chunk = mapped_chunks_; chunk < chunks_.size(); ++chunk)
     EntryAllocator().deallocate(chunks_[chunk], chunk_entries(chunk));
+}
+
+void KeyTable::adopt(std::shared_ptr<const void> mapping, const std::vector<KeyEntry*>& chunks,
+                     Slot* slots, const Arrays& arrays) {
+  assert(id_count_ == 0 && chunks.size() == chunks_for(arrays.id_count));
+  mapping_ = std::move(mapping);
+  chunks_ = chunks;
+  mapped_chunks_ = static_cast<std::uint32_t>(chunks.size());
+  id_count_ = arrays.id_count;
+  size_ = arrays.size;
+  free_ids_.assign(arrays.free_ids.begin(), arrays.free_ids.end());
+  decltype(own_slots_)().swap(own_slots_);
+  slots_ = slots;
+  mask_ = static_cast<std::uint32_t>(arrays.slots.size() - 1);
+  sorted_view_ = arrays.sorted;
+}
+
+KeyTable::Arrays KeyTable::arrays() const {
+  std::lock_guard lock(order_mutex_);
+  merge_order();
+  return Arrays{id_count_, size_, {slots_, std::size_t{mask_} + 1}, sorted_view_, free_ids_};
+}
+
+std::span<const KeyEntry> KeyTable::chunk_used(std::uint32_t c) const {
+  std::size_t start = chunk_start(c);
+  return {chunks_[c], std::min<std::size_t>(chunk_entries(c), id_count_ - start)};
 }
 
 void KeyTable::place(const Slot& slot) {
@@ -21,12 +48,15 @@ void KeyTable::place(const Slot& slot) {
 }
 
 void KeyTable::grow() {
-  decltype(slots_) old(slots_.size() * 2);
-  old.swap(slots_);
-  mask_ = static_cast<std::uint32_t>(slots_.size() - 1);
-  for (const Slot& slot : old) {
-    if (slot.id_plus_one != 0) place(slot);
+  decltype(own_slots_) grown((std::size_t{mask_} + 1) * 2);
+  const Slot* old = slots_;
+  std::size_t old_count = std::size_t{mask_} + 1;
+  slots_ = grown.data();
+  mask_ = static_cast<std::uint32_t>(grown.size() - 1);
+  for (std::size_t i = 0; i < old_count; ++i) {
+    if (old[i].id_plus_one != 0) place(old[i]);
   }
+  own_slots_.swap(grown);  // frees the old slots if they were ours (mapped ones stay mapped)
 }
 
 std::uint32_t KeyTable::slot_of(std::uint32_t id) const {
@@ -44,7 +74,7 @@ void KeyTable::locate(std::uint32_t id, Location location) {
 }
 
 std::uint32_t KeyTable::insert(std::string_view key, Location location) {
-  if ((size_ + 1) * 5 > slots_.size() * 4) grow();
+  if ((size_ + 1) * 5 > (std::size_t{mask_} + 1) * 4) grow();
   std::uint32_t id;
   if (!free_ids_.empty()) {
     id = free_ids_.back();
@@ -61,6 +91,7 @@ std::uint32_t KeyTable::insert(std::string_view key, Location location) {
   }
   KeyEntry& entry = at(id);
   entry.key.assign(key);
+  if (entry.key.on_heap()) heap_key_bytes_ += key.size();
   entry.live = true;
   entry.segment = location.segment;
   entry.offset = location.offset;
@@ -87,6 +118,7 @@ void KeyTable::erase(std::uint32_t id) {
   }
   slots_[i] = Slot{};
   KeyEntry& entry = at(id);
+  if (entry.key.on_heap()) heap_key_bytes_ -= entry.key.view().size();
   entry.key.assign({});
   entry.live = false;
   free_ids_.push_back(id);
@@ -100,12 +132,12 @@ void KeyTable::merge_order() const {
   // every id that is dead or unordered, then merge the unordered live ones in.
   std::vector<std::uint32_t> kept;
   kept.reserve(size_);
-  for (std::uint32_t id : sorted_) {
-    if (at(id).live && !is_unordered_[id]) kept.push_back(id);
+  for (std::uint32_t id : sorted_view_) {
+    if (at(id).live && !is_unordered(id)) kept.push_back(id);
   }
   std::vector<std::uint32_t> fresh;
   for (std::uint32_t id : unordered_) {
-    if (!is_unordered_[id]) continue;  // listed twice
+    if (!is_unordered(id)) continue;  // listed twice
     is_unordered_[id] = false;
     if (at(id).live) fresh.push_back(id);
   }
@@ -117,6 +149,7 @@ void KeyTable::merge_order() const {
   sorted_.reserve(kept.size() + fresh.size());
   std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), std::back_inserter(sorted_),
              less);
+  sorted_view_ = sorted_;
   unordered_.clear();
   unordered_.shrink_to_fit();
   has_erased_ = false;
@@ -129,11 +162,11 @@ void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
   auto key_of = [this](std::uint32_t id) { return at(id).key.view(); };
   auto it =
       (after >= prefix)
-          ? std::upper_bound(sorted_.begin(), sorted_.end(), after,
+          ? std::upper_bound(sorted_view_.begin(), sorted_view_.end(), after,
                              [&](std::string_view k, std::uint32_t id) { return k < key_of(id); })
-          : std::lower_bound(sorted_.begin(), sorted_.end(), prefix,
+          : std::lower_bound(sorted_view_.begin(), sorted_view_.end(), prefix,
                              [&](std::uint32_t id, std::string_view k) { return key_of(id) < k; });
-  for (; it != sorted_.end(); ++it) {
+  for (; it != sorted_view_.end(); ++it) {
     const KeyEntry& entry = at(*it);
     if (entry.key.view().substr(0, prefix.size()) != prefix) break;
     if (!fn(*it, entry)) break;
@@ -147,16 +180,13 @@ void KeyTable::for_each(const std::function<void(std::uint32_t, const KeyEntry&)
 }
 
 std::size_t KeyTable::memory_bytes() const {
-  std::size_t heap_keys = 0;
-  for (std::uint32_t id = 0; id < id_count_; ++id) {
-    if (at(id).key.view().size() > 15) heap_keys += at(id).key.view().size();
-  }
-  // Entries not yet handed out are never touched, so they take no memory.
+  // Entries not yet handed out are never touched, so they take no memory. Mapped arrays are
+  // counted too: they are the keydir's size, whether in the page cache or copied.
   std::lock_guard lock(order_mutex_);  // a reader may be merging the sorted view
-  return std::size_t{id_count_} * sizeof(KeyEntry) + slots_.capacity() * sizeof(Slot) +
-         (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity()) *
+  return std::size_t{id_count_} * sizeof(KeyEntry) + (std::size_t{mask_} + 1) * sizeof(Slot) +
+         (sorted_view_.size() + unordered_.capacity() + free_ids_.capacity()) *
              sizeof(std::uint32_t) +
-         heap_keys;
+         heap_key_bytes_;
 }
 
 }  // namespace nadb::engine

@@ -1,13 +1,18 @@
 // KeyTable: the keys of one namespace in memory. Entries live in a dense array indexed by key
 // id (ids of deleted keys are reused), found by an open-addressing hash index and visited in
 // key order through a lazily merged sorted id list. About 110-120 bytes per key, key included
-// (80 for the entry, 20-40 for the hash slots, 4 for the sorted list).
+// (80 for the entry, 20-40 for the hash slots, 4 for the sorted list). Its arrays hold no
+// pointers (long keys of an image are held relative to their entry), so a keydir image can
+// hand it arrays that lie in a private mapping of a file (adopt): they are read in place and
+// copied page by page only where written.
 #pragma once
 
 #include <bit>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +52,20 @@ class KeyTable {
   struct Location {
     std::uint32_t segment = 0;
     std::uint32_t offset = 0;
+  };
+  // A hash slot: the key's hash, its id and (a copy of) its location.
+  struct Slot {
+    std::uint32_t hash = 0;
+    std::uint32_t id_plus_one = 0;  // 0: empty
+    Location location;
+  };
+  // The arrays as they are (the sorted view merged first), for a keydir image.
+  struct Arrays {
+    std::uint32_t id_count = 0;  // ids handed out (live or free)
+    std::size_t size = 0;        // live keys
+    std::span<const Slot> slots;
+    std::span<const std::uint32_t> sorted;
+    std::span<const std::uint32_t> free_ids;
   };
 
   KeyTable();
@@ -97,12 +116,25 @@ class KeyTable {
   void for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const;
   std::size_t memory_bytes() const;
 
+  // Keydir images (keydir_image.cpp). Entries are in chunks of chunk_entries(c) entries; the
+  // first chunk_used(c) of chunk c are handed out.
+  Arrays arrays() const;
+  std::uint32_t chunk_count() const { return static_cast<std::uint32_t>(chunks_.size()); }
+  std::span<const KeyEntry> chunk_used(std::uint32_t c) const;
+  static std::size_t chunk_entries(std::uint32_t chunk) {
+    return std::size_t{1} << (chunk + kFirstChunkBits);
+  }
+  // The number of chunks that id_count ids fill.
+  static std::uint32_t chunks_for(std::uint32_t id_count) {
+    return id_count == 0 ? 0 : chunk_of(id_count - 1) + 1;
+  }
+  // Replaces an empty table's arrays with ones that lie in a private mapping kept alive by
+  // `mapping`: chunks (chunks_for(arrays.id_count) of them, each with room for chunk_entries),
+  // the slots (a power of two of them) and the sorted view. They are changed in place.
+  void adopt(std::shared_ptr<const void> mapping, const std::vector<KeyEntry*>& chunks, Slot* slots,
+             const Arrays& arrays);
+
  private:
-  struct Slot {
-    std::uint32_t hash = 0;
-    std::uint32_t id_plus_one = 0;  // 0: empty
-    Location location;
-  };
   static std::uint32_t hash32(std::string_view key) {
     return static_cast<std::uint32_t>(util::checksum(key) >> 32);
   }
@@ -123,21 +155,27 @@ class KeyTable {
   static std::size_t chunk_start(std::uint32_t chunk) {
     return ((std::size_t{1} << chunk) - 1) << kFirstChunkBits;
   }
-  static std::size_t chunk_entries(std::uint32_t chunk) {
-    return std::size_t{1} << (chunk + kFirstChunkBits);
-  }
   using EntryAllocator = util::HugePageAllocator<KeyEntry>;
+  bool is_unordered(std::uint32_t id) const {
+    return id < is_unordered_.size() && is_unordered_[id];
+  }
+  // An image the first mapped_chunks_ chunks, the slots and the sorted view may lie in.
+  std::shared_ptr<const void> mapping_;
+  std::uint32_t mapped_chunks_ = 0;
   std::vector<KeyEntry*> chunks_;
   std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
   std::vector<std::uint32_t> free_ids_;
-  std::vector<Slot, util::HugePageAllocator<Slot>> slots_;
+  std::vector<Slot, util::HugePageAllocator<Slot>> own_slots_;
+  Slot* slots_ = nullptr;  // own_slots_, or mapped
   std::uint32_t mask_ = 0;
   std::size_t size_ = 0;
+  std::size_t heap_key_bytes_ = 0;
 
   // The sorted view; guarded by order_mutex_ for readers (writers hold the owner's lock
   // exclusively, so no reader runs while they append to unordered_).
   mutable std::mutex order_mutex_;
   mutable std::vector<std::uint32_t> sorted_;
+  mutable std::span<const std::uint32_t> sorted_view_;  // sorted_, or mapped
   mutable std::vector<std::uint32_t> unordered_;
   mutable std::vector<bool> is_unordered_;  // by id: not yet merged into sorted_
   mutable bool has_erased_ = false;

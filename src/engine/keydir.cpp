@@ -39,7 +39,12 @@ bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   bool is_put = r.fields.type == RecordType::Put;
   KeyTable::Location location{r.segment, r.offset};
   if (is_put && !existed) id = ns.keys.insert(r.fields.key, location);
-  if (ns.index && (existed || is_put)) {
+  if (ns.index && !ns.index_built.load(std::memory_order_relaxed)) {
+    // Not built yet: the build will see this write; the index only learns that something
+    // changed (its write generation: cached query answers must not survive the write).
+    static const std::vector<std::string_view> kNoTags;
+    ns.index->on_added(kNoTags, {});
+  } else if (ns.index && (existed || is_put)) {
     // Before the old tag set is released: the views point into it.
     before_.clear();
     if (existed) {
@@ -84,9 +89,17 @@ bool Keydir::relocate(std::string_view ns_name, std::string_view key, const Loca
   return false;
 }
 
-void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild) {
-  if (rebuild) index->clear();
+void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index) {
   ns.index = std::move(index);
+  ns.index_built.store(false, std::memory_order_release);
+  ns.index->clear();  // its old postings go now, and answers cached from them are stale
+}
+
+void Keydir::build_index(const NamespaceKeys& ns) const {
+  if (!ns.index || ns.index_built.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(ns.index_build_mutex);
+  if (ns.index_built.load(std::memory_order_acquire)) return;  // another reader built it
+  ns.index->clear();
   // Keys grouped by tag set (a counting sort; ids stay ascending within a set), so that the
   // index looks each tag up once per set instead of once per key.
   std::vector<std::uint32_t> start(tag_sets_.id_limit() + 1, 0);
@@ -95,13 +108,15 @@ void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, b
     start[set] += start[set - 1];
   std::vector<std::uint32_t> ids(ns.keys.size());
   std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+  std::vector<std::string_view> tags;
   ns.keys.for_each([&](std::uint32_t id, const KeyEntry& e) { ids[next[e.tag_set]++] = id; });
   for (std::uint32_t set = 0; set + 1 < start.size(); ++set) {
     if (start[set] == start[set + 1]) continue;
-    after_.assign(tag_sets_.tags(set).begin(), tag_sets_.tags(set).end());
-    ns.index->on_added(after_, std::span(ids).subspan(start[set], start[set + 1] - start[set]));
+    tags.assign(tag_sets_.tags(set).begin(), tag_sets_.tags(set).end());
+    ns.index->on_added(tags, std::span(ids).subspan(start[set], start[set + 1] - start[set]));
   }
   ns.index->optimize();
+  ns.index_built.store(true, std::memory_order_release);
 }
 
 std::shared_ptr<IndexSink> Keydir::attach_index(std::string_view ns_name,
@@ -109,7 +124,7 @@ std::shared_ptr<IndexSink> Keydir::attach_index(std::string_view ns_name,
   NamespaceKeys& ns = find_or_create(ns_name);
   if (ns.index && !rebuild) return ns.index;
   std::shared_ptr<IndexSink> index = ns.index ? ns.index : std::move(sink);
-  attach_index(ns, index, rebuild);
+  attach_index(ns, index);
   return index;
 }
 
@@ -153,6 +168,7 @@ std::size_t Keydir::count(std::string_view ns, std::int64_t now_ms) const {
 void Keydir::read(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) const {
   static const NamespaceKeys kEmpty;
   const NamespaceKeys* keys = find(ns);
+  if (keys != nullptr) build_index(*keys);
   fn(NamespaceReader(keys == nullptr ? kEmpty : *keys, tag_sets_));
 }
 

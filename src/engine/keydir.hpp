@@ -4,11 +4,13 @@
 // reads, scans, counts and queries with the same code.
 #pragma once
 
+#include <atomic>
 #include <cassert>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,7 +27,13 @@ namespace nadb::engine {
 struct NamespaceKeys {
   KeyTable keys;
   ExpirySchedule expiry;
-  std::shared_ptr<IndexSink> index;  // told of every change, if attached
+  // The attached index, told of every change once built. It is built on first use (a read
+  // through Keydir::read), not when attached: opening a db need not visit every key.
+  std::shared_ptr<IndexSink> index;
+  // Set once the index holds every live key; a reader builds it under index_build_mutex
+  // while holding its owner's lock shared (writers hold it exclusively, so none runs).
+  mutable std::atomic<bool> index_built{false};
+  mutable std::mutex index_build_mutex;
 };
 
 class Keydir {
@@ -90,13 +98,14 @@ class Keydir {
                std::size_t limit, std::int64_t now_ms) const;
   // Live keys of ns not expired at now_ms.
   std::size_t count(std::string_view ns, std::int64_t now_ms) const;
-  // Calls fn with the KeyIdReader of ns (empty if ns has no keys).
+  // Calls fn with the KeyIdReader of ns (empty if ns has no keys), building its attached
+  // index first if not yet built. Safe from several readers at once (the owner's lock shared).
   void read(std::string_view ns, const std::function<void(const KeyIdReader&)>& fn) const;
   // Namespaces with live keys, and their attached indexes (for a reload).
   std::vector<std::string> namespace_names() const;
   std::map<std::string, std::shared_ptr<IndexSink>> indexes() const;
-  // Attaches index to ns (clearing it when rebuild) and tells it of every live key.
-  void attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index, bool rebuild);
+  // Attaches index to ns; it is cleared and told of every live key on first use (read).
+  void attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index);
   // LocalIndexing::attach_index: attaches sink to ns unless an index is attached already (then
   // rebuilds that one if asked); returns the index in effect.
   std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
@@ -104,6 +113,9 @@ class Keydir {
   std::size_t memory_bytes() const;
 
  private:
+  friend class KeydirImage;  // writes and maps the arrays as they are
+  // Tells ns's index (not yet built) of every live key.
+  void build_index(const NamespaceKeys& ns) const;
   void retire(NamespaceKeys& ns, std::uint32_t id);  // accounts the entry's old record as dead
 
   struct NameHash {
@@ -115,7 +127,7 @@ class Keydir {
   std::unordered_map<std::string, std::unique_ptr<NamespaceKeys>, NameHash, std::equal_to<>>
       namespaces_;
   TagSets tag_sets_;
-  std::vector<std::string_view> before_, after_;  // scratch for index notifications
+  std::vector<std::string_view> before_;  // scratch for index notifications
   std::unordered_map<std::uint32_t, std::uint64_t> dead_bytes_;
   std::unordered_map<std::uint32_t, std::uint64_t> tombstone_bytes_;
 };

@@ -12,7 +12,9 @@ namespace nadb::engine {
 
 class KeydirLoader {
  public:
-  explicit KeydirLoader(Keydir& keydir) : keydir_(keydir) {}
+  // max_seq: the highest sequence number the keydir holds already (a keydir image's).
+  explicit KeydirLoader(Keydir& keydir, std::uint64_t max_seq = 0)
+      : keydir_(keydir), max_seq_(max_seq) {}
 
   // The newest version of a key wins. Deletes are remembered, so that an older put met later
   // (from a segment that compaction wrote) cannot resurrect the key; records that lose are

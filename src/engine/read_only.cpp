@@ -21,6 +21,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
+#include "engine/keydir_image.hpp"
 #include "engine/keydir_loader.hpp"
 #include "engine/obsolete_marker.hpp"
 #include "nadb/errors.hpp"
@@ -117,16 +118,41 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
   return loaded;
 }
 
-// Reads the opened segments into loaded's keydir: through their hints when they have one,
-// else by a scan; in the active segment, the scan stops before a record still being
-// appended. Damage anywhere else is Corruption, as it is to the writer.
+// Reads the opened segments into loaded's keydir: from the keydir image where it matches the
+// folder (then only what follows it), through hints where they exist, else by a scan; in the
+// active segment, the scan stops before a record still being appended. Damage anywhere else
+// is Corruption, as it is to the writer.
 void Engine::read_segments(LoadedFolder& loaded) {
-  KeydirLoader install(loaded.keydir);  // passed by reference: it remembers deletes
+  std::map<std::uint32_t, std::uint64_t> image_ends;
+  if (!ignore_image_.load()) {
+    loaded.image = KeydirImage::load(dir_, loaded.keydir);
+    if (loaded.image) {
+      std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
+      for (const auto& [id, info] : loaded.segments)
+        present[id] = {&info.file->file, info.size};
+      auto ends = loaded.image->match(present);
+      if (ends) {
+        image_ends = std::move(*ends);
+      } else {
+        loaded.image.reset();
+        loaded.keydir = Keydir();
+      }
+    }
+  }
+  // Passed by reference: it remembers deletes.
+  KeydirLoader install(loaded.keydir, loaded.image ? loaded.image->max_seq() : 0);
   for (auto& [id, info] : loaded.segments) {
-    if (info.has_hint) info.has_hint = load_hint_file(dir_, id, info.size, std::ref(install));
+    auto image_end = image_ends.find(id);
+    std::uint64_t from = image_end == image_ends.end() ? kSegmentHeaderSize : image_end->second;
+    if (from >= info.size) continue;  // wholly in the image
+    if (info.has_hint) {
+      info.has_hint = load_hint_file(dir_, id, info.size, [&](const LocatedRecord& r) {
+        if (r.offset >= from) install(r);
+      });
+    }
     if (!info.has_hint) {
-      ScanResult scan = visit_segment(*info.file, info.size, loaded.active == id, OnDamage::Refuse,
-                                      std::ref(install));
+      ScanResult scan = visit_segment_from(*info.file, from, info.size, loaded.active == id,
+                                           OnDamage::Refuse, std::ref(install));
       info.size = scan.valid_end;
     }
   }
@@ -154,13 +180,17 @@ std::optional<Engine::LoadedFolder> Engine::load_read_only(const std::vector<std
 }
 
 std::size_t Engine::install_loaded(LoadedFolder loaded) {
+  {
+    util::MutexLock write_lock(write_mutex_);  // guards image_ (nothing else writes here)
+    image_ = std::move(loaded.image);
+  }
   util::WriterLock state_lock(state_mutex_);
   auto indexes = keydir_.indexes();
   keydir_ = std::move(loaded.keydir);
   segments_ = std::move(loaded.segments);
   fingerprint_ = std::move(loaded.fingerprint);
   for (auto& [name, index] : indexes)
-    keydir_.attach_index(keydir_.find_or_create(name), index, true);
+    keydir_.attach_index(keydir_.find_or_create(name), index);
   return segments_.size();
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/hint.hpp"
+#include "engine/keydir_image.hpp"
 #include "engine/keydir_loader.hpp"
 #include "engine/obsolete_marker.hpp"
 #include "nadb/errors.hpp"
@@ -61,6 +62,27 @@ void Engine::set_aside(const SegmentFile& segment, std::uint64_t from, std::uint
   }
 }
 
+std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
+    const std::vector<std::uint32_t>& ids) {
+  image_.reset();
+  std::optional<KeydirImage> image = KeydirImage::load(dir_, keydir_);
+  if (!image) return {};
+  std::vector<util::File> files;
+  files.reserve(ids.size());
+  std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
+  for (std::uint32_t id : ids) {
+    files.emplace_back(util::join_path(dir_, segment_file_name(id)), O_RDONLY);
+    present[id] = {&files.back(), files.back().size()};
+  }
+  auto ends = image->match(present);
+  if (!ends) {
+    keydir_ = Keydir();
+    return {};
+  }
+  image_ = std::move(image);
+  return *ends;
+}
+
 HighWater Engine::recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id) {
   try {
     return read_high_water(dir_).value_or(HighWater{});
@@ -98,8 +120,11 @@ void Engine::recover() {
   for (std::uint32_t id : ids) {
     if (!names.count(hint_file_name(id))) active = id;
   }
+  // Where the keydir image (if it matches the segments) leaves off, by segment.
+  std::map<std::uint32_t, std::uint64_t> image_ends = map_keydir_image(ids);
 
-  KeydirLoader recover_record(keydir_);  // passed by reference: it remembers deletes
+  // Passed by reference: it remembers deletes.
+  KeydirLoader recover_record(keydir_, image_ ? image_->max_seq() : 0);
 
   const bool skip_damage = options_.recovery == RecoveryMode::SkipDamagedRecords;
   for (std::uint32_t id : ids) {
@@ -120,15 +145,25 @@ void Engine::recover() {
     }
     segment->file.read_at(0, std::min<std::uint64_t>(size, kSegmentHeaderSize), header);
     segment->format = check_segment_header(header, id, path);
-    bool hinted = !is_active && load_hint_file(dir_, id, size, std::ref(recover_record));
+    auto image_end = image_ends.find(id);
+    std::uint64_t from = image_end == image_ends.end() ? kSegmentHeaderSize : image_end->second;
+    bool hinted = false;
+    if (!is_active && from >= size) {  // wholly in the image
+      hinted = names.count(hint_file_name(id)) != 0;
+    } else if (!is_active) {
+      hinted = load_hint_file(dir_, id, size, [&](const LocatedRecord& r) {
+        if (r.offset >= from) recover_record(r);
+      });
+    }
     if (!hinted) {
       bool tolerate_tail = was_active && options_.recovery != RecoveryMode::AbsoluteConsistency;
-      ScanResult scan =
-          visit_segment(*segment, size, tolerate_tail,
-                        skip_damage ? OnDamage::Skip : OnDamage::Refuse, std::ref(recover_record));
-      for (auto [from, to] : scan.damaged) {
-        set_aside(*segment, from, to, "damaged");
-        keydir_.add_dead_bytes(id, to - from);  // compaction rewrites the segment without them
+      ScanResult scan = visit_segment_from(*segment, from, size, tolerate_tail,
+                                           skip_damage ? OnDamage::Skip : OnDamage::Refuse,
+                                           std::ref(recover_record));
+      for (auto [damage_from, damage_to] : scan.damaged) {
+        set_aside(*segment, damage_from, damage_to, "damaged");
+        keydir_.add_dead_bytes(
+            id, damage_to - damage_from);  // compaction rewrites the segment without them
       }
       if (scan.torn) {
         set_aside(*segment, scan.valid_end, size, "torn");

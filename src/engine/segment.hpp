@@ -118,5 +118,9 @@ struct ScanResult {
 // a last record that fails its checksum. Anything else is damage: Corruption, or skipped.
 ScanResult visit_segment(const SegmentFile& segment, std::uint64_t end, bool tail_may_be_torn,
                          OnDamage on_damage, const RecordVisitor& visit);
+// As visit_segment, from the record at `from` (a record boundary: where a keydir image ends).
+ScanResult visit_segment_from(const SegmentFile& segment, std::uint64_t from, std::uint64_t end,
+                              bool tail_may_be_torn, OnDamage on_damage,
+                              const RecordVisitor& visit);
 
 }  // namespace nadb::engine

@@ -127,9 +127,15 @@ bool visit_record(const SegmentFile& segment, std::uint64_t offset, std::string_
 
 ScanResult visit_segment(const SegmentFile& segment, std::uint64_t end, bool tail_may_be_torn,
                          OnDamage on_damage, const RecordVisitor& visit) {
+  return visit_segment_from(segment, kSegmentHeaderSize, end, tail_may_be_torn, on_damage, visit);
+}
+
+ScanResult visit_segment_from(const SegmentFile& segment, std::uint64_t from, std::uint64_t end,
+                              bool tail_may_be_torn, OnDamage on_damage,
+                              const RecordVisitor& visit) {
   const std::string& path = segment.file.path();
   ScanResult result;
-  SegmentScanner scanner(segment.file, segment.format, kSegmentHeaderSize, end);
+  SegmentScanner scanner(segment.file, segment.format, from, end);
   LocatedRecord located;
   located.segment = segment.id;
   for (;;) {

@@ -98,8 +98,12 @@ void Engine::replace_files(const std::string& folder) {
 void Engine::reload_locked() {
   std::string parent = dir_.substr(0, dir_.rfind('/'));
   util::sync_directory(parent.empty() ? "/" : parent);
-  auto indexes = keydir_.indexes();
   lock_ = std::make_unique<LockFile>(util::join_path(dir_, "LOCK"));
+  rebuild_state_locked();
+}
+
+void Engine::rebuild_state_locked() {
+  auto indexes = keydir_.indexes();
   segments_.clear();
   keydir_ = Keydir();
   {
@@ -108,7 +112,7 @@ void Engine::reload_locked() {
   }
   recover();
   for (auto& [name, index] : indexes)
-    keydir_.attach_index(keydir_.find_or_create(name), index, true);
+    keydir_.attach_index(keydir_.find_or_create(name), index);
 }
 
 }  // namespace nadb::engine

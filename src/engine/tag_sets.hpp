@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/varint.hpp"
+
 namespace nadb::engine {
 
 // Not thread-safe: the owner's lock guards it.
@@ -25,6 +27,10 @@ class TagSets {
   std::uint32_t id_limit() const { return static_cast<std::uint32_t>(sets_.size()); }
   std::size_t size() const { return lookup_.size(); }
   std::size_t memory_bytes() const;
+  // Keydir images: the sets, their ids and reference counts. decode fills a TagSets that was
+  // just constructed; false (its content then unspecified) when the bytes are malformed.
+  void encode(std::string& out) const;
+  bool decode(util::Reader& in);
 
  private:
   struct Set {

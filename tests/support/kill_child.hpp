@@ -1,8 +1,8 @@
 // run_and_kill: runs body(fd) in a forked child that reports fixed-size messages through the
 // pipe fd, kills it with SIGKILL after `delay` and returns every whole message it had sent.
 // run_and_kill_when: the same, killing it as soon as `enough` says so of the messages so far
-// (or after `deadline`). The parent drains the pipe while it waits, so a chatty child never
-// blocks on a full pipe.
+// (or after `deadline`, or once the child is gone: it may kill itself). The parent drains the pipe
+// while it waits, so a chatty child never blocks on a full pipe.
 #pragma once
 
 #include <poll.h>
@@ -42,15 +42,17 @@ std::vector<Message> run_and_kill_when(
     if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Message));
     return out;
   };
+  bool ended = false;  // the pipe's end: the child is gone (it may kill itself)
   auto drain = [&](int timeout_ms) {
     pollfd p{fds[0], POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return false;
     ssize_t n = ::read(fds[0], buffer, sizeof buffer);
     if (n > 0) bytes.append(buffer, static_cast<std::size_t>(n));
+    if (n == 0) ended = true;
     return n > 0;
   };
   auto deadline = std::chrono::steady_clock::now() + deadline_after;
-  while (std::chrono::steady_clock::now() < deadline && !enough(messages())) {
+  while (!ended && std::chrono::steady_clock::now() < deadline && !enough(messages())) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     drain(static_cast<int>(std::clamp<std::int64_t>(left.count(), 1, 100)));

@@ -249,6 +249,7 @@ void Harness::step() {
       {"compact", 2, Maintenance, [&] { store(db, ns).compact_storage(); }},
       {"reopen", 3, Maintenance, [&] { op_reopen(db); }},
       {"crash", physical() ? 1 : 0, Maintenance, [&] { op_crash(db); }},
+      {"crash_image", physical() ? 1 : 0, Maintenance, [&] { op_crash_in_image_write(db); }},
       {"read_only_view", physical() ? 2 : 0, Maintenance, [&] { op_read_only_view(db); }},
       {"backup", backups ? 3 : 0, Maintenance, [&] { op_backup(db, false); }},
       {"incremental_backup", backups ? 3 : 0, Maintenance, [&] { op_backup(db, true); }},

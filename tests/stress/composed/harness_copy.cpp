@@ -1,6 +1,7 @@
 // The composed test's operations that move whole namespaces or processes: kill -9 of a writer
-// and reopen (fs), JSONL export and import (including files with extreme expiry instants), and
-// sync_to within a backend and through a store of another backend.
+// and reopen (fs), kill -9 inside the keydir image write of a close (fs), JSONL export and import
+// (including files with extreme expiry instants), and sync_to within a backend and through a store
+// of another backend.
 //
 // Not a test file: the harness the composed test drives. Every disagreement with the model ends
 // in Harness::fail, which throws Mismatch; composed_test.cpp turns it into FAIL().
@@ -12,9 +13,12 @@
 #include <limits>
 #include <set>
 
+#include <csignal>
+
 #include "backup/jsonl.hpp"
 #include "stress/composed/harness.hpp"
 #include "support/kill_child.hpp"
+#include "util/file_system_hooks.hpp"
 
 namespace nadb::testing::composed {
 namespace {
@@ -34,7 +38,83 @@ Item crash_item(std::uint32_t serial, const std::vector<std::string>& tags) {
   return item;
 }
 
+// Kills this process at the n-th file operation on the keydir image (KEYDIR, KEYDIR.tmp).
+class KillInImageWrite final : public util::FileSystemHooks {
+ public:
+  explicit KillInImageWrite(int n) : left_(n) { util::install_file_system_hooks(this); }
+  ~KillInImageWrite() override { util::install_file_system_hooks(nullptr); }
+  int before(const util::FileEvent& event) override {
+    bool image = event.path.find("KEYDIR") != std::string_view::npos ||
+                 event.target.find("KEYDIR") != std::string_view::npos;
+    if (image && --left_ == 0) ::kill(::getpid(), SIGKILL);
+    return 0;
+  }
+
+ private:
+  int left_;
+};
+
 }  // namespace
+
+void Harness::op_crash_in_image_write(Db& db) {
+  std::size_t writes = 1 + pick(rng_, 20);
+  int kill_at = 1 + static_cast<int>(pick(rng_, 30));  // past the last operation: survives
+  std::uint32_t first_serial = static_cast<std::uint32_t>(++serial_) * 1000;
+  serial_ += 1;
+  std::uint64_t child_seed = rng_();
+  trace("  " + std::to_string(writes) + " writes, then kill -9 at file operation " +
+        std::to_string(kill_at) + " of the keydir image write of the close");
+  close(db);
+  auto reports = run_and_kill_when<CrashReport>(
+      [&](int fd) {
+        {
+          std::vector<std::unique_ptr<KeyValueStore>> stores;
+          for (const auto& ns : namespaces_) {
+            Options o = options_of(db.name, ns);
+            o.durability = Durability::Sync;
+            stores.push_back(std::make_unique<KeyValueStore>(o));
+          }
+          Rng rng(child_seed);
+          for (std::uint32_t serial = first_serial; serial < first_serial + writes; ++serial) {
+            CrashReport r{1, static_cast<std::uint8_t>(pick(rng, stores.size())),
+                          static_cast<std::uint16_t>(pick(rng, keys_.size())),
+                          chance(rng, 0.2) ? 0 : serial};
+            if (r.serial == 0) {
+              stores[r.ns]->remove(keys_[r.key]);
+            } else {
+              Item item = crash_item(r.serial, tags_);
+              stores[r.ns]->set(keys_[r.key], *item.value, item.tags);
+            }
+            if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+          }
+          KillInImageWrite kill(kill_at);
+          stores.clear();  // the close writes the image
+        }
+        CrashReport closed{2, 0, 0, 0};
+        if (::write(fd, &closed, sizeof closed) != sizeof closed) ::_exit(9);
+        ::pause();
+      },
+      [](const std::vector<CrashReport>& so_far) {
+        return !so_far.empty() && so_far.back().done == 2;
+      },
+      std::chrono::seconds(20));
+  bool closed = !reports.empty() && reports.back().done == 2;
+  if (closed) reports.pop_back();
+  if (reports.size() != writes) {
+    fail("the child made " + std::to_string(reports.size()) + " of its " + std::to_string(writes) +
+         " writes before its close");
+  }
+  for (const CrashReport& r : reports) {  // all acknowledged, durably
+    if (r.serial == 0) {
+      db.model.erase(namespaces_[r.ns], keys_[r.key]);
+    } else {
+      db.model.set(namespaces_[r.ns], keys_[r.key], crash_item(r.serial, tags_));
+    }
+  }
+  trace(closed ? "  the close finished" : "  killed inside the image write");
+  check_read_only_views(db);
+  open(db);
+}
 
 void Harness::op_crash(Db& db) {
   std::size_t acks = 1 + pick(rng_, 20);

@@ -1,0 +1,73 @@
+// The engine's keydir image upkeep: written at close, checked in the background after an open
+// that mapped one (keydir_image.hpp says what an image is; recovery.cpp maps it).
+#include "engine/engine.hpp"
+#include "obs/log.hpp"
+#include "util/clock.hpp"
+#include "util/files.hpp"
+
+namespace nadb::engine {
+
+void Engine::write_keydir_image_at_close() {
+  // An open that skipped damaged records leaves no image: the next open meets the damage
+  // again (and refuses it, unless told to skip it), as it would without images.
+  if (options_.read_only || damaged_bytes_.load() > 0) return;
+  try {
+    util::MutexLock compaction_lock(compaction_mutex_);
+    util::MutexLock write_lock(write_mutex_);
+    util::ReaderLock state_lock(state_mutex_);
+    writer_.check_healthy();  // a failed write may be in the keydir but not on disk
+    std::uint32_t active = writer_.active_id();
+    std::vector<CoveredSegment> covered;
+    for (const auto& [id, info] : segments_) {
+      std::uint64_t size = id == active ? writer_.end_offset() : info.size;
+      covered.push_back({id, size, segment_tail_checksum(info.file->file, size)});
+    }
+    if (image_ && image_->segments() == covered) return;  // nothing since the image
+    util::Stopwatch watch;
+    KeydirImage::write(dir_, keydir_, covered, next_seq_ - 1);
+    obs::logger(obs::Component::Engine)
+        .debug("keydir image written", {{"dir", dir_}, {"duration_ms", watch.elapsed_ms()}});
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Engine)
+        .warn("no keydir image written at close: the next open rebuilds the keydir",
+              {{"dir", dir_}, {"error", e.what()}});
+  }
+}
+
+void Engine::check_keydir_image() {
+  std::optional<KeydirImage> image;
+  {
+    util::MutexLock write_lock(write_mutex_);
+    image = image_;
+  }
+  try {
+    if (!image || image->verify_arrays(stop_image_check_)) return;
+    obs::logger(obs::Component::Engine)
+        .error("the keydir image fails its checksums: it is kept aside and the keydir rebuilt",
+               {{"dir", dir_}});
+    if (options_.read_only) {  // nothing may be written: later loads leave images alone
+      ignore_image_ = true;
+      util::MutexLock refresh_lock(refresh_mutex_);
+      install_loaded(std::move(*load_read_only(nullptr)));
+      return;
+    }
+    util::MutexLock compaction_lock(compaction_mutex_);
+    util::MutexLock write_lock(write_mutex_);
+    util::WriterLock state_lock(state_mutex_);
+    writer_.sync_to(writer_.appended_position());
+    std::string path = util::join_path(dir_, kKeydirImageFile);
+    util::rename_file(path, path + "." + std::to_string(util::now_ms()) + ".damaged");
+    util::sync_directory(dir_);
+    rebuild_state_locked();
+  } catch (const std::exception& e) {
+    // The rebuild failed: refuse writes, as after any failure to recover the state.
+    obs::logger(obs::Component::Engine)
+        .error("checking the keydir image failed", {{"dir", dir_}, {"error", e.what()}});
+    try {
+      writer_.fail(e);
+    } catch (const std::exception&) {  // fail throws what it records
+    }
+  }
+}
+
+}  // namespace nadb::engine

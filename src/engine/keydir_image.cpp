@@ -1,0 +1,407 @@
+#include "engine/keydir_image.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "util/checksum.hpp"
+#include "util/files.hpp"
+#include "util/varint.hpp"
+
+namespace nadb::engine {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'A', 'D', 'B', 'K', 'D', 'I', 'R'};
+// The header: magic, format version, layout, where the metadata lies, and their checksum. The
+// body (the arrays) starts at kBodyOffset; the metadata follows it.
+constexpr std::size_t kHeaderSize = 40;
+constexpr std::uint64_t kBodyOffset = 4096;
+constexpr std::uint64_t kBlockBytes = 64 << 10;
+constexpr std::uint64_t kAlign = 64;
+constexpr std::uint64_t kTailBytes = 4096;
+
+// The image holds this build's structures as they are in memory: another layout is ignored.
+constexpr std::uint32_t kLayout = static_cast<std::uint32_t>(
+    sizeof(KeyEntry) | sizeof(KeyTable::Slot) << 8 | sizeof(KeyBytes) << 16 | 1u << 24);
+
+std::uint64_t align_up(std::uint64_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+// Where one namespace's arrays lie, relative to the start of the body.
+struct NamespaceSections {
+  std::vector<std::uint64_t> chunks;
+  std::uint64_t slots = 0;
+  std::uint64_t sorted = 0;
+};
+
+// Lays the arrays out one after another; long keys follow all of them.
+struct BodyLayout {
+  std::vector<NamespaceSections> namespaces;
+  std::uint64_t keys = 0;  // start of the key region
+};
+
+BodyLayout lay_out(const std::vector<KeyTable::Arrays>& tables,
+                   const std::vector<const KeyTable*>& owners) {
+  BodyLayout layout;
+  std::uint64_t at = 0;
+  for (std::size_t n = 0; n < tables.size(); ++n) {
+    NamespaceSections sections;
+    for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c) {
+      sections.chunks.push_back(at);
+      at = align_up(at + KeyTable::chunk_entries(c) * sizeof(KeyEntry));
+    }
+    sections.slots = at;
+    at = align_up(at + tables[n].slots.size_bytes());
+    sections.sorted = at;
+    at = align_up(at + tables[n].sorted.size_bytes());
+    layout.namespaces.push_back(std::move(sections));
+  }
+  layout.keys = at;
+  return layout;
+}
+
+std::string_view bytes_of(const void* data, std::size_t n) {
+  return {static_cast<const char*>(data), n};
+}
+
+// Writes a chunk's entries at `at`, their long keys appended to the key region (`keys`).
+void write_chunk(const util::File& out, std::uint64_t body, std::uint64_t at,
+                 std::span<const KeyEntry> entries, std::uint64_t& keys_at, std::string& keys) {
+  constexpr std::size_t kBatch = 4096;
+  std::string buffer;
+  for (std::size_t first = 0; first < entries.size(); first += kBatch) {
+    std::size_t n = std::min(kBatch, entries.size() - first);
+    buffer.assign(bytes_of(entries.data() + first, n * sizeof(KeyEntry)));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string_view key = entries[first + i].key.view();
+      if (key.size() <= KeyBytes::kInlineCapacity) continue;
+      std::uint64_t entry_at = at + (first + i) * sizeof(KeyEntry);  // key is the first member
+      auto distance =
+          static_cast<std::int64_t>(keys_at + keys.size()) - static_cast<std::int64_t>(entry_at);
+      KeyBytes::encode_relative(distance, static_cast<std::uint32_t>(key.size()),
+                                buffer.data() + i * sizeof(KeyEntry));
+      keys.append(key);
+    }
+    out.write_at(body + at + first * sizeof(KeyEntry), buffer);
+    if (keys.size() >= (1 << 20)) {
+      out.write_at(body + keys_at, keys);
+      keys_at += keys.size();
+      keys.clear();
+    }
+  }
+}
+
+void put_counts(std::string& out, const std::unordered_map<std::uint32_t, std::uint64_t>& counts) {
+  std::map<std::uint32_t, std::uint64_t> sorted(counts.begin(), counts.end());
+  util::put_varint(out, sorted.size());
+  for (auto [segment, bytes] : sorted) {
+    util::put_fixed<std::uint32_t>(out, segment);
+    util::put_fixed<std::uint64_t>(out, bytes);
+  }
+}
+
+bool get_counts(util::Reader& in, std::unordered_map<std::uint32_t, std::uint64_t>& counts) {
+  std::uint64_t n = 0;
+  if (!in.varint(n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint32_t segment = 0;
+    std::uint64_t bytes = 0;
+    if (!in.fixed(segment) || !in.fixed(bytes)) return false;
+    counts[segment] = bytes;
+  }
+  return true;
+}
+
+// Checksums of the body's 64 KiB blocks, read back from the file.
+std::vector<std::uint64_t> block_checksums(const util::File& file, std::uint64_t body_size) {
+  std::vector<std::uint64_t> sums;
+  std::string block;
+  for (std::uint64_t at = 0; at < body_size; at += kBlockBytes) {
+    file.read_at(kBodyOffset + at, static_cast<std::size_t>(std::min(kBlockBytes, body_size - at)),
+                 block);
+    sums.push_back(util::checksum(block));
+  }
+  return sums;
+}
+
+void log_ignored(const std::string& path, const std::string& why) {
+  obs::logger(obs::Component::Engine)
+      .warn("the keydir image is not used: the keydir is rebuilt from the segments",
+            {{"file", path}, {"reason", why}});
+}
+
+// A private, writable mapping of a whole file: pages are read from the file until written.
+std::shared_ptr<void> map_privately(const util::File& file, std::uint64_t size) {
+  void* p =
+      ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, file.fd(), 0);
+  if (p == MAP_FAILED) return nullptr;
+  return std::shared_ptr<void>(p, [size](void* q) { ::munmap(q, size); });
+}
+
+}  // namespace
+
+void KeydirImage::write(const std::string& dir, const Keydir& keydir,
+                        const std::vector<CoveredSegment>& segments, std::uint64_t max_seq) {
+  std::vector<std::string> names;
+  std::vector<const NamespaceKeys*> spaces;
+  for (const auto& [name, ns] : keydir.namespaces_) {
+    names.push_back(name);
+    spaces.push_back(ns.get());
+  }
+  std::vector<KeyTable::Arrays> tables;
+  std::vector<const KeyTable*> owners;
+  for (const NamespaceKeys* ns : spaces) {
+    tables.push_back(ns->keys.arrays());
+    owners.push_back(&ns->keys);
+  }
+  BodyLayout layout = lay_out(tables, owners);
+
+  std::string path = util::join_path(dir, kKeydirImageFile);
+  std::string temp = path + ".tmp";
+  util::File out(temp, O_RDWR | O_CREAT | O_TRUNC);
+  std::uint64_t keys_at = layout.keys;
+  std::string keys;
+  for (std::size_t n = 0; n < tables.size(); ++n) {
+    const NamespaceSections& at = layout.namespaces[n];
+    for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c)
+      write_chunk(out, kBodyOffset, at.chunks[c], owners[n]->chunk_used(c), keys_at, keys);
+    out.write_at(kBodyOffset + at.slots,
+                 bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()));
+    out.write_at(kBodyOffset + at.sorted,
+                 bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()));
+  }
+  out.write_at(kBodyOffset + keys_at, keys);
+  std::uint64_t body_size = align_up(keys_at + keys.size());
+  out.truncate(kBodyOffset + body_size);  // unwritten room (the chunks' tails) stays a hole
+
+  std::string meta;
+  util::put_fixed<std::uint64_t>(meta, max_seq);
+  util::put_fixed<std::uint64_t>(meta, body_size);
+  util::put_varint(meta, segments.size());
+  for (const auto& s : segments) {
+    util::put_fixed<std::uint32_t>(meta, s.id);
+    util::put_fixed<std::uint64_t>(meta, s.size);
+    util::put_fixed<std::uint64_t>(meta, s.tail_checksum);
+  }
+  keydir.tag_sets_.encode(meta);
+  put_counts(meta, keydir.dead_bytes_);
+  put_counts(meta, keydir.tombstone_bytes_);
+  util::put_varint(meta, names.size());
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    const KeyTable::Arrays& t = tables[n];
+    const NamespaceSections& at = layout.namespaces[n];
+    util::put_varint(meta, names[n].size());
+    meta.append(names[n]);
+    util::put_fixed<std::uint32_t>(meta, t.id_count);
+    util::put_fixed<std::uint64_t>(meta, t.size);
+    util::put_fixed<std::uint64_t>(meta, t.slots.size());
+    util::put_fixed<std::uint64_t>(meta, at.slots);
+    util::put_fixed<std::uint64_t>(meta, at.sorted);
+    util::put_varint(meta, at.chunks.size());
+    for (std::uint64_t chunk : at.chunks)
+      util::put_fixed<std::uint64_t>(meta, chunk);
+    util::put_varint(meta, t.free_ids.size());
+    for (std::uint32_t id : t.free_ids)
+      util::put_fixed<std::uint32_t>(meta, id);
+    util::put_varint(meta, spaces[n]->expiry.size());
+    spaces[n]->expiry.for_each([&](std::int64_t expires_ms, std::uint32_t id) {
+      util::put_fixed<std::int64_t>(meta, expires_ms);
+      util::put_fixed<std::uint32_t>(meta, id);
+    });
+  }
+  std::vector<std::uint64_t> blocks = block_checksums(out, body_size);
+  util::put_varint(meta, blocks.size());
+  for (std::uint64_t b : blocks)
+    util::put_fixed<std::uint64_t>(meta, b);
+  util::put_fixed<std::uint64_t>(meta, util::checksum(meta));
+  out.write_at(kBodyOffset + body_size, meta);
+
+  std::string header(kMagic, sizeof kMagic);
+  util::put_fixed<std::uint32_t>(header, kKeydirImageFormatVersion);
+  util::put_fixed<std::uint32_t>(header, kLayout);
+  util::put_fixed<std::uint64_t>(header, kBodyOffset + body_size);
+  util::put_fixed<std::uint64_t>(header, meta.size());
+  util::put_fixed<std::uint64_t>(header, util::checksum(header));
+  out.write_at(0, header);
+  out.sync();
+  out.close();
+  util::rename_file(temp, path);
+  util::sync_directory(dir);
+}
+
+std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& keydir) {
+  KeydirImage image;
+  image.path_ = util::join_path(dir, kKeydirImageFile);
+  std::shared_ptr<util::File> opened;
+  try {
+    opened = std::make_shared<util::File>(image.path_, O_RDONLY);
+  } catch (const IOError&) {
+    return std::nullopt;  // none (or unreadable: the keydir is rebuilt either way)
+  }
+  const util::File& file = *opened;
+  image.file_ = opened;
+  std::uint64_t file_size = file.size();
+  std::string header;
+  if (file_size < kBodyOffset) return log_ignored(image.path_, "too short"), std::nullopt;
+  file.read_at(0, kHeaderSize, header);
+  util::Reader head(header);
+  std::string_view magic;
+  std::uint32_t version = 0, layout = 0;
+  std::uint64_t meta_at = 0, meta_size = 0, sum = 0;
+  head.bytes(sizeof kMagic, magic);
+  head.fixed(version);
+  head.fixed(layout);
+  head.fixed(meta_at);
+  head.fixed(meta_size);
+  head.fixed(sum);
+  if (!head.ok() || magic != std::string_view(kMagic, sizeof kMagic) ||
+      sum != util::checksum(std::string_view(header).substr(0, kHeaderSize - 8))) {
+    return log_ignored(image.path_, "damaged header"), std::nullopt;
+  }
+  if (version != kKeydirImageFormatVersion || layout != kLayout)
+    return log_ignored(image.path_, "written by another version"), std::nullopt;
+  if (meta_at < kBodyOffset || meta_size < 8 || meta_at > file_size ||
+      meta_size != file_size - meta_at) {
+    return log_ignored(image.path_, "damaged header"), std::nullopt;
+  }
+  std::string meta;
+  file.read_at(meta_at, static_cast<std::size_t>(meta_size), meta);
+  std::string_view body(meta.data(), meta.size() - 8);
+  if (util::get_fixed<std::uint64_t>(meta.data() + body.size()) != util::checksum(body))
+    return log_ignored(image.path_, "damaged metadata"), std::nullopt;
+  image.body_size_ = meta_at - kBodyOffset;
+  std::shared_ptr<void> mapping = map_privately(file, file_size);
+  if (!mapping) return log_ignored(image.path_, "mmap failed"), std::nullopt;
+  if (!image.decode(body, meta_at - kBodyOffset, mapping, keydir)) {
+    keydir = Keydir();
+    return log_ignored(image.path_, "malformed metadata"), std::nullopt;
+  }
+  return image;
+}
+
+bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size,
+                         const std::shared_ptr<void>& mapping, Keydir& keydir) {
+  util::Reader in(meta);
+  std::uint64_t recorded_body = 0, count = 0;
+  if (!in.fixed(max_seq_) || !in.fixed(recorded_body) || recorded_body != body_size ||
+      !in.varint(count)) {
+    return false;
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    CoveredSegment s;
+    if (!in.fixed(s.id) || !in.fixed(s.size) || !in.fixed(s.tail_checksum)) return false;
+    segments_.push_back(s);
+  }
+  if (!keydir.tag_sets_.decode(in) || !get_counts(in, keydir.dead_bytes_) ||
+      !get_counts(in, keydir.tombstone_bytes_) || !in.varint(count)) {
+    return false;
+  }
+  char* base = static_cast<char*>(mapping.get()) + kBodyOffset;
+  // An array must lie inside the body, aligned for its type.
+  auto inside = [&](std::uint64_t at, std::uint64_t bytes) {
+    return at % 8 == 0 && at <= body_size && bytes <= body_size - at;
+  };
+  for (std::uint64_t n = 0; n < count; ++n) {
+    std::string_view name;
+    KeyTable::Arrays arrays;
+    std::uint64_t slot_count = 0, slots_at = 0, sorted_at = 0, chunk_count = 0, free_count = 0,
+                  expiry_count = 0;
+    std::uint32_t id_count = 0;
+    if (!in.length_prefixed(name) || !in.fixed(id_count) || !in.fixed(arrays.size) ||
+        !in.fixed(slot_count) || !in.fixed(slots_at) || !in.fixed(sorted_at) ||
+        !in.varint(chunk_count) || chunk_count != KeyTable::chunks_for(id_count) ||
+        arrays.size > id_count || slot_count < 16 || (slot_count & (slot_count - 1)) != 0 ||
+        slot_count > (std::uint64_t{1} << 32) || arrays.size * 5 > slot_count * 4 ||
+        !inside(slots_at, slot_count * sizeof(KeyTable::Slot)) ||
+        !inside(sorted_at, arrays.size * sizeof(std::uint32_t))) {
+      return false;
+    }
+    arrays.id_count = id_count;
+    std::vector<KeyEntry*> chunks;
+    for (std::uint32_t c = 0; c < chunk_count; ++c) {
+      std::uint64_t at = 0;
+      if (!in.fixed(at) || !inside(at, KeyTable::chunk_entries(c) * sizeof(KeyEntry))) return false;
+      chunks.push_back(reinterpret_cast<KeyEntry*>(base + at));
+    }
+    if (!in.varint(free_count) || free_count > id_count) return false;
+    std::vector<std::uint32_t> free_ids(free_count);
+    for (auto& id : free_ids) {
+      if (!in.fixed(id) || id >= id_count) return false;
+    }
+    if (arrays.size + free_count != id_count) return false;
+    arrays.free_ids = free_ids;
+    arrays.slots = {reinterpret_cast<const KeyTable::Slot*>(base + slots_at), slot_count};
+    arrays.sorted = {reinterpret_cast<const std::uint32_t*>(base + sorted_at), arrays.size};
+    NamespaceKeys& ns = keydir.find_or_create(name);
+    if (ns.keys.size() != 0) return false;  // a namespace listed twice
+    ns.keys.adopt(mapping, chunks, reinterpret_cast<KeyTable::Slot*>(base + slots_at), arrays);
+    if (!in.varint(expiry_count) || expiry_count > arrays.size) return false;
+    std::int64_t previous = 0;
+    for (std::uint64_t i = 0; i < expiry_count; ++i) {
+      std::int64_t expires_ms = 0;
+      std::uint32_t id = 0;
+      if (!in.fixed(expires_ms) || !in.fixed(id) || id >= id_count || expires_ms < previous)
+        return false;
+      ns.expiry.append(expires_ms, id);
+      previous = expires_ms;
+    }
+  }
+  if (!in.varint(count) || count != (body_size + kBlockBytes - 1) / kBlockBytes) return false;
+  block_checksums_.resize(count);
+  for (auto& sum : block_checksums_) {
+    if (!in.fixed(sum)) return false;
+  }
+  return in.at_end();
+}
+
+std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match(
+    const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const {
+  std::map<std::uint32_t, std::uint64_t> from;
+  std::uint32_t newest = 0;
+  for (const CoveredSegment& s : segments_) {
+    auto it = present.find(s.id);
+    if (it == present.end() || it->second.second < s.size ||
+        segment_tail_checksum(*it->second.first, s.size) != s.tail_checksum) {
+      log_ignored(path_, "stale: segment " + std::to_string(s.id) + " is gone or changed");
+      return std::nullopt;
+    }
+    from[s.id] = s.size;
+    newest = std::max(newest, s.id);
+  }
+  for (const auto& [id, file] : present) {
+    if (id < newest && !from.count(id)) {
+      log_ignored(path_, "stale: segment " + std::to_string(id) + " is not covered");
+      return std::nullopt;
+    }
+  }
+  return from;
+}
+
+bool KeydirImage::verify_arrays(const std::atomic<bool>& stop) const {
+  const util::File& file = *file_;
+  std::string block;
+  std::uint64_t body_size = body_size_;
+  for (std::size_t b = 0; b < block_checksums_.size(); ++b) {
+    if (stop.load(std::memory_order_relaxed)) return true;
+    std::uint64_t at = b * kBlockBytes;
+    file.read_at(kBodyOffset + at, static_cast<std::size_t>(std::min(kBlockBytes, body_size - at)),
+                 block);
+    if (util::checksum(block) != block_checksums_[b]) return false;
+  }
+  return true;
+}
+
+std::uint64_t segment_tail_checksum(const util::File& file, std::uint64_t size) {
+  std::uint64_t from = size > kTailBytes ? size - kTailBytes : 0;
+  std::string tail;
+  file.read_at(from, static_cast<std::size_t>(size - from), tail);
+  return util::checksum(tail);
+}
+
+}  // namespace nadb::engine

@@ -1,0 +1,191 @@
+// Keydir images: a clean close leaves one, the next open maps it and replays only the log
+// written after it, and an image that does not match the folder — stale, damaged, torn — is
+// never trusted: the keydir is rebuilt from the segments.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "engine/keydir_image.hpp"
+#include "support/engine_helpers.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+
+namespace nadb::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kLong = "a-key-longer-than-fifteen-bytes-";
+
+WriteOp put(const std::string& key, const std::string& value, std::vector<std::string> tags = {},
+            std::int64_t expires_ms = 0) {
+  WriteOp op = put_op(key, value);
+  op.tags = std::move(tags);
+  op.expires_ms = expires_ms;
+  return op;
+}
+
+// Keys short and long, tagged, expiring, overwritten and deleted, over several segments.
+void fill(engine::Engine& e, int from, int to) {
+  for (int i = from; i < to; ++i) {
+    std::string n = std::to_string(i);
+    apply(e, {put("k" + n, "v" + n, {"t" + std::to_string(i % 3)}),
+              put(kLong + n, std::string(200, 'a' + i % 26), {}, i % 5 == 0 ? 5'000'000 : 0)});
+  }
+  for (int i = from; i < to; i += 7)
+    apply(e, {remove_op("k" + std::to_string(i)), put(kLong + std::to_string(i), "again")});
+}
+
+// Everything a reader can see of the engine, as text.
+std::string contents(engine::Engine& e) {
+  std::string out;
+  KeyPage page = e.scan("ns", "", "", 1'000'000, 1'000'000);
+  for (const auto& key : page.keys) {
+    auto record = e.get("ns", key, 1'000'000, true);
+    out += key + "=" + (record ? record->value.substr(0, 8) : "?") + " v" +
+           std::to_string(record->meta.version) + " x" + std::to_string(record->meta.expires_ms);
+    for (const auto& tag : record->meta.tags)
+      out += " #" + tag;
+    out += "\n";
+  }
+  out += "count " + std::to_string(e.count("ns", 1'000'000));
+  e.read_index("ns", [&](const KeyIdReader& reader) {
+    reader.for_each_expired(6'000'000,
+                            [&](std::uint32_t id) { out += " x:" + std::string(reader.key(id)); });
+  });
+  return out;
+}
+
+// Copies a db folder as a crash would leave it: the files as they are, no close.
+void copy_folder(const std::string& from, const std::string& to) {
+  fs::copy(from, to, fs::copy_options::recursive);
+  fs::remove(fs::path(to) / "LOCK");
+}
+
+TEST(KeydirImage, ACleanCloseLeavesAnImageTheNextOpenMapsAndReplaysOnlyWhatFollowsIt) {
+  TempDir dir;
+  std::string expected;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    EXPECT_FALSE(e->keydir_image_used());
+    fill(*e, 0, 600);
+    expected = contents(*e);
+  }
+  ASSERT_TRUE(util::path_exists(dir.sub("db/KEYDIR")));
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    EXPECT_TRUE(e->keydir_image_used());
+    EXPECT_EQ(contents(*e), expected);
+    fill(*e, 600, 800);  // onto mapped pages: new long keys, deletes of mapped ones
+    e->flush();
+    expected = contents(*e);
+    copy_folder(dir.sub("db"), dir.sub("crashed"));  // the image covers only 0..600
+  }
+  auto crashed = engine::Engine::open(dir.sub("crashed"), small_segments(64 << 10));
+  EXPECT_TRUE(crashed->keydir_image_used());
+  EXPECT_EQ(contents(*crashed), expected) << "the log after the image was not replayed";
+  auto reopened = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  EXPECT_TRUE(reopened->keydir_image_used());
+  EXPECT_EQ(contents(*reopened), expected);
+}
+
+TEST(KeydirImage, AStaleImageIsNeverTrusted) {
+  TempDir dir;
+  std::string expected;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    fill(*e, 0, 200);
+  }
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    ASSERT_TRUE(e->keydir_image_used());
+    apply(*e, {remove_op("k1"), put("k2", "changed")});
+    e->compact();  // the segments the image covers are gone
+    expected = contents(*e);
+    copy_folder(dir.sub("db"), dir.sub("compacted"));
+  }
+  auto compacted = engine::Engine::open(dir.sub("compacted"), small_segments(64 << 10));
+  EXPECT_FALSE(compacted->keydir_image_used());
+  EXPECT_EQ(contents(*compacted), expected);
+
+  // A covered segment that changed where the image ends (its last record torn off): the
+  // open meets the torn tail as it would without an image, and leaves it out.
+  TempDir other;
+  {
+    auto e = engine::Engine::open(other.sub("db"), small_segments(1 << 20));
+    fill(*e, 0, 50);
+    apply(*e, {put("last", "torn")});
+  }
+  std::string seg = other.sub("db/" + engine::segment_file_name(1));
+  fs::resize_file(seg, fs::file_size(seg) - 1);
+  auto torn = engine::Engine::open(other.sub("db"), small_segments(1 << 20));
+  EXPECT_FALSE(torn->keydir_image_used());
+  EXPECT_FALSE(value_of(*torn, "last"));
+  EXPECT_EQ(value_of(*torn, "k1"), "v1");
+}
+
+TEST(KeydirImage, ADamagedImageIsSetAsideAndTheKeydirRebuilt) {
+  TempDir dir;
+  std::string expected;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    fill(*e, 0, 600);
+    expected = contents(*e);
+  }
+  std::string image = dir.sub("db/KEYDIR");
+  std::uint64_t size = fs::file_size(image);
+  fs::copy_file(image, dir.sub("image"));
+  // The metadata (at the end): found at open.
+  {
+    util::File f(image, O_RDWR);
+    f.write_at(size - 20, "\x7f");
+  }
+  auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  EXPECT_FALSE(e->keydir_image_used());
+  EXPECT_EQ(contents(*e), expected);
+  e.reset();
+  // The arrays (the first entries): found by the background check, which rebuilds.
+  fs::copy_file(dir.sub("image"), image, fs::copy_options::overwrite_existing);
+  {
+    util::File f(image, O_RDWR);
+    f.write_at(4096 + 40, "\x7f");
+  }
+  e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  for (int i = 0; i < 500 && e->keydir_image_used(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(e->keydir_image_used()) << "the damage went unnoticed";
+  EXPECT_EQ(contents(*e), expected);
+  bool kept_aside = false;
+  for (const auto& name : util::list_directory(dir.sub("db")))
+    kept_aside |= name.starts_with("KEYDIR.") && name.ends_with(".damaged");
+  EXPECT_TRUE(kept_aside);
+}
+
+TEST(KeydirImage, AnImageWrittenHalfwayIsIgnored) {
+  TempDir dir;
+  std::string expected;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    fill(*e, 0, 100);
+  }
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    fill(*e, 100, 150);
+    expected = contents(*e);
+    e->flush();
+    copy_folder(dir.sub("db"), dir.sub("crashed"));
+  }
+  // A crash while the newer image was written leaves its temp file: never renamed into place.
+  fs::copy_file(dir.sub("db/KEYDIR"), dir.sub("crashed/KEYDIR.tmp"));
+  fs::resize_file(dir.sub("crashed/KEYDIR.tmp"), 8192);
+  auto e = engine::Engine::open(dir.sub("crashed"), small_segments(64 << 10));
+  EXPECT_TRUE(e->keydir_image_used());  // the older, whole one
+  EXPECT_EQ(contents(*e), expected);
+  EXPECT_FALSE(util::path_exists(dir.sub("crashed/KEYDIR.tmp")));
+}
+
+}  // namespace
+}  // namespace nadb::testing
