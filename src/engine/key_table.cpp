@@ -8,7 +8,15 @@ namespace nadb::engine {
 KeyTable::KeyTable() : own_slots_(16), slots_(own_slots_.data()), mask_(15) {}
 
 KeyTable::~KeyTable() {
-  for (std::uint32_t id = 0; id < id_count_; ++id)
+  // Mapped entries own nothing unless given a heap key since (listed): reading all of them
+  // here would fault in the whole image at close.
+  for (std::uint32_t id : heap_keys_in_mapped_chunks_)
+    at(id).key.assign({});
+  std::uint32_t first_owned = mapped_chunks_ == 0
+                                  ? 0
+                                  : static_cast<std::uint32_t>(std::min<std::size_t>(
+                                        chunk_start(mapped_chunks_), id_count_));
+  for (std::uint32_t id = first_owned; id < id_count_; ++id)
     at(id).~KeyEntry();
   for (std::uint32_t chunk = mapped_chunks_; chunk < chunks_.size(); ++chunk)
     EntryAllocator().deallocate(chunks_[chunk], chunk_entries(chunk));
@@ -91,7 +99,10 @@ std::uint32_t KeyTable::insert(std::string_view key, Location location) {
   }
   KeyEntry& entry = at(id);
   entry.key.assign(key);
-  if (entry.key.on_heap()) heap_key_bytes_ += key.size();
+  if (entry.key.on_heap()) {
+    heap_key_bytes_ += key.size();
+    if (chunk_of(id) < mapped_chunks_) heap_keys_in_mapped_chunks_.push_back(id);
+  }
   entry.live = true;
   entry.segment = location.segment;
   entry.offset = location.offset;

@@ -162,6 +162,9 @@ class KeyTable {
   // An image the first mapped_chunks_ chunks, the slots and the sorted view may lie in.
   std::shared_ptr<const void> mapping_;
   std::uint32_t mapped_chunks_ = 0;
+  // Ids in mapped chunks given a heap key since (some may have lost it again): what the
+  // destructor frees there.
+  std::vector<std::uint32_t> heap_keys_in_mapped_chunks_;
   std::vector<KeyEntry*> chunks_;
   std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
   std::vector<std::uint32_t> free_ids_;

@@ -65,6 +65,7 @@ void Engine::set_aside(const SegmentFile& segment, std::uint64_t from, std::uint
 std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
     const std::vector<std::uint32_t>& ids) {
   image_.reset();
+  image_covers_.reset();
   std::optional<KeydirImage> image = KeydirImage::load(dir_, keydir_);
   if (!image) return {};
   std::vector<util::File> files;
@@ -79,6 +80,7 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
     keydir_ = Keydir();
     return {};
   }
+  image_covers_ = image->segments();
   image_ = std::move(image);
   return *ends;
 }
