@@ -6,6 +6,7 @@
 
 #include "engine/high_water.hpp"
 #include "engine/hint.hpp"
+#include "engine/keydir_image.hpp"
 #include "engine/lock_file.hpp"
 #include "nadb/errors.hpp"
 #include "util/files.hpp"
@@ -52,12 +53,40 @@ class Checker {
     for (std::uint32_t id : ids)
       check_segment(id, active && *active == id);
     check_marks(ids);
+    check_image(ids);
     report_.ok = report_.problems.empty();
     return report_;
   }
 
  private:
   void problem(std::string what) { report_.problems.push_back(std::move(what)); }
+
+  // The keydir image is a cache the next open may map: what it would do with it is a note,
+  // never a problem (an unusable image is ignored or set aside, and the keydir rebuilt).
+  void check_image(const std::vector<std::uint32_t>& ids) {
+    if (!util::path_exists(util::join_path(dir_, kKeydirImageFile))) return;
+    Keydir scratch;
+    std::optional<KeydirImage> image = KeydirImage::load(dir_, scratch);
+    std::string outcome = "matches the segments: the next open maps it";
+    if (!image) {
+      outcome = "unusable (damaged, or another build's): the next open rebuilds the keydir";
+    } else {
+      std::vector<util::File> files;
+      files.reserve(ids.size());
+      std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
+      for (std::uint32_t id : ids) {
+        files.emplace_back(util::join_path(dir_, segment_file_name(id)), O_RDONLY);
+        present[id] = {&files.back(), files.back().size()};
+      }
+      std::atomic<bool> never{false};
+      if (!image->match(present)) {
+        outcome = "stale (the segments changed since): the next open rebuilds the keydir";
+      } else if (!image->verify_arrays(never)) {
+        outcome = "fails its block checksums: the next open sets it aside and rebuilds";
+      }
+    }
+    report_.notes.push_back(std::string(kKeydirImageFile) + ": " + outcome);
+  }
 
   void check_segment(std::uint32_t id, bool active) {
     ++report_.segments;

@@ -119,7 +119,7 @@ Engine::~Engine() {
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine).error("flush at close failed", {{"error", e.what()}});
   }
-  write_keydir_image(true);
+  write_keydir_image_at_close();
 }
 
 void Engine::prefetch(const std::map<std::uint32_t, SegmentInfo>& segments, KeyTable::Location at) {
@@ -254,7 +254,6 @@ void Engine::maintenance_loop() {
     try {
       write_due_hints();
       compact_by_dead_ratio();
-      write_keydir_image_when_idle();
     } catch (const std::exception& e) {
       obs::logger(obs::Component::Engine)
           .error("background maintenance failed", {{"error", e.what()}});

@@ -136,17 +136,13 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // it leaves off in each segment it covers (empty: no image, the keydir is rebuilt).
   std::map<std::uint32_t, std::uint64_t> map_keydir_image(const std::vector<std::uint32_t>& ids)
       REQUIRES(write_mutex_, state_mutex_);
-  // engine_image.cpp. Writes a keydir image if one is due (image_due_locked); never throws (a
-  // failure is logged: the next open replays more of the log, or rebuilds). The close
-  // writes one, and the maintenance thread once no write came for a tick (when idle).
-  void write_keydir_image(bool at_close);
-  void write_keydir_image_when_idle();
+  // engine_image.cpp. At close, writes a keydir image unless the one on disk covers every
+  // record; never throws (a failure is logged: the next open replays more, or rebuilds).
+  void write_keydir_image_at_close();
   // Every segment at its current size (what an image written now would cover).
   std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_, state_mutex_);
-  // Whether the log moved on since the image on disk (image_covers_) enough to rewrite it:
-  // always when there is none or it is stale; at close, when anything follows it; in the
-  // background, once the log after it is a sixteenth of the keydir's size (at least 1 MiB).
-  bool image_due_locked(const std::vector<CoveredSegment>& now, bool at_close) const
+  // Whether the image on disk (image_covers_) is missing, stale or followed by any record.
+  bool image_due_locked(const std::vector<CoveredSegment>& now) const
       REQUIRES(write_mutex_, state_mutex_);
   // Checks the mapped image's arrays against their checksums, in the background; on damage,
   // sets the image aside and rebuilds the keydir from the segments.
@@ -240,7 +236,6 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::optional<KeydirImage> image_ GUARDED_BY(write_mutex_);
   // What the KEYDIR on disk covers (the mapped image's, or a later one's); nullopt: none.
   std::optional<std::vector<CoveredSegment>> image_covers_ GUARDED_BY(write_mutex_);
-  std::uint64_t idle_check_position_ = 0;  // the maintenance thread's own
   std::atomic<bool> stop_image_check_{false};
   // Read-only engines: the image failed its check, so loads rebuild from the segments.
   std::atomic<bool> ignore_image_{false};

@@ -1,8 +1,5 @@
 // The engine's keydir image upkeep: written at close, checked in the background after an open
 // that mapped one (keydir_image.hpp says what an image is; recovery.cpp maps it).
-#include <algorithm>
-#include <map>
-
 #include "engine/engine.hpp"
 #include "obs/log.hpp"
 #include "util/clock.hpp"
@@ -20,32 +17,14 @@ std::vector<CoveredSegment> Engine::log_now_locked() const {
   return now;
 }
 
-bool Engine::image_due_locked(const std::vector<CoveredSegment>& now, bool at_close) const {
+bool Engine::image_due_locked(const std::vector<CoveredSegment>& now) const {
   if (!image_covers_) return true;
-  std::map<std::uint32_t, std::uint64_t> covered;
-  for (const CoveredSegment& s : *image_covers_)
-    covered[s.id] = s.size;
-  std::uint64_t since = 0;  // log bytes the next open would replay
-  for (const CoveredSegment& s : now) {
-    auto it = covered.find(s.id);
-    if (it == covered.end()) {
-      since += s.size;
-      continue;
-    }
-    if (s.size < it->second) return true;  // stale: the next open could not use it
-    since += s.size - it->second;
-    covered.erase(it);
-  }
-  if (!covered.empty()) return true;  // a segment it covers is gone (compaction)
-  // At close, any record after the image is worth a new one: replaying even a small tail
-  // of scattered writes copies most pages of the mapped keydir. In the background, rewriting
-  // the whole keydir waits until the log after it is a fair share of it (a sixteenth, or a
-  // mebibyte), so that a trickle of writes does not rewrite it every tick.
-  if (at_close) return since > 0;
-  return since >= std::max<std::uint64_t>(1 << 20, keydir_.memory_bytes() / 16);
+  // Any record after the image is worth a new one: replaying even a small tail of scattered
+  // writes copies most pages of the mapped keydir.
+  return *image_covers_ != now;
 }
 
-void Engine::write_keydir_image(bool at_close) {
+void Engine::write_keydir_image_at_close() {
   // An open that skipped damaged records leaves no image: the next open meets the damage
   // again (and refuses it, unless told to skip it), as it would without images.
   if (options_.read_only || damaged_bytes_.load() > 0) return;
@@ -55,29 +34,19 @@ void Engine::write_keydir_image(bool at_close) {
     util::ReaderLock state_lock(state_mutex_);
     writer_.check_healthy();  // a failed write may be in the keydir but not on disk
     std::vector<CoveredSegment> now = log_now_locked();
-    if (!image_due_locked(now, at_close)) return;
-    if (!at_close)
-      writer_.sync_to(writer_.appended_position());  // the image covers only what is on disk
     for (CoveredSegment& s : now)
       s.tail_checksum = segment_tail_checksum(segments_.at(s.id).file->file, s.size);
+    if (!image_due_locked(now)) return;
     util::Stopwatch watch;
     KeydirImage::write(dir_, keydir_, now, next_seq_ - 1);
     image_covers_ = std::move(now);
     obs::logger(obs::Component::Engine)
-        .debug("keydir image written",
-               {{"dir", dir_}, {"at_close", at_close}, {"duration_ms", watch.elapsed_ms()}});
+        .debug("keydir image written", {{"dir", dir_}, {"duration_ms", watch.elapsed_ms()}});
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine)
-        .warn("no keydir image written: the next open replays more of the log",
+        .warn("no keydir image written at close: the next open replays more of the log",
               {{"dir", dir_}, {"error", e.what()}});
   }
-}
-
-void Engine::write_keydir_image_when_idle() {
-  std::uint64_t position = writer_.appended_position();
-  bool idle = position == idle_check_position_;
-  idle_check_position_ = position;
-  if (idle) write_keydir_image(false);
 }
 
 void Engine::check_keydir_image() {

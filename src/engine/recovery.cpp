@@ -66,6 +66,8 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
     const std::vector<std::uint32_t>& ids) {
   image_.reset();
   image_covers_.reset();
+  // Skipping damage means reading every record to find it (nadb repair): no image then.
+  if (options_.recovery == RecoveryMode::SkipDamagedRecords) return {};
   std::optional<KeydirImage> image = KeydirImage::load(dir_, keydir_);
   if (!image) return {};
   std::vector<util::File> files;
