@@ -66,7 +66,7 @@ class Checker {
   void check_image(const std::vector<std::uint32_t>& ids) {
     if (!util::path_exists(util::join_path(dir_, kKeydirImageFile))) return;
     Keydir scratch;
-    std::optional<KeydirImage> image = KeydirImage::load(dir_, scratch);
+    std::optional<KeydirImage> image = KeydirImage::load(dir_, scratch, {});
     std::string outcome = "matches the segments: the next open maps it";
     if (!image) {
       outcome = "unusable (damaged, or another build's): the next open rebuilds the keydir";
@@ -81,7 +81,7 @@ class Checker {
       std::atomic<bool> never{false};
       if (!image->match(present)) {
         outcome = "stale (the segments changed since): the next open rebuilds the keydir";
-      } else if (!image->verify_arrays(never)) {
+      } else if (!image->verify_blocks(never)) {
         outcome = "fails its block checksums: the next open sets it aside and rebuilds";
       }
     }

@@ -140,13 +140,18 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // record; never throws (a failure is logged: the next open replays more, or rebuilds).
   void write_keydir_image_at_close();
   // Every segment at its current size (what an image written now would cover).
-  std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_, state_mutex_);
+  std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_)
+      REQUIRES_SHARED(state_mutex_);
   // Whether the image on disk (image_covers_) is missing, stale or followed by any record.
-  bool image_due_locked(const std::vector<CoveredSegment>& now) const
-      REQUIRES(write_mutex_, state_mutex_);
+  bool image_due_locked(const std::vector<CoveredSegment>& now) const REQUIRES(write_mutex_)
+      REQUIRES_SHARED(state_mutex_);
   // Checks the mapped image's arrays against their checksums, in the background; on damage,
-  // sets the image aside and rebuilds the keydir from the segments.
+  // rebuilds the keydir from the segments.
   void check_keydir_image();
+  // Called once when a block of the mapped image is found damaged, by whichever thread met
+  // it (a reader may hold the state lock): sets the image aside (a read-only view: ignores
+  // images and reloads at its next refresh).
+  void on_image_damage();
   // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
   void seal_restored_segments(const std::string& folder);
   // Forgets the open state and recovers the db folder's files again (after replace_files
@@ -239,6 +244,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::atomic<bool> stop_image_check_{false};
   // Read-only engines: the image failed its check, so loads rebuild from the segments.
   std::atomic<bool> ignore_image_{false};
+  std::atomic<bool> reload_due_{false};
   std::thread image_check_;  // check_keydir_image, started by the constructor
 
   // Guarded by refresh_mutex_ (read-only engines): one refresh at a time, and what the last

@@ -35,7 +35,7 @@ void Engine::write_keydir_image_at_close() {
     writer_.check_healthy();  // a failed write may be in the keydir but not on disk
     std::vector<CoveredSegment> now = log_now_locked();
     for (CoveredSegment& s : now)
-      s.tail_checksum = segment_tail_checksum(segments_.at(s.id).file->file, s.size);
+      s.ends_checksum = segment_ends_checksum(segments_.at(s.id).file->file, s.size);
     if (!image_due_locked(now)) return;
     util::Stopwatch watch;
     KeydirImage::write(dir_, keydir_, now, next_seq_ - 1);
@@ -49,6 +49,26 @@ void Engine::write_keydir_image_at_close() {
   }
 }
 
+void Engine::on_image_damage() {
+  obs::logger(obs::Component::Engine)
+      .error("the keydir image fails its checksums: it is kept aside and the keydir rebuilt",
+             {{"dir", dir_}});
+  if (options_.read_only) {  // nothing may be written: later loads leave images alone
+    ignore_image_ = true;
+    reload_due_ = true;
+    return;
+  }
+  try {
+    std::string path = util::join_path(dir_, kKeydirImageFile);
+    util::rename_file(path, path + "." + std::to_string(util::now_ms()) + ".damaged");
+    util::sync_directory(dir_);
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Engine)
+        .error("setting the damaged keydir image aside failed",
+               {{"dir", dir_}, {"error", e.what()}});
+  }
+}
+
 void Engine::check_keydir_image() {
   std::optional<KeydirImage> image;
   {
@@ -56,13 +76,10 @@ void Engine::check_keydir_image() {
     image = image_;
   }
   try {
-    if (!image || image->verify_arrays(stop_image_check_)) return;
-    obs::logger(obs::Component::Engine)
-        .error("the keydir image fails its checksums: it is kept aside and the keydir rebuilt",
-               {{"dir", dir_}});
-    if (options_.read_only) {  // nothing may be written: later loads leave images alone
-      ignore_image_ = true;
+    if (!image || image->verify_blocks(stop_image_check_)) return;
+    if (options_.read_only) {
       util::MutexLock refresh_lock(refresh_mutex_);
+      reload_due_ = false;
       install_loaded(std::move(*load_read_only(nullptr)));
       return;
     }
@@ -70,10 +87,7 @@ void Engine::check_keydir_image() {
     util::MutexLock write_lock(write_mutex_);
     util::WriterLock state_lock(state_mutex_);
     writer_.sync_to(writer_.appended_position());
-    std::string path = util::join_path(dir_, kKeydirImageFile);
-    util::rename_file(path, path + "." + std::to_string(util::now_ms()) + ".damaged");
-    util::sync_directory(dir_);
-    rebuild_state_locked();
+    rebuild_state_locked();  // on_image_damage set the image aside
   } catch (const std::exception& e) {
     // The rebuild failed: refuse writes, as after any failure to recover the state.
     obs::logger(obs::Component::Engine)

@@ -10,8 +10,8 @@ KeyTable::KeyTable() : own_slots_(16), slots_(own_slots_.data()), mask_(15) {}
 KeyTable::~KeyTable() {
   // Mapped entries own nothing unless given a heap key since (listed): reading all of them
   // here would fault in the whole image at close.
-  for (std::uint32_t id : heap_keys_in_mapped_chunks_)
-    at(id).key.assign({});
+  for (std::uint32_t id : heap_keys_in_mapped_chunks_)  // verified when they got their keys
+    chunks_[chunk_of(id)][id - chunk_start(chunk_of(id))].key.assign({});
   std::uint32_t first_owned = mapped_chunks_ == 0
                                   ? 0
                                   : static_cast<std::uint32_t>(std::min<std::size_t>(
@@ -22,15 +22,15 @@ KeyTable::~KeyTable() {
     EntryAllocator().deallocate(chunks_[chunk], chunk_entries(chunk));
 }
 
-void KeyTable::adopt(std::shared_ptr<const void> mapping, const std::vector<KeyEntry*>& chunks,
-                     Slot* slots, const Arrays& arrays) {
+void KeyTable::adopt(std::shared_ptr<const VerifiedBlocks> image,
+                     const std::vector<KeyEntry*>& chunks, Slot* slots, const Arrays& arrays) {
   assert(id_count_ == 0 && chunks.size() == chunks_for(arrays.id_count));
-  mapping_ = std::move(mapping);
+  image_ = std::move(image);
   chunks_ = chunks;
   mapped_chunks_ = static_cast<std::uint32_t>(chunks.size());
   id_count_ = arrays.id_count;
   size_ = arrays.size;
-  free_ids_.assign(arrays.free_ids.begin(), arrays.free_ids.end());
+  mapped_free_ids_ = arrays.free_ids;
   decltype(own_slots_)().swap(own_slots_);
   slots_ = slots;
   mask_ = static_cast<std::uint32_t>(arrays.slots.size() - 1);
@@ -40,17 +40,27 @@ void KeyTable::adopt(std::shared_ptr<const void> mapping, const std::vector<KeyE
 KeyTable::Arrays KeyTable::arrays() const {
   std::lock_guard lock(order_mutex_);
   merge_order();
-  return Arrays{id_count_, size_, {slots_, std::size_t{mask_} + 1}, sorted_view_, free_ids_};
+  // One list of free ids: the mapped ones (handed out last) under the ones freed since.
+  check_image(mapped_free_ids_.data(), mapped_free_ids_.size_bytes());
+  free_ids_.insert(free_ids_.begin(), mapped_free_ids_.begin(), mapped_free_ids_.end());
+  mapped_free_ids_ = {};
+  check_image(slots_, (std::size_t{mask_} + 1) * sizeof(Slot));
+  return Arrays{id_count_, size_, {slots_, std::size_t{mask_} + 1}, sorted_ids(), free_ids_};
 }
 
 std::span<const KeyEntry> KeyTable::chunk_used(std::uint32_t c) const {
   std::size_t start = chunk_start(c);
-  return {chunks_[c], std::min<std::size_t>(chunk_entries(c), id_count_ - start)};
+  std::span<const KeyEntry> used{chunks_[c],
+                                 std::min<std::size_t>(chunk_entries(c), id_count_ - start)};
+  check_image(used.data(), used.size_bytes());
+  for (const KeyEntry& entry : used)  // and the long keys they hold
+    check_image(entry.key.view().data(), entry.key.view().size());
+  return used;
 }
 
 void KeyTable::place(const Slot& slot) {
   std::uint32_t i = home(slot);
-  while (slots_[i].id_plus_one != 0)
+  while (slot_at(i).id_plus_one != 0)
     i = (i + 1) & mask_;
   slots_[i] = slot;
 }
@@ -61,6 +71,7 @@ void KeyTable::grow() {
   std::size_t old_count = std::size_t{mask_} + 1;
   slots_ = grown.data();
   mask_ = static_cast<std::uint32_t>(grown.size() - 1);
+  check_image(old, old_count * sizeof(Slot));
   for (std::size_t i = 0; i < old_count; ++i) {
     if (old[i].id_plus_one != 0) place(old[i]);
   }
@@ -69,7 +80,7 @@ void KeyTable::grow() {
 
 std::uint32_t KeyTable::slot_of(std::uint32_t id) const {
   std::uint32_t i = hash32(at(id).key.view()) & mask_;
-  while (slots_[i].id_plus_one != id + 1)
+  while (slot_at(i).id_plus_one != id + 1)
     i = (i + 1) & mask_;
   return i;
 }
@@ -84,9 +95,15 @@ void KeyTable::locate(std::uint32_t id, Location location) {
 std::uint32_t KeyTable::insert(std::string_view key, Location location) {
   if ((size_ + 1) * 5 > (std::size_t{mask_} + 1) * 4) grow();
   std::uint32_t id;
-  if (!free_ids_.empty()) {
-    id = free_ids_.back();
-    free_ids_.pop_back();
+  if (!free_ids_.empty() || !mapped_free_ids_.empty()) {
+    if (!free_ids_.empty()) {
+      id = free_ids_.back();
+      free_ids_.pop_back();
+    } else {
+      check_image(&mapped_free_ids_.back(), sizeof(std::uint32_t));
+      id = mapped_free_ids_.back();
+      mapped_free_ids_ = mapped_free_ids_.first(mapped_free_ids_.size() - 1);
+    }
     at(id) = KeyEntry{};
   } else {
     id = id_count_;
@@ -118,7 +135,7 @@ void KeyTable::erase(std::uint32_t id) {
   std::uint32_t i = slot_of(id);
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   for (std::uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    const Slot& slot = slots_[j];
+    const Slot& slot = slot_at(j);
     if (slot.id_plus_one == 0) break;
     std::uint32_t k = home(slot);
     bool movable = (i <= j) ? (k <= i || k > j) : (k <= i && k > j);
@@ -143,7 +160,7 @@ void KeyTable::merge_order() const {
   // every id that is dead or unordered, then merge the unordered live ones in.
   std::vector<std::uint32_t> kept;
   kept.reserve(size_);
-  for (std::uint32_t id : sorted_view_) {
+  for (std::uint32_t id : sorted_ids()) {
     if (at(id).live && !is_unordered(id)) kept.push_back(id);
   }
   std::vector<std::uint32_t> fresh;
@@ -171,13 +188,14 @@ void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,
   std::lock_guard lock(order_mutex_);
   merge_order();
   auto key_of = [this](std::uint32_t id) { return at(id).key.view(); };
+  std::span<const std::uint32_t> sorted = sorted_ids();
   auto it =
       (after >= prefix)
-          ? std::upper_bound(sorted_view_.begin(), sorted_view_.end(), after,
+          ? std::upper_bound(sorted.begin(), sorted.end(), after,
                              [&](std::string_view k, std::uint32_t id) { return k < key_of(id); })
-          : std::lower_bound(sorted_view_.begin(), sorted_view_.end(), prefix,
+          : std::lower_bound(sorted.begin(), sorted.end(), prefix,
                              [&](std::uint32_t id, std::string_view k) { return key_of(id) < k; });
-  for (; it != sorted_view_.end(); ++it) {
+  for (; it != sorted.end(); ++it) {
     const KeyEntry& entry = at(*it);
     if (entry.key.view().substr(0, prefix.size()) != prefix) break;
     if (!fn(*it, entry)) break;
@@ -195,7 +213,8 @@ std::size_t KeyTable::memory_bytes() const {
   // counted too: they are the keydir's size, whether in the page cache or copied.
   std::lock_guard lock(order_mutex_);  // a reader may be merging the sorted view
   return std::size_t{id_count_} * sizeof(KeyEntry) + (std::size_t{mask_} + 1) * sizeof(Slot) +
-         (sorted_view_.size() + unordered_.capacity() + free_ids_.capacity()) *
+         (sorted_view_.size() + unordered_.capacity() + free_ids_.capacity() +
+          mapped_free_ids_.size()) *
              sizeof(std::uint32_t) +
          heap_key_bytes_;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/key_bytes.hpp"
+#include "engine/verified_blocks.hpp"
 #include "nadb/backend.hpp"
 #include "util/checksum.hpp"
 #include "util/huge_page_allocator.hpp"
@@ -81,7 +82,7 @@ class KeyTable {
   std::uint32_t find(std::string_view key, OnCandidate&& on_candidate) const {
     std::uint32_t hash = hash32(key);
     for (std::uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
+      const Slot& slot = slot_at(i);
       if (slot.id_plus_one == 0) return kNoId;
       if (slot.hash == hash) {
         on_candidate(slot.location);
@@ -97,13 +98,18 @@ class KeyTable {
   // Records that id's newest record is at location.
   void locate(std::uint32_t id, Location location);
   void erase(std::uint32_t id);
+  // Throw Corruption when id's entry lies in a damaged block of a mapped image.
   KeyEntry& at(std::uint32_t id) {
     std::uint32_t chunk = chunk_of(id);
-    return chunks_[chunk][id - chunk_start(chunk)];
+    KeyEntry& entry = chunks_[chunk][id - chunk_start(chunk)];
+    if (chunk < mapped_chunks_) check_mapped(entry);
+    return entry;
   }
   const KeyEntry& at(std::uint32_t id) const {
     std::uint32_t chunk = chunk_of(id);
-    return chunks_[chunk][id - chunk_start(chunk)];
+    const KeyEntry& entry = chunks_[chunk][id - chunk_start(chunk)];
+    if (chunk < mapped_chunks_) check_mapped(entry);
+    return entry;
   }
   std::size_t size() const { return size_; }
 
@@ -128,17 +134,35 @@ class KeyTable {
   static std::uint32_t chunks_for(std::uint32_t id_count) {
     return id_count == 0 ? 0 : chunk_of(id_count - 1) + 1;
   }
-  // Replaces an empty table's arrays with ones that lie in a private mapping kept alive by
-  // `mapping`: chunks (chunks_for(arrays.id_count) of them, each with room for chunk_entries),
-  // the slots (a power of two of them) and the sorted view. They are changed in place.
-  void adopt(std::shared_ptr<const void> mapping, const std::vector<KeyEntry*>& chunks, Slot* slots,
-             const Arrays& arrays);
+  // Replaces an empty table's arrays with ones that lie in the body of a mapped image (each
+  // block verified on first use): chunks (chunks_for(arrays.id_count) of them, each with room for
+  // chunk_entries), the slots (a power of two of them), the sorted view and the free ids. Chunks
+  // and slots are changed in place; the sorted view and free ids are copied when they change.
+  void adopt(std::shared_ptr<const VerifiedBlocks> image, const std::vector<KeyEntry*>& chunks,
+             Slot* slots, const Arrays& arrays);
 
  private:
   static std::uint32_t hash32(std::string_view key) {
     return static_cast<std::uint32_t>(util::checksum(key) >> 32);
   }
   std::uint32_t home(const Slot& slot) const { return slot.hash & mask_; }
+  // Nothing of a mapped image is used before its block is verified (VerifiedBlocks).
+  void check_image(const void* p, std::size_t n) const {
+    if (image_) image_->ensure(p, n);
+  }
+  void check_mapped(const KeyEntry& entry) const {
+    image_->ensure(&entry, sizeof entry);
+    std::string_view key = entry.key.view();  // a long key lies elsewhere in the image
+    image_->ensure(key.data(), key.size());
+  }
+  Slot& slot_at(std::uint32_t i) const {
+    check_image(&slots_[i], sizeof(Slot));
+    return slots_[i];
+  }
+  std::span<const std::uint32_t> sorted_ids() const {
+    check_image(sorted_view_.data(), sorted_view_.size_bytes());
+    return sorted_view_;
+  }
   // The index of id's slot.
   std::uint32_t slot_of(std::uint32_t id) const;
   void grow();
@@ -159,15 +183,19 @@ class KeyTable {
   bool is_unordered(std::uint32_t id) const {
     return id < is_unordered_.size() && is_unordered_[id];
   }
-  // An image the first mapped_chunks_ chunks, the slots and the sorted view may lie in.
-  std::shared_ptr<const void> mapping_;
+  // An image the first mapped_chunks_ chunks, the slots, the sorted view and some free ids
+  // may lie in.
+  std::shared_ptr<const VerifiedBlocks> image_;
   std::uint32_t mapped_chunks_ = 0;
   // Ids in mapped chunks given a heap key since (some may have lost it again): what the
   // destructor frees there.
   std::vector<std::uint32_t> heap_keys_in_mapped_chunks_;
   std::vector<KeyEntry*> chunks_;
   std::uint32_t id_count_ = 0;  // ids handed out so far (live or free)
-  std::vector<std::uint32_t> free_ids_;
+  // Free ids: handed out from free_ids_ first, then from the mapped ones (arrays() merges
+  // them, under the owner's lock).
+  mutable std::vector<std::uint32_t> free_ids_;
+  mutable std::span<const std::uint32_t> mapped_free_ids_;
   std::vector<Slot, util::HugePageAllocator<Slot>> own_slots_;
   Slot* slots_ = nullptr;  // own_slots_, or mapped
   std::uint32_t mask_ = 0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,9 +22,9 @@ constexpr char kMagic[8] = {'N', 'A', 'D', 'B', 'K', 'D', 'I', 'R'};
 // body (the arrays) starts at kBodyOffset; the metadata follows it.
 constexpr std::size_t kHeaderSize = 40;
 constexpr std::uint64_t kBodyOffset = 4096;
-constexpr std::uint64_t kBlockBytes = 64 << 10;
+constexpr std::uint64_t kBlockBytes = VerifiedBlocks::kBlockBytes;
 constexpr std::uint64_t kAlign = 64;
-constexpr std::uint64_t kTailBytes = 4096;
+constexpr std::uint64_t kEndBytes = 4096;
 
 // The image holds this build's structures as they are in memory: another layout is ignored.
 constexpr std::uint32_t kLayout = static_cast<std::uint32_t>(
@@ -38,6 +39,7 @@ struct NamespaceSections {
   std::vector<std::uint64_t> chunks;
   std::uint64_t slots = 0;
   std::uint64_t sorted = 0;
+  std::uint64_t free_ids = 0;
 };
 
 // Lays the arrays out one after another; long keys follow all of them.
@@ -60,6 +62,8 @@ BodyLayout lay_out(const std::vector<KeyTable::Arrays>& tables,
     at = align_up(at + tables[n].slots.size_bytes());
     sections.sorted = at;
     at = align_up(at + tables[n].sorted.size_bytes());
+    sections.free_ids = at;
+    at = align_up(at + tables[n].free_ids.size_bytes());
     layout.namespaces.push_back(std::move(sections));
   }
   layout.keys = at;
@@ -125,7 +129,7 @@ std::vector<std::uint64_t> block_checksums(const util::File& file, std::uint64_t
   for (std::uint64_t at = 0; at < body_size; at += kBlockBytes) {
     file.read_at(kBodyOffset + at, static_cast<std::size_t>(std::min(kBlockBytes, body_size - at)),
                  block);
-    sums.push_back(util::checksum(block));
+    sums.push_back(VerifiedBlocks::block_checksum(block));
   }
   return sums;
 }
@@ -175,6 +179,8 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
                  bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()));
     out.write_at(kBodyOffset + at.sorted,
                  bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()));
+    out.write_at(kBodyOffset + at.free_ids,
+                 bytes_of(tables[n].free_ids.data(), tables[n].free_ids.size_bytes()));
   }
   out.write_at(kBodyOffset + keys_at, keys);
   std::uint64_t body_size = align_up(keys_at + keys.size());
@@ -187,7 +193,7 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   for (const auto& s : segments) {
     util::put_fixed<std::uint32_t>(meta, s.id);
     util::put_fixed<std::uint64_t>(meta, s.size);
-    util::put_fixed<std::uint64_t>(meta, s.tail_checksum);
+    util::put_fixed<std::uint64_t>(meta, s.ends_checksum);
   }
   keydir.tag_sets_.encode(meta);
   put_counts(meta, keydir.dead_bytes_);
@@ -206,9 +212,8 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
     util::put_varint(meta, at.chunks.size());
     for (std::uint64_t chunk : at.chunks)
       util::put_fixed<std::uint64_t>(meta, chunk);
-    util::put_varint(meta, t.free_ids.size());
-    for (std::uint32_t id : t.free_ids)
-      util::put_fixed<std::uint32_t>(meta, id);
+    util::put_fixed<std::uint64_t>(meta, at.free_ids);
+    util::put_fixed<std::uint64_t>(meta, t.free_ids.size());
     util::put_varint(meta, spaces[n]->expiry.size());
     spaces[n]->expiry.for_each([&](std::int64_t expires_ms, std::uint32_t id) {
       util::put_fixed<std::int64_t>(meta, expires_ms);
@@ -235,58 +240,69 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   util::sync_directory(dir);
 }
 
-std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& keydir) {
+std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& keydir,
+                                             std::function<void()> on_damage) {
   KeydirImage image;
   image.path_ = util::join_path(dir, kKeydirImageFile);
-  std::shared_ptr<util::File> opened;
+  if (!util::path_exists(image.path_)) return std::nullopt;
+  // The image is a cache: whatever stands at its name that cannot be read as one (a folder, a
+  // FIFO, an I/O error) is ignored, never a reason not to open the db.
   try {
-    opened = std::make_shared<util::File>(image.path_, O_RDONLY);
-  } catch (const IOError&) {
-    return std::nullopt;  // none (or unreadable: the keydir is rebuilt either way)
-  }
-  const util::File& file = *opened;
-  image.file_ = opened;
-  std::uint64_t file_size = file.size();
-  std::string header;
-  if (file_size < kBodyOffset) return log_ignored(image.path_, "too short"), std::nullopt;
-  file.read_at(0, kHeaderSize, header);
-  util::Reader head(header);
-  std::string_view magic;
-  std::uint32_t version = 0, layout = 0;
-  std::uint64_t meta_at = 0, meta_size = 0, sum = 0;
-  head.bytes(sizeof kMagic, magic);
-  head.fixed(version);
-  head.fixed(layout);
-  head.fixed(meta_at);
-  head.fixed(meta_size);
-  head.fixed(sum);
-  if (!head.ok() || magic != std::string_view(kMagic, sizeof kMagic) ||
-      sum != util::checksum(std::string_view(header).substr(0, kHeaderSize - 8))) {
-    return log_ignored(image.path_, "damaged header"), std::nullopt;
-  }
-  if (version != kKeydirImageFormatVersion || layout != kLayout)
-    return log_ignored(image.path_, "written by another version"), std::nullopt;
-  if (meta_at < kBodyOffset || meta_size < 8 || meta_at > file_size ||
-      meta_size != file_size - meta_at) {
-    return log_ignored(image.path_, "damaged header"), std::nullopt;
-  }
-  std::string meta;
-  file.read_at(meta_at, static_cast<std::size_t>(meta_size), meta);
-  std::string_view body(meta.data(), meta.size() - 8);
-  if (util::get_fixed<std::uint64_t>(meta.data() + body.size()) != util::checksum(body))
-    return log_ignored(image.path_, "damaged metadata"), std::nullopt;
-  image.body_size_ = meta_at - kBodyOffset;
-  std::shared_ptr<void> mapping = map_privately(file, file_size);
-  if (!mapping) return log_ignored(image.path_, "mmap failed"), std::nullopt;
-  if (!image.decode(body, meta_at - kBodyOffset, mapping, keydir)) {
+    util::File file(image.path_, O_RDONLY | O_NONBLOCK);
+    struct stat st {};
+    if (::fstat(file.fd(), &st) != 0 || !S_ISREG(st.st_mode))
+      return log_ignored(image.path_, "not a regular file"), std::nullopt;
+    std::uint64_t file_size = file.size();
+    if (file_size < kBodyOffset) return log_ignored(image.path_, "too short"), std::nullopt;
+    std::string header;
+    file.read_at(0, kHeaderSize, header);
+    util::Reader head(header);
+    std::string_view magic;
+    std::uint32_t version = 0, layout = 0;
+    std::uint64_t meta_at = 0, meta_size = 0, sum = 0;
+    head.bytes(sizeof kMagic, magic);
+    head.fixed(version);
+    head.fixed(layout);
+    head.fixed(meta_at);
+    head.fixed(meta_size);
+    head.fixed(sum);
+    if (!head.ok() || magic != std::string_view(kMagic, sizeof kMagic) ||
+        sum != util::checksum(std::string_view(header).substr(0, kHeaderSize - 8))) {
+      return log_ignored(image.path_, "damaged header"), std::nullopt;
+    }
+    if (version != kKeydirImageFormatVersion || layout != kLayout)
+      return log_ignored(image.path_, "written by another version"), std::nullopt;
+    if (meta_at < kBodyOffset || meta_size < 8 || meta_at > file_size ||
+        meta_size != file_size - meta_at) {
+      return log_ignored(image.path_, "damaged header"), std::nullopt;
+    }
+    std::string meta;
+    file.read_at(meta_at, static_cast<std::size_t>(meta_size), meta);
+    std::string_view checked(meta.data(), meta.size() - 8);
+    if (util::get_fixed<std::uint64_t>(meta.data() + checked.size()) != util::checksum(checked))
+      return log_ignored(image.path_, "damaged metadata"), std::nullopt;
+    std::shared_ptr<void> mapping = map_privately(file, file_size);
+    if (!mapping) return log_ignored(image.path_, "mmap failed"), std::nullopt;
+    char* body = static_cast<char*>(mapping.get()) + kBodyOffset;
+    std::uint64_t body_size = meta_at - kBodyOffset;
+    // The block checksums end the metadata: the tables get the arrays with them.
+    if (!image.decode_blocks(checked, body_size))
+      return log_ignored(image.path_, "malformed metadata"), std::nullopt;
+    image.blocks_ = std::make_shared<VerifiedBlocks>(
+        mapping, body, body_size, std::move(image.block_checksums_), std::move(on_damage));
+    if (!image.decode(checked, body_size, body, keydir)) {
+      keydir = Keydir();
+      return log_ignored(image.path_, "malformed metadata"), std::nullopt;
+    }
+  } catch (const Error& e) {  // IOError, Corruption (a file shorter than it said)
     keydir = Keydir();
-    return log_ignored(image.path_, "malformed metadata"), std::nullopt;
+    return log_ignored(image.path_, e.what()), std::nullopt;
   }
   return image;
 }
 
-bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size,
-                         const std::shared_ptr<void>& mapping, Keydir& keydir) {
+bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* base,
+                         Keydir& keydir) {
   util::Reader in(meta);
   std::uint64_t recorded_body = 0, count = 0;
   if (!in.fixed(max_seq_) || !in.fixed(recorded_body) || recorded_body != body_size ||
@@ -295,14 +311,13 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size,
   }
   for (std::uint64_t i = 0; i < count; ++i) {
     CoveredSegment s;
-    if (!in.fixed(s.id) || !in.fixed(s.size) || !in.fixed(s.tail_checksum)) return false;
+    if (!in.fixed(s.id) || !in.fixed(s.size) || !in.fixed(s.ends_checksum)) return false;
     segments_.push_back(s);
   }
   if (!keydir.tag_sets_.decode(in) || !get_counts(in, keydir.dead_bytes_) ||
       !get_counts(in, keydir.tombstone_bytes_) || !in.varint(count)) {
     return false;
   }
-  char* base = static_cast<char*>(mapping.get()) + kBodyOffset;
   // An array must lie inside the body, aligned for its type.
   auto inside = [&](std::uint64_t at, std::uint64_t bytes) {
     return at % 8 == 0 && at <= body_size && bytes <= body_size - at;
@@ -329,18 +344,17 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size,
       if (!in.fixed(at) || !inside(at, KeyTable::chunk_entries(c) * sizeof(KeyEntry))) return false;
       chunks.push_back(reinterpret_cast<KeyEntry*>(base + at));
     }
-    if (!in.varint(free_count) || free_count > id_count) return false;
-    std::vector<std::uint32_t> free_ids(free_count);
-    for (auto& id : free_ids) {
-      if (!in.fixed(id) || id >= id_count) return false;
+    std::uint64_t free_at = 0;
+    if (!in.fixed(free_at) || !in.fixed(free_count) || arrays.size + free_count != id_count ||
+        !inside(free_at, free_count * sizeof(std::uint32_t))) {
+      return false;
     }
-    if (arrays.size + free_count != id_count) return false;
-    arrays.free_ids = free_ids;
+    arrays.free_ids = {reinterpret_cast<const std::uint32_t*>(base + free_at), free_count};
     arrays.slots = {reinterpret_cast<const KeyTable::Slot*>(base + slots_at), slot_count};
     arrays.sorted = {reinterpret_cast<const std::uint32_t*>(base + sorted_at), arrays.size};
     NamespaceKeys& ns = keydir.find_or_create(name);
     if (ns.keys.size() != 0) return false;  // a namespace listed twice
-    ns.keys.adopt(mapping, chunks, reinterpret_cast<KeyTable::Slot*>(base + slots_at), arrays);
+    ns.keys.adopt(blocks_, chunks, reinterpret_cast<KeyTable::Slot*>(base + slots_at), arrays);
     if (!in.varint(expiry_count) || expiry_count > arrays.size) return false;
     std::int64_t previous = 0;
     for (std::uint64_t i = 0; i < expiry_count; ++i) {
@@ -352,7 +366,19 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size,
       previous = expires_ms;
     }
   }
-  if (!in.varint(count) || count != (body_size + kBlockBytes - 1) / kBlockBytes) return false;
+  std::uint64_t blocks = 0;  // read by decode_blocks already
+  std::string_view sums;
+  return in.varint(blocks) && in.bytes(blocks * 8, sums) && in.at_end();
+}
+
+bool KeydirImage::decode_blocks(std::string_view meta, std::uint64_t body_size) {
+  // The block checksums are the metadata's last part: n, then n fixed u64.
+  std::uint64_t count = (body_size + kBlockBytes - 1) / kBlockBytes;
+  std::size_t bytes = util::varint_length(count) + count * 8;
+  if (meta.size() < bytes) return false;
+  util::Reader in(meta.substr(meta.size() - bytes));
+  std::uint64_t recorded = 0;
+  if (!in.varint(recorded) || recorded != count) return false;
   block_checksums_.resize(count);
   for (auto& sum : block_checksums_) {
     if (!in.fixed(sum)) return false;
@@ -367,7 +393,7 @@ std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match(
   for (const CoveredSegment& s : segments_) {
     auto it = present.find(s.id);
     if (it == present.end() || it->second.second < s.size ||
-        segment_tail_checksum(*it->second.first, s.size) != s.tail_checksum) {
+        segment_ends_checksum(*it->second.first, s.size) != s.ends_checksum) {
       log_ignored(path_, "stale: segment " + std::to_string(s.id) + " is gone or changed");
       return std::nullopt;
     }
@@ -383,25 +409,12 @@ std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match(
   return from;
 }
 
-bool KeydirImage::verify_arrays(const std::atomic<bool>& stop) const {
-  const util::File& file = *file_;
-  std::string block;
-  std::uint64_t body_size = body_size_;
-  for (std::size_t b = 0; b < block_checksums_.size(); ++b) {
-    if (stop.load(std::memory_order_relaxed)) return true;
-    std::uint64_t at = b * kBlockBytes;
-    file.read_at(kBodyOffset + at, static_cast<std::size_t>(std::min(kBlockBytes, body_size - at)),
-                 block);
-    if (util::checksum(block) != block_checksums_[b]) return false;
-  }
-  return true;
-}
-
-std::uint64_t segment_tail_checksum(const util::File& file, std::uint64_t size) {
-  std::uint64_t from = size > kTailBytes ? size - kTailBytes : 0;
-  std::string tail;
+std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size) {
+  std::uint64_t from = size > kEndBytes ? size - kEndBytes : 0;
+  std::string head, tail;
+  file.read_at(0, static_cast<std::size_t>(std::min(size, kEndBytes)), head);
   file.read_at(from, static_cast<std::size_t>(size - from), tail);
-  return util::checksum(tail);
+  return util::checksum(head + tail);
 }
 
 }  // namespace nadb::engine

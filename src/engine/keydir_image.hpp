@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "engine/keydir.hpp"
+#include "engine/verified_blocks.hpp"
 #include "util/files.hpp"
 
 namespace nadb::engine {
@@ -28,13 +30,13 @@ inline constexpr std::uint32_t kKeydirImageFormatVersion = 1;
 struct CoveredSegment {
   std::uint32_t id = 0;
   std::uint64_t size = 0;
-  std::uint64_t tail_checksum = 0;  // of its last (up to) 4 KiB before size
+  std::uint64_t ends_checksum = 0;  // of its first and last (up to) 4 KiB before size
 
   bool operator==(const CoveredSegment&) const = default;
 };
 
-// The checksum a covered segment's tail must have (reads the file).
-std::uint64_t segment_tail_checksum(const util::File& file, std::uint64_t size);
+// The checksum a covered segment's first and last 4 KiB before size must have (reads them).
+std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size);
 
 class KeydirImage {
  public:
@@ -46,13 +48,14 @@ class KeydirImage {
 
   // Maps <dir>/KEYDIR into keydir (which must be empty) if its header, format, layout and
   // metadata checksum hold; nullopt (keydir untouched, the reason logged) otherwise. The big
-  // arrays are not read: verify_arrays checks them. The caller checks `segments`.
-  static std::optional<KeydirImage> load(const std::string& dir, Keydir& keydir);
+  // arrays are not read here: each 64 KiB block is verified on first use (VerifiedBlocks),
+  // and on_damage runs once if one is found damaged. The caller checks `segments`.
+  static std::optional<KeydirImage> load(const std::string& dir, Keydir& keydir,
+                                         std::function<void()> on_damage);
 
-  // Reads the arrays' bytes and checks them against their block checksums (a full read of
-  // the file, meant for a background thread); stops early, returning true, once stop is set.
-  // False when a block differs. Throws IOError.
-  bool verify_arrays(const std::atomic<bool>& stop) const;
+  // Verifies every block not verified yet (for a background thread); stops early, returning
+  // true, once stop is set. False when a block is damaged.
+  bool verify_blocks(const std::atomic<bool>& stop) const { return blocks_->verify_all(stop); }
 
   // Where replay starts in each segment covered by the image, if the folder's segments (id ->
   // file and the size to read up to) match it: every covered segment present, at least as
@@ -66,16 +69,15 @@ class KeydirImage {
 
  private:
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
-  bool decode(std::string_view meta, std::uint64_t body_size, const std::shared_ptr<void>& mapping,
-              Keydir& keydir);
+  bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
+  // Reads the block checksums that end the metadata into block_checksums_.
+  bool decode_blocks(std::string_view meta, std::uint64_t body_size);
 
   std::string path_;
-  // The file mapped (verify_arrays reads it, not whatever later took its name).
-  std::shared_ptr<const util::File> file_;
   std::vector<CoveredSegment> segments_;
   std::uint64_t max_seq_ = 0;
-  std::uint64_t body_size_ = 0;
-  std::vector<std::uint64_t> block_checksums_;
+  std::vector<std::uint64_t> block_checksums_;  // until blocks_ takes them
+  std::shared_ptr<VerifiedBlocks> blocks_;      // the mapped body
 };
 
 }  // namespace nadb::engine

@@ -125,7 +125,7 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
 void Engine::read_segments(LoadedFolder& loaded) {
   std::map<std::uint32_t, std::uint64_t> image_ends;
   if (!ignore_image_.load()) {
-    loaded.image = KeydirImage::load(dir_, loaded.keydir);
+    loaded.image = KeydirImage::load(dir_, loaded.keydir, [this] { on_image_damage(); });
     if (loaded.image) {
       std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
       for (const auto& [id, info] : loaded.segments)
@@ -197,7 +197,9 @@ std::size_t Engine::install_loaded(LoadedFolder loaded) {
 void Engine::refresh() {
   if (!options_.read_only) return;  // a writer's own state is always current
   util::MutexLock refresh_lock(refresh_mutex_);
-  std::optional<LoadedFolder> loaded = load_read_only(&fingerprint_);
+  // A damaged image met by a read: load again, without images, even if nothing changed.
+  bool forced = reload_due_.exchange(false);
+  std::optional<LoadedFolder> loaded = load_read_only(forced ? nullptr : &fingerprint_);
   if (!loaded) return;  // nothing changed since the last load
   std::size_t segments = install_loaded(std::move(*loaded));
   obs::logger(obs::Component::Engine)

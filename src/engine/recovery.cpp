@@ -68,7 +68,8 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
   image_covers_.reset();
   // Skipping damage means reading every record to find it (nadb repair): no image then.
   if (options_.recovery == RecoveryMode::SkipDamagedRecords) return {};
-  std::optional<KeydirImage> image = KeydirImage::load(dir_, keydir_);
+  std::optional<KeydirImage> image =
+      KeydirImage::load(dir_, keydir_, [this] { on_image_damage(); });
   if (!image) return {};
   std::vector<util::File> files;
   files.reserve(ids.size());
