@@ -71,15 +71,8 @@ class Checker {
     if (!image) {
       outcome = "unusable (damaged, or another build's): the next open rebuilds the keydir";
     } else {
-      std::vector<util::File> files;
-      files.reserve(ids.size());
-      std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
-      for (std::uint32_t id : ids) {
-        files.emplace_back(util::join_path(dir_, segment_file_name(id)), O_RDONLY);
-        present[id] = {&files.back(), files.back().size()};
-      }
       std::atomic<bool> never{false};
-      if (!image->match(present)) {
+      if (!image->match_folder(dir_, ids)) {
         outcome = "stale (the segments changed since): the next open rebuilds the keydir";
       } else if (!image->verify_blocks(never)) {
         outcome = "fails its block checksums: the next open sets it aside and rebuilds";

@@ -409,6 +409,18 @@ std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match(
   return from;
 }
 
+std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match_folder(
+    const std::string& dir, const std::vector<std::uint32_t>& ids) const {
+  std::vector<util::File> files;
+  files.reserve(ids.size());  // the map points into it
+  std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
+  for (std::uint32_t id : ids) {
+    files.emplace_back(util::join_path(dir, segment_file_name(id)), O_RDONLY);
+    present[id] = {&files.back(), files.back().size()};
+  }
+  return match(present);
+}
+
 std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size) {
   std::uint64_t from = size > kEndBytes ? size - kEndBytes : 0;
   std::string head, tail;

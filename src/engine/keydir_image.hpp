@@ -64,6 +64,10 @@ class KeydirImage {
   std::optional<std::map<std::uint32_t, std::uint64_t>> match(
       const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
 
+  // match() for the segments `ids` of folder dir, each at its file's size.
+  std::optional<std::map<std::uint32_t, std::uint64_t>> match_folder(
+      const std::string& dir, const std::vector<std::uint32_t>& ids) const;
+
   const std::vector<CoveredSegment>& segments() const { return segments_; }
   std::uint64_t max_seq() const { return max_seq_; }
 

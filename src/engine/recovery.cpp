@@ -71,14 +71,7 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
   std::optional<KeydirImage> image =
       KeydirImage::load(dir_, keydir_, [this] { on_image_damage(); });
   if (!image) return {};
-  std::vector<util::File> files;
-  files.reserve(ids.size());
-  std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
-  for (std::uint32_t id : ids) {
-    files.emplace_back(util::join_path(dir_, segment_file_name(id)), O_RDONLY);
-    present[id] = {&files.back(), files.back().size()};
-  }
-  auto ends = image->match(present);
+  auto ends = image->match_folder(dir_, ids);
   if (!ends) {
     keydir_ = Keydir();
     return {};

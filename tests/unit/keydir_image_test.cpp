@@ -68,6 +68,13 @@ void copy_folder(const std::string& from, const std::string& to) {
   fs::remove(fs::path(to) / "LOCK");
 }
 
+// A db of keys 0..to written and closed (so with an image); returns its contents.
+std::string written_and_closed(const std::string& db, int to) {
+  auto e = engine::Engine::open(db, small_segments(64 << 10));
+  fill(*e, 0, to);
+  return contents(*e);
+}
+
 TEST(KeydirImage, ACleanCloseLeavesAnImageTheNextOpenMapsAndReplaysOnlyWhatFollowsIt) {
   TempDir dir;
   std::string expected;
@@ -98,10 +105,7 @@ TEST(KeydirImage, ACleanCloseLeavesAnImageTheNextOpenMapsAndReplaysOnlyWhatFollo
 TEST(KeydirImage, AStaleImageIsNeverTrusted) {
   TempDir dir;
   std::string expected;
-  {
-    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
-    fill(*e, 0, 200);
-  }
+  written_and_closed(dir.sub("db"), 200);
   {
     auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
     ASSERT_TRUE(e->keydir_image_used());
@@ -132,12 +136,7 @@ TEST(KeydirImage, AStaleImageIsNeverTrusted) {
 
 TEST(KeydirImage, ADamagedImageIsSetAsideAndTheKeydirRebuilt) {
   TempDir dir;
-  std::string expected;
-  {
-    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
-    fill(*e, 0, 600);
-    expected = contents(*e);
-  }
+  std::string expected = written_and_closed(dir.sub("db"), 600);
   std::string image = dir.sub("db/KEYDIR");
   std::uint64_t size = fs::file_size(image);
   fs::copy_file(image, dir.sub("image"));
@@ -183,10 +182,7 @@ TEST(KeydirImage, ADamagedImageIsSetAsideAndTheKeydirRebuilt) {
 TEST(KeydirImage, AnImageWrittenHalfwayIsIgnored) {
   TempDir dir;
   std::string expected;
-  {
-    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
-    fill(*e, 0, 100);
-  }
+  written_and_closed(dir.sub("db"), 100);
   {
     auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
     fill(*e, 100, 150);
@@ -209,12 +205,7 @@ TEST(KeydirImage, AnImageWrittenHalfwayIsIgnored) {
 // Corruption from the operation that meets the block, and nothing is lost.
 TEST(KeydirImage, NothingOfADamagedBlockIsUsedNoReadCrashesAndNothingIsLost) {
   TempDir dir;
-  std::string expected;
-  {
-    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
-    fill(*e, 0, 600);
-    expected = contents(*e);
-  }
+  std::string expected = written_and_closed(dir.sub("db"), 600);
   std::string image = dir.sub("db/KEYDIR");
   fs::copy(dir.sub("db"), dir.sub("pristine"));
   // Every 1 KiB of the first 256 KiB of the body (entries, slots, sorted ids), one at a time.

@@ -140,6 +140,8 @@ class Harness {
   void op_wait_for_expiry();
   void op_reopen(Db& db);
   void op_crash(Db& db);
+  // A child's stores of every namespace of db, writing with Durability::Sync.
+  std::vector<std::unique_ptr<KeyValueStore>> open_sync_stores(const Db& db);
   // fs: a writer killed inside the keydir image write of its close, at a random file operation.
   void op_crash_in_image_write(Db& db);
   void op_read_only_view(Db& db);

@@ -56,6 +56,16 @@ class KillInImageWrite final : public util::FileSystemHooks {
 
 }  // namespace
 
+std::vector<std::unique_ptr<KeyValueStore>> Harness::open_sync_stores(const Db& db) {
+  std::vector<std::unique_ptr<KeyValueStore>> stores;
+  for (const auto& ns : namespaces_) {
+    Options o = options_of(db.name, ns);
+    o.durability = Durability::Sync;
+    stores.push_back(std::make_unique<KeyValueStore>(o));
+  }
+  return stores;
+}
+
 void Harness::op_crash_in_image_write(Db& db) {
   std::size_t writes = 1 + pick(rng_, 20);
   int kill_at = 1 + static_cast<int>(pick(rng_, 30));  // past the last operation: survives
@@ -68,12 +78,7 @@ void Harness::op_crash_in_image_write(Db& db) {
   auto reports = run_and_kill_when<CrashReport>(
       [&](int fd) {
         {
-          std::vector<std::unique_ptr<KeyValueStore>> stores;
-          for (const auto& ns : namespaces_) {
-            Options o = options_of(db.name, ns);
-            o.durability = Durability::Sync;
-            stores.push_back(std::make_unique<KeyValueStore>(o));
-          }
+          std::vector<std::unique_ptr<KeyValueStore>> stores = open_sync_stores(db);
           Rng rng(child_seed);
           for (std::uint32_t serial = first_serial; serial < first_serial + writes; ++serial) {
             CrashReport r{1, static_cast<std::uint8_t>(pick(rng, stores.size())),
@@ -125,12 +130,7 @@ void Harness::op_crash(Db& db) {
   close(db);
   auto reports = run_and_kill_when<CrashReport>(
       [&](int fd) {
-        std::vector<std::unique_ptr<KeyValueStore>> stores;
-        for (const auto& ns : namespaces_) {
-          Options o = options_of(db.name, ns);
-          o.durability = Durability::Sync;
-          stores.push_back(std::make_unique<KeyValueStore>(o));
-        }
+        std::vector<std::unique_ptr<KeyValueStore>> stores = open_sync_stores(db);
         Rng rng(child_seed);
         for (std::uint32_t serial = first_serial;; ++serial) {
           CrashReport r{0, static_cast<std::uint8_t>(pick(rng, stores.size())),
