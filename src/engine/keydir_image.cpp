@@ -409,16 +409,46 @@ std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match(
   return from;
 }
 
-std::optional<std::map<std::uint32_t, std::uint64_t>> KeydirImage::match_folder(
-    const std::string& dir, const std::vector<std::uint32_t>& ids) const {
-  std::vector<util::File> files;
+namespace {
+
+// Opens segments `ids` of dir into files and lists them with their sizes.
+KeydirImage::Present open_segments(const std::string& dir, const std::vector<std::uint32_t>& ids,
+                                   std::vector<util::File>& files) {
   files.reserve(ids.size());  // the map points into it
-  std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
+  KeydirImage::Present present;
   for (std::uint32_t id : ids) {
     files.emplace_back(util::join_path(dir, segment_file_name(id)), O_RDONLY);
     present[id] = {&files.back(), files.back().size()};
   }
-  return match(present);
+  return present;
+}
+
+}  // namespace
+
+std::optional<std::pair<KeydirImage, KeydirImage::Ends>> KeydirImage::load_matching(
+    const std::string& dir, const Present& present, Keydir& keydir,
+    std::function<void()> on_damage) {
+  std::optional<KeydirImage> image = load(dir, keydir, std::move(on_damage));
+  if (!image) return std::nullopt;
+  std::optional<Ends> ends = image->match(present);
+  if (!ends) {
+    keydir = Keydir();
+    return std::nullopt;
+  }
+  return std::pair{std::move(*image), std::move(*ends)};
+}
+
+std::optional<std::pair<KeydirImage, KeydirImage::Ends>> KeydirImage::load_matching(
+    const std::string& dir, const std::vector<std::uint32_t>& ids, Keydir& keydir,
+    std::function<void()> on_damage) {
+  std::vector<util::File> files;
+  return load_matching(dir, open_segments(dir, ids, files), keydir, std::move(on_damage));
+}
+
+std::optional<KeydirImage::Ends> KeydirImage::match_folder(
+    const std::string& dir, const std::vector<std::uint32_t>& ids) const {
+  std::vector<util::File> files;
+  return match(open_segments(dir, ids, files));
 }
 
 std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size) {

@@ -64,6 +64,19 @@ class KeydirImage {
   std::optional<std::map<std::uint32_t, std::uint64_t>> match(
       const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
 
+  // What an open uses: load(), then match() against `present`; where the image leaves off in
+  // each covered segment, or nullopt (keydir left empty) when there is none or it does not
+  // match.
+  using Ends = std::map<std::uint32_t, std::uint64_t>;
+  using Present = std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>;
+  static std::optional<std::pair<KeydirImage, Ends>> load_matching(const std::string& dir,
+                                                                   const Present& present,
+                                                                   Keydir& keydir,
+                                                                   std::function<void()> on_damage);
+  // The same for the segments `ids` of folder dir, each at its file's size.
+  static std::optional<std::pair<KeydirImage, Ends>> load_matching(
+      const std::string& dir, const std::vector<std::uint32_t>& ids, Keydir& keydir,
+      std::function<void()> on_damage);
   // match() for the segments `ids` of folder dir, each at its file's size.
   std::optional<std::map<std::uint32_t, std::uint64_t>> match_folder(
       const std::string& dir, const std::vector<std::uint32_t>& ids) const;

@@ -125,18 +125,14 @@ std::optional<Engine::LoadedFolder> Engine::open_listed_segments() {
 void Engine::read_segments(LoadedFolder& loaded) {
   std::map<std::uint32_t, std::uint64_t> image_ends;
   if (!ignore_image_.load()) {
-    loaded.image = KeydirImage::load(dir_, loaded.keydir, [this] { on_image_damage(); });
-    if (loaded.image) {
-      std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>> present;
-      for (const auto& [id, info] : loaded.segments)
-        present[id] = {&info.file->file, info.size};
-      auto ends = loaded.image->match(present);
-      if (ends) {
-        image_ends = std::move(*ends);
-      } else {
-        loaded.image.reset();
-        loaded.keydir = Keydir();
-      }
+    KeydirImage::Present present;
+    for (const auto& [id, info] : loaded.segments)
+      present[id] = {&info.file->file, info.size};
+    auto image =
+        KeydirImage::load_matching(dir_, present, loaded.keydir, [this] { on_image_damage(); });
+    if (image) {
+      loaded.image = std::move(image->first);
+      image_ends = std::move(image->second);
     }
   }
   // Passed by reference: it remembers deletes.

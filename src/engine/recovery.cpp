@@ -68,17 +68,11 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
   image_covers_.reset();
   // Skipping damage means reading every record to find it (nadb repair): no image then.
   if (options_.recovery == RecoveryMode::SkipDamagedRecords) return {};
-  std::optional<KeydirImage> image =
-      KeydirImage::load(dir_, keydir_, [this] { on_image_damage(); });
-  if (!image) return {};
-  auto ends = image->match_folder(dir_, ids);
-  if (!ends) {
-    keydir_ = Keydir();
-    return {};
-  }
-  image_covers_ = image->segments();
-  image_ = std::move(image);
-  return *ends;
+  auto loaded = KeydirImage::load_matching(dir_, ids, keydir_, [this] { on_image_damage(); });
+  if (!loaded) return {};
+  image_covers_ = loaded->first.segments();
+  image_ = std::move(loaded->first);
+  return std::move(loaded->second);
 }
 
 HighWater Engine::recover_high_water(std::uint64_t max_seq, std::uint32_t max_segment_id) {
