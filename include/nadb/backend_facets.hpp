@@ -48,6 +48,18 @@ class IndexSink {
   virtual void clear() = 0;
   // Called after every replay, still inside the critical section: compact what was built.
   virtual void optimize() {}
+  // What the index holds, as portable bytes, for a backend that keeps an image of its keydir
+  // across a close (the fs engine's KEYDIR): the next open loads it instead of replaying every
+  // key. Empty (the default) when the index has nothing worth saving. Called with no writer
+  // running; throws nothing but std::bad_alloc.
+  virtual std::string save_image() const { return {}; }
+  // Replaces what the index holds with `image`, bytes that save_image() of the same kind of
+  // index returned over the same key ids; false (the index left cleared) when they are not
+  // such bytes, and the backend then tells it of every key instead. Called as clear() is.
+  virtual bool load_image(std::string_view) {
+    clear();
+    return false;
+  }
 };
 
 // Reads one namespace's keys by id; valid only inside LocalIndexing::read_index. Live ids

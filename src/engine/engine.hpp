@@ -142,7 +142,8 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // Every segment at its current size (what an image written now would cover).
   std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);
-  // Whether the image on disk (image_covers_) is missing, stale or followed by any record.
+  // Whether the image on disk (image_covers_) is missing, stale or followed by any record, or
+  // lacks a tag index this session built from the keys, or was written in an earlier boot.
   bool image_due_locked(const std::vector<CoveredSegment>& now) const REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);
   // Checks the mapped image's arrays against their checksums, in the background; on damage,

@@ -20,8 +20,10 @@ std::vector<CoveredSegment> Engine::log_now_locked() const {
 bool Engine::image_due_locked(const std::vector<CoveredSegment>& now) const {
   if (!image_covers_) return true;
   // Any record after the image is worth a new one: replaying even a small tail of scattered
-  // writes copies most pages of the mapped keydir.
-  return *image_covers_ != now;
+  // writes copies most pages of the mapped keydir. So is a tag index built from the keys, and
+  // an image of an earlier boot (every open verifies it whole until it is replaced).
+  return *image_covers_ != now || keydir_.has_unsaved_index() ||
+         (image_ && image_->unsynced_before_restart());
 }
 
 void Engine::write_keydir_image_at_close() {

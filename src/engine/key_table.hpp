@@ -112,6 +112,8 @@ class KeyTable {
     return entry;
   }
   std::size_t size() const { return size_; }
+  // Every id handed out (live or free) is below this.
+  std::uint32_t id_limit() const { return id_count_; }
 
   // Calls fn for live entries with key >= prefix, key > after and key starting with prefix,
   // in key order, until fn returns false. Safe to call from several readers at once while no

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "engine/namespace_reader.hpp"
+#include "nadb/errors.hpp"
 
 namespace nadb::engine {
 
@@ -39,12 +40,13 @@ bool Keydir::install_if_newer(const LocatedRecord& r, std::uint64_t floor) {
   bool is_put = r.fields.type == RecordType::Put;
   KeyTable::Location location{r.segment, r.offset};
   if (is_put && !existed) id = ns.keys.insert(r.fields.key, location);
-  if (ns.index && !ns.index_built.load(std::memory_order_relaxed)) {
+  if (!ns.index || !ns.index_built.load(std::memory_order_relaxed)) {
     // Not built yet: the build will see this write; the index only learns that something
     // changed (its write generation: cached query answers must not survive the write).
+    if (existed || is_put) note_index_image_change(ns, id, existed);
     static const std::vector<std::string_view> kNoTags;
-    ns.index->on_added(kNoTags, {});
-  } else if (ns.index && (existed || is_put)) {
+    if (ns.index) ns.index->on_added(kNoTags, {});
+  } else if (existed || is_put) {
     // Before the old tag set is released: the views point into it.
     before_.clear();
     if (existed) {
@@ -95,10 +97,53 @@ void Keydir::attach_index(NamespaceKeys& ns, std::shared_ptr<IndexSink> index) {
   ns.index->clear();  // its old postings go now, and answers cached from them are stale
 }
 
+void Keydir::note_index_image_change(NamespaceKeys& ns, std::uint32_t id, bool existed) {
+  // Beyond this many, building from the keys costs less than keeping what changed.
+  constexpr std::size_t kMaxChanges = 1 << 16;
+  NamespaceKeys::IndexImage& image = ns.index_image;
+  if (image.bytes.empty() || image.changes.count(id) != 0) return;  // the first change counts
+  if (image.changes.size() >= kMaxChanges) {
+    image = {};
+    return;
+  }
+  std::optional<std::vector<std::string>> before;
+  if (existed) before = tag_sets_.tags(ns.keys.at(id).tag_set);
+  image.changes.emplace(id, std::move(before));
+}
+
+bool Keydir::load_index_image(const NamespaceKeys& ns) const {
+  const NamespaceKeys::IndexImage& image = ns.index_image;
+  if (image.bytes.empty()) return false;
+  try {
+    image.blocks->ensure(image.bytes.data(), image.bytes.size());
+  } catch (const Corruption&) {  // the image is set aside; the keys may still be intact
+    return false;
+  }
+  if (!ns.index->load_image(image.bytes)) return false;
+  std::vector<std::string_view> before, after;
+  for (const auto& [id, tags] : image.changes) {
+    if (tags) before.assign(tags->begin(), tags->end());
+    bool live = id < ns.keys.id_limit() && ns.keys.at(id).live;
+    if (live) {
+      const std::vector<std::string>& now = tag_sets_.tags(ns.keys.at(id).tag_set);
+      after.assign(now.begin(), now.end());
+    }
+    ns.index->on_change(id, tags ? &before : nullptr, live ? &after : nullptr);
+  }
+  return true;
+}
+
 void Keydir::build_index(const NamespaceKeys& ns) const {
   if (!ns.index || ns.index_built.load(std::memory_order_acquire)) return;
   std::lock_guard lock(ns.index_build_mutex);
   if (ns.index_built.load(std::memory_order_acquire)) return;  // another reader built it
+  bool loaded = load_index_image(ns);
+  ns.index_image = {};
+  ns.index_unsaved.store(!loaded, std::memory_order_relaxed);
+  if (loaded) {
+    ns.index_built.store(true, std::memory_order_release);
+    return;
+  }
   ns.index->clear();
   // Keys grouped by tag set (a counting sort; ids stay ascending within a set), so that the
   // index looks each tag up once per set instead of once per key.
@@ -123,6 +168,7 @@ std::shared_ptr<IndexSink> Keydir::attach_index(std::string_view ns_name,
                                                 std::shared_ptr<IndexSink> sink, bool rebuild) {
   NamespaceKeys& ns = find_or_create(ns_name);
   if (ns.index && !rebuild) return ns.index;
+  if (rebuild) ns.index_image = {};  // asked to rebuild: from the keys, not from a saved image
   std::shared_ptr<IndexSink> index = ns.index ? ns.index : std::move(sink);
   attach_index(ns, index);
   return index;
@@ -202,6 +248,16 @@ std::map<std::string, std::shared_ptr<IndexSink>> Keydir::indexes() const {
     if (ns->index) out[name] = ns->index;
   }
   return out;
+}
+
+bool Keydir::has_unsaved_index() const {
+  for (const auto& [name, ns] : namespaces_) {
+    if (ns->index && ns->index_built.load(std::memory_order_acquire) &&
+        ns->index_unsaved.load(std::memory_order_relaxed) && !ns->index->save_image().empty()) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::size_t Keydir::memory_bytes() const {

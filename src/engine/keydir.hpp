@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,18 @@ struct NamespaceKeys {
   // while holding its owner's lock shared (writers hold it exclusively, so none runs).
   mutable std::atomic<bool> index_built{false};
   mutable std::mutex index_build_mutex;
+  // The index as the keydir image saved it, and for each id changed since, the tags it had
+  // then (nullopt: it was absent). The first build loads these instead of visiting every key;
+  // with no bytes it builds from the keys. Writers change it with their owner's lock held
+  // exclusively, a build (that lock shared) under index_build_mutex.
+  struct IndexImage {
+    std::shared_ptr<const VerifiedBlocks> blocks;  // the bytes are verified through it
+    std::string_view bytes;
+    std::unordered_map<std::uint32_t, std::optional<std::vector<std::string>>> changes;
+  };
+  mutable IndexImage index_image;
+  // Set when the index was built from the keys: the image this open used has no copy of it.
+  mutable std::atomic<bool> index_unsaved{false};
 };
 
 class Keydir {
@@ -111,11 +124,19 @@ class Keydir {
   std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
                                           bool rebuild);
   std::size_t memory_bytes() const;
+  // Whether an index was built from the keys in this session and has something to save: a
+  // new image spares the next open that build.
+  bool has_unsaved_index() const;
 
  private:
   friend class KeydirImage;  // writes and maps the arrays as they are
-  // Tells ns's index (not yet built) of every live key.
+  // Tells ns's index (not yet built) of every live key: loads its image if there is one.
   void build_index(const NamespaceKeys& ns) const;
+  // Loads ns's index image into its index and applies the changes since; false when there is
+  // none or it cannot be used (the index is then left cleared).
+  bool load_index_image(const NamespaceKeys& ns) const;
+  // Before id of ns changes while its index is not built: what the image says of it.
+  void note_index_image_change(NamespaceKeys& ns, std::uint32_t id, bool existed);
   void retire(NamespaceKeys& ns, std::uint32_t id);  // accounts the entry's old record as dead
 
   struct NameHash {

@@ -8,8 +8,11 @@
 #include <cstring>
 #include <map>
 
+#include "engine/image_body_writer.hpp"
+#include "engine/saved_tag_index.hpp"
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
+#include "util/boot.hpp"
 #include "util/checksum.hpp"
 #include "util/files.hpp"
 #include "util/varint.hpp"
@@ -74,9 +77,10 @@ std::string_view bytes_of(const void* data, std::size_t n) {
   return {static_cast<const char*>(data), n};
 }
 
-// Writes a chunk's entries at `at`, their long keys appended to the key region (`keys`).
-void write_chunk(const util::File& out, std::uint64_t body, std::uint64_t at,
-                 std::span<const KeyEntry> entries, std::uint64_t& keys_at, std::string& keys) {
+// Writes a chunk's entries at `at`, their long keys appended to the key region (`keys`, a
+// buffer of what goes at keys.end()).
+void write_chunk(ImageBodyWriter& arrays, std::uint64_t at, std::span<const KeyEntry> entries,
+                 ImageBodyWriter& key_region, std::string& keys) {
   constexpr std::size_t kBatch = 4096;
   std::string buffer;
   for (std::size_t first = 0; first < entries.size(); first += kBatch) {
@@ -86,16 +90,15 @@ void write_chunk(const util::File& out, std::uint64_t body, std::uint64_t at,
       std::string_view key = entries[first + i].key.view();
       if (key.size() <= KeyBytes::kInlineCapacity) continue;
       std::uint64_t entry_at = at + (first + i) * sizeof(KeyEntry);  // key is the first member
-      auto distance =
-          static_cast<std::int64_t>(keys_at + keys.size()) - static_cast<std::int64_t>(entry_at);
+      auto distance = static_cast<std::int64_t>(key_region.end() + keys.size()) -
+                      static_cast<std::int64_t>(entry_at);
       KeyBytes::encode_relative(distance, static_cast<std::uint32_t>(key.size()),
                                 buffer.data() + i * sizeof(KeyEntry));
       keys.append(key);
     }
-    out.write_at(body + at + first * sizeof(KeyEntry), buffer);
+    arrays.write(at + first * sizeof(KeyEntry), buffer);
     if (keys.size() >= (1 << 20)) {
-      out.write_at(body + keys_at, keys);
-      keys_at += keys.size();
+      key_region.write(key_region.end(), keys);
       keys.clear();
     }
   }
@@ -120,18 +123,6 @@ bool get_counts(util::Reader& in, std::unordered_map<std::uint32_t, std::uint64_
     counts[segment] = bytes;
   }
   return true;
-}
-
-// Checksums of the body's 64 KiB blocks, read back from the file.
-std::vector<std::uint64_t> block_checksums(const util::File& file, std::uint64_t body_size) {
-  std::vector<std::uint64_t> sums;
-  std::string block;
-  for (std::uint64_t at = 0; at < body_size; at += kBlockBytes) {
-    file.read_at(kBodyOffset + at, static_cast<std::size_t>(std::min(kBlockBytes, body_size - at)),
-                 block);
-    sums.push_back(VerifiedBlocks::block_checksum(block));
-  }
-  return sums;
 }
 
 void log_ignored(const std::string& path, const std::string& why) {
@@ -169,26 +160,39 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   std::string path = util::join_path(dir, kKeydirImageFile);
   std::string temp = path + ".tmp";
   util::File out(temp, O_RDWR | O_CREAT | O_TRUNC);
-  std::uint64_t keys_at = layout.keys;
+  // Two regions, each written front to back and checksummed as written: the arrays, and from
+  // the next block boundary the long keys and the saved tag indexes.
+  std::uint64_t tail_start = (layout.keys + kBlockBytes - 1) / kBlockBytes * kBlockBytes;
+  ImageBodyWriter arrays(out, kBodyOffset, 0), tail(out, kBodyOffset, tail_start);
   std::string keys;
   for (std::size_t n = 0; n < tables.size(); ++n) {
     const NamespaceSections& at = layout.namespaces[n];
     for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c)
-      write_chunk(out, kBodyOffset, at.chunks[c], owners[n]->chunk_used(c), keys_at, keys);
-    out.write_at(kBodyOffset + at.slots,
-                 bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()));
-    out.write_at(kBodyOffset + at.sorted,
-                 bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()));
-    out.write_at(kBodyOffset + at.free_ids,
-                 bytes_of(tables[n].free_ids.data(), tables[n].free_ids.size_bytes()));
+      write_chunk(arrays, at.chunks[c], owners[n]->chunk_used(c), tail, keys);
+    arrays.write(at.slots, bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()));
+    arrays.write(at.sorted, bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()));
+    arrays.write(at.free_ids, bytes_of(tables[n].free_ids.data(), tables[n].free_ids.size_bytes()));
   }
-  out.write_at(kBodyOffset + keys_at, keys);
-  std::uint64_t body_size = align_up(keys_at + keys.size());
+  tail.write(tail.end(), keys);
+  std::vector<SavedTagIndex> indexes;
+  for (const NamespaceKeys* ns : spaces) {
+    indexes.push_back(SavedTagIndex::of(*ns, align_up(tail.end())));
+    tail.write(indexes.back().at, indexes.back().bytes);
+  }
+  std::uint64_t body_size = align_up(tail.end());
   out.truncate(kBodyOffset + body_size);  // unwritten room (the chunks' tails) stays a hole
+  std::vector<std::uint64_t> blocks = arrays.finish(tail_start);
+  for (std::uint64_t sum : tail.finish(body_size))
+    blocks.push_back(sum);
 
+  // Unsynced, when the boot is known: until a restart the page cache holds the image as
+  // written, and an open after one verifies it whole before use (load).
+  std::string boot = util::boot_id();
   std::string meta;
   util::put_fixed<std::uint64_t>(meta, max_seq);
   util::put_fixed<std::uint64_t>(meta, body_size);
+  util::put_varint(meta, boot.size());
+  meta.append(boot);
   util::put_varint(meta, segments.size());
   for (const auto& s : segments) {
     util::put_fixed<std::uint32_t>(meta, s.id);
@@ -219,8 +223,8 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
       util::put_fixed<std::int64_t>(meta, expires_ms);
       util::put_fixed<std::uint32_t>(meta, id);
     });
+    indexes[n].put(meta);
   }
-  std::vector<std::uint64_t> blocks = block_checksums(out, body_size);
   util::put_varint(meta, blocks.size());
   for (std::uint64_t b : blocks)
     util::put_fixed<std::uint64_t>(meta, b);
@@ -234,10 +238,10 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   util::put_fixed<std::uint64_t>(header, meta.size());
   util::put_fixed<std::uint64_t>(header, util::checksum(header));
   out.write_at(0, header);
-  out.sync();
+  if (boot.empty()) out.sync();
   out.close();
   util::rename_file(temp, path);
-  util::sync_directory(dir);
+  if (boot.empty()) util::sync_directory(dir);
 }
 
 std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& keydir,
@@ -286,10 +290,17 @@ std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& key
     char* body = static_cast<char*>(mapping.get()) + kBodyOffset;
     std::uint64_t body_size = meta_at - kBodyOffset;
     // The block checksums end the metadata: the tables get the arrays with them.
-    if (!image.decode_blocks(checked, body_size))
+    if (!image.decode_blocks(checked, body_size) || !image.decode_boot(checked))
       return log_ignored(image.path_, "malformed metadata"), std::nullopt;
-    image.blocks_ = std::make_shared<VerifiedBlocks>(
-        mapping, body, body_size, std::move(image.block_checksums_), std::move(on_damage));
+    // Written unsynced before a restart: it may be torn, so it is verified whole now rather
+    // than block by block as reads meet it (a read must not fail for a power loss).
+    bool verify_now = image.unsynced_before_restart();
+    image.blocks_ = std::make_shared<VerifiedBlocks>(mapping, body, body_size,
+                                                     std::move(image.block_checksums_),
+                                                     verify_now ? nullptr : std::move(on_damage));
+    if (verify_now && !image.blocks_->verify_all(std::atomic<bool>(false))) {
+      return log_ignored(image.path_, "written before the system restarted and torn"), std::nullopt;
+    }
     if (!image.decode(checked, body_size, body, keydir)) {
       keydir = Keydir();
       return log_ignored(image.path_, "malformed metadata"), std::nullopt;
@@ -301,12 +312,26 @@ std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& key
   return image;
 }
 
+bool KeydirImage::decode_boot(std::string_view meta) {
+  util::Reader in(meta);
+  std::uint64_t skipped = 0;
+  std::string_view boot;
+  if (!in.fixed(skipped) || !in.fixed(skipped) || !in.length_prefixed(boot)) return false;
+  written_in_boot_ = boot;
+  return true;
+}
+
+bool KeydirImage::unsynced_before_restart() const {
+  return !written_in_boot_.empty() && written_in_boot_ != util::boot_id();
+}
+
 bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* base,
                          Keydir& keydir) {
   util::Reader in(meta);
   std::uint64_t recorded_body = 0, count = 0;
+  std::string_view boot;  // read by decode_boot already
   if (!in.fixed(max_seq_) || !in.fixed(recorded_body) || recorded_body != body_size ||
-      !in.varint(count)) {
+      !in.length_prefixed(boot) || !in.varint(count)) {
     return false;
   }
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -365,6 +390,7 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* b
       ns.expiry.append(expires_ms, id);
       previous = expires_ms;
     }
+    if (!SavedTagIndex::get(in, id_count, inside, blocks_, base, ns)) return false;
   }
   std::uint64_t blocks = 0;  // read by decode_blocks already
   std::string_view sums;

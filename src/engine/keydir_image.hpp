@@ -24,7 +24,7 @@
 namespace nadb::engine {
 
 inline constexpr char kKeydirImageFile[] = "KEYDIR";
-inline constexpr std::uint32_t kKeydirImageFormatVersion = 1;
+inline constexpr std::uint32_t kKeydirImageFormatVersion = 2;
 
 // A segment as an image saw it: the image covers its records before `size`.
 struct CoveredSegment {
@@ -40,16 +40,20 @@ std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size);
 
 class KeydirImage {
  public:
-  // Writes keydir's image covering `segments` (the highest sequence number in them max_seq)
-  // durably: a temp file, fsync, rename over <dir>/KEYDIR, directory fsync; a crash leaves the
-  // old image or the new one. Throws IOError. The caller keeps the keydir unchanged meanwhile.
+  // Writes keydir's image covering `segments` (the highest sequence number in them max_seq):
+  // a temp file renamed over <dir>/KEYDIR, so that a crash leaves the old image or the new
+  // one. Not synced when the boot is known (util::boot_id; an open after a restart verifies
+  // such an image whole), else fsynced with its directory. Throws IOError. The caller keeps
+  // the keydir unchanged meanwhile.
   static void write(const std::string& dir, const Keydir& keydir,
                     const std::vector<CoveredSegment>& segments, std::uint64_t max_seq);
 
   // Maps <dir>/KEYDIR into keydir (which must be empty) if its header, format, layout and
   // metadata checksum hold; nullopt (keydir untouched, the reason logged) otherwise. The big
   // arrays are not read here: each 64 KiB block is verified on first use (VerifiedBlocks),
-  // and on_damage runs once if one is found damaged. The caller checks `segments`.
+  // and on_damage runs once if one is found damaged — except in an image written unsynced
+  // before a restart, which is verified whole here (nullopt if torn). The caller checks
+  // `segments`.
   static std::optional<KeydirImage> load(const std::string& dir, Keydir& keydir,
                                          std::function<void()> on_damage);
 
@@ -82,6 +86,9 @@ class KeydirImage {
       const std::string& dir, const std::vector<std::uint32_t>& ids) const;
 
   const std::vector<CoveredSegment>& segments() const { return segments_; }
+  // Whether the image was written unsynced in an earlier boot (so verified whole at load): a
+  // writer replaces it at close, sparing later opens of this boot that verification.
+  bool unsynced_before_restart() const;
   std::uint64_t max_seq() const { return max_seq_; }
 
  private:
@@ -89,10 +96,13 @@ class KeydirImage {
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.
   bool decode_blocks(std::string_view meta, std::uint64_t body_size);
+  // Reads the boot the image was written in into written_in_boot_ (empty: it was synced).
+  bool decode_boot(std::string_view meta);
 
   std::string path_;
   std::vector<CoveredSegment> segments_;
   std::uint64_t max_seq_ = 0;
+  std::string written_in_boot_;
   std::vector<std::uint64_t> block_checksums_;  // until blocks_ takes them
   std::shared_ptr<VerifiedBlocks> blocks_;      // the mapped body
 };

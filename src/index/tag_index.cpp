@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "util/varint.hpp"
+
 namespace nadb::index {
 
 Roaring& TagIndex::postings_of(std::string_view tag) {
@@ -72,6 +74,68 @@ std::size_t TagIndex::memory_bytes() const {
     bytes += ids.getSizeInBytes(false) + tag.capacity() + sizeof(Roaring) + 2 * sizeof(void*);
   }
   return bytes;
+}
+
+namespace {
+
+constexpr std::uint32_t kImageVersion = 1;
+
+void put_bitmap(std::string& out, const Roaring& ids) {
+  std::size_t size = ids.getSizeInBytes(true);
+  util::put_varint(out, size);
+  std::size_t at = out.size();
+  out.resize(at + size);
+  ids.write(out.data() + at, true);
+}
+
+// A bitmap of exactly the recorded size; false on malformed bytes.
+bool get_bitmap(util::Reader& in, Roaring& ids) {
+  std::string_view bytes;
+  if (!in.length_prefixed(bytes) ||
+      roaring_bitmap_portable_deserialize_size(bytes.data(), bytes.size()) != bytes.size()) {
+    return false;
+  }
+  roaring_bitmap_t* read = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+  if (read == nullptr) return false;
+  ids = Roaring(read);
+  return true;
+}
+
+}  // namespace
+
+std::string TagIndex::save_image() const {
+  std::string out;
+  util::put_fixed<std::uint32_t>(out, kImageVersion);
+  util::put_varint(out, postings_.size());
+  for_each_tag([&](const std::string& tag, const Roaring& ids) {
+    util::put_varint(out, tag.size());
+    out.append(tag);
+    put_bitmap(out, ids);
+  });
+  put_bitmap(out, all_);
+  return out;
+}
+
+bool TagIndex::load_image(std::string_view image) {
+  clear();
+  util::Reader in(image);
+  std::uint32_t version = 0;
+  std::uint64_t count = 0;
+  if (!in.fixed(version) || version != kImageVersion || !in.varint(count)) return false;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view tag;
+    Roaring ids;
+    if (!in.length_prefixed(tag) || !get_bitmap(in, ids) || ids.isEmpty() ||
+        !postings_.emplace(std::string(tag), std::move(ids)).second) {
+      clear();
+      return false;
+    }
+  }
+  if (!get_bitmap(in, all_) || !in.at_end()) {
+    clear();
+    return false;
+  }
+  return true;
 }
 
 void TagIndex::optimize() {

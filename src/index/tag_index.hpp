@@ -59,6 +59,12 @@ class TagIndex final : public WriteCounter {
   std::size_t memory_bytes() const;
   // Run-length-optimizes and shrinks every bitmap (the backend calls it after a replay).
   void optimize() override;
+  // The postings as bytes: a format version, then each tag and its bitmap (CRoaring's
+  // portable serialisation), then the live ids. docs/FORMAT.md "KEYDIR".
+  std::string save_image() const override;
+  // Loads what save_image() wrote; false (left cleared) on anything else. Bumps the write
+  // generation, as clear() does.
+  bool load_image(std::string_view image) override;
 
  private:
   struct Hash {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "support/fault_injector.hpp"
+#include "util/boot.hpp"
 
 namespace nadb::testing {
 
@@ -89,6 +90,7 @@ class PowerCut : public FaultInjector {
   // file's unsynced bytes instead of none.
   void revert(bool torn) {
     stop();
+    util::pretend_restart();  // what was not synced may be lost: a restart follows
     std::lock_guard lock(mutex_);
     for (auto it = changes_.rbegin(); it != changes_.rend(); ++it)
       undo(*it);

@@ -7,14 +7,19 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "engine/check.hpp"
 #include "engine/keydir_image.hpp"
+#include "index/tag_index.hpp"
 #include "nadb/errors.hpp"
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "util/boot.hpp"
 #include "util/files.hpp"
+#include "util/varint.hpp"
 
 namespace nadb::testing {
 namespace {
@@ -277,6 +282,182 @@ TEST(KeydirImage, AKeydirThatIsNoFileIsIgnored) {
   auto e = engine::Engine::open(dir.sub("db"), small_segments(1 << 20));  // must not hang
   EXPECT_FALSE(e->keydir_image_used());
   EXPECT_EQ(value_of(*e, "k2"), "v2");
+}
+
+// A tag index that says how it was built: from a saved image, or told of every key.
+class RecordingIndex final : public IndexSink {
+ public:
+  explicit RecordingIndex(bool take_images = true) : take_images_(take_images) {}
+  void on_change(std::uint32_t id, const std::vector<std::string_view>* before,
+                 const std::vector<std::string_view>* after) override {
+    inner_.on_change(id, before, after);
+  }
+  void on_added(const std::vector<std::string_view>& tags,
+                std::span<const std::uint32_t> ids) override {
+    keys_told_ += ids.size();
+    inner_.on_added(tags, ids);
+  }
+  void clear() override { inner_.clear(); }
+  std::string save_image() const override { return inner_.save_image(); }
+  bool load_image(std::string_view image) override {
+    if (!take_images_) return IndexSink::load_image(image);
+    ++images_loaded_;
+    return inner_.load_image(image);
+  }
+  // Tag -> the keys the postings name, and "*" -> every id's key.
+  std::map<std::string, std::set<std::string>> postings(const KeyIdReader& reader) const {
+    std::map<std::string, std::set<std::string>> out;
+    inner_.for_each_tag([&](const std::string& tag, const Roaring& ids) {
+      for (std::uint32_t id : ids)
+        out[tag].insert(std::string(reader.key(id)));
+    });
+    for (std::uint32_t id : inner_.all())
+      out["*"].insert(std::string(reader.key(id)));
+    return out;
+  }
+  int images_loaded_ = 0;
+  std::size_t keys_told_ = 0;
+
+ private:
+  bool take_images_;
+  index::TagIndex inner_;
+};
+
+// What the index of e's namespace "ns" holds, built through `index` (attached now).
+std::map<std::string, std::set<std::string>> indexed(engine::Engine& e,
+                                                     const std::shared_ptr<RecordingIndex>& index,
+                                                     bool rebuild = false) {
+  e.attach_index("ns", index, rebuild);
+  std::map<std::string, std::set<std::string>> out;
+  e.read_index("ns", [&](const KeyIdReader& reader) { out = index->postings(reader); });
+  return out;
+}
+
+// What the index must hold: every live key under each of its tags, and under "*".
+std::map<std::string, std::set<std::string>> truth(engine::Engine& e) {
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& key : e.scan("ns", "", "", 1'000'000, 0).keys) {
+    out["*"].insert(key);
+    std::optional<StoredRecord> record = e.get("ns", key, 0, true);
+    for (const auto& tag : record->meta.tags)
+      out[tag].insert(key);
+  }
+  return out;
+}
+
+// Writes that change tags, delete, re-add and add keys — made while the index is not built.
+void retag(engine::Engine& e, int round) {
+  std::string r = std::to_string(round);
+  for (int i = round; i < 600; i += 5)
+    apply(e, {put("k" + std::to_string(i), "retagged", {"r" + r, "t0"})});
+  for (int i = round + 1; i < 600; i += 11)
+    apply(e, {remove_op("k" + std::to_string(i))});
+  for (int i = round + 2; i < 600; i += 13)
+    apply(e, {remove_op("k" + std::to_string(i)), put("k" + std::to_string(i), "back", {"b"})});
+  for (int i = 0; i < 50; ++i)
+    apply(e, {put("new" + r + "-" + std::to_string(i), "n", {"n" + r})});
+}
+
+// The tag index is saved with the keydir: an open loads it instead of visiting every key, and
+// what changed since (before the first query, across closes without one, in the log a crash
+// left) is applied to it, so it always answers as one built from the keys would.
+TEST(KeydirImage, TheTagIndexIsSavedAndLoadedWithEveryChangeSinceApplied) {
+  TempDir dir;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    fill(*e, 0, 600);
+    auto index = std::make_shared<RecordingIndex>();
+    EXPECT_EQ(indexed(*e, index), truth(*e));
+    EXPECT_GT(index->keys_told_, 0u);
+  }  // built: saved as it is
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    auto index = std::make_shared<RecordingIndex>();
+    EXPECT_EQ(indexed(*e, index), truth(*e));
+    EXPECT_EQ(index->images_loaded_, 1);
+    EXPECT_EQ(index->keys_told_, 0u) << "built from the keys despite a saved image";
+    retag(*e, 1);  // the index is built: told of these as they happen
+    EXPECT_EQ(indexed(*e, index), truth(*e));
+  }
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    retag(*e, 2);  // no index attached, none built: the close saves the old one and these
+  }
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    auto index = std::make_shared<RecordingIndex>();
+    e->attach_index("ns", index, false);
+    retag(*e, 3);  // attached, not built: changes on top of the saved ones
+    e->flush();
+    copy_folder(dir.sub("db"), dir.sub("crashed"));
+    EXPECT_EQ(indexed(*e, index), truth(*e));
+    EXPECT_EQ(index->images_loaded_, 1);
+    EXPECT_EQ(index->keys_told_, 0u);
+    EXPECT_EQ(indexed(*e, index, true), truth(*e));  // asked to rebuild: from the keys
+    EXPECT_EQ(index->images_loaded_, 1);
+    EXPECT_GT(index->keys_told_, 0u);
+  }
+  // The crashed copy: its image is the one before round 3, which it replays from the log.
+  auto crashed = engine::Engine::open(dir.sub("crashed"), small_segments(64 << 10));
+  EXPECT_TRUE(crashed->keydir_image_used());
+  auto index = std::make_shared<RecordingIndex>();
+  EXPECT_EQ(indexed(*crashed, index), truth(*crashed));
+  EXPECT_EQ(index->images_loaded_, 1);
+  EXPECT_EQ(index->keys_told_, 0u);
+  // An index that takes no image is told of every key, and agrees.
+  auto plain = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  auto refusing = std::make_shared<RecordingIndex>(false);
+  EXPECT_EQ(indexed(*plain, refusing), truth(*plain));
+  EXPECT_GT(refusing->keys_told_, 0u);
+}
+
+// A session that only queries still leaves an image when it had to build the index from the
+// keys (its open found none saved): the next open loads it.
+TEST(KeydirImage, AnIndexBuiltFromTheKeysIsSavedEvenWithoutWrites) {
+  TempDir dir;
+  written_and_closed(dir.sub("db"), 300);  // no index attached: none saved
+  for (int session = 0; session < 2; ++session) {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    auto index = std::make_shared<RecordingIndex>();
+    EXPECT_EQ(indexed(*e, index), truth(*e));
+    EXPECT_EQ(index->images_loaded_, session) << "session " << session;
+    EXPECT_EQ(index->keys_told_ > 0, session == 0) << "session " << session;
+  }
+}
+
+// An image is written unsynced: within a boot the page cache holds it as written. After a
+// restart (a power loss may have torn it) an open verifies it whole before use: a torn one is
+// ignored — no read fails for it — and the close replaces it.
+TEST(KeydirImage, AnImageFromBeforeARestartIsVerifiedWholeBeforeUse) {
+  TempDir dir;
+  std::string expected = written_and_closed(dir.sub("db"), 600);
+  util::pretend_restart();
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    EXPECT_TRUE(e->keydir_image_used()) << "an intact image of an earlier boot is used";
+    EXPECT_EQ(contents(*e), expected);
+  }
+  std::string image = dir.sub("db/KEYDIR");
+  {  // torn: its last bytes are not what was written
+    util::File f(image, O_RDWR);
+    std::string meta_at;
+    f.read_at(16, 8, meta_at);
+    std::uint64_t body_end = util::get_fixed<std::uint64_t>(meta_at.data());
+    std::string tail;
+    f.read_at(body_end - 100, 100, tail);
+    for (char& c : tail)
+      c = static_cast<char>(~c);
+    f.write_at(body_end - 100, tail);
+  }
+  util::pretend_restart();
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    EXPECT_FALSE(e->keydir_image_used());
+    EXPECT_EQ(contents(*e), expected);
+  }
+  auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  EXPECT_TRUE(e->keydir_image_used()) << "the close did not replace the torn image";
+  EXPECT_EQ(contents(*e), expected);
 }
 
 }  // namespace

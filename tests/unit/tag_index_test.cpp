@@ -75,6 +75,47 @@ TEST(TagIndex, AddingKeysBySetEqualsAddingThemOneByOne) {
   EXPECT_EQ(recorder.calls, (std::vector<std::pair<std::uint32_t, std::size_t>>{{2, 2}, {3, 2}}));
 }
 
+// An image holds the postings exactly (dense, sparse and run containers alike), loading one
+// is a write (cached answers must go), and bytes that are not an image change nothing but
+// leave the index cleared, with load_image saying so.
+TEST(TagIndex, AnImageLoadsExactlyWhatWasSavedAndNothingElseLoads) {
+  TagIndex saved;
+  auto ab = tags({"a", "b"}), c = tags({"c"}), none = tags({});
+  std::vector<std::uint32_t> dense(100000), sparse{3, 70000, 4000000000u};
+  for (std::uint32_t i = 0; i < dense.size(); ++i)
+    dense[i] = i * 2 + 10;
+  saved.on_added(ab, dense);
+  saved.on_added(c, sparse);
+  saved.on_added(none, std::vector<std::uint32_t>{7});
+  saved.optimize();
+  std::string image = saved.save_image();
+
+  TagIndex loaded;
+  auto stale = tags({"stale"});
+  loaded.on_change(1, nullptr, &stale);
+  std::uint64_t generation = loaded.write_generation();
+  ASSERT_TRUE(loaded.load_image(image));
+  EXPECT_GT(loaded.write_generation(), generation);
+  EXPECT_EQ(loaded.postings("stale"), nullptr);
+  EXPECT_EQ(loaded.tag_count(), 3u);
+  for (std::string_view tag : {"a", "b", "c"})
+    EXPECT_EQ(*loaded.postings(tag), *saved.postings(tag)) << tag;
+  EXPECT_EQ(loaded.all(), saved.all());
+  EXPECT_EQ(loaded.save_image(), image);
+
+  for (std::string bad : {std::string(), image.substr(0, image.size() - 1), image + "x",
+                          std::string("\x02\0\0\0", 4) + image.substr(4)}) {
+    TagIndex other;
+    other.on_change(1, nullptr, &stale);
+    EXPECT_FALSE(other.load_image(bad)) << bad.size();
+    EXPECT_EQ(other.tag_count(), 0u);
+    EXPECT_TRUE(other.all().isEmpty());
+  }
+  WriteCounter counter;  // an index that keeps no postings has no image to load
+  EXPECT_TRUE(counter.save_image().empty());
+  EXPECT_FALSE(counter.load_image(image));
+}
+
 TEST(TagIndex, MemoryIsMeasuredAndSmallForDenseIds) {
   TagIndex index;
   auto ab = tags({"tag_a", "tag_b"});

@@ -49,12 +49,16 @@ bool read_matches(const std::optional<Entry>& actual, const Candidate& c, Window
 }
 
 void Harness::check(Db& db) {
+  // One check in four leaves the tag index alone: an index built by every check would never
+  // be met unbuilt, as an open leaves it (loaded on first use from the keydir image, with the
+  // writes made since applied).
+  bool with_queries = pick(rng_, 4) != 0;
   for (const auto& ns : namespaces_)
-    check_namespace(db, ns, store(db, ns));
+    check_namespace(db, ns, store(db, ns), with_queries);
   check_backup_list(db);
 }
 
-void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
+void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s, bool with_queries) {
   Window scan{wall_ms(), 0};
   std::set<std::string> scanned;
   std::string cursor;
@@ -102,7 +106,7 @@ void Harness::check_namespace(Db& db, const std::string& ns, KeyValueStore& s) {
     db.model.set(ns, key, item);
     if (learned) remembered_.push_back({&db, ns, key, item.version});
   }
-  check_queries(db, ns, s);
+  if (with_queries) check_queries(db, ns, s);
 }
 
 void Harness::check_count(Db& db, const std::string& ns, KeyValueStore& s) {
