@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <new>
+#include <stdexcept>
 
 #include "engine/verified_blocks.hpp"
 
@@ -29,6 +30,7 @@ ImageBodyWriter::~ImageBodyWriter() {
 }
 
 void ImageBodyWriter::write(std::uint64_t at, std::string_view bytes) {
+  if (at < end_) throw std::logic_error("keydir image body written out of order");
   hash_zeros(at - end_);
   if (!bytes.empty()) out_.write_at(base_ + at, bytes);
   hash(bytes);
@@ -36,6 +38,7 @@ void ImageBodyWriter::write(std::uint64_t at, std::string_view bytes) {
 }
 
 std::vector<std::uint64_t> ImageBodyWriter::finish(std::uint64_t end) {
+  if (end < end_) throw std::logic_error("keydir image region ends before what was written");
   hash_zeros(end - end_);
   end_ = end;
   if (in_block_ > 0) checksums_.push_back(XXH3_64bits_digest(state_));

@@ -251,6 +251,8 @@ std::map<std::string, std::shared_ptr<IndexSink>> Keydir::indexes() const {
 }
 
 bool Keydir::has_unsaved_index() const {
+  // save_image() serialises the index to learn whether it has anything to save: only after a
+  // build from the keys, which cost more.
   for (const auto& [name, ns] : namespaces_) {
     if (ns->index && ns->index_built.load(std::memory_order_acquire) &&
         ns->index_unsaved.load(std::memory_order_relaxed) && !ns->index->save_image().empty()) {

@@ -1,5 +1,7 @@
 #include "engine/saved_tag_index.hpp"
 
+#include <mutex>
+
 #include "nadb/errors.hpp"
 
 namespace nadb::engine {
@@ -7,6 +9,7 @@ namespace nadb::engine {
 SavedTagIndex SavedTagIndex::of(const NamespaceKeys& ns, std::uint64_t at) {
   SavedTagIndex saved;
   saved.at = at;
+  std::lock_guard lock(ns.index_build_mutex);  // a reader may be building it meanwhile
   if (ns.index && ns.index_built.load(std::memory_order_acquire)) {
     saved.bytes = ns.index->save_image();
     return saved;
