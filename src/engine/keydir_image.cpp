@@ -289,6 +289,7 @@ std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& key
     if (!mapping) return log_ignored(image.path_, "mmap failed"), std::nullopt;
     char* body = static_cast<char*>(mapping.get()) + kBodyOffset;
     std::uint64_t body_size = meta_at - kBodyOffset;
+    image.body_bytes_ = body_size;
     // The block checksums end the metadata: the tables get the arrays with them.
     if (!image.decode_blocks(checked, body_size) || !image.decode_boot(checked))
       return log_ignored(image.path_, "malformed metadata"), std::nullopt;

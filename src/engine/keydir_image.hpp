@@ -90,6 +90,8 @@ class KeydirImage {
   // writer replaces it at close, sparing later opens of this boot that verification.
   bool unsynced_before_restart() const;
   std::uint64_t max_seq() const { return max_seq_; }
+  // The size of its body (the arrays, keys and saved indexes; holes included).
+  std::uint64_t body_bytes() const { return body_bytes_; }
 
  private:
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
@@ -103,6 +105,7 @@ class KeydirImage {
   std::vector<CoveredSegment> segments_;
   std::uint64_t max_seq_ = 0;
   std::string written_in_boot_;
+  std::uint64_t body_bytes_ = 0;
   std::vector<std::uint64_t> block_checksums_;  // until blocks_ takes them
   std::shared_ptr<VerifiedBlocks> blocks_;      // the mapped body
 };

@@ -460,5 +460,37 @@ TEST(KeydirImage, AnImageFromBeforeARestartIsVerifiedWholeBeforeUse) {
   EXPECT_EQ(contents(*e), expected);
 }
 
+std::string file_bytes(const std::string& path) {
+  util::File f(path, O_RDONLY);
+  std::string bytes;
+  f.read_at(0, static_cast<std::size_t>(f.size()), bytes);
+  return bytes;
+}
+
+// A close leaves a short log tail for the next open to replay rather than rewrite the whole
+// image; once the tail outgrows a share of the image, the close rewrites it.
+TEST(KeydirImage, AShortTailIsLeftToTheNextOpenToReplay) {
+  TempDir dir;
+  written_and_closed(dir.sub("db"), 600);
+  std::string image = file_bytes(dir.sub("db/KEYDIR")), expected;
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    apply(*e, {put("k1", "changed", {"t9"}), remove_op("k2"), put("fresh", "new")});
+    expected = contents(*e);
+  }
+  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image) << "rewritten for three writes";
+  {
+    auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+    EXPECT_TRUE(e->keydir_image_used());
+    EXPECT_EQ(contents(*e), expected);
+    fill(*e, 600, 1400);
+    expected = contents(*e);
+  }
+  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image) << "not rewritten after 1,600 writes";
+  auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
+  EXPECT_TRUE(e->keydir_image_used());
+  EXPECT_EQ(contents(*e), expected);
+}
+
 }  // namespace
 }  // namespace nadb::testing

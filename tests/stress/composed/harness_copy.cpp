@@ -72,7 +72,7 @@ void Harness::op_crash_in_image_write(Db& db) {
   std::uint32_t first_serial = static_cast<std::uint32_t>(++serial_) * 1000;
   serial_ += 1;
   std::uint64_t child_seed = rng_();
-  trace("  " + std::to_string(writes) + " writes, then kill -9 at file operation " +
+  trace("  " + std::to_string(writes) + " writes, a compaction, then kill -9 at file operation " +
         std::to_string(kill_at) + " of the keydir image write of the close");
   close(db);
   auto reports = run_and_kill_when<CrashReport>(
@@ -92,6 +92,9 @@ void Harness::op_crash_in_image_write(Db& db) {
             }
             if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
           }
+          // A close rewrites the image only when the log after it outgrew a share of it, or it
+          // is stale: compacting makes it stale, so that this close writes one.
+          stores[0]->compact_storage();
           KillInImageWrite kill(kill_at);
           stores.clear();  // the close writes the image
         }
