@@ -92,6 +92,15 @@ void Engine::on_image_damage() {
 }
 
 void Engine::check_keydir_image() {
+  {
+    // Not at once: a short session (a `nadb get`) would spend a core hashing an image it
+    // barely reads, and reads verify the blocks they touch anyway.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    util::MutexLock lock(maintenance_mutex_);
+    while (!stopping_ && maintenance_cv_.wait_until(lock, until) != std::cv_status::timeout) {
+    }
+    if (stopping_) return;
+  }
   std::optional<KeydirImage> image;
   {
     util::MutexLock write_lock(write_mutex_);

@@ -1,7 +1,7 @@
 // VerifiedBlocks: the body of a mapped keydir image, checked block by block on first use.
 // Nothing read from the mapping is used before the 64 KiB block it lies in matched the
 // checksum the image recorded: a damaged image can make a read fail (Corruption), never
-// answer wrongly or crash. A background check verifies every block soon after an open.
+// answer wrongly or crash. A background check verifies every block a second after an open.
 #pragma once
 
 #include <atomic>
