@@ -107,7 +107,11 @@ void Engine::check_keydir_image() {
     image = image_;
   }
   try {
-    if (!image || image->verify_blocks(stop_image_check_)) return;
+    auto shared = [this](const std::function<void()>& fn) {
+      util::ReaderLock state_lock(state_mutex_);
+      fn();
+    };
+    if (!image || image->verify_blocks(stop_image_check_, shared)) return;
     if (options_.read_only) {
       util::MutexLock refresh_lock(refresh_mutex_);
       reload_due_ = false;

@@ -299,7 +299,8 @@ std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& key
     image.blocks_ = std::make_shared<VerifiedBlocks>(mapping, body, body_size,
                                                      std::move(image.block_checksums_),
                                                      verify_now ? nullptr : std::move(on_damage));
-    if (verify_now && !image.blocks_->verify_all(std::atomic<bool>(false))) {
+    if (verify_now &&
+        !image.blocks_->verify_all(std::atomic<bool>(false), VerifiedBlocks::unguarded)) {
       return log_ignored(image.path_, "written before the system restarted and torn"), std::nullopt;
     }
     if (!image.decode(checked, body_size, body, keydir)) {

@@ -57,9 +57,12 @@ class KeydirImage {
   static std::optional<KeydirImage> load(const std::string& dir, Keydir& keydir,
                                          std::function<void()> on_damage);
 
-  // Verifies every block not verified yet (for a background thread); stops early, returning
-  // true, once stop is set. False when a block is damaged.
-  bool verify_blocks(const std::atomic<bool>& stop) const { return blocks_->verify_all(stop); }
+  // Verifies every block not verified yet (for a background thread), each inside guard (see
+  // VerifiedBlocks::verify_all); stops early, returning true, once stop is set. False when a
+  // block is damaged.
+  bool verify_blocks(const std::atomic<bool>& stop, const VerifiedBlocks::Guard& guard) const {
+    return blocks_->verify_all(stop, guard);
+  }
 
   // Where replay starts in each segment covered by the image, if the folder's segments (id ->
   // file and the size to read up to) match it: every covered segment present, at least as

@@ -36,11 +36,13 @@ void VerifiedBlocks::verify(std::uint64_t block) const {
                    ": it is set aside and the keydir rebuilt from the segments");
 }
 
-bool VerifiedBlocks::verify_all(const std::atomic<bool>& stop) const {
+bool VerifiedBlocks::verify_all(const std::atomic<bool>& stop, const Guard& guard) const {
   try {
     for (std::uint64_t b = 0; b < checksums_.size(); ++b) {
       if (stop.load(std::memory_order_relaxed)) return true;
-      if (!verified_[b].load(std::memory_order_acquire)) verify(b);
+      guard([&] {
+        if (!verified_[b].load(std::memory_order_acquire)) verify(b);
+      });
     }
   } catch (const Corruption&) {
     return false;

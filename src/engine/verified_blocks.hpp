@@ -32,9 +32,15 @@ class VerifiedBlocks {
       if (!verified_[b].load(std::memory_order_acquire)) verify(b);
     }
   }
-  // Verifies every block not verified yet, stopping early (true) once stop is set; false
-  // (without throwing) when a block is damaged.
-  bool verify_all(const std::atomic<bool>& stop) const;
+  // Runs its argument while no writer can change the mapped pages (the owner's lock shared).
+  using Guard = std::function<void(const std::function<void()>&)>;
+  // The guard for blocks no writer can change (an image not in use yet).
+  static void unguarded(const std::function<void()>& fn) { fn(); }
+  // Verifies every block not verified yet, each inside `guard` (a writer changes a block's
+  // page in place once the block is verified: hashing it meanwhile would see damage that is
+  // not there), stopping early (true) once stop is set; false (without throwing) when a
+  // block is damaged.
+  bool verify_all(const std::atomic<bool>& stop, const Guard& guard) const;
   // The checksum of a block's bytes (what the image records).
   static std::uint64_t block_checksum(std::string_view bytes);
 

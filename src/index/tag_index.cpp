@@ -125,11 +125,11 @@ bool TagIndex::load_image(std::string_view image) {
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view tag;
     Roaring ids;
-    if (!in.length_prefixed(tag) || !get_bitmap(in, ids) || ids.isEmpty() ||
-        !postings_.emplace(std::string(tag), std::move(ids)).second) {
+    if (!in.length_prefixed(tag) || !get_bitmap(in, ids) || postings_.count(tag) != 0) {
       clear();
       return false;
     }
+    if (!ids.isEmpty()) postings_.emplace(std::string(tag), std::move(ids));
   }
   if (!get_bitmap(in, all_) || !in.at_end()) {
     clear();

@@ -180,6 +180,8 @@ class Harness {
   // fs backend, not built after a reopen: the next writes, closes and crashes meet it so).
   void check_namespace(Db& db, const std::string& ns, KeyValueStore& s, bool with_queries = true);
   void check_count(Db& db, const std::string& ns, KeyValueStore& s);
+  // fs: no file of db was set aside as damaged (nothing here damages files).
+  void check_no_false_damage(Db& db);
   void check_queries(Db& db, const std::string& ns, KeyValueStore& s);
   void check_backup_list(Db& db);
   // keep_going: the model becomes what the store holds now (versions forgotten).
