@@ -56,9 +56,9 @@ void Engine::write_keydir_image_at_close() {
     util::ReaderLock state_lock(state_mutex_);
     writer_.check_healthy();  // a failed write may be in the keydir but not on disk
     std::vector<CoveredSegment> now = log_now_locked();
+    if (!image_due_locked(now)) return;  // by ids and sizes: no segment is read for it
     for (CoveredSegment& s : now)
       s.ends_checksum = segment_ends_checksum(segments_.at(s.id).file->file, s.size);
-    if (!image_due_locked(now)) return;
     util::Stopwatch watch;
     KeydirImage::write(dir_, keydir_, now, next_seq_ - 1);
     image_covers_ = std::move(now);

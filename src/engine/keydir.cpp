@@ -111,15 +111,19 @@ void Keydir::note_index_image_change(NamespaceKeys& ns, std::uint32_t id, bool e
   image.changes.emplace(id, std::move(before));
 }
 
-bool Keydir::load_index_image(const NamespaceKeys& ns) const {
-  const NamespaceKeys::IndexImage& image = ns.index_image;
-  if (image.bytes.empty()) return false;
+bool NamespaceKeys::IndexImage::intact() const {
+  if (bytes.empty()) return false;
   try {
-    image.blocks->ensure(image.bytes.data(), image.bytes.size());
+    blocks->ensure(bytes.data(), bytes.size());
   } catch (const Corruption&) {  // the image is set aside; the keys may still be intact
     return false;
   }
-  if (!ns.index->load_image(image.bytes)) return false;
+  return true;
+}
+
+bool Keydir::load_index_image(const NamespaceKeys& ns) const {
+  const NamespaceKeys::IndexImage& image = ns.index_image;
+  if (!image.intact() || !ns.index->load_image(image.bytes)) return false;
   std::vector<std::string_view> before, after;
   for (const auto& [id, tags] : image.changes) {
     if (tags) before.assign(tags->begin(), tags->end());

@@ -43,6 +43,10 @@ struct NamespaceKeys {
     std::shared_ptr<const VerifiedBlocks> blocks;  // the bytes are verified through it
     std::string_view bytes;
     std::unordered_map<std::uint32_t, std::optional<std::vector<std::string>>> changes;
+
+    // Whether there are bytes and their blocks match their checksums (a damaged block also
+    // sets the image aside, through VerifiedBlocks).
+    bool intact() const;
   };
   mutable IndexImage index_image;
   // Set when the index was built from the keys: the image this open used has no copy of it.

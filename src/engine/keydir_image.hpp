@@ -64,13 +64,6 @@ class KeydirImage {
     return blocks_->verify_all(stop, guard);
   }
 
-  // Where replay starts in each segment covered by the image, if the folder's segments (id ->
-  // file and the size to read up to) match it: every covered segment present, at least as
-  // long, with the same last bytes, and every other segment newer than all covered ones
-  // (compaction output or the log after the image). nullopt (logged) otherwise: stale.
-  std::optional<std::map<std::uint32_t, std::uint64_t>> match(
-      const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
-
   // What an open uses: load(), then match() against `present`; where the image leaves off in
   // each covered segment, or nullopt (keydir left empty) when there is none or it does not
   // match.
@@ -97,6 +90,13 @@ class KeydirImage {
   std::uint64_t body_bytes() const { return body_bytes_; }
 
  private:
+  // Where replay starts in each segment covered by the image, if the folder's segments (id ->
+  // file and the size to read up to) match it: every covered segment present, at least as
+  // long, with the same first and last bytes, and every other segment newer than all covered ones
+  // (compaction output or the log after the image). nullopt (logged) otherwise: stale.
+  std::optional<std::map<std::uint32_t, std::uint64_t>> match(
+      const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
+
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.

@@ -2,8 +2,6 @@
 
 #include <mutex>
 
-#include "nadb/errors.hpp"
-
 namespace nadb::engine {
 
 SavedTagIndex SavedTagIndex::of(const NamespaceKeys& ns, std::uint64_t at) {
@@ -15,12 +13,7 @@ SavedTagIndex SavedTagIndex::of(const NamespaceKeys& ns, std::uint64_t at) {
     return saved;
   }
   const NamespaceKeys::IndexImage& image = ns.index_image;
-  if (image.bytes.empty()) return saved;
-  try {
-    image.blocks->ensure(image.bytes.data(), image.bytes.size());
-  } catch (const Corruption&) {
-    return saved;
-  }
+  if (!image.intact()) return saved;
   saved.bytes = image.bytes;
   saved.changes = &image.changes;
   return saved;
