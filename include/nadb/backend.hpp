@@ -24,6 +24,16 @@ namespace nadb {
 // How a stored value is encoded; kept in the record header, never in the value bytes.
 enum class ValueCodec : std::uint8_t { None = 0, Zstd = 1, Zlib = 2 };
 
+// The namespace where stores keep their compression dictionaries (Options::
+// dictionary_value_limit): a name no store can open ('@'), which a backend stores like any
+// other; backups and restores carry it, logical ones and listings of an application's
+// namespaces leave it out.
+inline constexpr std::string_view kDictionaryNamespace = "@dictionaries";
+// Whether ns holds an application's keys, not a store's own records.
+inline bool is_user_namespace(std::string_view ns) {
+  return ns != kDictionaryNamespace;
+}
+
 // Everything a backend keeps about a key besides its value. Times are ms since the Unix epoch.
 struct RecordMeta {
   std::vector<std::string> tags;  // sorted, no duplicates

@@ -128,8 +128,12 @@ class PhysicalFiles {
   virtual Snapshot snapshot() = 0;
   // Atomically replaces the db's files with those of `folder` (a complete db folder on the
   // same file system) and reloads; indexes are rebuilt. Afterwards `folder` holds the old
-  // files. Either the old or the new files are in place, whatever happens.
-  virtual void replace_files(const std::string& folder) = 0;
+  // files. Either the old or the new files are in place, whatever happens. The live keys of
+  // the namespaces `carried` that the new files lack are then written again (synced) before
+  // any other write: a store's compression dictionaries, which values written after the
+  // restore may need. Writes are refused (until a reopen) if that fails.
+  virtual void replace_files(const std::string& folder,
+                             const std::vector<std::string>& carried) = 0;
 };
 
 // ---- ChangeLog: backends without files that know what changed (redis), for incrementals ----

@@ -123,6 +123,15 @@ struct Options {
   Compression compression = Compression::Zstd;
   // Values smaller than this many bytes are never compressed.
   std::size_t compression_threshold = 1024;
+  // Compression::Zstd only: values of at least compression_threshold and below this many bytes
+  // are compressed with a zstd dictionary trained from their namespace's values (smaller, and
+  // about twice as fast to read as a value compressed alone); 0: never. The dictionaries are
+  // records of the db (16 KiB per namespace; README, "Compression dictionaries").
+  std::size_t dictionary_value_limit = 16384;
+  // A namespace's dictionary is trained (once, ~40 ms) when the values a store of it wrote
+  // that a dictionary is for add up to this many bytes; until then they are compressed alone.
+  // 64 KiB to 64 MiB (the samples are held in memory until then).
+  std::size_t dictionary_training_bytes = 256 << 10;
   bool enable_transactions = true;
   bool enable_backup = true;
   bool enable_indexing = true;

@@ -70,6 +70,14 @@ const std::map<std::string, Setter>& setters() {
        [](Options& o, py::handle v, const std::string& n) {
          o.compression_threshold = non_negative(v, n);
        }},
+      {"dictionary_value_limit",
+       [](Options& o, py::handle v, const std::string& n) {
+         o.dictionary_value_limit = non_negative(v, n);
+       }},
+      {"dictionary_training_bytes",
+       [](Options& o, py::handle v, const std::string& n) {
+         o.dictionary_training_bytes = non_negative(v, n);
+       }},
       {"enable_transactions", [](Options& o, py::handle v,
                                  const std::string& n) { o.enable_transactions = as<bool>(v, n); }},
       {"enable_backup",

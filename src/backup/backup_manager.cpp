@@ -231,6 +231,7 @@ void BackupManager::write_physical(const std::string& staging, const std::string
   }
   Snapshot snapshot = backend_.facets().physical_files->snapshot();
   for (const auto& [ns, keys] : snapshot.keys_by_namespace) {
+    if (!is_user_namespace(ns)) continue;  // in the files all the same
     m.info.namespaces.push_back(ns);
     m.info.key_count += keys;
   }

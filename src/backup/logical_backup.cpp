@@ -87,6 +87,8 @@ void write_logical_snapshot(StorageBackend& backend, const ValueDecoder& decode,
   const std::int64_t since = parent_snapshot_ms - kClockStepMs;
   std::size_t keys_written = 0;
   for (const auto& ns : backend.namespaces()) {
+    // The dictionaries: the backup holds values decoded.
+    if (!is_user_namespace(ns)) continue;
     m.info.namespaces.push_back(ns);
     ChangeSet changes;
     if (incremental) {

@@ -85,7 +85,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
 
   // PhysicalFiles (snapshot.cpp).
   Snapshot snapshot() override;
-  void replace_files(const std::string& folder) override;
+  void replace_files(const std::string& folder, const std::vector<std::string>& carried) override;
 
   const std::string& dir() const { return dir_; }
   // Whether the open state was mapped from a keydir image (and has not been rebuilt since).
@@ -155,6 +155,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   void on_image_damage();
   // snapshot.cpp: gives every segment of a restored folder a hint (checking it).
   void seal_restored_segments(const std::string& folder);
+  // replace_files' steps: the live records of namespaces as a batch that puts them back;
+  // the exchange of the files and the reload; the writing of those the new files lack.
+  WriteBatch live_records(const std::vector<std::string>& namespaces);
+  void exchange_files_locked(const std::string& folder) REQUIRES(write_mutex_);
+  void carry_over_locked(WriteBatch& batch) REQUIRES(write_mutex_);
   // Forgets the open state and recovers the db folder's files again (after replace_files
   // swapped them).
   void reload_locked() REQUIRES(compaction_mutex_, write_mutex_, state_mutex_);

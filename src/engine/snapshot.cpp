@@ -64,11 +64,59 @@ void Engine::seal_restored_segments(const std::string& folder) {
   }
 }
 
-void Engine::replace_files(const std::string& folder) {
+void Engine::replace_files(const std::string& folder, const std::vector<std::string>& carried) {
   check_writable("a restore");
   seal_restored_segments(folder);
   util::MutexLock compaction_lock(compaction_mutex_);
   util::MutexLock write_lock(write_mutex_);
+  // Read under the write lock: nothing is added to them between this and the exchange.
+  WriteBatch carry = live_records(carried);
+  exchange_files_locked(folder);
+  try {
+    carry_over_locked(carry);
+  } catch (const std::exception& error) {
+    writer_.fail(error);  // a later write might need what is missing
+    throw;
+  }
+}
+
+WriteBatch Engine::live_records(const std::vector<std::string>& namespaces) {
+  WriteBatch batch;
+  batch.now_ms = util::now_ms();
+  for (const auto& ns : namespaces) {
+    std::string cursor;
+    do {
+      KeyPage page = scan(ns, "", cursor, 1000, batch.now_ms);
+      for (const auto& key : page.keys) {
+        std::optional<StoredRecord> record = get(ns, key, batch.now_ms, true);
+        if (!record) continue;
+        WriteOp& op = batch.ops.emplace_back();
+        op.ns = ns;
+        op.key = key;
+        op.value = std::move(record->value);
+        op.codec = record->meta.codec;
+        op.raw_size = record->meta.raw_size;
+        op.tags = std::move(record->meta.tags);
+        op.expires_ms = record->meta.expires_ms;
+      }
+      cursor = std::move(page.next_cursor);
+    } while (!cursor.empty());
+  }
+  return batch;
+}
+
+void Engine::carry_over_locked(WriteBatch& batch) {
+  const Keydir& keydir = keydir_of_writer();
+  std::erase_if(batch.ops, [&](const WriteOp& op) {
+    return keydir.lookup_live(op.ns, op.key, batch.now_ms) != nullptr;
+  });
+  if (batch.ops.empty()) return;
+  std::optional<SegmentWriter::Appended> appended;
+  apply_locked(batch, appended);
+  if (appended) writer_.sync_to(appended->position);
+}
+
+void Engine::exchange_files_locked(const std::string& folder) {
   util::WriterLock state_lock(state_mutex_);
   // The restored db continues this one's counters (and a restored db's own, if higher).
   HighWater marks = read_high_water(folder).value_or(HighWater{});

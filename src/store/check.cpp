@@ -48,8 +48,9 @@ RepairReport repair_db(const Options& options) {
     report.damaged_bytes = stats.damaged_bytes;
     backend->compact({});
     backend->flush();
-    for (const auto& ns : backend->namespaces())
-      report.keys += backend->count(ns, util::now_ms());
+    for (const auto& ns : backend->namespaces()) {
+      if (is_user_namespace(ns)) report.keys += backend->count(ns, util::now_ms());
+    }
   }
   report.after = check_db(options);
   return report;

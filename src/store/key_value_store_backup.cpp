@@ -62,9 +62,12 @@ void merge_folder(StoreCore& core, const std::string& folder) {
   temp.db = path.filename().string();
   temp.backend = "fs";
   auto source = StorageFactory::create(temp);
+  // Before the values that need them: frames are copied as they are.
+  store::ValueDictionaries::copy_all(*source, *core.backend_);
   BatchWriter writer(core, false);
-  for (const auto& ns : source->namespaces())
-    copy_live_keys(*source, ns, writer, ns);
+  for (const auto& ns : source->namespaces()) {
+    if (is_user_namespace(ns)) copy_live_keys(*source, ns, writer, ns);
+  }
   writer.finish();
   core.backend_->flush();
 }
@@ -125,7 +128,8 @@ void replay_logical(StoreCore& core, backup::BackupManager& manager, const std::
     if (progress) progress(writer.added(), 0);
     if (clear_existing) {
       for (const auto& ns : backend.namespaces()) {
-        if (!staging.count(ns)) clear_namespace(backend, ns, sync);
+        // Not the dictionaries: the staged values were compressed with them.
+        if (!staging.count(ns) && is_user_namespace(ns)) clear_namespace(backend, ns, sync);
       }
       for (auto it = staging.begin(); it != staging.end(); it = staging.erase(it))
         area_of->swap_in_staging(it->first, it->second);
@@ -200,7 +204,9 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
   std::string folder = manager.rebuild(id, verify_integrity, progress);
   try {
     if (clear_existing) {
-      files->replace_files(folder);  // folder now holds the old files
+      // folder now holds the old files. The dictionaries go on: stores keep compressing with
+      // theirs (the backup's are restored too).
+      files->replace_files(folder, {std::string(kDictionaryNamespace)});
     } else {
       merge_folder(*core_, folder);
     }

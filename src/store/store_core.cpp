@@ -68,6 +68,7 @@ StoreCore::StoreCore(Options options)
   if (!backend_) throw InvalidArgument("backend '" + options_.backend + "' returned no backend");
   capabilities_ = backend_->capabilities();
   cache_ = std::make_unique<index::QueryCache>(options_.cache_size);
+  dictionaries_ = std::make_unique<ValueDictionaries>(options_.ns, options_);
   attach_index(false);
   obs::logger(obs::Component::Store)
       .info("store opened",
@@ -104,12 +105,25 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
     store::validate_ttl(*ttl);
     op.expires_ms = now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(*ttl).count();
   }
-  store::EncodedValue encoded =
-      store::compress_value(value, options_.compression, options_.compression_threshold);
-  op.codec = encoded.codec;
-  op.raw_size = value.size();
-  op.value = encoded.codec == ValueCodec::None ? std::string(value) : std::move(encoded.bytes);
+  encode_value(op, value);
   return op;
+}
+
+void StoreCore::encode_value(WriteOp& op, std::string_view value) {
+  op.raw_size = value.size();
+  std::optional<std::string> framed;
+  if (dictionaries_->is_for(value.size()) && !options_.read_only)
+    framed = dictionaries_->compress(*backend_, value);
+  if (framed && !framed->empty()) {
+    op.codec = ValueCodec::Zstd;
+    op.value = std::move(*framed);
+    return;
+  }
+  store::EncodedValue encoded =
+      framed ? store::EncodedValue{}  // the dictionary could not make it smaller: nothing can
+             : store::compress_value(value, options_.compression, options_.compression_threshold);
+  op.codec = encoded.codec;
+  op.value = encoded.codec == ValueCodec::None ? std::string(value) : std::move(encoded.bytes);
 }
 
 WriteOp StoreCore::make_entry_put(const backup::JsonlEntry& entry, std::int64_t now_ms) {
@@ -185,8 +199,13 @@ std::optional<StoredRecord> StoreCore::read(std::string_view key, std::int64_t n
 }
 
 std::string StoreCore::decode(StoredRecord& record) {
+  std::uint32_t dictionary =
+      record.meta.codec == ValueCodec::Zstd ? store::dictionary_id_of(record.value) : 0;
   std::string value =
-      store::decompress_value(std::move(record.value), record.meta.codec, record.meta.raw_size);
+      dictionary != 0
+          ? dictionaries_->decompress(*backend_, record.value, dictionary, record.meta.raw_size)
+          : store::decompress_value(std::move(record.value), record.meta.codec,
+                                    record.meta.raw_size);
   bytes_read_.fetch_add(value.size(), std::memory_order_relaxed);
   return value;
 }

@@ -18,6 +18,7 @@
 #include "nadb/options.hpp"
 #include "nadb/sync.hpp"
 #include "obs/histogram.hpp"
+#include "store/dictionaries.hpp"
 #include "txn/transaction_host.hpp"
 #include "txn/transaction_registry.hpp"
 #include "util/clock.hpp"
@@ -91,6 +92,8 @@ class StoreCore final : public txn::TransactionHost {
   WriteOp make_put(std::string_view key, std::string_view value,
                    const std::vector<std::string>& tags, std::optional<std::chrono::seconds> ttl,
                    std::int64_t now_ms);
+  // Sets op's value, codec and raw size to value encoded as configured.
+  void encode_value(WriteOp& op, std::string_view value);
   // A Put of an entry from outside (import, restore, sync): raw value, absolute expiry.
   // InvalidArgument for a bad key, value, tag or expiry instant.
   WriteOp make_entry_put(const backup::JsonlEntry& entry, std::int64_t now_ms);
@@ -176,6 +179,8 @@ class StoreCore final : public txn::TransactionHost {
   // cache is invalidated by the backend's write generation); and this store's query cache.
   std::shared_ptr<index::WriteCounter> index_;
   std::unique_ptr<index::QueryCache> cache_;
+  // This namespace's compression dictionary, and every one read to decode (thread-safe).
+  std::unique_ptr<ValueDictionaries> dictionaries_;
 
   // Guarded by tag_stats_mutex_: how often each tag was queried.
   util::Mutex tag_stats_mutex_;

@@ -61,7 +61,8 @@ void run_composed(const KitBackend& backend, std::size_t max_request) {
   std::cout << harness.steps() << " steps:";
   for (const auto& [op, n] : harness.counts())
     std::cout << " " << op << "=" << n;
-  std::cout << std::endl;
+  std::size_t dictionaries = harness.dictionaries();
+  std::cout << " (compression dictionaries: " << dictionaries << ")" << std::endl;
   EXPECT_GE(harness.steps(), timed ? 50u : config.steps) << "too few steps to mean anything";
 }
 

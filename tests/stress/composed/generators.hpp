@@ -75,6 +75,12 @@ inline std::vector<std::string> pick_tags(Rng& rng, const std::vector<std::strin
   return tags;
 }
 
+// Appends compressible text to value until it has at least size bytes.
+inline void append_text(std::string& value, std::size_t size, std::uint64_t serial) {
+  while (value.size() < size)
+    value.append("compressible text " + std::to_string(serial) + " ");
+}
+
 // A value: mostly small; some compressible text above the compression threshold; a fifth
 // random bytes up to max_size (which cross the byte limits of replays and batches).
 inline std::shared_ptr<const std::string> make_value(Rng& rng, std::size_t max_size,
@@ -85,9 +91,7 @@ inline std::shared_ptr<const std::string> make_value(Rng& rng, std::size_t max_s
   if (roll < 60) {
     value->append(pick(rng, 100), static_cast<char>('a' + serial % 26));
   } else if (roll < 80) {
-    std::size_t n = 1024 + pick(rng, 8192);
-    while (value->size() < n)
-      value->append("compressible text " + std::to_string(serial) + " ");
+    append_text(*value, 1024 + pick(rng, 8192), serial);
   } else {
     std::size_t n = std::min<std::size_t>(max_size, 16 << 10) +
                     pick(rng, max_size > (16u << 10) ? max_size - (16 << 10) + 1 : 1);

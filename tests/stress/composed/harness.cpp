@@ -63,11 +63,23 @@ Harness::~Harness() {
   }
 }
 
+std::size_t Harness::dictionaries() const {
+  std::size_t count = 0;
+  for (const auto& db : dbs_) {
+    auto backend = config_.backend.open(config_.folder, db->name);
+    count += backend->scan(kDictionaryNamespace, "dictionary:", "", 100000, 0).keys.size();
+  }
+  return count;
+}
+
 Options Harness::options_of(const std::string& db, const std::string& ns) const {
   Options o = config_.backend.options(config_.folder, db, ns);
   if (config_.max_request != 0) o.redis.max_request_bytes = config_.max_request;
   o.max_segment_size_mb = 0.0625;  // rolls, hints and compactions all through the run
   o.compaction_dead_ratio = 0.3;
+  // Dictionaries trained within a session: the text values (a fifth, 1-9 KiB) that follow are
+  // compressed with them, and every copy, restore and sync carries them.
+  o.dictionary_training_bytes = 64 << 10;
   return o;
 }
 
@@ -205,6 +217,7 @@ static bool keeps_creation_times(std::string_view op) {
                                                    "remove",
                                                    "expire",
                                                    "batch_set",
+                                                   "text_burst",
                                                    "batch_remove",
                                                    "transaction",
                                                    "compare_and_set",
@@ -235,6 +248,7 @@ void Harness::step() {
   const bool backups = has_backups();
   const std::vector<std::tuple<const char*, int, Kind, Op>> ops = {
       {"set", 30, Write, [&] { op_set(db, ns); }},
+      {"text_burst", 1, Write, [&] { op_text_burst(db, ns); }},
       {"remove", 8, Removal, [&] { op_remove(db, ns); }},
       {"expire", 4, Write, [&] { op_expire(db, ns); }},
       {"batch_set", 4, Write, [&] { op_batch_set(db, ns); }},
@@ -295,9 +309,31 @@ void Harness::step() {
 }
 
 void Harness::op_set(Db& db, const std::string& ns) {
-  const std::string& key = pick_key();
   std::optional<std::chrono::seconds> ttl;
   Item item = random_item(ttl);
+  set_item(db, ns, pick_key(), item, ttl);
+}
+
+// 16 text values of ~4 KiB in a row: 64 KiB of samples, so the store trains its namespace's
+// compression dictionary (Options::dictionary_training_bytes in options_of) unless it has one,
+// and the steps after meet values compressed with it.
+void Harness::op_text_burst(Db& db, const std::string& ns) {
+  for (int i = 0; i < 16; ++i) {
+    std::optional<std::chrono::seconds> ttl = random_ttl();
+    Item item;
+    auto value = std::make_shared<std::string>("v" + std::to_string(++serial_) + ":");
+    append_text(*value, 4096 + pick(rng_, 1024), serial_);
+    item.value = std::move(value);
+    item.tags = pick_tags(rng_, tags_);
+    set_item(db, ns, pick_key(), item, ttl);
+  }
+  auto backend = config_.backend.open(config_.folder, db.name);
+  auto trained = backend->get(kDictionaryNamespace, "namespace:" + ns, wall_ms(), false);
+  if (!trained) fail("64 KiB of text values in a row trained no compression dictionary");
+}
+
+void Harness::set_item(Db& db, const std::string& ns, const std::string& key, const Item& item,
+                       std::optional<std::chrono::seconds> ttl) {
   trace("  set " + VersionRegistry::printable(key) + " (" + std::to_string(item.value->size()) +
         " bytes, ttl " + (ttl ? std::to_string(ttl->count()) : "none") + ")");
   Window w{wall_ms(), 0};

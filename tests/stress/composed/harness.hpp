@@ -54,6 +54,8 @@ class Harness {
   std::size_t steps() const { return steps_; }
   // How many times each operation ran.
   const std::map<std::string, std::size_t>& counts() const { return counts_; }
+  // How many compression dictionaries the dbs hold now (trained by the run's stores).
+  std::size_t dictionaries() const;
   // keep_going: every disagreement found, with the steps before it.
   const std::vector<std::string>& findings() const { return findings_; }
 
@@ -127,6 +129,10 @@ class Harness {
 
   // Key operations.
   void op_set(Db& db, const std::string& ns);
+  void op_text_burst(Db& db, const std::string& ns);
+  // Sets key to item with ttl through the store of ns, and tells the model.
+  void set_item(Db& db, const std::string& ns, const std::string& key, const Item& item,
+                std::optional<std::chrono::seconds> ttl);
   void op_remove(Db& db, const std::string& ns);
   void op_expire(Db& db, const std::string& ns);
   void op_batch_set(Db& db, const std::string& ns);

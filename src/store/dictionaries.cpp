@@ -1,0 +1,242 @@
+#include "store/dictionaries.hpp"
+
+#include <zdict.h>
+
+#include "nadb/errors.hpp"
+#include "obs/log.hpp"
+#include "store/compression.hpp"
+#include "util/clock.hpp"
+
+namespace nadb::store {
+
+namespace {
+
+// 16 KiB, as RocksDB's default: a 4 KiB one compressed log lines within 2 % of it, but
+// values more varied than those need the room.
+constexpr std::size_t kDictionaryCapacity = 16 << 10;
+constexpr int kLevel = 3;  // compress_value's
+
+std::string dictionary_key(std::uint32_t id) {
+  return "dictionary:" + std::to_string(id);
+}
+std::string copy_key(std::uint32_t id) {
+  return "copy:" + std::to_string(id);
+}
+std::string namespace_key(std::string_view ns) {
+  return "namespace:" + std::string(ns);
+}
+
+// The value of key in the dictionary namespace, if it is there.
+std::optional<std::string> read(StorageBackend& backend, const std::string& key) {
+  auto record = backend.get(kDictionaryNamespace, key, util::now_ms(), false);
+  if (!record || record->meta.codec != ValueCodec::None) return std::nullopt;
+  return std::move(record->value);
+}
+
+// Puts key = value in the dictionary namespace, synced; when only_if_absent, a key already
+// there is left as it is.
+void write(StorageBackend& backend, const std::string& key, std::string value,
+           bool only_if_absent) {
+  WriteBatch batch;
+  WriteOp& op = batch.ops.emplace_back();
+  op.ns = std::string(kDictionaryNamespace);
+  op.key = key;
+  op.raw_size = value.size();
+  op.value = std::move(value);
+  if (only_if_absent) op.condition = WriteOp::Condition::Absent;
+  batch.now_ms = util::now_ms();
+  batch.sync = true;
+  backend.apply(batch);
+}
+
+// Whether bytes are a zstd dictionary with this id.
+bool is_dictionary(std::string_view bytes, std::uint32_t id) {
+  return ZSTD_getDictID_fromDict(bytes.data(), bytes.size()) == id;
+}
+
+// Stores dictionary under both of its keys, unless there. Corruption when another dictionary
+// has its id.
+void store_dictionary(StorageBackend& backend, std::uint32_t id, const std::string& bytes) {
+  for (const std::string& key : {dictionary_key(id), copy_key(id)}) {
+    write(backend, key, bytes, true);
+    std::optional<std::string> there = read(backend, key);
+    if (there && *there != bytes && is_dictionary(*there, id)) {
+      throw Corruption("two compression dictionaries have id " + std::to_string(id) +
+                       "; values made with one cannot be copied where the other is");
+    }
+  }
+}
+
+}  // namespace
+
+// A dictionary digested for decoding (~40 µs for 16 KiB: once per id), with its bytes for
+// digesting it for compressing too: only the namespace's own needs that (~0.5 MB of tables at
+// level 3), not every one a reader meets.
+struct ValueDictionaries::Loaded {
+  explicit Loaded(std::string dictionary)
+      : bytes(std::move(dictionary)), decompress(ZSTD_createDDict(bytes.data(), bytes.size())) {
+    if (!decompress) throw std::bad_alloc();
+  }
+  ~Loaded() { ZSTD_freeDDict(decompress); }
+  Loaded(const Loaded&) = delete;
+  Loaded& operator=(const Loaded&) = delete;
+
+  const std::string bytes;
+  ZSTD_DDict* const decompress;
+};
+
+// The namespace's dictionary digested for compressing.
+struct ValueDictionaries::Current {
+  explicit Current(const std::string& bytes)
+      : compress(ZSTD_createCDict(bytes.data(), bytes.size(), kLevel)) {
+    if (!compress) throw std::bad_alloc();
+  }
+  ~Current() { ZSTD_freeCDict(compress); }
+  Current(const Current&) = delete;
+  Current& operator=(const Current&) = delete;
+
+  ZSTD_CDict* const compress;
+};
+
+ValueDictionaries::ValueDictionaries(std::string ns, const Options& options)
+    : ns_(std::move(ns)),
+      minimum_size_(std::max<std::size_t>(options.compression_threshold, 1)),
+      limit_(options.compression == Compression::Zstd ? options.dictionary_value_limit : 0),
+      training_bytes_(options.dictionary_training_bytes) {}
+
+ValueDictionaries::~ValueDictionaries() = default;
+
+bool ValueDictionaries::is_for(std::size_t value_size) const {
+  return value_size >= minimum_size_ && value_size < limit_;
+}
+
+std::optional<std::string> ValueDictionaries::compress(StorageBackend& backend,
+                                                       std::string_view value) {
+  std::shared_ptr<const Current> dictionary;
+  {
+    util::MutexLock lock(train_mutex_);
+    dictionary = current(backend);
+    if (!dictionary && !given_up_) {
+      samples_.append(value);
+      sample_sizes_.push_back(value.size());
+      if (samples_.size() >= training_bytes_) {
+        train_and_store(backend);
+        dictionary = current_;
+      }
+    }
+  }
+  if (!dictionary) return std::nullopt;
+  return compress_with_dictionary(value, dictionary->compress);
+}
+
+std::shared_ptr<const ValueDictionaries::Current> ValueDictionaries::current(
+    StorageBackend& backend) {
+  if (looked_up_ || given_up_) return current_;
+  looked_up_ = true;
+  std::optional<std::string> id = read(backend, namespace_key(ns_));
+  if (!id) return nullptr;
+  try {
+    current_ = std::make_shared<const Current>(
+        load(backend, static_cast<std::uint32_t>(std::stoul(*id)))->bytes);
+  } catch (const std::exception& e) {
+    // Values are compressed alone, as before the dictionary: the rest is for decode to say.
+    given_up_ = true;
+    obs::logger(obs::Component::Store)
+        .error(
+            "the namespace's compression dictionary cannot be read; values are compressed "
+            "without one",
+            {{"ns", ns_}, {"dictionary", *id}, {"error", e.what()}});
+  }
+  return current_;
+}
+
+void ValueDictionaries::train_and_store(StorageBackend& backend) {
+  std::string bytes(kDictionaryCapacity, '\0');
+  std::size_t n = ZDICT_trainFromBuffer(bytes.data(), bytes.size(), samples_.data(),
+                                        sample_sizes_.data(), sample_sizes_.size());
+  std::string samples = std::move(samples_);
+  samples_.clear();
+  sample_sizes_.clear();
+  try {
+    if (ZDICT_isError(n)) throw InvalidArgument(ZDICT_getErrorName(n));
+    bytes.resize(n);
+    std::uint32_t id = ZDICT_getDictID(bytes.data(), bytes.size());
+    // Another store of ns may have trained one since the lookup: one per namespace is enough.
+    if (std::optional<std::string> theirs = read(backend, namespace_key(ns_))) {
+      current_ = std::make_shared<const Current>(
+          load(backend, static_cast<std::uint32_t>(std::stoul(*theirs)))->bytes);
+      return;
+    }
+    store_dictionary(backend, id, bytes);
+    write(backend, namespace_key(ns_), std::to_string(id), false);
+    current_ = std::make_shared<const Current>(bytes);
+    obs::logger(obs::Component::Store)
+        .info("compression dictionary trained", {{"ns", ns_},
+                                                 {"dictionary", id},
+                                                 {"bytes", bytes.size()},
+                                                 {"samples", samples.size()}});
+  } catch (const std::exception& e) {
+    given_up_ = true;
+    obs::logger(obs::Component::Store)
+        .warn("no compression dictionary: values are compressed without one",
+              {{"ns", ns_}, {"error", e.what()}});
+  }
+}
+
+std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(StorageBackend& backend,
+                                                                         std::uint32_t id) {
+  {
+    util::ReaderLock lock(loaded_mutex_);
+    auto it = loaded_.find(id);
+    if (it != loaded_.end()) return it->second;
+  }
+  std::optional<std::string> bytes = read(backend, dictionary_key(id));
+  if (!bytes || !is_dictionary(*bytes, id)) bytes = read(backend, copy_key(id));
+  if (!bytes || !is_dictionary(*bytes, id)) {
+    throw Corruption("compression dictionary " + std::to_string(id) +
+                     " is missing or damaged (both copies)");
+  }
+  auto loaded = std::make_shared<const Loaded>(std::move(*bytes));
+  util::WriterLock lock(loaded_mutex_);
+  return loaded_.try_emplace(id, std::move(loaded)).first->second;
+}
+
+std::string ValueDictionaries::decompress(StorageBackend& backend, std::string_view frame,
+                                          std::uint32_t id, std::uint64_t raw_size) {
+  std::shared_ptr<const Loaded> dictionary;
+  {
+    util::ReaderLock lock(loaded_mutex_);
+    auto it = loaded_.find(id);
+    if (it != loaded_.end()) dictionary = it->second;
+  }
+  if (!dictionary) dictionary = load(backend, id);
+  return decompress_with_dictionary(frame, dictionary->decompress, raw_size);
+}
+
+void ValueDictionaries::copy_all(StorageBackend& source, StorageBackend& target) {
+  std::vector<std::pair<std::uint32_t, std::string>> found;
+  std::string cursor;
+  do {
+    KeyPage page = source.scan(kDictionaryNamespace, "dictionary:", cursor, 100, util::now_ms());
+    for (const auto& key : page.keys) {
+      std::uint32_t id = static_cast<std::uint32_t>(std::stoul(key.substr(11)));
+      std::optional<std::string> bytes = read(source, key);
+      if (!bytes || !is_dictionary(*bytes, id)) bytes = read(source, copy_key(id));
+      if (!bytes || !is_dictionary(*bytes, id)) {
+        throw Corruption("compression dictionary " + std::to_string(id) +
+                         " of the copied db is missing or damaged (both copies)");
+      }
+      std::optional<std::string> there = read(target, dictionary_key(id));
+      if (there && *there != *bytes && is_dictionary(*there, id)) {
+        throw Corruption("two compression dictionaries have id " + std::to_string(id) +
+                         "; values made with one cannot be copied where the other is");
+      }
+      found.emplace_back(id, std::move(*bytes));
+    }
+    cursor = std::move(page.next_cursor);
+  } while (!cursor.empty());
+  for (const auto& [id, bytes] : found)
+    store_dictionary(target, id, bytes);
+}
+
+}  // namespace nadb::store

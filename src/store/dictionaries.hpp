@@ -1,0 +1,79 @@
+// Per-namespace zstd dictionaries for small values. Compressed alone, a 1 KiB value pays
+// zstd's per-frame cost and learns nothing from its neighbours; with a dictionary trained from
+// its namespace's values it is smaller and decodes about twice as fast (docs/PERFORMANCE.md).
+//
+// A dictionary is a record of the backend's reserved namespace kDictionaryNamespace (so every
+// backend stores it, and physical backups, compaction and replication carry it like any
+// record), under "dictionary:<id>" and again under "copy:<id>" (one damaged record must not
+// cost every value that needs it); "namespace:<ns>" names the dictionary ns compresses with.
+// Ids are zstd's own (derived from the content, 32768 to 2^31), written once and never
+// changed: a frame names its dictionary by id, so any store of the backend decodes it. A
+// dictionary is stored (synced) before the first frame that needs it is made, and never
+// deleted. Dictionaries are trained from the first values a store compresses, once they add up
+// to Options::dictionary_training_bytes; until then values are compressed alone.
+#pragma once
+
+#include <zstd.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "nadb/backend.hpp"
+#include "nadb/options.hpp"
+#include "util/shared_mutex.hpp"
+#include "util/thread_annotations.hpp"
+
+namespace nadb::store {
+
+class ValueDictionaries {
+ public:
+  // For the values of namespace ns, as options configure (Compression::Zstd and a nonzero
+  // Options::dictionary_value_limit enable it).
+  ValueDictionaries(std::string ns, const Options& options);
+  ~ValueDictionaries();
+
+  // Whether a value of this size is one a dictionary is for.
+  bool is_for(std::size_t value_size) const;
+  // value compressed with ns's dictionary (empty when not smaller), or nullopt when ns has
+  // none yet: value is then kept as a training sample, and the call whose sample completes the
+  // budget trains one and stores it in backend. A dictionary that cannot be trained or stored
+  // is logged and not tried again by this object. Thread-safe.
+  std::optional<std::string> compress(StorageBackend& backend, std::string_view value);
+  // A frame made with dictionary id, decoded. Corruption when backend has no intact copy of
+  // the dictionary or the frame does not decode to raw_size bytes. Thread-safe.
+  std::string decompress(StorageBackend& backend, std::string_view frame, std::uint32_t id,
+                         std::uint64_t raw_size);
+
+  // Copies source's dictionaries into target that it lacks (synced), so that frames copied
+  // from source as they are decode in target. Corruption, before anything is written, when
+  // target holds another dictionary under one of source's ids.
+  static void copy_all(StorageBackend& source, StorageBackend& target);
+
+ private:
+  struct Loaded;
+  struct Current;
+  std::shared_ptr<const Loaded> load(StorageBackend& backend, std::uint32_t id);
+  std::shared_ptr<const Current> current(StorageBackend& backend) REQUIRES(train_mutex_);
+  void train_and_store(StorageBackend& backend) REQUIRES(train_mutex_);
+
+  const std::string ns_;
+  const std::size_t minimum_size_, limit_, training_bytes_;
+
+  // Guarded by train_mutex_: the dictionary ns compresses with, and the samples until then.
+  util::Mutex train_mutex_;
+  bool looked_up_ GUARDED_BY(train_mutex_) = false;  // "namespace:<ns>" read once
+  bool given_up_ GUARDED_BY(train_mutex_) = false;
+  std::shared_ptr<const Current> current_ GUARDED_BY(train_mutex_);
+  std::string samples_ GUARDED_BY(train_mutex_);
+  std::vector<std::size_t> sample_sizes_ GUARDED_BY(train_mutex_);
+
+  // Guarded by loaded_mutex_: every dictionary this object has read, by id.
+  util::SharedMutex loaded_mutex_;
+  std::map<std::uint32_t, std::shared_ptr<const Loaded>> loaded_ GUARDED_BY(loaded_mutex_);
+};
+
+}  // namespace nadb::store
