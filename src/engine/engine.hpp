@@ -158,7 +158,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // replace_files' steps: the live records of namespaces as a batch that puts them back;
   // the exchange of the files and the reload; the writing of those the new files lack.
   WriteBatch live_records(const std::vector<std::string>& namespaces);
-  void exchange_files_locked(const std::string& folder) REQUIRES(write_mutex_);
+  void exchange_files_locked(const std::string& folder) REQUIRES(compaction_mutex_, write_mutex_);
   void carry_over_locked(WriteBatch& batch) REQUIRES(write_mutex_);
   // Forgets the open state and recovers the db folder's files again (after replace_files
   // swapped them).
