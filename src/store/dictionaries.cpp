@@ -2,6 +2,8 @@
 
 #include <zdict.h>
 
+#include <set>
+
 #include "nadb/errors.hpp"
 #include "obs/log.hpp"
 #include "store/compression.hpp"
@@ -26,9 +28,17 @@ std::string namespace_key(std::string_view ns) {
   return "namespace:" + std::string(ns);
 }
 
-// The value of key in the dictionary namespace, if it is there.
+// The value of key in the dictionary namespace, if it is there and readable: a record failing
+// its checksum is as good as missing (there is a copy).
 std::optional<std::string> read(StorageBackend& backend, const std::string& key) {
-  auto record = backend.get(kDictionaryNamespace, key, util::now_ms(), false);
+  std::optional<StoredRecord> record;
+  try {
+    record = backend.get(kDictionaryNamespace, key, util::now_ms(), false);
+  } catch (const Corruption& e) {
+    obs::logger(obs::Component::Store)
+        .error("a compression dictionary record is damaged", {{"key", key}, {"error", e.what()}});
+    return std::nullopt;
+  }
   if (!record || record->meta.codec != ValueCodec::None) return std::nullopt;
   return std::move(record->value);
 }
@@ -52,6 +62,15 @@ void write(StorageBackend& backend, const std::string& key, std::string value,
 // Whether bytes are a zstd dictionary with this id.
 bool is_dictionary(std::string_view bytes, std::uint32_t id) {
   return ZSTD_getDictID_fromDict(bytes.data(), bytes.size()) == id;
+}
+
+// Dictionary id from backend: its first record if intact, else its copy.
+std::optional<std::string> intact_dictionary(StorageBackend& backend, std::uint32_t id) {
+  for (const std::string& key : {dictionary_key(id), copy_key(id)}) {
+    std::optional<std::string> bytes = read(backend, key);
+    if (bytes && is_dictionary(*bytes, id)) return bytes;
+  }
+  return std::nullopt;
 }
 
 // Stores dictionary under both of its keys, unless there. Corruption when another dictionary
@@ -102,7 +121,8 @@ ValueDictionaries::ValueDictionaries(std::string ns, const Options& options)
     : ns_(std::move(ns)),
       minimum_size_(std::max<std::size_t>(options.compression_threshold, 1)),
       limit_(options.compression == Compression::Zstd ? options.dictionary_value_limit : 0),
-      training_bytes_(options.dictionary_training_bytes) {}
+      training_bytes_(options.dictionary_training_bytes),
+      wants_samples_(limit_ != 0 && !options.read_only) {}
 
 ValueDictionaries::~ValueDictionaries() = default;
 
@@ -116,17 +136,20 @@ std::optional<std::string> ValueDictionaries::compress(StorageBackend& backend,
   {
     util::MutexLock lock(train_mutex_);
     dictionary = current(backend);
-    if (!dictionary && !given_up_) {
-      samples_.append(value);
-      sample_sizes_.push_back(value.size());
-      if (samples_.size() >= training_bytes_) {
-        train_and_store(backend);
-        dictionary = current_;
-      }
-    }
   }
   if (!dictionary) return std::nullopt;
   return compress_with_dictionary(value, dictionary->compress);
+}
+
+void ValueDictionaries::add_samples(StorageBackend& backend,
+                                    const std::vector<std::string>& values) {
+  util::MutexLock lock(train_mutex_);
+  if (current(backend) || given_up_) return;
+  for (const auto& value : values) {
+    samples_.append(value);
+    sample_sizes_.push_back(value.size());
+  }
+  if (samples_.size() >= training_bytes_) train_and_store(backend);
 }
 
 std::shared_ptr<const ValueDictionaries::Current> ValueDictionaries::current(
@@ -135,12 +158,14 @@ std::shared_ptr<const ValueDictionaries::Current> ValueDictionaries::current(
   looked_up_ = true;
   std::optional<std::string> id = read(backend, namespace_key(ns_));
   if (!id) return nullptr;
+  wants_samples_ = false;
   try {
     current_ = std::make_shared<const Current>(
         load(backend, static_cast<std::uint32_t>(std::stoul(*id)))->bytes);
   } catch (const std::exception& e) {
     // Values are compressed alone, as before the dictionary: the rest is for decode to say.
     given_up_ = true;
+    wants_samples_ = false;
     obs::logger(obs::Component::Store)
         .error(
             "the namespace's compression dictionary cannot be read; values are compressed "
@@ -151,6 +176,7 @@ std::shared_ptr<const ValueDictionaries::Current> ValueDictionaries::current(
 }
 
 void ValueDictionaries::train_and_store(StorageBackend& backend) {
+  wants_samples_ = false;
   std::string bytes(kDictionaryCapacity, '\0');
   std::size_t n = ZDICT_trainFromBuffer(bytes.data(), bytes.size(), samples_.data(),
                                         sample_sizes_.data(), sample_sizes_.size());
@@ -168,7 +194,13 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
       return;
     }
     store_dictionary(backend, id, bytes);
-    write(backend, namespace_key(ns_), std::to_string(id), false);
+    write(backend, namespace_key(ns_), std::to_string(id), true);
+    std::optional<std::string> named = read(backend, namespace_key(ns_));
+    if (named && *named != std::to_string(id)) {  // another store's, written meanwhile
+      current_ = std::make_shared<const Current>(
+          load(backend, static_cast<std::uint32_t>(std::stoul(*named)))->bytes);
+      return;
+    }
     current_ = std::make_shared<const Current>(bytes);
     obs::logger(obs::Component::Store)
         .info("compression dictionary trained", {{"ns", ns_},
@@ -190,9 +222,8 @@ std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(Storage
     auto it = loaded_.find(id);
     if (it != loaded_.end()) return it->second;
   }
-  std::optional<std::string> bytes = read(backend, dictionary_key(id));
-  if (!bytes || !is_dictionary(*bytes, id)) bytes = read(backend, copy_key(id));
-  if (!bytes || !is_dictionary(*bytes, id)) {
+  std::optional<std::string> bytes = intact_dictionary(backend, id);
+  if (!bytes) {
     throw Corruption("compression dictionary " + std::to_string(id) +
                      " is missing or damaged (both copies)");
   }
@@ -214,27 +245,31 @@ std::string ValueDictionaries::decompress(StorageBackend& backend, std::string_v
 }
 
 void ValueDictionaries::copy_all(StorageBackend& source, StorageBackend& target) {
+  // Ids under either key: a repair may have dropped one of the two records.
+  std::set<std::uint32_t> ids;
+  for (std::string prefix : {"dictionary:", "copy:"}) {
+    std::string cursor;
+    do {
+      KeyPage page = source.scan(kDictionaryNamespace, prefix, cursor, 100, util::now_ms());
+      for (const auto& key : page.keys)
+        ids.insert(static_cast<std::uint32_t>(std::stoul(key.substr(prefix.size()))));
+      cursor = std::move(page.next_cursor);
+    } while (!cursor.empty());
+  }
   std::vector<std::pair<std::uint32_t, std::string>> found;
-  std::string cursor;
-  do {
-    KeyPage page = source.scan(kDictionaryNamespace, "dictionary:", cursor, 100, util::now_ms());
-    for (const auto& key : page.keys) {
-      std::uint32_t id = static_cast<std::uint32_t>(std::stoul(key.substr(11)));
-      std::optional<std::string> bytes = read(source, key);
-      if (!bytes || !is_dictionary(*bytes, id)) bytes = read(source, copy_key(id));
-      if (!bytes || !is_dictionary(*bytes, id)) {
-        throw Corruption("compression dictionary " + std::to_string(id) +
-                         " of the copied db is missing or damaged (both copies)");
-      }
-      std::optional<std::string> there = read(target, dictionary_key(id));
-      if (there && *there != *bytes && is_dictionary(*there, id)) {
-        throw Corruption("two compression dictionaries have id " + std::to_string(id) +
-                         "; values made with one cannot be copied where the other is");
-      }
-      found.emplace_back(id, std::move(*bytes));
+  for (std::uint32_t id : ids) {
+    std::optional<std::string> bytes = intact_dictionary(source, id);
+    if (!bytes) {
+      throw Corruption("compression dictionary " + std::to_string(id) +
+                       " of the copied db is missing or damaged (both copies)");
     }
-    cursor = std::move(page.next_cursor);
-  } while (!cursor.empty());
+    std::optional<std::string> there = intact_dictionary(target, id);
+    if (there && *there != *bytes) {
+      throw Corruption("two compression dictionaries have id " + std::to_string(id) +
+                       "; values made with one cannot be copied where the other is");
+    }
+    found.emplace_back(id, std::move(*bytes));
+  }
   for (const auto& [id, bytes] : found)
     store_dictionary(target, id, bytes);
 }

@@ -1,6 +1,7 @@
 // Per-namespace zstd dictionaries for small values. Compressed alone, a 1 KiB value pays
 // zstd's per-frame cost and learns nothing from its neighbours; with a dictionary trained from
 // its namespace's values it is smaller and decodes about twice as fast (docs/PERFORMANCE.md).
+// A dictionary holds pieces of the values it was trained from, and outlives them.
 //
 // A dictionary is a record of the backend's reserved namespace kDictionaryNamespace (so every
 // backend stores it, and physical backups, compaction and replication carry it like any
@@ -15,12 +16,14 @@
 
 #include <zstd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nadb/backend.hpp"
 #include "nadb/options.hpp"
@@ -39,10 +42,15 @@ class ValueDictionaries {
   // Whether a value of this size is one a dictionary is for.
   bool is_for(std::size_t value_size) const;
   // value compressed with ns's dictionary (empty when not smaller), or nullopt when ns has
-  // none yet: value is then kept as a training sample, and the call whose sample completes the
-  // budget trains one and stores it in backend. A dictionary that cannot be trained or stored
-  // is logged and not tried again by this object. Thread-safe.
+  // none (yet). Thread-safe.
   std::optional<std::string> compress(StorageBackend& backend, std::string_view value);
+  // Whether ns has no dictionary yet and values written to it should be offered as samples.
+  bool wants_samples() const { return wants_samples_.load(std::memory_order_relaxed); }
+  // Keeps values that were written (committed: never a rolled-back or refused write's) as
+  // training samples; the call whose samples complete the budget trains a dictionary and
+  // stores it in backend. One that cannot be trained or stored is logged and not tried again
+  // by this object. Thread-safe.
+  void add_samples(StorageBackend& backend, const std::vector<std::string>& values);
   // A frame made with dictionary id, decoded. Corruption when backend has no intact copy of
   // the dictionary or the frame does not decode to raw_size bytes. Thread-safe.
   std::string decompress(StorageBackend& backend, std::string_view frame, std::uint32_t id,
@@ -62,6 +70,7 @@ class ValueDictionaries {
 
   const std::string ns_;
   const std::size_t minimum_size_, limit_, training_bytes_;
+  std::atomic<bool> wants_samples_;
 
   // Guarded by train_mutex_: the dictionary ns compresses with, and the samples until then.
   util::Mutex train_mutex_;

@@ -164,6 +164,7 @@ BatchResult StoreCore::apply_locked(std::vector<WriteOp> ops, std::int64_t now_m
   batch.now_ms = now_ms;
   batch.sync = sync;
   BatchResult result = backend_->apply(batch);
+  if (result.applied && dictionaries_->wants_samples()) offer_samples(batch.ops);
   if (result.applied) {
     std::uint64_t raw = 0, stored = 0;
     for (const auto& op : batch.ops) {
@@ -175,6 +176,26 @@ BatchResult StoreCore::apply_locked(std::vector<WriteOp> ops, std::int64_t now_m
     bytes_written_stored_.fetch_add(stored, std::memory_order_relaxed);
   }
   return result;
+}
+
+void StoreCore::offer_samples(const std::vector<WriteOp>& ops) {
+  try {
+    std::vector<std::string> samples;
+    for (const auto& op : ops) {
+      // A frame made with a dictionary: ns has one already.
+      if (op.kind != WriteOp::Kind::Put || op.ns != options_.ns ||
+          !dictionaries_->is_for(op.raw_size) ||
+          (op.codec == ValueCodec::Zstd && store::dictionary_id_of(op.value) != 0))
+        continue;
+      samples.push_back(store::decompress_value(op.value, op.codec, op.raw_size));
+    }
+    if (!samples.empty()) dictionaries_->add_samples(*backend_, samples);
+  } catch (const std::exception& e) {
+    // The write is done: a dictionary is an optimisation, its failure not the write's.
+    obs::logger(obs::Component::Store)
+        .warn("values could not be kept as compression samples",
+              {{"ns", options_.ns}, {"error", e.what()}});
+  }
 }
 
 WriteOp StoreCore::stage_put(std::string_view key, std::string_view value,

@@ -105,6 +105,9 @@ class StoreCore final : public txn::TransactionHost {
   // builds, as by every *_locked member).
   BatchResult apply(std::vector<WriteOp> ops, std::int64_t now_ms);
   BatchResult apply_locked(std::vector<WriteOp> ops, std::int64_t now_ms, bool sync);
+  // Hands the values of ns that ops wrote to the dictionaries as training samples, until ns
+  // has a dictionary: only values written, never those of a refused or rolled-back write.
+  void offer_samples(const std::vector<WriteOp>& ops);
   // Applies a Clear or RemoveExpired batch to the namespace; returns how many keys went.
   // Caller holds the lifecycle lock.
   std::size_t remove_keys(WriteOp::Kind kind, bool sync);

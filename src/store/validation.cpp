@@ -86,7 +86,7 @@ void validate_options(const Options& o) {
   }
   if (o.flush_interval.count() <= 0) throw InvalidArgument("flush_interval must be positive");
   // zstd trains a 16 KiB dictionary from no less than four times as many bytes of samples.
-  if (o.dictionary_value_limit != 0 &&
+  if (o.compression == Compression::Zstd && o.dictionary_value_limit != 0 &&
       (o.dictionary_training_bytes < (64 << 10) || o.dictionary_training_bytes > (64 << 20))) {
     throw InvalidArgument("dictionary_training_bytes must be 64 KiB to 64 MiB, got " +
                           std::to_string(o.dictionary_training_bytes));

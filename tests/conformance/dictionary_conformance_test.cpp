@@ -3,7 +3,9 @@
 // backups and restores, and from their second copy when one record is damaged.
 #include <zstd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "conformance/store_fixture.hpp"
@@ -192,11 +194,45 @@ TEST_P(Dictionaries, ARestoreOfABackupFromBeforeTheDictionaryKeepsIt) {
   EXPECT_FALSE(again.get("key0"));
 }
 
+// A dictionary holds pieces of its samples and outlives them: only values that were written
+// are samples, never those of a rolled-back transaction or a refused conditional write.
+TEST_P(Dictionaries, OnlyWrittenValuesAreSamples) {
+  KeyValueStore s(dictionary_options());
+  auto secret = [&](int i) { return "secret-" + std::to_string(i) + " " + log_value(random_); };
+  {
+    Transaction tx = s.transaction();
+    for (int i = 0; i < 100; ++i)
+      tx.set(grouped("t" + std::to_string(i)), secret(i));
+    tx.rollback();
+  }
+  s.set("taken", "first");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_FALSE(s.set_if_absent("taken", secret(i)));
+  auto backend = GetParam().open(dir_.path());
+  EXPECT_FALSE(backend->get(kDictionaryNamespace, "namespace:default", util_now(), false))
+      << "trained from values never written";
+  write(s, 0, 100);
+  auto named = backend->get(kDictionaryNamespace, "namespace:default", util_now(), false);
+  ASSERT_TRUE(named);
+  auto dictionary =
+      backend->get(kDictionaryNamespace, "dictionary:" + named->value, util_now(), false);
+  ASSERT_TRUE(dictionary);
+  EXPECT_EQ(dictionary->value.find("secret"), std::string::npos);
+  EXPECT_EQ(std::to_string(dictionary_of("key99")), named->value);
+  expect_all(s);
+}
+
 TEST_P(Dictionaries, TrainingBytesOutsideTheirRangeAreRefused) {
   Options o = options();
   o.dictionary_training_bytes = 1000;
   EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+  o.dictionary_training_bytes = (64 << 20) + 1;
+  EXPECT_THROW(KeyValueStore{o}, InvalidArgument);
+  o.dictionary_training_bytes = 1000;
   o.dictionary_value_limit = 0;  // no dictionaries: the budget is unused
+  EXPECT_NO_THROW(KeyValueStore{o});
+  o.dictionary_value_limit = 16384;
+  o.compression = Compression::Zlib;  // dictionaries are zstd's
   EXPECT_NO_THROW(KeyValueStore{o});
 }
 
@@ -225,6 +261,75 @@ TEST_P(FsDictionaries, AMergingRestoreBringsTheBackupsDictionaries) {
   values_.insert(backed_up_values.begin(), backed_up_values.end());
   expect_all(*s);
   EXPECT_EQ(dictionary_of("key99"), backed_up);
+  s.reset();
+  KeyValueStore again(dictionary_options());
+  expect_all(again);
+}
+
+// A dictionary record that fails its checksum (a flipped bit on disk, not a rewrite) is read
+// from its copy, and a replacing restore, the way out of damage, still works.
+TEST_P(FsDictionaries, ARecordFailingItsChecksumIsReadFromItsCopyAndARestoreStillWorks) {
+  Options o = dictionary_options();
+  o.max_segment_size_mb = 0.0625;  // the dictionary ends in a sealed segment
+  auto s = std::make_unique<KeyValueStore>(o);
+  write(*s, 0, 100);
+  s->create_backup("good");
+  unsigned id = dictionary_of("key99");
+  ASSERT_NE(id, 0u);
+  std::string bytes =
+      GetParam()
+          .open(dir_.path())
+          ->get(kDictionaryNamespace, "dictionary:" + std::to_string(id), util_now(), false)
+          ->value;
+  s.reset();
+  std::string chunk = bytes.substr(bytes.size() / 2, 64);
+  std::vector<std::filesystem::path> segments;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/db"))
+    if (entry.path().extension() == ".seg") segments.push_back(entry.path());
+  std::sort(segments.begin(), segments.end());
+  bool damaged = false;
+  for (const auto& path : segments) {  // the first record is the first occurrence
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(file)), {});
+    std::size_t at = content.find(chunk);
+    if (at == std::string::npos) continue;
+    file.seekp(static_cast<std::streamoff>(at + 10));
+    file.put(static_cast<char>(content[at + 10] ^ 0x40));
+    damaged = true;
+    break;
+  }
+  ASSERT_TRUE(damaged);
+  s = std::make_unique<KeyValueStore>(o);
+  expect_all(*s);
+  s->restore_backup("good", true, true);
+  expect_all(*s);
+  s.reset();
+  KeyValueStore again(o);
+  expect_all(again);
+}
+
+// A repair drops a damaged record: a db may hold a dictionary only as its copy, which a
+// merging restore of its backup must bring all the same.
+TEST_P(FsDictionaries, AMergingRestoreBringsADictionaryKeptOnlyAsItsCopy) {
+  auto s = std::make_unique<KeyValueStore>(dictionary_options());
+  write(*s, 0, 100);
+  unsigned id = dictionary_of("key99");
+  ASSERT_NE(id, 0u);
+  {
+    auto backend = GetParam().open(dir_.path());
+    WriteBatch batch;
+    WriteOp& op = batch.ops.emplace_back();
+    op.kind = WriteOp::Kind::Remove;
+    op.ns = std::string(kDictionaryNamespace);
+    op.key = "dictionary:" + std::to_string(id);
+    batch.now_ms = util_now();
+    ASSERT_TRUE(backend->apply(batch).applied);
+  }
+  s->create_backup("b1");
+  s.reset();
+  std::filesystem::remove_all(std::filesystem::path(dir_.path()) / "db");
+  s = std::make_unique<KeyValueStore>(dictionary_options());
+  s->restore_backup("b1", true, false);
   s.reset();
   KeyValueStore again(dictionary_options());
   expect_all(again);
