@@ -2,6 +2,7 @@
 
 #include <zdict.h>
 
+#include <climits>
 #include <set>
 
 #include "nadb/errors.hpp"
@@ -57,6 +58,20 @@ void write(StorageBackend& backend, const std::string& key, std::string value,
   batch.now_ms = util::now_ms();
   batch.sync = true;
   backend.apply(batch);
+}
+
+// A dictionary id as the keys and namespace: records spell it; Corruption if it is not one.
+std::uint32_t parse_id(const std::string& text) {
+  std::size_t end = 0;
+  unsigned long id = 0;
+  try {
+    id = std::stoul(text, &end);
+  } catch (const std::exception&) {
+  }
+  if (end != text.size() || id == 0 || id > UINT32_MAX)
+    throw Corruption("'" + text + "' in " + std::string(kDictionaryNamespace) +
+                     " is no dictionary id");
+  return static_cast<std::uint32_t>(id);
 }
 
 // Whether bytes are a zstd dictionary with this id.
@@ -160,8 +175,7 @@ std::shared_ptr<const ValueDictionaries::Current> ValueDictionaries::current(
   if (!id) return nullptr;
   wants_samples_ = false;
   try {
-    current_ = std::make_shared<const Current>(
-        load(backend, static_cast<std::uint32_t>(std::stoul(*id)))->bytes);
+    adopt(backend, *id);
   } catch (const std::exception& e) {
     // Values are compressed alone, as before the dictionary: the rest is for decode to say.
     given_up_ = true;
@@ -188,17 +202,14 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
     bytes.resize(n);
     std::uint32_t id = ZDICT_getDictID(bytes.data(), bytes.size());
     // Another store of ns may have trained one since the lookup: one per namespace is enough.
-    if (std::optional<std::string> theirs = read(backend, namespace_key(ns_))) {
-      current_ = std::make_shared<const Current>(
-          load(backend, static_cast<std::uint32_t>(std::stoul(*theirs)))->bytes);
-      return;
-    }
-    store_dictionary(backend, id, bytes);
-    write(backend, namespace_key(ns_), std::to_string(id), true);
     std::optional<std::string> named = read(backend, namespace_key(ns_));
-    if (named && *named != std::to_string(id)) {  // another store's, written meanwhile
-      current_ = std::make_shared<const Current>(
-          load(backend, static_cast<std::uint32_t>(std::stoul(*named)))->bytes);
+    if (!named) {
+      store_dictionary(backend, id, bytes);
+      write(backend, namespace_key(ns_), std::to_string(id), true);
+      named = read(backend, namespace_key(ns_));  // another store's, if it wrote first
+    }
+    if (named && *named != std::to_string(id)) {
+      adopt(backend, *named);
       return;
     }
     current_ = std::make_shared<const Current>(bytes);
@@ -213,6 +224,10 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
         .warn("no compression dictionary: values are compressed without one",
               {{"ns", ns_}, {"error", e.what()}});
   }
+}
+
+void ValueDictionaries::adopt(StorageBackend& backend, const std::string& id) {
+  current_ = std::make_shared<const Current>(load(backend, parse_id(id))->bytes);
 }
 
 std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(StorageBackend& backend,
@@ -234,14 +249,7 @@ std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(Storage
 
 std::string ValueDictionaries::decompress(StorageBackend& backend, std::string_view frame,
                                           std::uint32_t id, std::uint64_t raw_size) {
-  std::shared_ptr<const Loaded> dictionary;
-  {
-    util::ReaderLock lock(loaded_mutex_);
-    auto it = loaded_.find(id);
-    if (it != loaded_.end()) dictionary = it->second;
-  }
-  if (!dictionary) dictionary = load(backend, id);
-  return decompress_with_dictionary(frame, dictionary->decompress, raw_size);
+  return decompress_with_dictionary(frame, load(backend, id)->decompress, raw_size);
 }
 
 void ValueDictionaries::copy_all(StorageBackend& source, StorageBackend& target) {
@@ -252,7 +260,7 @@ void ValueDictionaries::copy_all(StorageBackend& source, StorageBackend& target)
     do {
       KeyPage page = source.scan(kDictionaryNamespace, prefix, cursor, 100, util::now_ms());
       for (const auto& key : page.keys)
-        ids.insert(static_cast<std::uint32_t>(std::stoul(key.substr(prefix.size()))));
+        ids.insert(parse_id(key.substr(prefix.size())));
       cursor = std::move(page.next_cursor);
     } while (!cursor.empty());
   }
