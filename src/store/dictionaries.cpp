@@ -88,16 +88,18 @@ std::optional<std::string> intact_dictionary(StorageBackend& backend, std::uint3
   return std::nullopt;
 }
 
-// Stores dictionary under both of its keys, unless there. Corruption when another dictionary
-// has its id.
+// Stores dictionary id under each of its keys that does not hold it intact (absent, failing
+// its checksum, or not a dictionary): the same bytes are never wrong there. Corruption when a
+// key holds another dictionary with its id.
 void store_dictionary(StorageBackend& backend, std::uint32_t id, const std::string& bytes) {
   for (const std::string& key : {dictionary_key(id), copy_key(id)}) {
-    write(backend, key, bytes, true);
     std::optional<std::string> there = read(backend, key);
-    if (there && *there != bytes && is_dictionary(*there, id)) {
+    if (there && *there == bytes) continue;
+    if (there && is_dictionary(*there, id)) {
       throw Corruption("two compression dictionaries have id " + std::to_string(id) +
                        "; values made with one cannot be copied where the other is");
     }
+    write(backend, key, bytes, false);
   }
 }
 
@@ -137,7 +139,8 @@ ValueDictionaries::ValueDictionaries(std::string ns, const Options& options)
       minimum_size_(std::max<std::size_t>(options.compression_threshold, 1)),
       limit_(options.compression == Compression::Zstd ? options.dictionary_value_limit : 0),
       training_bytes_(options.dictionary_training_bytes),
-      wants_samples_(limit_ != 0 && !options.read_only) {}
+      writable_(!options.read_only),
+      wants_samples_(limit_ != 0 && writable_) {}
 
 ValueDictionaries::~ValueDictionaries() = default;
 
@@ -207,6 +210,10 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
       store_dictionary(backend, id, bytes);
       write(backend, namespace_key(ns_), std::to_string(id), true);
       named = read(backend, namespace_key(ns_));  // another store's, if it wrote first
+      if (!named) {  // there, but damaged: each session would train another dictionary
+        write(backend, namespace_key(ns_), std::to_string(id), false);
+        named = std::to_string(id);
+      }
     }
     if (named && *named != std::to_string(id)) {
       adopt(backend, *named);
@@ -226,6 +233,28 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
   }
 }
 
+// A record lost to damage (and dropped by a repair) is written again from its twin while one
+// is left: otherwise the next damage would cost every value that needs the dictionary.
+void ValueDictionaries::heal(StorageBackend& backend, std::uint32_t id, const std::string& bytes) {
+  try {
+    store_dictionary(backend, id, bytes);
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Store)
+        .error("a damaged compression dictionary record could not be written again",
+               {{"dictionary", id}, {"error", e.what()}});
+  }
+}
+
+void ValueDictionaries::store_loaded(StorageBackend& backend) {
+  std::map<std::uint32_t, std::shared_ptr<const Loaded>> loaded;
+  {
+    util::ReaderLock lock(loaded_mutex_);
+    loaded = loaded_;
+  }
+  for (const auto& [id, dictionary] : loaded)
+    heal(backend, id, dictionary->bytes);
+}
+
 void ValueDictionaries::adopt(StorageBackend& backend, const std::string& id) {
   current_ = std::make_shared<const Current>(load(backend, parse_id(id))->bytes);
 }
@@ -242,6 +271,7 @@ std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(Storage
     throw Corruption("compression dictionary " + std::to_string(id) +
                      " is missing or damaged (both copies)");
   }
+  if (writable_) heal(backend, id, *bytes);
   auto loaded = std::make_shared<const Loaded>(std::move(*bytes));
   util::WriterLock lock(loaded_mutex_);
   return loaded_.try_emplace(id, std::move(loaded)).first->second;

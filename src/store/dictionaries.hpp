@@ -56,9 +56,14 @@ class ValueDictionaries {
   std::string decompress(StorageBackend& backend, std::string_view frame, std::uint32_t id,
                          std::uint64_t raw_size);
 
-  // Copies source's dictionaries into target that it lacks (synced), so that frames copied
-  // from source as they are decode in target. Corruption, before anything is written, when
-  // target holds another dictionary under one of source's ids.
+  // Writes every dictionary this object has read back into backend where its records are not
+  // intact: after a restore that replaced the db's files (stores keep compressing with theirs,
+  // which the restore carries only while intact). Logs what it cannot write.
+  void store_loaded(StorageBackend& backend);
+
+  // Copies source's dictionaries into target where target lacks them intact (synced), so that
+  // frames copied from source as they are decode in target. Corruption, before anything is written,
+  // when target holds another dictionary under one of source's ids.
   static void copy_all(StorageBackend& source, StorageBackend& target);
 
  private:
@@ -67,11 +72,13 @@ class ValueDictionaries {
   std::shared_ptr<const Loaded> load(StorageBackend& backend, std::uint32_t id);
   std::shared_ptr<const Current> current(StorageBackend& backend) REQUIRES(train_mutex_);
   void train_and_store(StorageBackend& backend) REQUIRES(train_mutex_);
+  void heal(StorageBackend& backend, std::uint32_t id, const std::string& bytes);
   // Makes the dictionary named by id (decimal) the one ns compresses with.
   void adopt(StorageBackend& backend, const std::string& id) REQUIRES(train_mutex_);
 
   const std::string ns_;
   const std::size_t minimum_size_, limit_, training_bytes_;
+  const bool writable_;
   std::atomic<bool> wants_samples_;
 
   // Guarded by train_mutex_: the dictionary ns compresses with, and the samples until then.

@@ -207,6 +207,7 @@ void KeyValueStore::restore_backup(const std::string& id, bool verify_integrity,
       // folder now holds the old files. The dictionaries go on: stores keep compressing with
       // theirs (the backup's are restored too).
       files->replace_files(folder, {std::string(kDictionaryNamespace)});
+      core_->dictionaries_->store_loaded(*core_->backend_);  // also those damaged before
     } else {
       merge_folder(*core_, folder);
     }

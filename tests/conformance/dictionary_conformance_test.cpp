@@ -67,6 +67,32 @@ class Dictionaries : public StoreTest {
     ASSERT_TRUE(backend->apply(batch).applied);
   }
 
+  // Flips a bit inside the first `count` records of the fs db holding bytes (the segment files
+  // in order, then offset order): each then fails its checksum. Returns how many it found.
+  std::size_t flip_on_disk(const std::string& bytes, std::size_t count) const {
+    std::string chunk = bytes.substr(bytes.size() / 2, 64);
+    std::vector<std::filesystem::path> segments;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/db"))
+      if (entry.path().extension() == ".seg") segments.push_back(entry.path());
+    std::sort(segments.begin(), segments.end());
+    std::size_t flipped = 0;
+    for (const auto& path : segments) {
+      std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+      std::string content((std::istreambuf_iterator<char>(file)), {});
+      for (std::size_t at = content.find(chunk); at != std::string::npos && flipped < count;
+           at = content.find(chunk, at + 1), ++flipped) {
+        file.seekp(static_cast<std::streamoff>(at + 10));
+        file.put(static_cast<char>(content[at + 10] ^ 0x40));
+      }
+    }
+    return flipped;
+  }
+  // The bytes of record key of the dictionary namespace (empty: none).
+  std::string dictionary_record(const std::string& key) const {
+    auto record = GetParam().open(dir_.path())->get(kDictionaryNamespace, key, util_now(), false);
+    return record ? record->value : std::string();
+  }
+
   std::mt19937_64 random_{7};
   std::map<std::string, std::string> values_;
 };
@@ -124,7 +150,7 @@ TEST_P(Dictionaries, AReopenedStoreKeepsItsNamespacesDictionary) {
   EXPECT_EQ(without.get("plain"), values_["key5"]);
 }
 
-TEST_P(Dictionaries, ADamagedDictionaryRecordIsReadFromItsCopy) {
+TEST_P(Dictionaries, ADamagedDictionaryRecordIsReadFromItsCopyAndWrittenAgain) {
   KeyValueStore keeper(options("keeper"));  // the memory backend's data outlives the stores
   {
     KeyValueStore s(dictionary_options());
@@ -132,11 +158,21 @@ TEST_P(Dictionaries, ADamagedDictionaryRecordIsReadFromItsCopy) {
   }
   unsigned id = dictionary_of("key99");
   ASSERT_NE(id, 0u);
+  std::string bytes = dictionary_record("copy:" + std::to_string(id));
   damage("dictionary:" + std::to_string(id));
   {
     KeyValueStore s(dictionary_options());
     expect_all(s);
   }
+  // Read from its copy, the damaged record was written again.
+  EXPECT_EQ(dictionary_record("dictionary:" + std::to_string(id)), bytes);
+  damage("copy:" + std::to_string(id));
+  {
+    KeyValueStore s(dictionary_options());
+    expect_all(s);
+  }
+  EXPECT_EQ(dictionary_record("copy:" + std::to_string(id)), bytes);
+  damage("dictionary:" + std::to_string(id));
   damage("copy:" + std::to_string(id));
   KeyValueStore s(dictionary_options());
   EXPECT_EQ(s.get("key0"), values_["key0"]);  // compressed alone
@@ -276,29 +312,9 @@ TEST_P(FsDictionaries, ARecordFailingItsChecksumIsReadFromItsCopyAndARestoreStil
   s->create_backup("good");
   unsigned id = dictionary_of("key99");
   ASSERT_NE(id, 0u);
-  std::string bytes =
-      GetParam()
-          .open(dir_.path())
-          ->get(kDictionaryNamespace, "dictionary:" + std::to_string(id), util_now(), false)
-          ->value;
+  std::string bytes = dictionary_record("dictionary:" + std::to_string(id));
   s.reset();
-  std::string chunk = bytes.substr(bytes.size() / 2, 64);
-  std::vector<std::filesystem::path> segments;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/db"))
-    if (entry.path().extension() == ".seg") segments.push_back(entry.path());
-  std::sort(segments.begin(), segments.end());
-  bool damaged = false;
-  for (const auto& path : segments) {  // the first record is the first occurrence
-    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(file)), {});
-    std::size_t at = content.find(chunk);
-    if (at == std::string::npos) continue;
-    file.seekp(static_cast<std::streamoff>(at + 10));
-    file.put(static_cast<char>(content[at + 10] ^ 0x40));
-    damaged = true;
-    break;
-  }
-  ASSERT_TRUE(damaged);
+  ASSERT_EQ(flip_on_disk(bytes, 1), 1u);  // the first record is the first occurrence
   s = std::make_unique<KeyValueStore>(o);
   expect_all(*s);
   s->restore_backup("good", true, true);
@@ -333,6 +349,42 @@ TEST_P(FsDictionaries, AMergingRestoreBringsADictionaryKeptOnlyAsItsCopy) {
   s.reset();
   KeyValueStore again(dictionary_options());
   expect_all(again);
+  // Read from its copy, the dictionary was written again: the next damage costs nothing.
+  EXPECT_EQ(dictionary_record("dictionary:" + std::to_string(id)),
+            dictionary_record("copy:" + std::to_string(id)));
+}
+
+// Both records of a dictionary fail their checksums: a merging restore of a backup that holds
+// it intact writes it again; and a replacing restore of a backup from before it, made by a
+// store that holds it in memory, writes it from there for the values it goes on writing.
+TEST_P(FsDictionaries, RestoresMendADictionaryWhoseRecordsAreBothDamaged) {
+  Options o = dictionary_options();
+  o.max_segment_size_mb = 0.0625;  // the dictionary ends in a sealed segment
+  auto s = std::make_unique<KeyValueStore>(o);
+  s->set("before", "no dictionary yet");
+  s->create_backup("empty");
+  write(*s, 0, 100);
+  s->create_backup("good");
+  unsigned id = dictionary_of("key99");
+  std::string bytes = dictionary_record("dictionary:" + std::to_string(id));
+  ASSERT_FALSE(bytes.empty());
+  s.reset();
+  ASSERT_EQ(flip_on_disk(bytes, 2), 2u);
+  s = std::make_unique<KeyValueStore>(o);
+  EXPECT_THROW(s->get("key99"), Corruption);
+  s->restore_backup("good", true, false);
+  s.reset();
+  s = std::make_unique<KeyValueStore>(o);
+  expect_all(*s);                           // the store now holds the dictionary in memory
+  EXPECT_GE(flip_on_disk(bytes, 100), 2u);  // while it is open: every record of it
+  values_.clear();
+  s->restore_backup("empty", true, true);
+  write(*s, 200, 3);
+  EXPECT_EQ(dictionary_of("key202"), id);
+  s.reset();
+  KeyValueStore again(o);
+  expect_all(again);
+  EXPECT_EQ(again.get("before"), "no dictionary yet");
 }
 
 }  // namespace
