@@ -94,6 +94,20 @@ struct WriteOp {
   }
 };
 
+// A Put that writes record to ns/key again exactly as it is stored (its bytes, codec, tags and
+// expiry): what copies between namespaces and backends write.
+inline WriteOp put_of_stored(std::string ns, std::string key, StoredRecord record) {
+  WriteOp op;
+  op.ns = std::move(ns);
+  op.key = std::move(key);
+  op.value = std::move(record.value);
+  op.codec = record.meta.codec;
+  op.raw_size = record.meta.raw_size;
+  op.tags = std::move(record.meta.tags);
+  op.expires_ms = record.meta.expires_ms;
+  return op;
+}
+
 // The one write primitive: every op is applied, in order, or none is (when a condition fails).
 struct WriteBatch {
   std::vector<WriteOp> ops;

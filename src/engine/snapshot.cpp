@@ -98,15 +98,7 @@ WriteBatch Engine::live_records(const std::vector<std::string>& namespaces) {
               .error("a damaged record is not carried over by the restore",
                      {{"ns", ns}, {"error", e.what()}});
         }
-        if (!record) continue;
-        WriteOp& op = batch.ops.emplace_back();
-        op.ns = ns;
-        op.key = key;
-        op.value = std::move(record->value);
-        op.codec = record->meta.codec;
-        op.raw_size = record->meta.raw_size;
-        op.tags = std::move(record->meta.tags);
-        op.expires_ms = record->meta.expires_ms;
+        if (record) batch.ops.push_back(put_of_stored(ns, key, std::move(*record)));
       }
       cursor = std::move(page.next_cursor);
     } while (!cursor.empty());

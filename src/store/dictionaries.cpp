@@ -103,6 +103,17 @@ void store_dictionary(StorageBackend& backend, std::uint32_t id, const std::stri
   }
 }
 
+// Writes bytes to key (synced), logging a failure: a mend must not fail the read it is in.
+void heal(StorageBackend& backend, const std::string& key, const std::string& bytes) {
+  try {
+    write(backend, key, bytes, false);
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Store)
+        .error("a damaged compression dictionary record could not be written again",
+               {{"key", key}, {"error", e.what()}});
+  }
+}
+
 }  // namespace
 
 // A dictionary digested for decoding (~40 µs for 16 KiB: once per id), with its bytes for
@@ -137,10 +148,13 @@ struct ValueDictionaries::Current {
 ValueDictionaries::ValueDictionaries(std::string ns, const Options& options)
     : ns_(std::move(ns)),
       minimum_size_(std::max<std::size_t>(options.compression_threshold, 1)),
-      limit_(options.compression == Compression::Zstd ? options.dictionary_value_limit : 0),
+      // A read-only store compresses nothing: it only decodes.
+      limit_(options.compression == Compression::Zstd && !options.read_only
+                 ? options.dictionary_value_limit
+                 : 0),
       training_bytes_(options.dictionary_training_bytes),
       writable_(!options.read_only),
-      wants_samples_(limit_ != 0 && writable_) {}
+      wants_samples_(limit_ != 0) {}
 
 ValueDictionaries::~ValueDictionaries() = default;
 
@@ -233,26 +247,21 @@ void ValueDictionaries::train_and_store(StorageBackend& backend) {
   }
 }
 
-// A record lost to damage (and dropped by a repair) is written again from its twin while one
-// is left: otherwise the next damage would cost every value that needs the dictionary.
-void ValueDictionaries::heal(StorageBackend& backend, std::uint32_t id, const std::string& bytes) {
-  try {
-    store_dictionary(backend, id, bytes);
-  } catch (const std::exception& e) {
-    obs::logger(obs::Component::Store)
-        .error("a damaged compression dictionary record could not be written again",
-               {{"dictionary", id}, {"error", e.what()}});
-  }
-}
-
 void ValueDictionaries::store_loaded(StorageBackend& backend) {
   std::map<std::uint32_t, std::shared_ptr<const Loaded>> loaded;
   {
     util::ReaderLock lock(loaded_mutex_);
     loaded = loaded_;
   }
-  for (const auto& [id, dictionary] : loaded)
-    heal(backend, id, dictionary->bytes);
+  for (const auto& [id, dictionary] : loaded) {
+    try {
+      store_dictionary(backend, id, dictionary->bytes);
+    } catch (const std::exception& e) {
+      obs::logger(obs::Component::Store)
+          .error("a compression dictionary could not be written back after a restore",
+                 {{"dictionary", id}, {"error", e.what()}});
+    }
+  }
 }
 
 void ValueDictionaries::adopt(StorageBackend& backend, const std::string& id) {
@@ -266,12 +275,21 @@ std::shared_ptr<const ValueDictionaries::Loaded> ValueDictionaries::load(Storage
     auto it = loaded_.find(id);
     if (it != loaded_.end()) return it->second;
   }
-  std::optional<std::string> bytes = intact_dictionary(backend, id);
-  if (!bytes) {
+  const std::string keys[] = {dictionary_key(id), copy_key(id)};
+  std::optional<std::string> held[] = {read(backend, keys[0]), read(backend, keys[1])};
+  auto intact = [&](const std::optional<std::string>& bytes) {
+    return bytes && is_dictionary(*bytes, id);
+  };
+  std::optional<std::string> bytes = intact(held[0]) ? held[0] : held[1];
+  if (!intact(bytes)) {
     throw Corruption("compression dictionary " + std::to_string(id) +
                      " is missing or damaged (both copies)");
   }
-  if (writable_) heal(backend, id, *bytes);
+  // A record lost to damage (or dropped by a repair) is written again from its twin while one
+  // is left: otherwise the next damage would cost every value that needs the dictionary.
+  for (int i = 0; i < 2 && writable_; ++i) {
+    if (!intact(held[i])) heal(backend, keys[i], *bytes);
+  }
   auto loaded = std::make_shared<const Loaded>(std::move(*bytes));
   util::WriterLock lock(loaded_mutex_);
   return loaded_.try_emplace(id, std::move(loaded)).first->second;

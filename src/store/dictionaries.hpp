@@ -72,7 +72,6 @@ class ValueDictionaries {
   std::shared_ptr<const Loaded> load(StorageBackend& backend, std::uint32_t id);
   std::shared_ptr<const Current> current(StorageBackend& backend) REQUIRES(train_mutex_);
   void train_and_store(StorageBackend& backend) REQUIRES(train_mutex_);
-  void heal(StorageBackend& backend, std::uint32_t id, const std::string& bytes);
   // Makes the dictionary named by id (decimal) the one ns compresses with.
   void adopt(StorageBackend& backend, const std::string& id) REQUIRES(train_mutex_);
 

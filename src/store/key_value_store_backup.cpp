@@ -40,15 +40,7 @@ void copy_live_keys(StorageBackend& source, const std::string& from_ns, BatchWri
     auto records = source.get_many(from_ns, page.keys, now, true);
     for (std::size_t i = 0; i < page.keys.size(); ++i) {
       if (!records[i]) continue;  // expired since the scan
-      WriteOp op;
-      op.ns = to_ns;
-      op.key = page.keys[i];
-      op.value = std::move(records[i]->value);
-      op.codec = records[i]->meta.codec;
-      op.raw_size = records[i]->meta.raw_size;
-      op.tags = std::move(records[i]->meta.tags);
-      op.expires_ms = records[i]->meta.expires_ms;
-      writer.add(std::move(op));
+      writer.add(put_of_stored(to_ns, page.keys[i], std::move(*records[i])));
     }
     cursor = std::move(page.next_cursor);
   } while (!cursor.empty());

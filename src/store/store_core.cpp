@@ -112,15 +112,15 @@ WriteOp StoreCore::make_put(std::string_view key, std::string_view value,
 void StoreCore::encode_value(WriteOp& op, std::string_view value) {
   op.raw_size = value.size();
   std::optional<std::string> framed;
-  if (dictionaries_->is_for(value.size()) && !options_.read_only)
-    framed = dictionaries_->compress(*backend_, value);
+  if (dictionaries_->is_for(value.size())) framed = dictionaries_->compress(*backend_, value);
   if (framed && !framed->empty()) {
     op.codec = ValueCodec::Zstd;
     op.value = std::move(*framed);
     return;
   }
+  // Not smaller with the namespace's dictionary: stored as it is, not tried again without.
   store::EncodedValue encoded =
-      framed ? store::EncodedValue{}  // the dictionary could not make it smaller: nothing can
+      framed ? store::EncodedValue{}
              : store::compress_value(value, options_.compression, options_.compression_threshold);
   op.codec = encoded.codec;
   op.value = encoded.codec == ValueCodec::None ? std::string(value) : std::move(encoded.bytes);
