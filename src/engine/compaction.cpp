@@ -185,6 +185,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
 
 CompactionReport Engine::compact(const ProgressCallback& progress) {
   check_writable("compaction");
+  WriteLockWaiter waiting(write_waiters_);  // a checkpoint gives way
   util::MutexLock compaction_lock(compaction_mutex_);
   {
     util::ReaderLock lock(state_mutex_);

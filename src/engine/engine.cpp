@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <unordered_map>
 
@@ -108,6 +110,7 @@ Engine::Engine(std::string dir, const EngineOptions& options)
 }
 
 Engine::~Engine() {
+  closing_ = true;
   {
     util::MutexLock lock(maintenance_mutex_);
     stopping_ = true;
@@ -237,6 +240,7 @@ std::shared_ptr<IndexSink> Engine::attach_index(std::string_view ns,
                                                 std::shared_ptr<IndexSink> sink, bool rebuild) {
   // The write lock too: creating the namespace changes the keydir, which the writer reads
   // without the state lock (keydir_of_writer).
+  WriteLockWaiter waiting(write_waiters_);
   util::MutexLock write_lock(write_mutex_);
   util::WriterLock lock(state_mutex_);
   return keydir_.attach_index(ns, std::move(sink), rebuild);
@@ -248,14 +252,41 @@ void Engine::read_index(std::string_view ns, const std::function<void(const KeyI
 }
 
 void Engine::maintenance_loop() {
+  using Clock = std::chrono::steady_clock;
+  // Hints and compaction every second (and when a roll asks); a checkpoint once appends paused
+  // for `pause` — doubled each time a writer interrupted one, so that a db written without
+  // pauses does not start image after image; back to the shortest once one is written.
+  constexpr auto kShortestPause = std::chrono::milliseconds(50);
+  constexpr auto kLongestPause = std::chrono::seconds(5);
+  std::chrono::milliseconds pause = kShortestPause;
+  std::uint64_t seen = writer_.appended_position();  // the log position last seen
+  std::uint64_t considered = seen;                   // where a checkpoint was last considered
+  Clock::time_point seen_at = Clock::now(), next_tick = seen_at + std::chrono::seconds(1);
   util::MutexLock lock(maintenance_mutex_);
   while (!stopping_) {
-    maintenance_cv_.wait_for(lock, std::chrono::seconds(1));
+    Clock::time_point wake = next_tick;
+    if (seen != considered) wake = std::min(wake, seen_at + pause);
+    bool notified = maintenance_cv_.wait_until(lock, wake) == std::cv_status::no_timeout;
     if (stopping_) break;
     lock.unlock();
     try {
-      write_due_hints();
-      compact_by_dead_ratio();
+      Clock::time_point now = Clock::now();
+      if (notified || now >= next_tick) {
+        write_due_hints();
+        compact_by_dead_ratio();
+        next_tick = now + std::chrono::seconds(1);
+      }
+      if (std::uint64_t position = writer_.appended_position(); position != seen) {
+        seen = position;
+        seen_at = now;
+      } else if (seen != considered && now - seen_at >= pause) {
+        appends_noticed_.store(false);  // the next append wakes this thread again
+        bool finished = checkpoint();
+        pause = finished ? kShortestPause
+                         : std::min<std::chrono::milliseconds>(2 * pause, kLongestPause);
+        if (finished) considered = seen;
+        seen_at = Clock::now();
+      }
     } catch (const std::exception& e) {
       obs::logger(obs::Component::Engine)
           .error("background maintenance failed", {{"error", e.what()}});

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,17 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   Snapshot snapshot() override;
   void replace_files(const std::string& folder, const std::vector<std::string>& carried) override;
 
+  // A checkpoint (what the maintenance thread runs once appends paused): rewrites the keydir
+  // image when the log grew by an eighth of it since it was written (at least
+  // kCheckpointMinTail), so that an open after a crash replays about that much at most. Gives up, returning false, as soon
+  // as a writer waits for the write lock (a write waits for a few hundred kilobytes of image
+  // at most); true otherwise. Never throws (a failure is logged).
+  bool checkpoint();
+  // The least growth of the log since the image that a checkpoint rewrites it for.
+  static constexpr std::uint64_t kCheckpointMinTail = 256 << 10;
+  // Threads waiting for the write lock: what makes a checkpoint give up.
+  std::uint32_t writers_waiting() const { return write_waiters_.load(); }
+
   const std::string& dir() const { return dir_; }
   // Whether the open state was mapped from a keydir image (and has not been rebuilt since).
   bool keydir_image_used() {
@@ -139,11 +151,17 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // engine_image.cpp. At close, writes a keydir image unless the one on disk covers every
   // record; never throws (a failure is logged: the next open replays more, or rebuilds).
   void write_keydir_image_at_close();
+  // Writes the image of the keydir covering `now`, asking give_up (KeydirImage::write); true
+  // when written. Throws IOError.
+  bool write_image_locked(std::vector<CoveredSegment> now, const std::function<bool()>& give_up,
+                          const char* occasion) REQUIRES(write_mutex_)
+      REQUIRES_SHARED(state_mutex_);
   // Every segment at its current size (what an image written now would cover).
   std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);
-  // Whether the image on disk (image_covers_) is missing, stale or followed by any record, or
-  // lacks a tag index this session built from the keys, or was written in an earlier boot.
+  // Whether the image on disk is missing, stale or followed by more log than the next open
+  // should replay, or lacks a tag index this session built from the keys, or was written in
+  // an earlier boot.
   bool image_due_locked(const std::vector<CoveredSegment>& now) const REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);
   // Checks the mapped image's arrays against their checksums, in the background; on damage,
@@ -208,6 +226,20 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   static void read_located(RecordBytes& record);
   void maintenance_loop();
   void write_due_hints();
+  // Counts its thread in write_waiters_ while it lives: a writer declares one before it takes
+  // write_mutex_, so that a checkpoint holding it gives it up within a few hundred kilobytes.
+  class WriteLockWaiter {
+   public:
+    explicit WriteLockWaiter(std::atomic<std::uint32_t>& waiters) : waiters_(waiters) {
+      waiters_.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~WriteLockWaiter() { waiters_.fetch_sub(1, std::memory_order_relaxed); }
+    WriteLockWaiter(const WriteLockWaiter&) = delete;
+    WriteLockWaiter& operator=(const WriteLockWaiter&) = delete;
+
+   private:
+    std::atomic<std::uint32_t>& waiters_;
+  };
 
   const std::string dir_;
   const EngineOptions options_;
@@ -247,6 +279,16 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::optional<KeydirImage> image_ GUARDED_BY(write_mutex_);
   // What the KEYDIR on disk covers (the mapped image's, or a later one's); nullopt: none.
   std::optional<std::vector<CoveredSegment>> image_covers_ GUARDED_BY(write_mutex_);
+  // Its body's size, and whether it was written unsynced in an earlier boot.
+  std::uint64_t image_body_bytes_ GUARDED_BY(write_mutex_) = 0;
+  bool image_of_earlier_boot_ GUARDED_BY(write_mutex_) = false;
+  // The writer's appended position when it was written (or the state recovered).
+  std::uint64_t appended_at_image_ GUARDED_BY(write_mutex_) = 0;
+  // Threads waiting for write_mutex_ (WriteLockWaiter): a checkpoint holding it gives it up.
+  std::atomic<std::uint32_t> write_waiters_{0};
+  std::atomic<bool> closing_{false};  // a checkpoint in progress gives up
+  // Set by the first append after the maintenance thread last considered a checkpoint.
+  std::atomic<bool> appends_noticed_{false};
   std::atomic<bool> stop_image_check_{false};
   // Read-only engines: the image failed its check, so loads rebuild from the segments.
   std::atomic<bool> ignore_image_{false};

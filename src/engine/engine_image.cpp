@@ -1,10 +1,12 @@
-// The engine's keydir image upkeep: written at close, checked in the background after an open
-// that mapped one (keydir_image.hpp says what an image is; recovery.cpp maps it).
+// The engine's keydir image upkeep: written at close and in checkpoints, checked in the
+// background after an open that mapped one (keydir_image.hpp says what an image is; recovery.cpp
+// maps it).
 #include <algorithm>
 #include <map>
 
 #include "engine/engine.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
 
@@ -24,7 +26,7 @@ bool Engine::image_due_locked(const std::vector<CoveredSegment>& now) const {
   if (!image_covers_) return true;
   // A tag index built from the keys is worth saving, and an image of an earlier boot is
   // verified whole by every open until it is replaced.
-  if (keydir_.has_unsaved_index() || (image_ && image_->unsynced_before_restart())) return true;
+  if (keydir_.has_unsaved_index() || image_of_earlier_boot_) return true;
   // The log after the image is replayed by the next open. A short tail costs that open less
   // than rewriting the whole image costs this close (a `nadb set` on a 1M-key db would write
   // 116 MB), so the image is rewritten only once the tail outgrows an eighth of it, at most
@@ -42,8 +44,27 @@ bool Engine::image_due_locked(const std::vector<CoveredSegment>& now) const {
   }
   for (const auto& [id, size] : sizes)
     tail += size;
-  std::uint64_t image_bytes = image_ ? image_->body_bytes() : 0;
-  return tail > std::min(kMaxImageTailBytes, image_bytes / 8);
+  return tail > std::min(kMaxImageTailBytes, image_body_bytes_ / 8);
+}
+
+bool Engine::write_image_locked(std::vector<CoveredSegment> now,
+                                const std::function<bool()>& give_up, const char* occasion) {
+  for (CoveredSegment& s : now)
+    s.ends_checksum = segment_ends_checksum(segments_.at(s.id).file->file, s.size);
+  util::Stopwatch watch;
+  std::optional<std::uint64_t> body =
+      KeydirImage::write(dir_, keydir_, now, next_seq_ - 1, give_up);
+  if (!body) return false;
+  image_covers_ = std::move(now);
+  image_body_bytes_ = *body;
+  appended_at_image_ = writer_.appended_position();
+  image_of_earlier_boot_ = false;
+  obs::logger(obs::Component::Engine)
+      .debug("keydir image written", {{"dir", dir_},
+                                      {"occasion", occasion},
+                                      {"bytes", *body},
+                                      {"duration_ms", watch.elapsed_ms()}});
+  return true;
 }
 
 void Engine::write_keydir_image_at_close() {
@@ -57,17 +78,42 @@ void Engine::write_keydir_image_at_close() {
     writer_.check_healthy();  // a failed write may be in the keydir but not on disk
     std::vector<CoveredSegment> now = log_now_locked();
     if (!image_due_locked(now)) return;  // by ids and sizes: no segment is read for it
-    for (CoveredSegment& s : now)
-      s.ends_checksum = segment_ends_checksum(segments_.at(s.id).file->file, s.size);
-    util::Stopwatch watch;
-    KeydirImage::write(dir_, keydir_, now, next_seq_ - 1);
-    image_covers_ = std::move(now);
-    obs::logger(obs::Component::Engine)
-        .debug("keydir image written", {{"dir", dir_}, {"duration_ms", watch.elapsed_ms()}});
+    write_image_locked(std::move(now), {}, "close");
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine)
         .warn("no keydir image written at close: the next open replays more of the log",
               {{"dir", dir_}, {"error", e.what()}});
+  }
+}
+
+bool Engine::checkpoint() {
+  if (damaged_bytes_.load() > 0) return true;  // as at close
+  try {
+    util::MutexLock compaction_lock(compaction_mutex_);
+    util::MutexLock write_lock(write_mutex_);
+    util::ReaderLock state_lock(state_mutex_);
+    writer_.check_healthy();
+    // Each checkpoint writes the whole keydir: waiting for the log to grow by an eighth of it
+    // keeps what checkpoints write within eight times what the log grew (a compaction that
+    // made the image stale does not count: it grew nothing).
+    std::uint64_t grown = writer_.appended_position() - appended_at_image_;
+    if (grown < std::max(kCheckpointMinTail, image_body_bytes_ / 8)) return true;
+    // The image covers only what the files hold (the segments' ends are checksummed).
+    writer_.sync_to(writer_.appended_position());
+    std::vector<CoveredSegment> now = log_now_locked();
+    static obs::Histogram& checkpoints = obs::component_histogram("engine.checkpoint");
+    std::uint64_t started = util::ticks();
+    bool written = write_image_locked(
+        std::move(now),
+        [this] { return write_waiters_.load(std::memory_order_relaxed) > 0 || closing_.load(); },
+        "checkpoint");
+    if (written) checkpoints.record(util::ticks() - started, false);
+    return written;
+  } catch (const std::exception& e) {
+    obs::logger(obs::Component::Engine)
+        .warn("a keydir checkpoint failed: an open after a crash replays more of the log",
+              {{"dir", dir_}, {"error", e.what()}});
+    return true;
   }
 }
 

@@ -98,12 +98,19 @@ BatchResult Engine::apply(const WriteBatch& batch) {
   BatchResult result;
   std::optional<SegmentWriter::Appended> appended;
   {
+    WriteLockWaiter waiting(write_waiters_);
     util::MutexLock write_lock(write_mutex_);
     result = is_namespace_wide(batch) ? remove_keys_locked(batch, appended)
                                       : apply_locked(batch, appended);
   }
   // Durable as asked, after the write lock: the next writer appends meanwhile (group commit).
   if (appended && (batch.sync || appended->buffer_full)) writer_.sync_to(appended->position);
+  // The first append since the maintenance thread last considered a checkpoint wakes it, to
+  // watch for the pause one waits for (a load per write otherwise).
+  if (appended && !appends_noticed_.load(std::memory_order_relaxed) &&
+      !appends_noticed_.exchange(true)) {
+    maintenance_cv_.notify_all();
+  }
   return result;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <span>
+#include <vector>
 
 namespace nadb::engine {
 
@@ -154,33 +156,88 @@ void KeyTable::erase(std::uint32_t id) {
   --size_;
 }
 
-void KeyTable::merge_order() const {
-  if (unordered_.empty() && !has_erased_) return;
+namespace {
+
+// Merges sorted a and b onto out, calling stop() after each key; false once it returns true.
+template <class Less, class Stop>
+bool merge_until(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
+                 std::vector<std::uint32_t>& out, Less less, Stop& stop) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    out.push_back(less(b[j], a[i]) ? b[j++] : a[i++]);
+    if (stop()) return false;
+  }
+  out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(i), a.end());
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(j), b.end());
+  return true;
+}
+
+}  // namespace
+
+bool KeyTable::order_keys(const std::function<bool()>& give_up) const {
+  std::lock_guard lock(order_mutex_);
+  return merge_order(give_up);
+}
+
+bool KeyTable::merge_order(const std::function<bool()>& give_up) const {
+  if (unordered_.empty() && !has_erased_) return true;
+  constexpr std::size_t kStep = 1 << 16;
+  std::size_t work = 0;
+  auto stop = [&] { return ++work % kStep == 0 && give_up && give_up(); };
   // Ids in unordered_ may also sit at stale places in sorted_ (an erased id reused): drop
   // every id that is dead or unordered, then merge the unordered live ones in.
   std::vector<std::uint32_t> kept;
   kept.reserve(size_);
   for (std::uint32_t id : sorted_ids()) {
     if (at(id).live && !is_unordered(id)) kept.push_back(id);
+    if (stop()) return false;
   }
-  std::vector<std::uint32_t> fresh;
+  std::vector<std::uint32_t> fresh, taken;  // taken: ids whose flag was cleared
   for (std::uint32_t id : unordered_) {
     if (!is_unordered(id)) continue;  // listed twice
     is_unordered_[id] = false;
+    taken.push_back(id);
     if (at(id).live) fresh.push_back(id);
   }
   auto less = [this](std::uint32_t a, std::uint32_t b) {
     return at(a).key.view() < at(b).key.view();
   };
-  std::sort(fresh.begin(), fresh.end(), less);
-  sorted_.clear();
-  sorted_.reserve(kept.size() + fresh.size());
-  std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), std::back_inserter(sorted_),
-             less);
+  // Sorted in runs (of 8,192 keys, a few milliseconds, when asked to give up; else one), the
+  // runs merged pairwise, then merged with the kept ones: each step asks give_up.
+  const std::size_t run = give_up ? 8192 : std::max<std::size_t>(fresh.size(), 1);
+  std::vector<std::uint32_t> merged;
+  bool done = true;
+  for (std::size_t from = 0; done && from < fresh.size(); from += run) {
+    std::sort(fresh.begin() + static_cast<std::ptrdiff_t>(from),
+              fresh.begin() + static_cast<std::ptrdiff_t>(std::min(from + run, fresh.size())),
+              less);
+    done = !(give_up && give_up());
+  }
+  for (std::size_t width = run; done && width < fresh.size(); width *= 2) {
+    merged.clear();
+    merged.reserve(fresh.size());
+    for (std::size_t from = 0; done && from < fresh.size(); from += 2 * width) {
+      std::span<const std::uint32_t> all(fresh);
+      std::size_t middle = std::min(from + width, fresh.size());
+      std::size_t end = std::min(from + 2 * width, fresh.size());
+      done = merge_until(all.subspan(from, middle - from), all.subspan(middle, end - middle),
+                         merged, less, stop);
+    }
+    fresh.swap(merged);
+  }
+  merged.clear();
+  merged.reserve(kept.size() + fresh.size());
+  if (!done || !merge_until(kept, fresh, merged, less, stop)) {
+    for (std::uint32_t id : taken)  // as it was: a later merge does it all again
+      is_unordered_[id] = true;
+    return false;
+  }
+  sorted_ = std::move(merged);
   sorted_view_ = sorted_;
   unordered_.clear();
   unordered_.shrink_to_fit();
   has_erased_ = false;
+  return true;
 }
 
 void KeyTable::visit_ordered(std::string_view prefix, std::string_view after,

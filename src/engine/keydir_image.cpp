@@ -77,13 +77,34 @@ std::string_view bytes_of(const void* data, std::size_t n) {
   return {static_cast<const char*>(data), n};
 }
 
+// Thrown out of a write whose give_up said so.
+struct WriteGivenUp {};
+
+void ask(const std::function<bool()>& give_up) {
+  if (give_up && give_up()) throw WriteGivenUp{};
+}
+
+// Writes bytes at `at` a megabyte at a time, asking give_up before each.
+void write_asking(ImageBodyWriter& region, std::uint64_t at, std::string_view bytes,
+                  const std::function<bool()>& give_up) {
+  constexpr std::size_t kPiece = 1 << 20;
+  std::size_t done = 0;
+  do {
+    ask(give_up);
+    region.write(at + done, bytes.substr(done, kPiece));
+    done += kPiece;
+  } while (done < bytes.size());
+}
+
 // Writes a chunk's entries at `at`, their long keys appended to the key region (`keys`, a
 // buffer of what goes at keys.end()).
 void write_chunk(ImageBodyWriter& arrays, std::uint64_t at, std::span<const KeyEntry> entries,
-                 ImageBodyWriter& key_region, std::string& keys) {
+                 ImageBodyWriter& key_region, std::string& keys,
+                 const std::function<bool()>& give_up) {
   constexpr std::size_t kBatch = 4096;
   std::string buffer;
   for (std::size_t first = 0; first < entries.size(); first += kBatch) {
+    ask(give_up);
     std::size_t n = std::min(kBatch, entries.size() - first);
     buffer.assign(bytes_of(entries.data() + first, n * sizeof(KeyEntry)));
     for (std::size_t i = 0; i < n; ++i) {
@@ -141,8 +162,39 @@ std::shared_ptr<void> map_privately(const util::File& file, std::uint64_t size) 
 
 }  // namespace
 
-void KeydirImage::write(const std::string& dir, const Keydir& keydir,
-                        const std::vector<CoveredSegment>& segments, std::uint64_t max_seq) {
+std::optional<std::uint64_t> KeydirImage::write(const std::string& dir, const Keydir& keydir,
+                                                const std::vector<CoveredSegment>& segments,
+                                                std::uint64_t max_seq,
+                                                const std::function<bool()>& give_up) {
+  std::string path = util::join_path(dir, kKeydirImageFile);
+  std::string temp = path + ".tmp";
+  std::uint64_t body_size = 0;
+  try {
+    body_size = write_to(temp, keydir, segments, max_seq, give_up);
+  } catch (const WriteGivenUp&) {
+    util::remove_file(temp);
+    return std::nullopt;
+  } catch (const std::exception&) {
+    try {  // a failed write (a full disk) leaves no half image taking room
+      util::remove_file(temp);
+    } catch (const std::exception&) {  // the next open removes it
+    }
+    throw;
+  }
+  // Renaming over the old image would make ext4 write the new one back at once (its
+  // replace-by-rename heuristic), and the next fsync of anything on the file system — a Sync
+  // write, the next open — wait for that: 5 ms at 100k keys, seconds at 10M. An image is a
+  // cache: a crash between the two steps costs the next open a rebuild, no data.
+  std::string boot = util::boot_id();
+  if (!boot.empty()) util::remove_file(path);
+  util::rename_file(temp, path);
+  if (boot.empty()) util::sync_directory(dir);
+  return body_size;
+}
+
+std::uint64_t KeydirImage::write_to(const std::string& temp, const Keydir& keydir,
+                                    const std::vector<CoveredSegment>& segments,
+                                    std::uint64_t max_seq, const std::function<bool()>& give_up) {
   std::vector<std::string> names;
   std::vector<const NamespaceKeys*> spaces;
   for (const auto& [name, ns] : keydir.namespaces_) {
@@ -152,13 +204,12 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   std::vector<KeyTable::Arrays> tables;
   std::vector<const KeyTable*> owners;
   for (const NamespaceKeys* ns : spaces) {
+    if (!ns->keys.order_keys(give_up)) throw WriteGivenUp{};
     tables.push_back(ns->keys.arrays());
     owners.push_back(&ns->keys);
   }
   BodyLayout layout = lay_out(tables, owners);
 
-  std::string path = util::join_path(dir, kKeydirImageFile);
-  std::string temp = path + ".tmp";
   util::File out(temp, O_RDWR | O_CREAT | O_TRUNC);
   // Two regions, each written front to back and checksummed as written: the arrays, and from
   // the next block boundary the long keys and the saved tag indexes.
@@ -168,10 +219,13 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   for (std::size_t n = 0; n < tables.size(); ++n) {
     const NamespaceSections& at = layout.namespaces[n];
     for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c)
-      write_chunk(arrays, at.chunks[c], owners[n]->chunk_used(c), tail, keys);
-    arrays.write(at.slots, bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()));
-    arrays.write(at.sorted, bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()));
-    arrays.write(at.free_ids, bytes_of(tables[n].free_ids.data(), tables[n].free_ids.size_bytes()));
+      write_chunk(arrays, at.chunks[c], owners[n]->chunk_used(c), tail, keys, give_up);
+    write_asking(arrays, at.slots, bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()),
+                 give_up);
+    write_asking(arrays, at.sorted,
+                 bytes_of(tables[n].sorted.data(), tables[n].sorted.size_bytes()), give_up);
+    write_asking(arrays, at.free_ids,
+                 bytes_of(tables[n].free_ids.data(), tables[n].free_ids.size_bytes()), give_up);
   }
   tail.write(tail.end(), keys);
   std::vector<SavedTagIndex> indexes;
@@ -240,8 +294,7 @@ void KeydirImage::write(const std::string& dir, const Keydir& keydir,
   out.write_at(0, header);
   if (boot.empty()) out.sync();
   out.close();
-  util::rename_file(temp, path);
-  if (boot.empty()) util::sync_directory(dir);
+  return body_size;
 }
 
 std::optional<KeydirImage> KeydirImage::load(const std::string& dir, Keydir& keydir,

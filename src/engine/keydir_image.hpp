@@ -41,12 +41,17 @@ std::uint64_t segment_ends_checksum(const util::File& file, std::uint64_t size);
 class KeydirImage {
  public:
   // Writes keydir's image covering `segments` (the highest sequence number in them max_seq):
-  // a temp file renamed over <dir>/KEYDIR, so that a crash leaves the old image or the new
-  // one. Not synced when the boot is known (util::boot_id; an open after a restart verifies
-  // such an image whole), else fsynced with its directory. Throws IOError. The caller keeps
-  // the keydir unchanged meanwhile.
-  static void write(const std::string& dir, const Keydir& keydir,
-                    const std::vector<CoveredSegment>& segments, std::uint64_t max_seq);
+  // a temp file that replaces <dir>/KEYDIR, so that a crash leaves the old image, the new one
+  // or none (docs/FORMAT.md "KEYDIR" says why none). Not synced when the boot is known
+  // (util::boot_id; an open after a restart verifies such an image whole), else fsynced with
+  // its directory. Throws IOError. The caller keeps
+  // the keydir unchanged meanwhile. give_up, when set, is asked every few hundred kilobytes:
+  // once it says so, the temp file is removed and nullopt returned (the old image stays).
+  // Returns the size of the body written.
+  static std::optional<std::uint64_t> write(const std::string& dir, const Keydir& keydir,
+                                            const std::vector<CoveredSegment>& segments,
+                                            std::uint64_t max_seq,
+                                            const std::function<bool()>& give_up = {});
 
   // Maps <dir>/KEYDIR into keydir (which must be empty) if its header, format, layout and
   // metadata checksum hold; nullopt (keydir untouched, the reason logged) otherwise. The big
@@ -97,6 +102,10 @@ class KeydirImage {
   std::optional<std::map<std::uint32_t, std::uint64_t>> match(
       const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
 
+  // write's body: the image in file `temp`, closed; returns the body's size.
+  static std::uint64_t write_to(const std::string& temp, const Keydir& keydir,
+                                const std::vector<CoveredSegment>& segments, std::uint64_t max_seq,
+                                const std::function<bool()>& give_up);
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.

@@ -66,11 +66,16 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
     const std::vector<std::uint32_t>& ids) {
   image_.reset();
   image_covers_.reset();
+  image_body_bytes_ = 0;
+  image_of_earlier_boot_ = false;
+  appended_at_image_ = writer_.appended_position();
   // Skipping damage means reading every record to find it (nadb repair): no image then.
   if (options_.recovery == RecoveryMode::SkipDamagedRecords) return {};
   auto loaded = KeydirImage::load_matching(dir_, ids, keydir_, [this] { on_image_damage(); });
   if (!loaded) return {};
   image_covers_ = loaded->first.segments();
+  image_body_bytes_ = loaded->first.body_bytes();
+  image_of_earlier_boot_ = loaded->first.unsynced_before_restart();
   image_ = std::move(loaded->first);
   return std::move(loaded->second);
 }

@@ -15,16 +15,15 @@ SavedTagIndex SavedTagIndex::of(const NamespaceKeys& ns, std::uint64_t at) {
   const NamespaceKeys::IndexImage& image = ns.index_image;
   if (!image.intact()) return saved;
   saved.bytes = image.bytes;
-  saved.changes = &image.changes;
+  saved.changes = image.changes;
   return saved;
 }
 
 void SavedTagIndex::put(std::string& meta) const {
   util::put_fixed<std::uint64_t>(meta, at);
   util::put_fixed<std::uint64_t>(meta, bytes.size());
-  util::put_varint(meta, changes ? changes->size() : 0);
-  if (!changes) return;
-  for (const auto& [id, tags] : *changes) {
+  util::put_varint(meta, changes.size());
+  for (const auto& [id, tags] : changes) {
     util::put_fixed<std::uint32_t>(meta, id);
     meta.push_back(tags ? 1 : 0);
     if (!tags) continue;

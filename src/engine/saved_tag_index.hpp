@@ -19,9 +19,9 @@ namespace nadb::engine {
 struct SavedTagIndex {
   std::uint64_t at = 0;  // body offset of the bytes
   std::string bytes;     // empty: none saved (the next open builds the index from the keys)
-  // For each id changed since the bytes were saved, its tags then; nullptr when none changed.
-  const std::unordered_map<std::uint32_t, std::optional<std::vector<std::string>>>* changes =
-      nullptr;
+  // For each id changed since the bytes were saved, its tags then. A copy: a checkpoint runs
+  // beside queries, and one building the index drops the open's saved changes.
+  std::unordered_map<std::uint32_t, std::optional<std::vector<std::string>>> changes;
 
   // What to save of ns's index, to lie at body offset `at`: the index itself once built; else
   // the saved index its open found, if its bytes are intact (damage must never be copied into

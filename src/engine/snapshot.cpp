@@ -14,6 +14,7 @@ namespace nadb::engine {
 
 Snapshot Engine::snapshot() {
   check_writable("a physical backup");
+  WriteLockWaiter waiting(write_waiters_);             // a checkpoint gives way
   util::MutexLock compaction_lock(compaction_mutex_);  // the segment set stays as listed
   util::MutexLock write_lock(write_mutex_);
   writer_.check_healthy();
@@ -68,6 +69,7 @@ void Engine::seal_restored_segments(const std::string& folder) {
 void Engine::replace_files(const std::string& folder, const std::vector<std::string>& carried) {
   check_writable("a restore");
   seal_restored_segments(folder);
+  WriteLockWaiter waiting(write_waiters_);  // a checkpoint gives way
   util::MutexLock compaction_lock(compaction_mutex_);
   util::MutexLock write_lock(write_mutex_);
   // Read under the write lock: nothing is added to them between this and the exchange.

@@ -67,12 +67,6 @@ std::string contents(engine::Engine& e) {
   return out;
 }
 
-// Copies a db folder as a crash would leave it: the files as they are, no close.
-void copy_folder(const std::string& from, const std::string& to) {
-  fs::copy(from, to, fs::copy_options::recursive);
-  fs::remove(fs::path(to) / "LOCK");
-}
-
 // A db of keys 0..to written and closed (so with an image); returns its contents.
 std::string written_and_closed(const std::string& db, int to) {
   auto e = engine::Engine::open(db, small_segments(64 << 10));
@@ -458,13 +452,6 @@ TEST(KeydirImage, AnImageFromBeforeARestartIsVerifiedWholeBeforeUse) {
   auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
   EXPECT_TRUE(e->keydir_image_used()) << "the close did not replace the torn image";
   EXPECT_EQ(contents(*e), expected);
-}
-
-std::string file_bytes(const std::string& path) {
-  util::File f(path, O_RDONLY);
-  std::string bytes;
-  f.read_at(0, static_cast<std::size_t>(f.size()), bytes);
-  return bytes;
 }
 
 // A close leaves a short log tail for the next open to replay rather than rewrite the whole

@@ -41,6 +41,15 @@ struct Config {
 // Whether what a read during w returned (actual; nullopt: absent) is what c allows.
 bool read_matches(const std::optional<Entry>& actual, const Candidate& c, Window w);
 
+// A write of a killed child, as it reports it: started (done 0) or acknowledged (done 1); done
+// 2 and up are the child's own news (harness_copy.cpp).
+struct CrashReport {
+  std::uint8_t done = 0;
+  std::uint8_t ns = 0;
+  std::uint16_t key = 0;
+  std::uint32_t serial = 0;  // 0: a delete
+};
+
 class Harness {
  public:
   explicit Harness(Config config);
@@ -148,8 +157,12 @@ class Harness {
   void op_crash(Db& db);
   // A child's stores of every namespace of db, writing with Durability::Sync.
   std::vector<std::unique_ptr<KeyValueStore>> open_sync_stores(const Db& db);
-  // fs: a writer killed inside the keydir image write of its close, at a random file operation.
-  void op_crash_in_image_write(Db& db);
+  // What a killed child's writes leave in db's model: acknowledged ones, and for each
+  // started one not acknowledged, either outcome. padded: as crash_item made them.
+  void learn_crash_reports(Db& db, const std::vector<CrashReport>& reports, bool padded);
+  // fs: a writer killed inside the keydir image write of its close or of a checkpoint, at a
+  // random file operation.
+  void op_crash_in_image_write(Db& db, bool checkpoint);
   void op_read_only_view(Db& db);
   // Opens or refreshes db's read-only views and checks them against the model.
   void check_read_only_views(Db& db);

@@ -1,17 +1,21 @@
 // The composed test's operations that move whole namespaces or processes: kill -9 of a writer
-// and reopen (fs), kill -9 inside the keydir image write of a close (fs), JSONL export and import
-// (including files with extreme expiry instants), and sync_to within a backend and through a store
-// of another backend.
+// and reopen (fs), kill -9 inside the keydir image write of a close or a checkpoint (fs), JSONL
+// export and import (including files with extreme expiry instants), and sync_to within a backend
+// and through a store of another backend.
 //
 // Not a test file: the harness the composed test drives. Every disagreement with the model ends
 // in Harness::fail, which throws Mismatch; composed_test.cpp turns it into FAIL().
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <set>
+#include <thread>
+#include <utility>
 
 #include <csignal>
 
@@ -23,19 +27,25 @@
 namespace nadb::testing::composed {
 namespace {
 
-// A write of the killed child, as it reports it: started (done 0) or acknowledged (done 1).
-struct CrashReport {
-  std::uint8_t done = 0;
-  std::uint8_t ns = 0;
-  std::uint16_t key = 0;
-  std::uint32_t serial = 0;  // 0: a delete
-};
-
-Item crash_item(std::uint32_t serial, const std::vector<std::string>& tags) {
+// A padded item's value is 24 KiB that do not compress: a checkpoint is due after a few.
+Item crash_item(std::uint32_t serial, const std::vector<std::string>& tags, bool padded = false) {
   Item item;
-  item.value = std::make_shared<std::string>("crash " + std::to_string(serial));
+  std::string value = "crash " + std::to_string(serial);
+  std::uint64_t state = serial;
+  for (int i = 0; padded && i < 24 << 10; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    value.push_back(static_cast<char>(state >> 56));
+  }
+  item.value = std::make_shared<std::string>(std::move(value));
   item.tags = {tags[serial % tags.size()]};
   return item;
+}
+
+// The keydir image's identity, to see a checkpoint replace it (zeros: none).
+std::pair<ino_t, std::int64_t> image_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {0, 0};
+  return {st.st_ino, st.st_mtim.tv_sec * 1'000'000'000ll + st.st_mtim.tv_nsec};
 }
 
 // Kills this process at the n-th file operation on the keydir image (KEYDIR, KEYDIR.tmp).
@@ -66,62 +76,116 @@ std::vector<std::unique_ptr<KeyValueStore>> Harness::open_sync_stores(const Db& 
   return stores;
 }
 
-void Harness::op_crash_in_image_write(Db& db) {
-  std::size_t writes = 1 + pick(rng_, 20);
+void Harness::op_crash_in_image_write(Db& db, bool checkpoint) {
+  // The image is written by the close, or by a checkpoint of the running stores once their
+  // appends pause — which a late write may interrupt (the checkpoint gives way, then retries).
+  const bool late_write = checkpoint && chance(rng_, 0.5);
+  std::size_t writes = checkpoint ? 4 + pick(rng_, 8) : 1 + pick(rng_, 20);  // (per round)
   int kill_at = 1 + static_cast<int>(pick(rng_, 30));  // past the last operation: survives
   std::uint32_t first_serial = static_cast<std::uint32_t>(++serial_) * 1000;
   serial_ += 1;
   std::uint64_t child_seed = rng_();
-  trace("  " + std::to_string(writes) + " writes, a compaction, then kill -9 at file operation " +
-        std::to_string(kill_at) + " of the keydir image write of the close");
+  trace("  " + std::to_string(writes) + (checkpoint ? " writes a round" : " writes") +
+        ", then kill -9 at file operation " + std::to_string(kill_at) +
+        " of the keydir image write of " +
+        (checkpoint ? std::string("a checkpoint") + (late_write ? ", a write in each pause" : "")
+                    : std::string("the close after a compaction")));
   close(db);
+  Options options = options_of(db.name, namespaces_[0]);
+  std::string image = options.data_folder + "/" + options.db + "/KEYDIR";
   auto reports = run_and_kill_when<CrashReport>(
       [&](int fd) {
-        {
-          std::vector<std::unique_ptr<KeyValueStore>> stores = open_sync_stores(db);
-          Rng rng(child_seed);
-          for (std::uint32_t serial = first_serial; serial < first_serial + writes; ++serial) {
-            CrashReport r{1, static_cast<std::uint8_t>(pick(rng, stores.size())),
-                          static_cast<std::uint16_t>(pick(rng, keys_.size())),
-                          chance(rng, 0.2) ? 0 : serial};
-            if (r.serial == 0) {
-              stores[r.ns]->remove(keys_[r.key]);
-            } else {
-              Item item = crash_item(r.serial, tags_);
-              stores[r.ns]->set(keys_[r.key], *item.value, item.tags);
-            }
-            if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+        std::vector<std::unique_ptr<KeyValueStore>> stores = open_sync_stores(db);
+        Rng rng(child_seed);
+        auto write = [&](std::uint32_t serial) {
+          CrashReport r{0, static_cast<std::uint8_t>(pick(rng, stores.size())),
+                        static_cast<std::uint16_t>(pick(rng, keys_.size())),
+                        chance(rng, 0.2) ? 0 : serial};
+          if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+          if (r.serial == 0) {
+            stores[r.ns]->remove(keys_[r.key]);
+          } else {
+            Item item = crash_item(r.serial, tags_, checkpoint);
+            stores[r.ns]->set(keys_[r.key], *item.value, item.tags);
           }
-          // A close rewrites the image only when the log after it outgrew a share of it, or it
-          // is stale: compacting makes it stale, so that this close writes one.
+          r.done = 1;
+          if (::write(fd, &r, sizeof r) != sizeof r) ::_exit(9);
+        };
+        CrashReport done{2, 0, 0, 0};
+        std::optional<KillInImageWrite> kill;  // alive until the kill: threads may be in it
+        if (checkpoint) {
+          // The hook first: a checkpoint may start in any pause. Rounds of writes, each
+          // followed by a pause, until the log grew enough for one and the image changed (a
+          // late write may interrupt it); then stay until killed.
+          kill.emplace(kill_at);
+          auto before = image_identity(image);
+          auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+          std::uint32_t serial = first_serial;
+          for (int step = 0; image_identity(image) == before; ++step) {
+            if (std::chrono::steady_clock::now() > deadline || serial >= first_serial + 900) {
+              done.done = 3;
+              break;
+            }
+            if (step % 10 == 0) {
+              for (std::size_t i = 0; i < writes; ++i)
+                write(serial++);
+            }
+            if (late_write && step % 10 == 8) write(serial++);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+        } else {
+          for (std::uint32_t serial = first_serial; serial < first_serial + writes; ++serial)
+            write(serial);
+          // A close rewrites the image only when the log after it outgrew a share of it, or
+          // it is stale: compacting makes it stale, so that this close writes one.
           stores[0]->compact_storage();
-          KillInImageWrite kill(kill_at);
+          kill.emplace(kill_at);
           stores.clear();  // the close writes the image
         }
-        CrashReport closed{2, 0, 0, 0};
-        if (::write(fd, &closed, sizeof closed) != sizeof closed) ::_exit(9);
+        if (::write(fd, &done, sizeof done) != sizeof done) ::_exit(9);
         ::pause();
       },
       [](const std::vector<CrashReport>& so_far) {
-        return !so_far.empty() && so_far.back().done == 2;
+        return !so_far.empty() && so_far.back().done >= 2;
       },
-      std::chrono::seconds(20));
-  bool closed = !reports.empty() && reports.back().done == 2;
-  if (closed) reports.pop_back();
-  if (reports.size() != writes) {
-    fail("the child made " + std::to_string(reports.size()) + " of its " + std::to_string(writes) +
-         " writes before its close");
+      std::chrono::seconds(40));
+  bool finished = !reports.empty() && reports.back().done >= 2;
+  if (finished && reports.back().done == 3) fail("no checkpoint within 30 s of writes and pauses");
+  if (finished) reports.pop_back();
+  std::size_t acknowledged = 0;  // before a close, every write is
+  for (const CrashReport& r : reports)
+    acknowledged += r.done;
+  if (!checkpoint && acknowledged < writes) {
+    fail("the child made " + std::to_string(acknowledged) + " of its " + std::to_string(writes) +
+         " writes before the image was written");
   }
-  for (const CrashReport& r : reports) {  // all acknowledged, durably
-    if (r.serial == 0) {
-      db.model.erase(namespaces_[r.ns], keys_[r.key]);
-    } else {
-      db.model.set(namespaces_[r.ns], keys_[r.key], crash_item(r.serial, tags_));
-    }
-  }
-  trace(closed ? "  the close finished" : "  killed inside the image write");
+  learn_crash_reports(db, reports, checkpoint);
+  trace(finished ? "  the image write finished" : "  killed inside the image write");
   check_read_only_views(db);
   open(db);
+}
+
+void Harness::learn_crash_reports(Db& db, const std::vector<CrashReport>& reports, bool padded) {
+  std::map<std::pair<int, int>, CrashReport> in_flight;
+  for (const CrashReport& r : reports) {
+    const std::string& ns = namespaces_[r.ns];
+    const std::string& key = keys_[r.key];
+    if (!r.done) {
+      in_flight[{r.ns, r.key}] = r;
+      continue;
+    }
+    in_flight.erase({r.ns, r.key});
+    if (r.serial == 0) {
+      db.model.erase(ns, key);
+    } else {
+      db.model.set(ns, key, crash_item(r.serial, tags_, padded));
+    }
+  }
+  for (const auto& [where, r] : in_flight) {
+    KeyModel c = db.model.candidates(namespaces_[r.ns], keys_[r.key]);
+    c.push_back(r.serial == 0 ? Candidate() : Candidate(crash_item(r.serial, tags_, padded)));
+    db.model.set_candidates(namespaces_[r.ns], keys_[r.key], std::move(c));
+  }
 }
 
 void Harness::op_crash(Db& db) {
@@ -159,26 +223,7 @@ void Harness::op_crash(Db& db) {
         return acknowledged >= acks;
       },
       std::chrono::seconds(10));
-  std::map<std::pair<int, int>, CrashReport> in_flight;
-  for (const CrashReport& r : reports) {
-    const std::string& ns = namespaces_[r.ns];
-    const std::string& key = keys_[r.key];
-    if (!r.done) {
-      in_flight[{r.ns, r.key}] = r;
-      continue;
-    }
-    in_flight.erase({r.ns, r.key});
-    if (r.serial == 0) {
-      db.model.erase(ns, key);
-    } else {
-      db.model.set(ns, key, crash_item(r.serial, tags_));
-    }
-  }
-  for (const auto& [where, r] : in_flight) {
-    KeyModel c = db.model.candidates(namespaces_[r.ns], keys_[r.key]);
-    c.push_back(r.serial == 0 ? Candidate() : Candidate(crash_item(r.serial, tags_)));
-    db.model.set_candidates(namespaces_[r.ns], keys_[r.key], std::move(c));
-  }
+  learn_crash_reports(db, reports, false);
   trace("  the child reported " + std::to_string(reports.size()) + " events");
   // Before any writer recovers the folder: what the killed writer left (a torn tail, a
   // compaction's marker with its inputs still there) is read as it is.
