@@ -254,8 +254,9 @@ void Engine::read_index(std::string_view ns, const std::function<void(const KeyI
 void Engine::maintenance_loop() {
   using Clock = std::chrono::steady_clock;
   // Hints and compaction every second (and when a roll asks); a checkpoint once appends paused
-  // for `pause` — doubled each time a writer interrupted one, so that a db written without
-  // pauses does not start image after image; back to the shortest once one is written.
+  // for `pause` — doubled each time one gave way to a writer or could not be written, so that
+  // a db written without pauses (or a full disk) does not start image after image; back to the
+  // shortest once one is written or not due.
   constexpr auto kShortestPause = std::chrono::milliseconds(50);
   constexpr auto kLongestPause = std::chrono::seconds(5);
   std::chrono::milliseconds pause = kShortestPause;

@@ -90,9 +90,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
 
   // A checkpoint (what the maintenance thread runs once appends paused): rewrites the keydir
   // image when the log grew by an eighth of it since it was written (at least
-  // kCheckpointMinTail), so that an open after a crash replays about that much at most. Gives up, returning false, as soon
-  // as a writer waits for the write lock (a write waits for a few hundred kilobytes of image
-  // at most); true otherwise. Never throws (a failure is logged).
+  // kCheckpointMinTail), so that an open after a crash replays about that much at most. Gives
+  // up as soon as a writer waits for the write lock (which waits for a few milliseconds of the
+  // image's work at most). False when it gave up, failed (logged) or lacked the disk space
+  // for an image (logged once): the maintenance thread then waits for a longer pause. Never
+  // throws. Thread-safe.
   bool checkpoint();
   // The least growth of the log since the image that a checkpoint rewrites it for.
   static constexpr std::uint64_t kCheckpointMinTail = 256 << 10;
@@ -284,6 +286,8 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   bool image_of_earlier_boot_ GUARDED_BY(write_mutex_) = false;
   // The writer's appended position when it was written (or the state recovered).
   std::uint64_t appended_at_image_ GUARDED_BY(write_mutex_) = 0;
+  // The last checkpoint found too little disk space (said once, not at every pause).
+  bool checkpoint_lacked_room_ GUARDED_BY(write_mutex_) = false;
   // Threads waiting for write_mutex_ (WriteLockWaiter): a checkpoint holding it gives it up.
   std::atomic<std::uint32_t> write_waiters_{0};
   std::atomic<bool> closing_{false};  // a checkpoint in progress gives up

@@ -98,6 +98,21 @@ bool Engine::checkpoint() {
     // made the image stale does not count: it grew nothing).
     std::uint64_t grown = writer_.appended_position() - appended_at_image_;
     if (grown < std::max(kCheckpointMinTail, image_body_bytes_ / 8)) return true;
+    // Room for a whole image first: on a nearly full disk every attempt would fill it before
+    // failing, leaving other writers of that file system without room meanwhile.
+    std::uint64_t needed = std::max<std::uint64_t>(image_body_bytes_, keydir_.memory_bytes());
+    if (util::available_bytes(dir_) < needed + needed / 4) {
+      if (!checkpoint_lacked_room_) {
+        obs::logger(obs::Component::Engine)
+            .warn(
+                "no keydir checkpoint: too little free disk space for the image; an open "
+                "after a crash replays more of the log",
+                {{"dir", dir_}, {"needed_bytes", needed}});
+      }
+      checkpoint_lacked_room_ = true;
+      return false;
+    }
+    checkpoint_lacked_room_ = false;
     // The image covers only what the files hold (the segments' ends are checksummed).
     writer_.sync_to(writer_.appended_position());
     std::vector<CoveredSegment> now = log_now_locked();
@@ -113,7 +128,7 @@ bool Engine::checkpoint() {
     obs::logger(obs::Component::Engine)
         .warn("a keydir checkpoint failed: an open after a crash replays more of the log",
               {{"dir", dir_}, {"error", e.what()}});
-    return true;
+    return false;
   }
 }
 

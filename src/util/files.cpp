@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -184,6 +185,12 @@ void sync_directory(const std::string& dir) {
   check_hooks(event, "fsync");
   if (::fsync(d.fd()) != 0) throw_io_error("fsync", dir, errno);
   tell_hooks(event);
+}
+
+std::uint64_t available_bytes(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) throw_io_error("statvfs", path, errno);
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 void create_directories(const std::string& dir) {

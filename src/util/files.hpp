@@ -73,6 +73,9 @@ class Mapping {
 void sync_directory(const std::string& dir);
 void create_directories(const std::string& dir);
 bool path_exists(const std::string& path);
+// The bytes an unprivileged writer may still use on the file system holding path (statvfs);
+// throws IOError.
+std::uint64_t available_bytes(const std::string& path);
 // Names (not paths) of the entries of dir, sorted.
 std::vector<std::string> list_directory(const std::string& dir);
 void rename_file(const std::string& from, const std::string& to);

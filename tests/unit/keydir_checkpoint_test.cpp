@@ -2,9 +2,8 @@
 // after a crash replays only the log written since; a writer never waits for one to finish.
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "engine/engine.hpp"
@@ -118,6 +117,39 @@ TEST(KeydirCheckpoint, ACheckpointGivesWayToAWriterAndLeavesTheOldImage) {
   auto crashed = engine::Engine::open(dir.sub("crashed"), small_segments(1 << 20));
   EXPECT_TRUE(crashed->keydir_image_used());
   EXPECT_EQ(contents(*crashed), expected);
+}
+
+// Fails every write to the image's temp file as a full disk would.
+class FullDiskForImages final : public util::FileSystemHooks {
+ public:
+  FullDiskForImages() { util::install_file_system_hooks(this); }
+  ~FullDiskForImages() override { util::install_file_system_hooks(nullptr); }
+  int before(const util::FileEvent& event) override {
+    bool image_write =
+        event.op == util::FileOp::Write && event.path.find("KEYDIR.tmp") != std::string_view::npos;
+    return image_write ? ENOSPC : 0;
+  }
+};
+
+// A checkpoint that cannot be written says so (the maintenance thread then waits for a longer
+// pause before the next), and leaves the old image and no temp file; writes go on.
+TEST(KeydirCheckpoint, ACheckpointThatCannotBeWrittenLeavesTheOldImage) {
+  TempDir dir;
+  auto e = engine::Engine::open(dir.sub("db"), small_segments(1 << 20));
+  write_log(*e, 0, engine::Engine::kCheckpointMinTail);
+  ASSERT_TRUE(e->checkpoint());
+  std::string image = file_bytes(dir.sub("db/KEYDIR"));
+  write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
+  {
+    FullDiskForImages full;
+    EXPECT_FALSE(e->checkpoint());
+    apply(*e, {put_op("still", "writable")});
+  }
+  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_FALSE(util::path_exists(dir.sub("db/KEYDIR.tmp")));
+  EXPECT_TRUE(e->checkpoint());
+  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_TRUE(e->get("ns", "still", 0, false).has_value());
 }
 
 }  // namespace
