@@ -172,6 +172,7 @@ CompactionReport Engine::compact_segments(const std::vector<std::uint32_t>& vict
   report.segments_compacted = victims.size();
   report.segments_written = output.outputs().size();
   report.duration_ms = watch.elapsed_ms();
+  compacted_bytes_.fetch_add(report.bytes_after);
   compactions_.fetch_add(1);
   obs::logger(obs::Component::Engine)
       .info("compaction done", {{"dir", dir_},

@@ -262,6 +262,7 @@ void Engine::maintenance_loop() {
   std::chrono::milliseconds pause = kShortestPause;
   std::uint64_t seen = writer_.appended_position();  // the log position last seen
   std::uint64_t considered = seen;                   // where a checkpoint was last considered
+  std::uint64_t compactions = compactions_.load();   // a compaction makes one worth considering
   Clock::time_point seen_at = Clock::now(), next_tick = seen_at + std::chrono::seconds(1);
   util::MutexLock lock(maintenance_mutex_);
   while (!stopping_) {
@@ -276,6 +277,10 @@ void Engine::maintenance_loop() {
         write_due_hints();
         compact_by_dead_ratio();
         next_tick = now + std::chrono::seconds(1);
+        if (compactions_.load() != compactions) {  // here or by compact(): consider one
+          compactions = compactions_.load();
+          considered = ~seen;
+        }
       }
       if (std::uint64_t position = writer_.appended_position(); position != seen) {
         seen = position;

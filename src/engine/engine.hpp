@@ -89,14 +89,15 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   void replace_files(const std::string& folder, const std::vector<std::string>& carried) override;
 
   // A checkpoint (what the maintenance thread runs once appends paused): rewrites the keydir
-  // image when the log grew by an eighth of it since it was written (at least
-  // kCheckpointMinTail), so that an open after a crash replays about that much at most. Gives
+  // image when the segments grew by an eighth of it since it was written (appends and
+  // compaction output, at least kCheckpointMinTail): an open after a crash then replays about
+  // that much at most, and one after a compaction finds an image that is not stale. Gives
   // up as soon as a writer waits for the write lock (which waits for a few milliseconds of the
   // image's work at most). False when it gave up, failed (logged) or lacked the disk space
   // for an image (logged once): the maintenance thread then waits for a longer pause. Never
   // throws. Thread-safe.
   bool checkpoint();
-  // The least growth of the log since the image that a checkpoint rewrites it for.
+  // The least growth of the segments since the image that a checkpoint rewrites it for.
   static constexpr std::uint64_t kCheckpointMinTail = 256 << 10;
   // Threads waiting for the write lock: what makes a checkpoint give up.
   std::uint32_t writers_waiting() const { return write_waiters_.load(); }
@@ -284,8 +285,10 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // Its body's size, and whether it was written unsynced in an earlier boot.
   std::uint64_t image_body_bytes_ GUARDED_BY(write_mutex_) = 0;
   bool image_of_earlier_boot_ GUARDED_BY(write_mutex_) = false;
-  // The writer's appended position when it was written (or the state recovered).
+  // The writer's appended position and compacted_bytes_ when it was written (or the state
+  // recovered).
   std::uint64_t appended_at_image_ GUARDED_BY(write_mutex_) = 0;
+  std::uint64_t compacted_at_image_ GUARDED_BY(write_mutex_) = 0;
   // The last checkpoint found too little disk space (said once, not at every pause).
   bool checkpoint_lacked_room_ GUARDED_BY(write_mutex_) = false;
   // Threads waiting for write_mutex_ (WriteLockWaiter): a checkpoint holding it gives it up.
@@ -305,6 +308,7 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::vector<std::string> fingerprint_ GUARDED_BY(refresh_mutex_);
 
   std::atomic<std::uint64_t> compactions_{0};
+  std::atomic<std::uint64_t> compacted_bytes_{0};  // written by compactions since the open
   // Bytes recovery left out and kept aside (torn tails, damaged records).
   std::atomic<std::uint64_t> torn_bytes_{0};
   std::atomic<std::uint64_t> damaged_bytes_{0};

@@ -58,6 +58,7 @@ bool Engine::write_image_locked(std::vector<CoveredSegment> now,
   image_covers_ = std::move(now);
   image_body_bytes_ = *body;
   appended_at_image_ = writer_.appended_position();
+  compacted_at_image_ = compacted_bytes_.load();
   image_of_earlier_boot_ = false;
   obs::logger(obs::Component::Engine)
       .debug("keydir image written", {{"dir", dir_},
@@ -93,10 +94,11 @@ bool Engine::checkpoint() {
     util::MutexLock write_lock(write_mutex_);
     util::ReaderLock state_lock(state_mutex_);
     writer_.check_healthy();
-    // Each checkpoint writes the whole keydir: waiting for the log to grow by an eighth of it
-    // keeps what checkpoints write within eight times what the log grew (a compaction that
-    // made the image stale does not count: it grew nothing).
-    std::uint64_t grown = writer_.appended_position() - appended_at_image_;
+    // Each checkpoint writes the whole keydir: waiting for the segments to grow by an eighth
+    // of it (appends, and compaction output, which makes the image stale) keeps what
+    // checkpoints write within eight times what the segments got.
+    std::uint64_t grown = writer_.appended_position() - appended_at_image_ +
+                          compacted_bytes_.load() - compacted_at_image_;
     if (grown < std::max(kCheckpointMinTail, image_body_bytes_ / 8)) return true;
     // Room for a whole image first: on a nearly full disk every attempt would fill it before
     // failing, leaving other writers of that file system without room meanwhile.

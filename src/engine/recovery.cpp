@@ -69,6 +69,7 @@ std::map<std::uint32_t, std::uint64_t> Engine::map_keydir_image(
   image_body_bytes_ = 0;
   image_of_earlier_boot_ = false;
   appended_at_image_ = writer_.appended_position();
+  compacted_at_image_ = compacted_bytes_.load();
   // Skipping damage means reading every record to find it (nadb repair): no image then.
   if (options_.recovery == RecoveryMode::SkipDamagedRecords) return {};
   auto loaded = KeydirImage::load_matching(dir_, ids, keydir_, [this] { on_image_damage(); });

@@ -73,6 +73,25 @@ TEST(KeydirCheckpoint, AnOpenAfterACrashMapsTheLastCheckpoint) {
   EXPECT_EQ(contents(*crashed), expected);
 }
 
+// A compaction makes the image stale (an open would rebuild the keydir): its output counts
+// as growth, so a checkpoint follows it even with no write since.
+TEST(KeydirCheckpoint, ACompactionIsFollowedByACheckpoint) {
+  TempDir dir;
+  auto e = engine::Engine::open(dir.sub("db"), small_segments(1 << 20));
+  write_log(*e, 0, engine::Engine::kCheckpointMinTail);
+  write_log(*e, 0, engine::Engine::kCheckpointMinTail);  // the same keys: the first are dead
+  ASSERT_TRUE(e->checkpoint());
+  std::string image = file_bytes(dir.sub("db/KEYDIR"));
+  ASSERT_GE(e->compact().bytes_after, engine::Engine::kCheckpointMinTail);
+  EXPECT_TRUE(e->checkpoint());
+  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image) << "no checkpoint after the compaction";
+  std::string expected = contents(*e);
+  copy_folder(dir.sub("db"), dir.sub("crashed"));
+  auto crashed = engine::Engine::open(dir.sub("crashed"), small_segments(1 << 20));
+  EXPECT_TRUE(crashed->keydir_image_used()) << "the image is stale";
+  EXPECT_EQ(contents(*crashed), expected);
+}
+
 // Stands for a writer that arrives while a checkpoint writes: at the image's first file
 // operation, starts a write and waits until it waits for the write lock.
 class WriterArrives final : public util::FileSystemHooks {

@@ -88,7 +88,7 @@ void Harness::op_crash_in_image_write(Db& db, bool checkpoint) {
   trace("  " + std::to_string(writes) + (checkpoint ? " writes a round" : " writes") +
         ", then kill -9 at file operation " + std::to_string(kill_at) +
         " of the keydir image write of " +
-        (checkpoint ? std::string("a checkpoint") + (late_write ? ", a write in each pause" : "")
+        (checkpoint ? std::string("a checkpoint") + (late_write ? ", a write meanwhile" : "")
                     : std::string("the close after a compaction")));
   close(db);
   Options options = options_of(db.name, namespaces_[0]);
@@ -115,23 +115,27 @@ void Harness::op_crash_in_image_write(Db& db, bool checkpoint) {
         std::optional<KillInImageWrite> kill;  // alive until the kill: threads may be in it
         if (checkpoint) {
           // The hook first: a checkpoint may start in any pause. Rounds of writes, each
-          // followed by a pause, until the log grew enough for one and the image changed (a
-          // late write may interrupt it); then stay until killed.
+          // followed by a pause twice as long as the last (a checkpoint that gave way waits
+          // for a longer pause), until the image changed; then stay until killed.
           kill.emplace(kill_at);
           auto before = image_identity(image);
-          auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+          auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
           std::uint32_t serial = first_serial;
-          for (int step = 0; image_identity(image) == before; ++step) {
+          for (auto pause = std::chrono::milliseconds(100); image_identity(image) == before;
+               pause = std::min(2 * pause, std::chrono::milliseconds(6400))) {
             if (std::chrono::steady_clock::now() > deadline || serial >= first_serial + 900) {
               done.done = 3;
               break;
             }
-            if (step % 10 == 0) {
-              for (std::size_t i = 0; i < writes; ++i)
-                write(serial++);
+            for (std::size_t i = 0; i < writes; ++i)
+              write(serial++);
+            auto end = std::chrono::steady_clock::now() + pause;
+            for (int step = 0; image_identity(image) == before; ++step) {
+              if (std::chrono::steady_clock::now() > end) break;
+              std::this_thread::sleep_for(std::chrono::milliseconds(10));
+              // Once, into the first pause: a checkpoint may be under way and must give way.
+              if (late_write && step == 7 && pause.count() == 100) write(serial++);
             }
-            if (late_write && step % 10 == 8) write(serial++);
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
           }
         } else {
           for (std::uint32_t serial = first_serial; serial < first_serial + writes; ++serial)
@@ -148,9 +152,9 @@ void Harness::op_crash_in_image_write(Db& db, bool checkpoint) {
       [](const std::vector<CrashReport>& so_far) {
         return !so_far.empty() && so_far.back().done >= 2;
       },
-      std::chrono::seconds(40));
+      std::chrono::seconds(90));
   bool finished = !reports.empty() && reports.back().done >= 2;
-  if (finished && reports.back().done == 3) fail("no checkpoint within 30 s of writes and pauses");
+  if (finished && reports.back().done == 3) fail("no checkpoint within 60 s of writes and pauses");
   if (finished) reports.pop_back();
   std::size_t acknowledged = 0;  // before a close, every write is
   for (const CrashReport& r : reports)
