@@ -261,8 +261,10 @@ void Engine::maintenance_loop() {
   constexpr auto kLongestPause = std::chrono::seconds(5);
   std::chrono::milliseconds pause = kShortestPause;
   std::uint64_t seen = writer_.appended_position();  // the log position last seen
-  std::uint64_t considered = seen;                   // where a checkpoint was last considered
-  std::uint64_t compactions = compactions_.load();   // a compaction makes one worth considering
+  // Where a checkpoint was last considered: none yet (appends may have come before this
+  // thread started, their wake-up lost).
+  std::uint64_t considered = ~seen;
+  std::uint64_t compactions = compactions_.load();  // a compaction makes one worth considering
   Clock::time_point seen_at = Clock::now(), next_tick = seen_at + std::chrono::seconds(1);
   util::MutexLock lock(maintenance_mutex_);
   while (!stopping_) {

@@ -159,6 +159,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   bool write_image_locked(std::vector<CoveredSegment> now, const std::function<bool()>& give_up,
                           const char* occasion) REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);
+  // Whether the segments grew enough since the image for a checkpoint (checkpoint()).
+  bool checkpoint_due_locked() const REQUIRES(write_mutex_);
+  // Whether the disk has room for 1.25 whole images (logged once when it has not, not at every
+  // pause). Throws IOError.
+  bool room_for_image_locked() REQUIRES(write_mutex_) REQUIRES_SHARED(state_mutex_);
   // Every segment at its current size (what an image written now would cover).
   std::vector<CoveredSegment> log_now_locked() const REQUIRES(write_mutex_)
       REQUIRES_SHARED(state_mutex_);

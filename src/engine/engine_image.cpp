@@ -87,41 +87,52 @@ void Engine::write_keydir_image_at_close() {
   }
 }
 
+bool Engine::room_for_image_locked() {
+  // On a nearly full disk every attempt would fill it before failing, leaving other writers of
+  // that file system without room meanwhile.
+  std::uint64_t needed = std::max<std::uint64_t>(image_body_bytes_, keydir_.memory_bytes());
+  bool room = util::available_bytes(dir_) >= needed + needed / 4;
+  if (!room && !checkpoint_lacked_room_) {
+    obs::logger(obs::Component::Engine)
+        .warn(
+            "no keydir checkpoint: too little free disk space for the image; an open after a "
+            "crash replays more of the log",
+            {{"dir", dir_}, {"needed_bytes", needed}});
+  }
+  checkpoint_lacked_room_ = !room;
+  return room;
+}
+
+bool Engine::checkpoint_due_locked() const {
+  // Each checkpoint writes the whole keydir: waiting for the segments to grow by an eighth of
+  // it (appends, and compaction output, which makes the image stale) keeps what checkpoints
+  // write within eight times what the segments got.
+  std::uint64_t grown = writer_.appended_position() - appended_at_image_ + compacted_bytes_.load() -
+                        compacted_at_image_;
+  return grown >= std::max(kCheckpointMinTail, image_body_bytes_ / 8);
+}
+
 bool Engine::checkpoint() {
   if (damaged_bytes_.load() > 0) return true;  // as at close
   try {
+    {
+      util::MutexLock write_lock(write_mutex_);
+      if (!checkpoint_due_locked()) return true;
+    }
+    // The image covers only what the files hold (it checksums the segments' ends): synced
+    // first, outside the locks (an fsync of a busy disk may take long; writers go on).
+    std::uint64_t synced = writer_.appended_position();
+    writer_.sync_to(synced);
     util::MutexLock compaction_lock(compaction_mutex_);
     util::MutexLock write_lock(write_mutex_);
     util::ReaderLock state_lock(state_mutex_);
     writer_.check_healthy();
-    // Each checkpoint writes the whole keydir: waiting for the segments to grow by an eighth
-    // of it (appends, and compaction output, which makes the image stale) keeps what
-    // checkpoints write within eight times what the segments got.
-    std::uint64_t grown = writer_.appended_position() - appended_at_image_ +
-                          compacted_bytes_.load() - compacted_at_image_;
-    if (grown < std::max(kCheckpointMinTail, image_body_bytes_ / 8)) return true;
-    // Room for a whole image first: on a nearly full disk every attempt would fill it before
-    // failing, leaving other writers of that file system without room meanwhile.
-    std::uint64_t needed = std::max<std::uint64_t>(image_body_bytes_, keydir_.memory_bytes());
-    if (util::available_bytes(dir_) < needed + needed / 4) {
-      if (!checkpoint_lacked_room_) {
-        obs::logger(obs::Component::Engine)
-            .warn(
-                "no keydir checkpoint: too little free disk space for the image; an open "
-                "after a crash replays more of the log",
-                {{"dir", dir_}, {"needed_bytes", needed}});
-      }
-      checkpoint_lacked_room_ = true;
-      return false;
-    }
-    checkpoint_lacked_room_ = false;
-    // The image covers only what the files hold (the segments' ends are checksummed).
-    writer_.sync_to(writer_.appended_position());
-    std::vector<CoveredSegment> now = log_now_locked();
+    if (writer_.appended_position() != synced) return false;  // written meanwhile: no pause
+    if (!room_for_image_locked()) return false;
     static obs::Histogram& checkpoints = obs::component_histogram("engine.checkpoint");
     std::uint64_t started = util::ticks();
     bool written = write_image_locked(
-        std::move(now),
+        log_now_locked(),
         [this] { return write_waiters_.load(std::memory_order_relaxed) > 0 || closing_.load(); },
         "checkpoint");
     if (written) checkpoints.record(util::ticks() - started, false);
