@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "engine/engine.hpp"
@@ -114,13 +115,20 @@ class WriterArrives final : public util::FileSystemHooks {
   std::thread writer_;
 };
 
+// A db whose last checkpoint (its bytes: image) is followed by enough log for the next.
+std::shared_ptr<engine::Engine> checkpointed_then_grown(const std::string& db, std::string& image) {
+  auto e = engine::Engine::open(db, small_segments(1 << 20));
+  write_log(*e, 0, engine::Engine::kCheckpointMinTail);
+  EXPECT_TRUE(e->checkpoint());
+  image = file_bytes(db + "/KEYDIR");
+  write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
+  return e;
+}
+
 TEST(KeydirCheckpoint, ACheckpointGivesWayToAWriterAndLeavesTheOldImage) {
   TempDir dir;
-  auto e = engine::Engine::open(dir.sub("db"), small_segments(1 << 20));
-  write_log(*e, 0, engine::Engine::kCheckpointMinTail);
-  ASSERT_TRUE(e->checkpoint());
-  std::string image = file_bytes(dir.sub("db/KEYDIR"));
-  write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
+  std::string image;
+  auto e = checkpointed_then_grown(dir.sub("db"), image);
   {
     WriterArrives writer(*e);
     EXPECT_FALSE(e->checkpoint()) << "the checkpoint did not give way";
@@ -154,11 +162,8 @@ class FullDiskForImages final : public util::FileSystemHooks {
 // pause before the next), and leaves the old image and no temp file; writes go on.
 TEST(KeydirCheckpoint, ACheckpointThatCannotBeWrittenLeavesTheOldImage) {
   TempDir dir;
-  auto e = engine::Engine::open(dir.sub("db"), small_segments(1 << 20));
-  write_log(*e, 0, engine::Engine::kCheckpointMinTail);
-  ASSERT_TRUE(e->checkpoint());
-  std::string image = file_bytes(dir.sub("db/KEYDIR"));
-  write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
+  std::string image;
+  auto e = checkpointed_then_grown(dir.sub("db"), image);
   {
     FullDiskForImages full;
     EXPECT_FALSE(e->checkpoint());
