@@ -102,10 +102,11 @@ class KeydirImage {
   std::optional<std::map<std::uint32_t, std::uint64_t>> match(
       const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
 
-  // write's body: the image in file `temp`, closed; returns the body's size.
-  static std::uint64_t write_to(const std::string& temp, const Keydir& keydir,
-                                const std::vector<CoveredSegment>& segments, std::uint64_t max_seq,
-                                const std::function<bool()>& give_up);
+  // write's body: the image in file `temp`, closed (fsynced when boot is empty: unknown);
+  // returns the body's size.
+  static std::uint64_t write_to(const std::string& temp, const std::string& boot,
+                                const Keydir& keydir, const std::vector<CoveredSegment>& segments,
+                                std::uint64_t max_seq, const std::function<bool()>& give_up);
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.

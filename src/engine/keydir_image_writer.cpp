@@ -124,9 +124,12 @@ std::optional<std::uint64_t> KeydirImage::write(const std::string& dir, const Ke
                                                 const std::function<bool()>& give_up) {
   std::string path = util::join_path(dir, kKeydirImageFile);
   std::string temp = path + ".tmp";
+  // Unsynced, when the boot is known: until a restart the page cache holds the image as
+  // written, and an open after one verifies it whole before use (load).
+  const std::string boot = util::boot_id();
   std::uint64_t body_size = 0;
   try {
-    body_size = write_to(temp, keydir, segments, max_seq, give_up);
+    body_size = write_to(temp, boot, keydir, segments, max_seq, give_up);
   } catch (const WriteGivenUp&) {
     util::remove_file(temp);
     return std::nullopt;
@@ -141,14 +144,14 @@ std::optional<std::uint64_t> KeydirImage::write(const std::string& dir, const Ke
   // replace-by-rename heuristic), and the next fsync of anything on the file system — a Sync
   // write, the next open — wait for that: 5 ms at 100k keys, seconds at 10M. An image is a
   // cache: a crash between the two steps costs the next open a rebuild, no data.
-  std::string boot = util::boot_id();
   if (!boot.empty()) util::remove_file(path);
   util::rename_file(temp, path);
   if (boot.empty()) util::sync_directory(dir);
   return body_size;
 }
 
-std::uint64_t KeydirImage::write_to(const std::string& temp, const Keydir& keydir,
+std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& boot,
+                                    const Keydir& keydir,
                                     const std::vector<CoveredSegment>& segments,
                                     std::uint64_t max_seq, const std::function<bool()>& give_up) {
   std::vector<std::string> names;
@@ -195,9 +198,6 @@ std::uint64_t KeydirImage::write_to(const std::string& temp, const Keydir& keydi
   for (std::uint64_t sum : tail.finish(body_size))
     blocks.push_back(sum);
 
-  // Unsynced, when the boot is known: until a restart the page cache holds the image as
-  // written, and an open after one verifies it whole before use (load).
-  std::string boot = util::boot_id();
   std::string meta;
   util::put_fixed<std::uint64_t>(meta, max_seq);
   util::put_fixed<std::uint64_t>(meta, body_size);

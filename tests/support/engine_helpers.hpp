@@ -1,8 +1,6 @@
 // Small helpers to drive the engine directly in tests.
 #pragma once
 
-#include <fcntl.h>
-
 #include <filesystem>
 #include <string>
 
@@ -42,14 +40,6 @@ inline std::optional<std::string> value_of(engine::Engine& e, const std::string&
   auto record = e.get(ns, key, now_ms, false);
   if (!record) return std::nullopt;
   return record->value;
-}
-
-// A file's whole content.
-inline std::string file_bytes(const std::string& path) {
-  util::File f(path, O_RDONLY);
-  std::string bytes;
-  f.read_at(0, static_cast<std::size_t>(f.size()), bytes);
-  return bytes;
 }
 
 // Copies a db folder as a crash would leave it: the files as they are, no close.

@@ -47,10 +47,10 @@ TEST(KeydirCheckpoint, OnlyALongEnoughTailIsCheckpointed) {
   write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
   EXPECT_TRUE(e->checkpoint());
   ASSERT_TRUE(util::path_exists(dir.sub("db/KEYDIR")));
-  std::string image = file_bytes(dir.sub("db/KEYDIR"));
+  std::string image = util::read_file(dir.sub("db/KEYDIR"));
   apply(*e, {put_op("one", "more")});
   EXPECT_TRUE(e->checkpoint());
-  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image) << "rewritten for one write";
+  EXPECT_EQ(util::read_file(dir.sub("db/KEYDIR")), image) << "rewritten for one write";
 }
 
 // The engine's own thread checkpoints once appends pause; a crash after that maps the image
@@ -82,10 +82,10 @@ TEST(KeydirCheckpoint, ACompactionIsFollowedByACheckpoint) {
   write_log(*e, 0, engine::Engine::kCheckpointMinTail);
   write_log(*e, 0, engine::Engine::kCheckpointMinTail);  // the same keys: the first are dead
   ASSERT_TRUE(e->checkpoint());
-  std::string image = file_bytes(dir.sub("db/KEYDIR"));
+  std::string image = util::read_file(dir.sub("db/KEYDIR"));
   ASSERT_GE(e->compact().bytes_after, engine::Engine::kCheckpointMinTail);
   EXPECT_TRUE(e->checkpoint());
-  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image) << "no checkpoint after the compaction";
+  EXPECT_NE(util::read_file(dir.sub("db/KEYDIR")), image) << "no checkpoint after the compaction";
   std::string expected = contents(*e);
   copy_folder(dir.sub("db"), dir.sub("crashed"));
   auto crashed = engine::Engine::open(dir.sub("crashed"), small_segments(1 << 20));
@@ -120,7 +120,7 @@ std::shared_ptr<engine::Engine> checkpointed_then_grown(const std::string& db, s
   auto e = engine::Engine::open(db, small_segments(1 << 20));
   write_log(*e, 0, engine::Engine::kCheckpointMinTail);
   EXPECT_TRUE(e->checkpoint());
-  image = file_bytes(db + "/KEYDIR");
+  image = util::read_file(db + "/KEYDIR");
   write_log(*e, 1000, engine::Engine::kCheckpointMinTail);
   return e;
 }
@@ -134,10 +134,10 @@ TEST(KeydirCheckpoint, ACheckpointGivesWayToAWriterAndLeavesTheOldImage) {
     EXPECT_FALSE(e->checkpoint()) << "the checkpoint did not give way";
   }
   EXPECT_TRUE(e->get("ns", "arrived", 0, false).has_value());
-  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_EQ(util::read_file(dir.sub("db/KEYDIR")), image);
   EXPECT_FALSE(util::path_exists(dir.sub("db/KEYDIR.tmp")));
   EXPECT_TRUE(e->checkpoint());
-  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_NE(util::read_file(dir.sub("db/KEYDIR")), image);
   std::string expected = contents(*e);
   e->flush();
   copy_folder(dir.sub("db"), dir.sub("crashed"));
@@ -169,10 +169,10 @@ TEST(KeydirCheckpoint, ACheckpointThatCannotBeWrittenLeavesTheOldImage) {
     EXPECT_FALSE(e->checkpoint());
     apply(*e, {put_op("still", "writable")});
   }
-  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_EQ(util::read_file(dir.sub("db/KEYDIR")), image);
   EXPECT_FALSE(util::path_exists(dir.sub("db/KEYDIR.tmp")));
   EXPECT_TRUE(e->checkpoint());
-  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image);
+  EXPECT_NE(util::read_file(dir.sub("db/KEYDIR")), image);
   EXPECT_TRUE(e->get("ns", "still", 0, false).has_value());
 }
 

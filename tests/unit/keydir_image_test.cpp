@@ -459,13 +459,13 @@ TEST(KeydirImage, AnImageFromBeforeARestartIsVerifiedWholeBeforeUse) {
 TEST(KeydirImage, AShortTailIsLeftToTheNextOpenToReplay) {
   TempDir dir;
   written_and_closed(dir.sub("db"), 600);
-  std::string image = file_bytes(dir.sub("db/KEYDIR")), expected;
+  std::string image = util::read_file(dir.sub("db/KEYDIR")), expected;
   {
     auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
     apply(*e, {put("k1", "changed", {"t9"}), remove_op("k2"), put("fresh", "new")});
     expected = contents(*e);
   }
-  EXPECT_EQ(file_bytes(dir.sub("db/KEYDIR")), image) << "rewritten for three writes";
+  EXPECT_EQ(util::read_file(dir.sub("db/KEYDIR")), image) << "rewritten for three writes";
   {
     auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
     EXPECT_TRUE(e->keydir_image_used());
@@ -473,7 +473,7 @@ TEST(KeydirImage, AShortTailIsLeftToTheNextOpenToReplay) {
     fill(*e, 600, 1400);
     expected = contents(*e);
   }
-  EXPECT_NE(file_bytes(dir.sub("db/KEYDIR")), image) << "not rewritten after 1,600 writes";
+  EXPECT_NE(util::read_file(dir.sub("db/KEYDIR")), image) << "not rewritten after 1,600 writes";
   auto e = engine::Engine::open(dir.sub("db"), small_segments(64 << 10));
   EXPECT_TRUE(e->keydir_image_used());
   EXPECT_EQ(contents(*e), expected);
