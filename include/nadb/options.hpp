@@ -151,6 +151,17 @@ struct Options {
   // Background compaction rewrites a sealed segment once this fraction of its bytes is dead.
   double compaction_dead_ratio = 0.5;
   RecoveryMode recovery_mode = RecoveryMode::TolerateTornTail;
+  // The most memory a writer's keydir (the key index) may hold beyond its image file
+  // (<db>/KEYDIR, mapped): entries and hash slots changed or added since the image was
+  // written. The image lives in the page cache, which the kernel can evict; this memory cannot
+  // be. Once it exceeds the bound, a checkpoint rewrites the image without waiting for writes
+  // to pause — writes wait for it (about 0.1 s per million keys) — and the keydir maps the new
+  // image instead. Checked every 4,096 writes and every second: it may be exceeded by what
+  // they add meanwhile. Each such checkpoint writes the whole image, so a small bound on a big
+  // db with scattered updates writes much more than the updates. 0: no bound (the keydir maps
+  // a new image only when it reopens). Otherwise at least 64 KiB (InvalidArgument).
+  // Stats::storage.keydir_private_bytes says what it is.
+  std::uint64_t keydir_memory_bytes = 0;
 
   // A read-only view of an fs db (NotSupported on other backends), which another process may
   // hold and write meanwhile: opening takes no lock and creates nothing (NotFound for a

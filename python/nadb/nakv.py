@@ -136,7 +136,8 @@ class KeyValueStore:
                  durability: str = "buffered", compression: Optional[str] = None,
                  backup_dir: Optional[str] = None, flush_interval_seconds: Optional[float] = None,
                  transaction_timeout_seconds: Optional[int] = None, read_only: bool = False,
-                 max_segment_size_mb: Optional[float] = None, recovery_mode: Optional[str] = None) -> None:
+                 max_segment_size_mb: Optional[float] = None, recovery_mode: Optional[str] = None,
+                 keydir_memory_bytes: Optional[int] = None) -> None:
         if storage_backend not in _BACKENDS:
             raise ValueError(f"Unknown storage backend '{storage_backend}' (one of fs, memory, redis)")
         if sync is not None and not isinstance(sync, KeyValueSync):
@@ -163,6 +164,7 @@ class KeyValueStore:
             "flush_interval_ms": None if flush_interval_seconds is None else int(flush_interval_seconds * 1000),
             "transaction_timeout_s": transaction_timeout_seconds,
             "max_segment_size_mb": max_segment_size_mb, "recovery_mode": recovery_mode,
+            "keydir_memory_bytes": keydir_memory_bytes,
         }
         if storage_options:
             self._options.update(redis_options(storage_options))

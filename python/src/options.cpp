@@ -98,6 +98,10 @@ const std::map<std::string, Setter>& setters() {
        [](Options& o, py::handle v, const std::string& n) {
          o.max_segment_size_mb = as<double>(v, n);
        }},
+      {"keydir_memory_bytes",
+       [](Options& o, py::handle v, const std::string& n) {
+         o.keydir_memory_bytes = non_negative(v, n);
+       }},
       {"compaction_dead_ratio",
        [](Options& o, py::handle v, const std::string& n) {
          o.compaction_dead_ratio = as<double>(v, n);

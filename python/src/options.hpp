@@ -34,7 +34,7 @@ struct SyncHandle {
 // ("buffered" | "sync"), compression ("zstd" | "zlib" | "none"), compression_threshold,
 // dictionary_value_limit, dictionary_training_bytes, enable_transactions, enable_backup,
 // enable_indexing, cache_size, transaction_timeout_s, backup_dir, read_only, max_segment_size_mb,
-// compaction_dead_ratio, recovery_mode
+// keydir_memory_bytes, compaction_dead_ratio, recovery_mode
 // ("tolerate_torn_tail" | "absolute_consistency" | "skip_damaged_records"), sync (a Sync),
 // redis_url, redis_host, redis_port, redis_database, redis_username, redis_password,
 // redis_connect_timeout_ms, redis_socket_timeout_ms, redis_pool_size,

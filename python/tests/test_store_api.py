@@ -46,6 +46,18 @@ def test_constructor_refuses_bad_arguments_clearly(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+def test_keydir_memory_bound_is_taken_and_checked(tmp_path):
+    with pytest.raises(ValueError, match="keydir_memory_bytes must be 0 .* at least 64 KiB, got 1000"):
+        KeyValueStore(str(tmp_path), "small", 1, "ns", None, keydir_memory_bytes=1000)
+    assert not (tmp_path / "small").exists()
+    bounded = KeyValueStore(str(tmp_path), "db", 1, "ns", None, keydir_memory_bytes=64 << 10)
+    for i in range(3000):
+        bounded.set(f"k{i}", b"v", [f"t{i % 3}"])
+    assert isinstance(bounded.get_stats()["storage"]["keydir_private_bytes"], int)
+    assert len(bounded.query_by_tags(["t1"])) == 1000
+    bounded.close()
+
+
 def test_set_get_delete_round_trip_any_bytes(store):
     for key, value in [("k", b"Hello, world!"), ("big", b"x" * (1 << 20)), ("png", bytes(range(256)) * 4),
                        ("empty", b""), ("CMP:like", b"CMP:not compressed")]:

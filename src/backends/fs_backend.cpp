@@ -13,6 +13,7 @@ std::shared_ptr<StorageBackend> open_fs_backend(const Options& options) {
   engine_options.compaction_dead_ratio = options.compaction_dead_ratio;
   engine_options.recovery = options.recovery_mode;
   engine_options.read_only = options.read_only;
+  engine_options.keydir_memory_bytes = options.keydir_memory_bytes;
   return engine::Engine::open(util::join_path(options.data_folder, options.db), engine_options);
 }
 

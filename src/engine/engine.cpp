@@ -45,6 +45,10 @@ void check_options(const EngineOptions& options) {
   if (!(options.compaction_dead_ratio > 0 && options.compaction_dead_ratio <= 1)) {
     throw InvalidArgument("compaction_dead_ratio must be in (0, 1]");
   }
+  if (options.keydir_memory_bytes != 0 && options.keydir_memory_bytes < (64 << 10)) {
+    throw InvalidArgument("keydir_memory_bytes must be 0 (no bound) or at least 64 KiB, got " +
+                          std::to_string(options.keydir_memory_bytes));
+  }
 }
 
 }  // namespace
@@ -233,6 +237,7 @@ BackendStats Engine::stats() {
   s.torn_bytes = torn_bytes_.load();
   s.damaged_bytes = damaged_bytes_.load();
   s.memory_bytes = keydir_.memory_bytes();
+  s.keydir_private_bytes = keydir_.private_bytes();
   return s;
 }
 
@@ -266,6 +271,7 @@ void Engine::maintenance_loop() {
   std::uint64_t considered = ~seen;
   std::uint64_t compactions = compactions_.load();  // a compaction makes one worth considering
   Clock::time_point seen_at = Clock::now(), next_tick = seen_at + std::chrono::seconds(1);
+  Clock::time_point force_after = seen_at;  // a checkpoint for the memory bound failed: not before
   util::MutexLock lock(maintenance_mutex_);
   while (!stopping_) {
     Clock::time_point wake = next_tick;
@@ -275,7 +281,8 @@ void Engine::maintenance_loop() {
     lock.unlock();
     try {
       Clock::time_point now = Clock::now();
-      if (notified || now >= next_tick) {
+      bool ticked = notified || now >= next_tick;
+      if (ticked) {
         write_due_hints();
         compact_by_dead_ratio();
         next_tick = now + std::chrono::seconds(1);
@@ -283,6 +290,11 @@ void Engine::maintenance_loop() {
           compactions = compactions_.load();
           considered = ~seen;
         }
+      }
+      if (options_.keydir_memory_bytes != 0 && (memory_check_due_.exchange(false) || ticked) &&
+          now >= force_after && keydir_private_bytes() > options_.keydir_memory_bytes) {
+        // No pause is waited for: writers wait for this one (the bound is the user's choice).
+        if (!run_checkpoint(true)) force_after = now + std::chrono::seconds(1);
       }
       if (std::uint64_t position = writer_.appended_position(); position != seen) {
         seen = position;

@@ -38,6 +38,8 @@ struct EngineOptions {
   RecoveryMode recovery = RecoveryMode::TolerateTornTail;
   // A view of a folder another process may be writing: no lock, nothing written (read_only.cpp).
   bool read_only = false;
+  // Options::keydir_memory_bytes (0: no bound).
+  std::uint64_t keydir_memory_bytes = 0;
 };
 
 // The engine is the "fs" backend: it implements StorageBackend and its LocalIndexing and
@@ -99,6 +101,9 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   bool checkpoint();
   // The least growth of the segments since the image that a checkpoint rewrites it for.
   static constexpr std::uint64_t kCheckpointMinTail = 256 << 10;
+  // Keydir::private_bytes: the keydir's memory not backed by its mapped image, which
+  // EngineOptions::keydir_memory_bytes bounds. Thread-safe (takes the state lock shared).
+  std::uint64_t keydir_private_bytes();
   // Threads waiting for the write lock: what makes a checkpoint give up.
   std::uint32_t writers_waiting() const { return write_waiters_.load(); }
 
@@ -161,6 +166,16 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
       REQUIRES_SHARED(state_mutex_);
   // Whether the segments grew enough since the image for a checkpoint (checkpoint()).
   bool checkpoint_due_locked() const REQUIRES(write_mutex_);
+  // checkpoint(), or when `forced` (the keydir outgrew keydir_memory_bytes): due or not, after
+  // a pause or not, and giving way only to a close (writers wait); the keydir then maps the
+  // new image (adopt_image_locked). A checkpoint after a pause maps it too once the keydir
+  // holds more than half the bound.
+  bool run_checkpoint(bool forced);
+  // Replaces the keydir by a load of the image just written of it (nothing changed since),
+  // moving the old one to `retired` for the caller to free after the locks: what it copied
+  // or grew on the heap goes, and the image's pages serve instead. Logs and keeps the keydir
+  // when the image cannot be loaded.
+  void adopt_image_locked(Keydir& retired) REQUIRES(compaction_mutex_, write_mutex_);
   // Whether the disk has room for 1.25 whole images (logged once when it has not, not at every
   // pause). Throws IOError.
   bool room_for_image_locked() REQUIRES(write_mutex_) REQUIRES_SHARED(state_mutex_);
@@ -301,6 +316,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::atomic<bool> closing_{false};  // a checkpoint in progress gives up
   // Set by the first append after the maintenance thread last considered a checkpoint.
   std::atomic<bool> appends_noticed_{false};
+  // Writes since the keydir's memory was last measured against keydir_memory_bytes (every
+  // kMemoryCheckWrites, the maintenance thread is asked to).
+  static constexpr std::uint32_t kMemoryCheckWrites = 4096;
+  std::uint32_t writes_since_memory_check_ GUARDED_BY(write_mutex_) = 0;
+  std::atomic<bool> memory_check_due_{false};
   std::atomic<bool> stop_image_check_{false};
   // Read-only engines: the image failed its check, so loads rebuild from the segments.
   std::atomic<bool> ignore_image_{false};

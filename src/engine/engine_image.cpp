@@ -113,9 +113,13 @@ bool Engine::checkpoint_due_locked() const {
 }
 
 bool Engine::checkpoint() {
+  return run_checkpoint(false);
+}
+
+bool Engine::run_checkpoint(bool forced) {
   if (damaged_bytes_.load() > 0) return true;  // as at close
   try {
-    {
+    if (!forced) {
       util::MutexLock write_lock(write_mutex_);
       if (!checkpoint_due_locked()) return true;
     }
@@ -123,26 +127,61 @@ bool Engine::checkpoint() {
     // first, outside the locks (an fsync of a busy disk may take long; writers go on).
     std::uint64_t synced = writer_.appended_position();
     writer_.sync_to(synced);
+    Keydir retired;  // a keydir replaced by its image is freed after the locks
     util::MutexLock compaction_lock(compaction_mutex_);
     util::MutexLock write_lock(write_mutex_);
-    util::ReaderLock state_lock(state_mutex_);
     writer_.check_healthy();
-    if (writer_.appended_position() != synced) return false;  // written meanwhile: no pause
-    if (!room_for_image_locked()) return false;
-    static obs::Histogram& checkpoints = obs::component_histogram("engine.checkpoint");
-    std::uint64_t started = util::ticks();
-    bool written = write_image_locked(
-        log_now_locked(),
-        [this] { return write_waiters_.load(std::memory_order_relaxed) > 0 || closing_.load(); },
-        "checkpoint");
-    if (written) checkpoints.record(util::ticks() - started, false);
-    return written;
+    if (writer_.appended_position() != synced) {
+      if (!forced) return false;  // written meanwhile: no pause
+      writer_.sync_to(writer_.appended_position());
+    }
+    bool adopt = forced;
+    {
+      util::ReaderLock state_lock(state_mutex_);
+      if (!room_for_image_locked()) return false;
+      static obs::Histogram& checkpoints = obs::component_histogram("engine.checkpoint");
+      std::uint64_t started = util::ticks();
+      auto give_up = [this, forced] {
+        return closing_.load() || (!forced && write_waiters_.load(std::memory_order_relaxed) > 0);
+      };
+      if (!write_image_locked(log_now_locked(), give_up, forced ? "memory bound" : "checkpoint"))
+        return false;
+      checkpoints.record(util::ticks() - started, false);
+      adopt = adopt || (options_.keydir_memory_bytes != 0 &&
+                        keydir_.private_bytes() > options_.keydir_memory_bytes / 2);
+    }
+    if (adopt) adopt_image_locked(retired);
+    return true;
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine)
         .warn("a keydir checkpoint failed: an open after a crash replays more of the log",
               {{"dir", dir_}, {"error", e.what()}});
     return false;
   }
+}
+
+void Engine::adopt_image_locked(Keydir& retired) {
+  Keydir loaded;
+  std::optional<KeydirImage> image = KeydirImage::load(dir_, loaded, [this] { on_image_damage(); });
+  if (!image || !image_covers_ || image->segments() != *image_covers_) {
+    obs::logger(obs::Component::Engine)
+        .warn("the keydir image just written could not be mapped: the keydir keeps its memory",
+              {{"dir", dir_}});
+    return;
+  }
+  util::WriterLock state_lock(state_mutex_);
+  loaded.take_indexes(keydir_);
+  std::uint64_t freed = keydir_.private_bytes();
+  retired = std::move(keydir_);
+  keydir_ = std::move(loaded);
+  image_ = std::move(image);
+  obs::logger(obs::Component::Engine)
+      .debug("the keydir maps its new image", {{"dir", dir_}, {"private_bytes_freed", freed}});
+}
+
+std::uint64_t Engine::keydir_private_bytes() {
+  util::ReaderLock state_lock(state_mutex_);
+  return keydir_.private_bytes();
 }
 
 void Engine::on_image_damage() {

@@ -102,6 +102,13 @@ BatchResult Engine::apply(const WriteBatch& batch) {
     util::MutexLock write_lock(write_mutex_);
     result = is_namespace_wide(batch) ? remove_keys_locked(batch, appended)
                                       : apply_locked(batch, appended);
+    if (options_.keydir_memory_bytes != 0 && appended &&
+        (writes_since_memory_check_ += static_cast<std::uint32_t>(batch.ops.size())) >=
+            kMemoryCheckWrites) {
+      writes_since_memory_check_ = 0;
+      memory_check_due_.store(true);
+      maintenance_cv_.notify_all();
+    }
   }
   // Durable as asked, after the write lock: the next writer appends meanwhile (group commit).
   if (appended && (batch.sync || appended->buffer_full)) writer_.sync_to(appended->position);

@@ -276,4 +276,15 @@ std::size_t KeyTable::memory_bytes() const {
          heap_key_bytes_;
 }
 
+std::size_t KeyTable::heap_bytes() const {
+  std::lock_guard lock(order_mutex_);
+  std::size_t mapped_ids =
+      mapped_chunks_ == 0 ? 0 : std::min<std::size_t>(chunk_start(mapped_chunks_), id_count_);
+  return (id_count_ - mapped_ids) * sizeof(KeyEntry) + own_slots_.size() * sizeof(Slot) +
+         (sorted_.capacity() + unordered_.capacity() + free_ids_.capacity() +
+          heap_keys_in_mapped_chunks_.capacity()) *
+             sizeof(std::uint32_t) +
+         is_unordered_.capacity() / 8 + heap_key_bytes_;
+}
+
 }  // namespace nadb::engine

@@ -123,6 +123,10 @@ class KeyTable {
   // Calls fn(id, entry) for every live entry, in no particular order.
   void for_each(const std::function<void(std::uint32_t, const KeyEntry&)>& fn) const;
   std::size_t memory_bytes() const;
+  // What of it is on the heap: all of it unless the table lies in a mapped image (adopt), then
+  // what grew since. Pages of the image copied on write are not counted (the image's owner
+  // measures those). Safe beside readers (the owner's lock shared).
+  std::size_t heap_bytes() const;
 
   // Keydir images (keydir_image.cpp). Entries are in chunks of chunk_entries(c) entries; the
   // first chunk_used(c) of chunk c are handed out.

@@ -5,6 +5,7 @@
 
 #include "engine/namespace_reader.hpp"
 #include "nadb/errors.hpp"
+#include "util/copied_pages.hpp"
 
 namespace nadb::engine {
 
@@ -272,6 +273,27 @@ std::size_t Keydir::memory_bytes() const {
     bytes += ns->keys.memory_bytes() + ns->expiry.memory_bytes();
   }
   return bytes;
+}
+
+std::size_t Keydir::private_bytes() const {
+  std::size_t bytes = 0;
+  for (const auto& [name, ns] : namespaces_)
+    bytes += ns->keys.heap_bytes();
+  if (image_) bytes += util::copied_bytes(image_->body(), image_->size()).value_or(0);
+  return bytes;
+}
+
+void Keydir::take_indexes(const Keydir& from) {
+  for (const auto& [name, old] : from.namespaces_) {
+    if (!old->index) continue;
+    NamespaceKeys& ns = find_or_create(name);
+    ns.index = old->index;
+    if (old->index_built.load(std::memory_order_acquire)) {
+      ns.index_image = {};
+      ns.index_unsaved.store(old->index_unsaved.load());
+      ns.index_built.store(true, std::memory_order_release);
+    }
+  }
 }
 
 }  // namespace nadb::engine

@@ -128,6 +128,14 @@ class Keydir {
   std::shared_ptr<IndexSink> attach_index(std::string_view ns, std::shared_ptr<IndexSink> sink,
                                           bool rebuild);
   std::size_t memory_bytes() const;
+  // What of it mapping a new image would give back: the key tables' heap (KeyTable::heap_bytes)
+  // and the pages of the mapped image copied on write (util::copied_bytes; uncounted where the
+  // kernel does not tell). Not the expiry schedules and tag sets, which a load decodes anew.
+  std::size_t private_bytes() const;
+  // For a keydir just loaded from an image of `from` (nothing changed in between): takes over
+  // from's attached indexes, built ones as they are (ids are the same), so that no query
+  // rebuilds them.
+  void take_indexes(const Keydir& from);
   // Whether an index was built from the keys in this session and has something to save: a
   // new image spares the next open that build.
   bool has_unsaved_index() const;
@@ -155,6 +163,7 @@ class Keydir {
   std::vector<std::string_view> before_;  // scratch for index notifications
   std::unordered_map<std::uint32_t, std::uint64_t> dead_bytes_;
   std::unordered_map<std::uint32_t, std::uint64_t> tombstone_bytes_;
+  std::shared_ptr<const VerifiedBlocks> image_;  // the image its tables lie in, if any
 };
 
 }  // namespace nadb::engine

@@ -200,6 +200,7 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* b
     }
     if (!SavedTagIndex::get(in, id_count, inside, blocks_, base, ns)) return false;
   }
+  keydir.image_ = blocks_;
   std::uint64_t blocks = 0;  // read by decode_blocks already
   std::string_view sums;
   return in.varint(blocks) && in.bytes(blocks * 8, sums) && in.at_end();

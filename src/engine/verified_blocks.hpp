@@ -41,6 +41,9 @@ class VerifiedBlocks {
   // not there), stopping early (true) once stop is set; false (without throwing) when a
   // block is damaged.
   bool verify_all(const std::atomic<bool>& stop, const Guard& guard) const;
+  // The body's bytes (in the mapping): where they are, not to be read unverified.
+  const char* body() const { return body_; }
+  std::uint64_t size() const { return size_; }
   // The checksum of a block's bytes (what the image records).
   static std::uint64_t block_checksum(std::string_view bytes);
 

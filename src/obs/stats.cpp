@@ -85,6 +85,7 @@ std::string Stats::to_json() const {
         {"compactions", storage.compactions},
         {"hint_files", storage.hint_files},
         {"memory_bytes", storage.memory_bytes},
+        {"keydir_private_bytes", storage.keydir_private_bytes},
         {"pool",
          {{"size", storage.pool.size},
           {"open", storage.pool.open},

@@ -80,6 +80,9 @@ Options Harness::options_of(const std::string& db, const std::string& ns) const 
   // Dictionaries trained within a session: the text values (a fifth, 1-9 KiB) that follow are
   // compressed with them, and every copy, restore and sync carries them.
   o.dictionary_training_bytes = 64 << 10;
+  // fs: the keydir past its smallest bound maps a new image at checkpoints that do not wait
+  // for pauses, beside every other op.
+  o.keydir_memory_bytes = 64 << 10;
   return o;
 }
 
