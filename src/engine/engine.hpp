@@ -92,12 +92,13 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
 
   // A checkpoint (what the maintenance thread runs once appends paused): rewrites the keydir
   // image when the segments grew by an eighth of it since it was written (appends and
-  // compaction output, at least kCheckpointMinTail): an open after a crash then replays about
-  // that much at most, and one after a compaction finds an image that is not stale. Gives
-  // up as soon as a writer waits for the write lock (which waits for a few milliseconds of the
-  // image's work at most). False when it gave up, failed (logged) or lacked the disk space
-  // for an image (logged once): the maintenance thread then waits for a longer pause. Never
-  // throws. Thread-safe.
+  // compaction output, at least kCheckpointMinTail), or when the keydir holds over half of
+  // keydir_memory_bytes (then maps the new image: run_checkpoint): an open after a crash then
+  // replays about that much at most, and one after a compaction finds an image that is not
+  // stale. Gives up as soon as a writer waits for the write lock (which waits for a few
+  // milliseconds of the image's work at most). False when it gave up, failed (logged) or
+  // lacked the disk space for an image (logged once): the maintenance thread then waits for
+  // a longer pause. Never throws. Thread-safe.
   bool checkpoint();
   // The least growth of the segments since the image that a checkpoint rewrites it for.
   static constexpr std::uint64_t kCheckpointMinTail = 256 << 10;
@@ -168,14 +169,17 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   bool checkpoint_due_locked() const REQUIRES(write_mutex_);
   // checkpoint(), or when `forced` (the keydir outgrew keydir_memory_bytes): due or not, after
   // a pause or not, and giving way only to a close (writers wait); the keydir then maps the
-  // new image (adopt_image_locked). A checkpoint after a pause maps it too once the keydir
-  // holds more than half the bound.
+  // new image (adopt_image_locked). A checkpoint after a pause is also due, and maps its
+  // image, once the keydir holds more than half the bound. False as checkpoint(), and when
+  // the image could not be mapped.
   bool run_checkpoint(bool forced);
+  // Whether keydir_memory_bytes is set and the keydir's private memory is over half of it.
+  bool over_half_memory_bound_locked() const REQUIRES_SHARED(state_mutex_);
   // Replaces the keydir by a load of the image just written of it (nothing changed since),
   // moving the old one to `retired` for the caller to free after the locks: what it copied
   // or grew on the heap goes, and the image's pages serve instead. Logs and keeps the keydir
-  // when the image cannot be loaded.
-  void adopt_image_locked(Keydir& retired) REQUIRES(compaction_mutex_, write_mutex_);
+  // when the image cannot be loaded (false).
+  bool adopt_image_locked(Keydir& retired) REQUIRES(compaction_mutex_, write_mutex_);
   // Whether the disk has room for 1.25 whole images (logged once when it has not, not at every
   // pause). Throws IOError.
   bool room_for_image_locked() REQUIRES(write_mutex_) REQUIRES_SHARED(state_mutex_);

@@ -121,7 +121,9 @@ bool Engine::run_checkpoint(bool forced) {
   try {
     if (!forced) {
       util::MutexLock write_lock(write_mutex_);
-      if (!checkpoint_due_locked()) return true;
+      util::ReaderLock state_lock(state_mutex_);
+      // Also due when the keydir holds half its memory bound: at rest it gives that back.
+      if (!checkpoint_due_locked() && !over_half_memory_bound_locked()) return true;
     }
     // The image covers only what the files hold (it checksums the segments' ends): synced
     // first, outside the locks (an fsync of a busy disk may take long; writers go on).
@@ -147,11 +149,9 @@ bool Engine::run_checkpoint(bool forced) {
       if (!write_image_locked(log_now_locked(), give_up, forced ? "memory bound" : "checkpoint"))
         return false;
       checkpoints.record(util::ticks() - started, false);
-      adopt = adopt || (options_.keydir_memory_bytes != 0 &&
-                        keydir_.private_bytes() > options_.keydir_memory_bytes / 2);
+      adopt = adopt || over_half_memory_bound_locked();
     }
-    if (adopt) adopt_image_locked(retired);
-    return true;
+    return !adopt || adopt_image_locked(retired);
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine)
         .warn("a keydir checkpoint failed: an open after a crash replays more of the log",
@@ -160,14 +160,19 @@ bool Engine::run_checkpoint(bool forced) {
   }
 }
 
-void Engine::adopt_image_locked(Keydir& retired) {
+bool Engine::over_half_memory_bound_locked() const {
+  return options_.keydir_memory_bytes != 0 &&
+         keydir_.private_bytes() > options_.keydir_memory_bytes / 2;
+}
+
+bool Engine::adopt_image_locked(Keydir& retired) {
   Keydir loaded;
   std::optional<KeydirImage> image = KeydirImage::load(dir_, loaded, [this] { on_image_damage(); });
   if (!image || !image_covers_ || image->segments() != *image_covers_) {
     obs::logger(obs::Component::Engine)
         .warn("the keydir image just written could not be mapped: the keydir keeps its memory",
               {{"dir", dir_}});
-    return;
+    return false;
   }
   util::WriterLock state_lock(state_mutex_);
   loaded.take_indexes(keydir_);
@@ -177,6 +182,7 @@ void Engine::adopt_image_locked(Keydir& retired) {
   image_ = std::move(image);
   obs::logger(obs::Component::Engine)
       .debug("the keydir maps its new image", {{"dir", dir_}, {"private_bytes_freed", freed}});
+  return true;
 }
 
 std::uint64_t Engine::keydir_private_bytes() {

@@ -102,6 +102,26 @@ TEST(KeydirMemoryBound, ACheckpointOverHalfTheBoundMapsTheImageInsteadOfTheKeydi
   EXPECT_EQ(indexed(*e, std::make_shared<RecordingIndex>()), truth(*e));
 }
 
+// Writes that copy many pages of the image but add little log make no checkpoint due by
+// growth; past half the bound one is due anyway, so a keydir at rest gives its memory back.
+TEST(KeydirMemoryBound, AtRestTheKeydirGivesBackWhatItCopied) {
+  TempDir dir;
+  engine::EngineOptions options = small_segments(1 << 20);
+  options.keydir_memory_bytes = 1 << 20;
+  auto e = engine::Engine::open(dir.sub("db"), options);
+  fill(*e, 0, 12000);
+  ASSERT_TRUE(e->checkpoint());
+  ASSERT_TRUE(e->keydir_image_used());
+  for (int i = 0; i < 12000; i += 3)  // 4,000 small overwrites: about 150 KB of log
+    apply(*e, {put("k" + std::to_string(i), "u")});
+  std::uint64_t copied = e->keydir_private_bytes();
+  ASSERT_GT(copied, options.keydir_memory_bytes / 2);
+  std::string before = contents(*e);
+  ASSERT_TRUE(e->checkpoint());
+  EXPECT_LT(e->keydir_private_bytes(), copied / 10) << "not given back at rest";
+  EXPECT_EQ(contents(*e), before);
+}
+
 // A writer that never pauses gets no checkpoint of the usual kind; past the bound it gets one
 // anyway, and the keydir's memory comes back below the bound while it writes.
 TEST(KeydirMemoryBound, AWriterThatNeverPausesIsHeldToTheBound) {
