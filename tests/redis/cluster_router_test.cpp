@@ -207,10 +207,10 @@ TEST_F(ClusterRouterTest, AMasterDownFailsOnlyItsSlotsUntilItIsBack) {
   EXPECT_EQ(get(key), "after");
 }
 
-// A master killed with SIGKILL while a client increments a key it serves: its replica takes
-// over, the router finds it by itself, calls made meanwhile wait for it (within the socket
-// timeout) instead of failing, and no increment is lost or applied twice (only a command
-// whose connection the kill cut is in doubt, and says so).
+// A master killed with SIGKILL while a client increments a key it serves (after its replica
+// confirmed the increments so far): the replica takes over, the router finds it by itself, calls
+// made meanwhile wait for it (within the socket timeout) instead of failing, and no increment is
+// lost or applied twice (only a command whose connection the kill cut is in doubt, and says so).
 TEST(ClusterFailover, AReplicaTakesOverAndNoAcknowledgedWriteIsLost) {
   RedisCluster cluster(3, 1);
   RedisOptions options;
@@ -239,6 +239,13 @@ TEST(ClusterFailover, AReplicaTakesOverAndNoAcknowledgedWriteIsLost) {
   };
   for (int i = 0; i < 50; ++i)
     increment();
+  // Redis replicates asynchronously: a master killed before its replica had these would lose
+  // them whatever the client does (the store asks WAIT for that: RedisOptions). This test is
+  // about the router, so it waits for the replica first (without this it failed twice under
+  // load, the replica promoted without the 50 increments).
+  Reply replicated = RawRedis(cluster.nodes()[master]->port()).run({"WAIT", "1", "10000"});
+  ASSERT_EQ(replicated->type, REDIS_REPLY_INTEGER);
+  ASSERT_EQ(replicated->integer, 1) << "the replica did not confirm the increments";
   cluster.nodes()[master]->stop();
   for (int i = 0; i < 50; ++i)
     increment();
