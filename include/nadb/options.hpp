@@ -156,11 +156,15 @@ struct Options {
   // written. The image lives in the page cache, which the kernel can evict; this memory cannot
   // be. Once it exceeds the bound, a checkpoint rewrites the image without waiting for writes
   // to pause — writes wait for it (about 0.1 s per million keys) — and the keydir maps the new
-  // image instead. Checked every 4,096 writes and every second: it may be exceeded by what
-  // they add meanwhile. Each such checkpoint writes the whole image, so a small bound on a big
-  // db with scattered updates writes much more than the updates. 0: no bound (the keydir maps
-  // a new image only when it reopens). Otherwise at least 64 KiB (InvalidArgument).
-  // Stats::storage.keydir_private_bytes says what it is.
+  // image instead; once writes pause, a keydir over half the bound does the same. Measured
+  // every bound/8 KiB writes (64 to 4,096) and every second: it may reach about twice the
+  // bound meanwhile, and more while a compaction runs (the checkpoint waits for it). Each
+  // such checkpoint writes the whole image, so a small bound on a big db with scattered
+  // updates writes much more than the updates (docs/PERFORMANCE.md). Not bounded by it, and
+  // not counted: the expiry schedule of keys with a TTL (about 150 bytes per such key), the
+  // interned tag sets, and the tag index's bitmaps. 0: no bound (the keydir maps a new image
+  // only when it reopens). Otherwise at least 64 KiB (InvalidArgument). Ignored by other
+  // backends. Stats::storage.keydir_private_bytes says what it is.
   std::uint64_t keydir_memory_bytes = 0;
 
   // A read-only view of an fs db (NotSupported on other backends), which another process may

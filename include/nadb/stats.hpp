@@ -54,7 +54,8 @@ struct BackendStats {
   std::uint64_t hint_files = 0;
   std::uint64_t memory_bytes = 0;  // estimated bytes of in-memory structures (keydir)
   // fs writers: the keydir's memory not backed by its mapped image file, which only a
-  // checkpoint gives back (what Options::keydir_memory_bytes bounds); 0 elsewhere.
+  // checkpoint gives back (what Options::keydir_memory_bytes bounds; expiry schedules and tag
+  // sets are in memory_bytes, not here); 0 elsewhere.
   std::uint64_t keydir_private_bytes = 0;
   // Bytes the last open left out and kept aside beside their segment (RecoveryMode).
   std::uint64_t torn_bytes = 0;

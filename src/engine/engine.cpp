@@ -83,7 +83,11 @@ std::shared_ptr<Engine> Engine::open(const std::string& dir, const EngineOptions
 }
 
 Engine::Engine(std::string dir, const EngineOptions& options)
-    : dir_(std::move(dir)), options_(options), writer_(options.buffer_bytes, write_mutex_) {
+    : dir_(std::move(dir)),
+      options_(options),
+      writer_(options.buffer_bytes, write_mutex_),
+      memory_check_writes_(static_cast<std::uint32_t>(
+          std::clamp<std::uint64_t>(options.keydir_memory_bytes / 8192, 64, 4096))) {
   capabilities_.name = "fs";
   capabilities_.persistent = true;
   capabilities_.physical_backups = true;

@@ -320,9 +320,10 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   std::atomic<bool> closing_{false};  // a checkpoint in progress gives up
   // Set by the first append after the maintenance thread last considered a checkpoint.
   std::atomic<bool> appends_noticed_{false};
-  // Writes since the keydir's memory was last measured against keydir_memory_bytes (every
-  // kMemoryCheckWrites, the maintenance thread is asked to).
-  static constexpr std::uint32_t kMemoryCheckWrites = 4096;
+  // Writes since the keydir's memory was last measured against keydir_memory_bytes: every
+  // memory_check_writes_, the maintenance thread is asked to. A scattered write copies up to
+  // two pages of the image (8 KiB): bound / 8 KiB writes (64 to 4,096) add at most the bound.
+  const std::uint32_t memory_check_writes_;
   std::uint32_t writes_since_memory_check_ GUARDED_BY(write_mutex_) = 0;
   std::atomic<bool> memory_check_due_{false};
   std::atomic<bool> stop_image_check_{false};

@@ -104,7 +104,7 @@ BatchResult Engine::apply(const WriteBatch& batch) {
                                       : apply_locked(batch, appended);
     if (options_.keydir_memory_bytes != 0 && appended &&
         (writes_since_memory_check_ += static_cast<std::uint32_t>(batch.ops.size())) >=
-            kMemoryCheckWrites) {
+            memory_check_writes_) {
       writes_since_memory_check_ = 0;
       memory_check_due_.store(true);
       maintenance_cv_.notify_all();
