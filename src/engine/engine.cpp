@@ -285,7 +285,9 @@ void Engine::maintenance_loop() {
     lock.unlock();
     try {
       Clock::time_point now = Clock::now();
-      bool ticked = notified || now >= next_tick;
+      // A writer's call to measure the keydir is not a tick (it may come every 64 writes).
+      bool memory_due = memory_check_due_.exchange(false);
+      bool ticked = now >= next_tick || (notified && !memory_due);
       if (ticked) {
         write_due_hints();
         compact_by_dead_ratio();
@@ -295,8 +297,8 @@ void Engine::maintenance_loop() {
           considered = ~seen;
         }
       }
-      if (options_.keydir_memory_bytes != 0 && (memory_check_due_.exchange(false) || ticked) &&
-          now >= force_after && keydir_private_bytes() > options_.keydir_memory_bytes) {
+      if (options_.keydir_memory_bytes != 0 && (memory_due || ticked) && now >= force_after &&
+          keydir_private_bytes() > options_.keydir_memory_bytes) {
         // No pause is waited for: writers wait for this one (the bound is the user's choice).
         if (!run_checkpoint(true)) force_after = now + std::chrono::seconds(1);
       }

@@ -20,6 +20,20 @@
 namespace nadb::testing {
 namespace {
 
+// Small segments and a 1 MiB bound.
+engine::EngineOptions bounded() {
+  engine::EngineOptions options = small_segments(1 << 20);
+  options.keydir_memory_bytes = 1 << 20;
+  return options;
+}
+
+// A db of 12,000 keys of every kind (fill), over half the bound, with no image yet.
+std::shared_ptr<engine::Engine> filled(TempDir& dir, const engine::EngineOptions& options) {
+  auto e = engine::Engine::open(dir.sub("db"), options);
+  fill(*e, 0, 12000);
+  return e;
+}
+
 // What the index attached to "ns" holds now (not attached again: as a store queries it).
 std::map<std::string, std::set<std::string>> postings(engine::Engine& e,
                                                       const RecordingIndex& index) {
@@ -69,10 +83,8 @@ TEST(KeydirMemoryBound, ABoundBelow64KiBIsRefusedAndCreatesNothing) {
 // after it copy only the pages they change.
 TEST(KeydirMemoryBound, ACheckpointOverHalfTheBoundMapsTheImageInsteadOfTheKeydir) {
   TempDir dir;
-  engine::EngineOptions options = small_segments(1 << 20);
-  options.keydir_memory_bytes = 1 << 20;
-  auto e = engine::Engine::open(dir.sub("db"), options);
-  fill(*e, 0, 12000);
+  const engine::EngineOptions options = bounded();
+  auto e = filled(dir, options);
   auto index = std::make_shared<RecordingIndex>();
   ASSERT_EQ(indexed(*e, index), truth(*e));
   std::size_t told = index->keys_told_;
@@ -106,10 +118,8 @@ TEST(KeydirMemoryBound, ACheckpointOverHalfTheBoundMapsTheImageInsteadOfTheKeydi
 // growth; past half the bound one is due anyway, so a keydir at rest gives its memory back.
 TEST(KeydirMemoryBound, AtRestTheKeydirGivesBackWhatItCopied) {
   TempDir dir;
-  engine::EngineOptions options = small_segments(1 << 20);
-  options.keydir_memory_bytes = 1 << 20;
-  auto e = engine::Engine::open(dir.sub("db"), options);
-  fill(*e, 0, 12000);
+  const engine::EngineOptions options = bounded();
+  auto e = filled(dir, options);
   ASSERT_TRUE(e->checkpoint());
   ASSERT_TRUE(e->keydir_image_used());
   for (int i = 0; i < 12000; i += 3)  // 4,000 small overwrites: about 150 KB of log
