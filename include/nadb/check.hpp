@@ -27,7 +27,9 @@ struct RepairReport {
 };
 
 // Reads every record of every segment of options.db (fs backend), every hint file against its
-// segment, and the high-water marks, changing nothing (but the LOCK file's pid). Throws
+// segment, and the high-water marks, changing nothing (but the LOCK file's pid); then, through
+// a read-only view, whether every value compressed with a dictionary finds it intact (a
+// problem names the namespace, the dictionary and how many values cannot be read). Throws
 // Locked when a process has the db open, NotFound when there is no such db, IOError,
 // InvalidArgument for options naming another backend.
 CheckReport check_db(const Options& options);

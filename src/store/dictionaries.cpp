@@ -300,6 +300,10 @@ std::string ValueDictionaries::decompress(StorageBackend& backend, std::string_v
   return decompress_with_dictionary(frame, load(backend, id)->decompress, raw_size);
 }
 
+bool ValueDictionaries::is_stored(StorageBackend& backend, std::uint32_t id) {
+  return intact_dictionary(backend, id).has_value();
+}
+
 void ValueDictionaries::copy_all(StorageBackend& source, StorageBackend& target) {
   // Ids under either key: a repair may have dropped one of the two records.
   std::set<std::uint32_t> ids;

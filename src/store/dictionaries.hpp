@@ -65,6 +65,9 @@ class ValueDictionaries {
   // frames copied from source as they are decode in target. Corruption, before anything is written,
   // when target holds another dictionary under one of source's ids.
   static void copy_all(StorageBackend& source, StorageBackend& target);
+  // Whether backend holds dictionary id intact (either of its two records): what a frame
+  // naming it needs to decode. Throws what the backend's reads throw.
+  static bool is_stored(StorageBackend& backend, std::uint32_t id);
 
  private:
   struct Loaded;

@@ -9,10 +9,12 @@
 #include "engine/hint.hpp"
 #include "engine/record.hpp"
 #include "nadb/nadb.hpp"
+#include "store/compression.hpp"
 #include "support/engine_helpers.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_options.hpp"
 #include "util/checksum.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/varint.hpp"
 
@@ -223,6 +225,39 @@ TEST(EngineDamage, CheckFindsTheDamageAndRepairKeepsEveryIntactRecord) {
   EXPECT_FALSE(s.get("k0"));
   EXPECT_EQ(s.get("k19"), std::string(50, 'a' + 19));
   EXPECT_THROW(check_db(o), Locked);
+}
+
+// Every record of a db can pass its checksum while values cannot be read: the dictionary
+// they were compressed with is lost (both its records). nadb check says which and how many.
+TEST(EngineDamage, CheckFindsValuesWhoseCompressionDictionaryIsLost) {
+  TempDir dir;
+  Options o = test_options(dir.path(), "db");
+  o.dictionary_training_bytes = 64 << 10;
+  {
+    KeyValueStore s(o);
+    for (int i = 0; i < 100; ++i) {  // 1 KiB log lines: a dictionary after the first 64
+      std::string value;
+      for (int line = 0; value.size() < 1024; ++line)
+        value += "ts=" + std::to_string(1764000000 + i * 37 + line) + " GET /api/users/" +
+                 std::to_string((i * 7919 + line) % 1000) + " 200 served\n";
+      s.set("k" + std::to_string(i), value.substr(0, 1024));
+    }
+  }
+  EXPECT_TRUE(check_db(o).ok);
+  auto e = engine::Engine::open(dir.sub("db"), small_segments());
+  auto record = e->get("default", "k99", util::now_ms(), false);
+  ASSERT_TRUE(record);
+  std::uint32_t id = store::dictionary_id_of(record->value);
+  ASSERT_NE(id, 0u) << "no value was compressed with a dictionary";
+  apply(*e, {put_op("dictionary:" + std::to_string(id), "lost", {}, 0, "@dictionaries"),
+             put_op("copy:" + std::to_string(id), "lost", {}, 0, "@dictionaries")});
+  e.reset();
+  CheckReport report = check_db(o);
+  EXPECT_FALSE(report.ok);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("values need compression dictionary " + std::to_string(id)),
+            std::string::npos)
+      << report.problems[0];
 }
 
 }  // namespace
