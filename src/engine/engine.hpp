@@ -177,9 +177,10 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   bool over_half_memory_bound_locked() const REQUIRES_SHARED(state_mutex_);
   // Replaces the keydir by a load of the image just written of it (nothing changed since),
   // moving the old one to `retired` for the caller to free after the locks: what it copied
-  // or grew on the heap goes, and the image's pages serve instead. Logs and keeps the keydir
-  // when the image cannot be loaded (false).
-  bool adopt_image_locked(Keydir& retired) REQUIRES(compaction_mutex_, write_mutex_);
+  // or grew on the heap goes (private_bytes, as measured before, is logged), and the image's
+  // pages serve instead. Logs and keeps the keydir when the image cannot be loaded (false).
+  bool adopt_image_locked(Keydir& retired, std::uint64_t private_bytes)
+      REQUIRES(compaction_mutex_, write_mutex_);
   // Whether the disk has room for 1.25 whole images (logged once when it has not, not at every
   // pause). Throws IOError.
   bool room_for_image_locked() REQUIRES(write_mutex_) REQUIRES_SHARED(state_mutex_);

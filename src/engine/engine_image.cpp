@@ -138,6 +138,7 @@ bool Engine::run_checkpoint(bool forced) {
       writer_.sync_to(writer_.appended_position());
     }
     bool adopt = forced;
+    std::uint64_t private_bytes = 0;
     {
       util::ReaderLock state_lock(state_mutex_);
       if (!room_for_image_locked()) return false;
@@ -149,9 +150,12 @@ bool Engine::run_checkpoint(bool forced) {
       if (!write_image_locked(log_now_locked(), give_up, forced ? "memory bound" : "checkpoint"))
         return false;
       checkpoints.record(util::ticks() - started, false);
-      adopt = adopt || over_half_memory_bound_locked();
+      // Measured here, not under the exclusive lock the swap takes (a pagemap read).
+      private_bytes = keydir_.private_bytes();
+      adopt = adopt || (options_.keydir_memory_bytes != 0 &&
+                        private_bytes > options_.keydir_memory_bytes / 2);
     }
-    return !adopt || adopt_image_locked(retired);
+    return !adopt || adopt_image_locked(retired, private_bytes);
   } catch (const std::exception& e) {
     obs::logger(obs::Component::Engine)
         .warn("a keydir checkpoint failed: an open after a crash replays more of the log",
@@ -165,7 +169,7 @@ bool Engine::over_half_memory_bound_locked() const {
          keydir_.private_bytes() > options_.keydir_memory_bytes / 2;
 }
 
-bool Engine::adopt_image_locked(Keydir& retired) {
+bool Engine::adopt_image_locked(Keydir& retired, std::uint64_t private_bytes) {
   Keydir loaded;
   std::optional<KeydirImage> image = KeydirImage::load(dir_, loaded, [this] { on_image_damage(); });
   if (!image || !image_covers_ || image->segments() != *image_covers_) {
@@ -176,12 +180,12 @@ bool Engine::adopt_image_locked(Keydir& retired) {
   }
   util::WriterLock state_lock(state_mutex_);
   loaded.take_indexes(keydir_);
-  std::uint64_t freed = keydir_.private_bytes();
   retired = std::move(keydir_);
   keydir_ = std::move(loaded);
   image_ = std::move(image);
   obs::logger(obs::Component::Engine)
-      .debug("the keydir maps its new image", {{"dir", dir_}, {"private_bytes_freed", freed}});
+      .debug("the keydir maps its new image",
+             {{"dir", dir_}, {"private_bytes_freed", private_bytes}});
   return true;
 }
 
