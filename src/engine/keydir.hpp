@@ -49,7 +49,8 @@ struct NamespaceKeys {
     bool intact() const;
   };
   mutable IndexImage index_image;
-  // Set when the index was built from the keys: the image this open used has no copy of it.
+  // Set when the index was built from the keys, until an image holding it is written (the
+  // image this open used has no copy of it).
   mutable std::atomic<bool> index_unsaved{false};
 };
 

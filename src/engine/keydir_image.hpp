@@ -47,7 +47,8 @@ class KeydirImage {
   // its directory. Throws IOError. The caller keeps
   // the keydir unchanged meanwhile. give_up, when set, is asked every few hundred kilobytes:
   // once it says so, the temp file is removed and nullopt returned (the old image stays).
-  // Returns the size of the body written.
+  // Returns the size of the body written. Tag indexes built from the keys that it saved are
+  // marked saved (NamespaceKeys::index_unsaved), so that a close does not write them again.
   static std::optional<std::uint64_t> write(const std::string& dir, const Keydir& keydir,
                                             const std::vector<CoveredSegment>& segments,
                                             std::uint64_t max_seq,
@@ -103,10 +104,11 @@ class KeydirImage {
       const std::map<std::uint32_t, std::pair<const util::File*, std::uint64_t>>& present) const;
 
   // write's body: the image in file `temp`, closed (fsynced when boot is empty: unknown);
-  // returns the body's size.
+  // returns the body's size, and in saved_built the namespaces whose built index it holds.
   static std::uint64_t write_to(const std::string& temp, const std::string& boot,
                                 const Keydir& keydir, const std::vector<CoveredSegment>& segments,
-                                std::uint64_t max_seq, const std::function<bool()>& give_up);
+                                std::uint64_t max_seq, const std::function<bool()>& give_up,
+                                std::vector<const NamespaceKeys*>& saved_built);
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.

@@ -128,8 +128,9 @@ std::optional<std::uint64_t> KeydirImage::write(const std::string& dir, const Ke
   // written, and an open after one verifies it whole before use (load).
   const std::string boot = util::boot_id();
   std::uint64_t body_size = 0;
+  std::vector<const NamespaceKeys*> saved_built;
   try {
-    body_size = write_to(temp, boot, keydir, segments, max_seq, give_up);
+    body_size = write_to(temp, boot, keydir, segments, max_seq, give_up, saved_built);
   } catch (const WriteGivenUp&) {
     util::remove_file(temp);
     return std::nullopt;
@@ -147,13 +148,18 @@ std::optional<std::uint64_t> KeydirImage::write(const std::string& dir, const Ke
   if (!boot.empty()) util::remove_file(path);
   util::rename_file(temp, path);
   if (boot.empty()) util::sync_directory(dir);
+  // The caller's write lock keeps every index as saved: only a reader's build from the keys
+  // changes one, and these were built already.
+  for (const NamespaceKeys* ns : saved_built)
+    ns->index_unsaved.store(false, std::memory_order_relaxed);
   return body_size;
 }
 
 std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& boot,
                                     const Keydir& keydir,
                                     const std::vector<CoveredSegment>& segments,
-                                    std::uint64_t max_seq, const std::function<bool()>& give_up) {
+                                    std::uint64_t max_seq, const std::function<bool()>& give_up,
+                                    std::vector<const NamespaceKeys*>& saved_built) {
   std::vector<std::string> names;
   std::vector<const NamespaceKeys*> spaces;
   for (const auto& [name, ns] : keydir.namespaces_) {
@@ -191,6 +197,7 @@ std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& 
   for (const NamespaceKeys* ns : spaces) {
     indexes.push_back(SavedTagIndex::of(*ns, align_up(tail.end())));
     tail.write(indexes.back().at, indexes.back().bytes);
+    if (indexes.back().from_built_index) saved_built.push_back(ns);
   }
   std::uint64_t body_size = align_up(tail.end());
   out.truncate(kBodyOffset + body_size);  // unwritten room (the chunks' tails) stays a hole

@@ -10,6 +10,7 @@ SavedTagIndex SavedTagIndex::of(const NamespaceKeys& ns, std::uint64_t at) {
   std::lock_guard lock(ns.index_build_mutex);  // a reader may be building it meanwhile
   if (ns.index && ns.index_built.load(std::memory_order_acquire)) {
     saved.bytes = ns.index->save_image();
+    saved.from_built_index = true;
     return saved;
   }
   const NamespaceKeys::IndexImage& image = ns.index_image;

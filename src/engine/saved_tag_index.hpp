@@ -22,6 +22,7 @@ struct SavedTagIndex {
   // For each id changed since the bytes were saved, its tags then. A copy: a checkpoint runs
   // beside queries, and one building the index drops the open's saved changes.
   std::unordered_map<std::uint32_t, std::optional<std::vector<std::string>>> changes;
+  bool from_built_index = false;  // the bytes are the built index's (no changes)
 
   // What to save of ns's index, to lie at body offset `at`: the index itself once built; else
   // the saved index its open found, if its bytes are intact (damage must never be copied into
