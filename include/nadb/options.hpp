@@ -161,8 +161,8 @@ struct Options {
   // bound meanwhile, and more while a compaction runs (the checkpoint waits for it). Each
   // such checkpoint writes the whole image, so a small bound on a big db with scattered
   // updates writes much more than the updates (docs/PERFORMANCE.md). Not bounded by it, and
-  // not counted: the expiry schedule of keys with a TTL (about 150 bytes per such key), the
-  // interned tag sets, and the tag index's bitmaps. 0: no bound (the keydir maps a new image
+  // not counted: the expiry schedule of keys with a TTL (about 150 bytes per such key) and
+  // the tag index's bitmaps. 0: no bound (the keydir maps a new image
   // only when it reopens). Otherwise at least 64 KiB (InvalidArgument). Ignored by other
   // backends. Stats::storage.keydir_private_bytes says what it is.
   std::uint64_t keydir_memory_bytes = 0;

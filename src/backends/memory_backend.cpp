@@ -166,7 +166,8 @@ class MemoryBackend final : public StorageBackend, public LocalIndexing {
         record.value_size = op.value.size();
         break;
       case engine::PlannedWrite::Effect::Expire:  // same value and tags, new expiry
-        kept_tags = keydir_.tag_sets().tags(installed->tag_set);
+        for (std::string_view tag : keydir_.tag_sets().tags(installed->tag_set))
+          kept_tags.emplace_back(tag);
         fields.tags.assign(kept_tags.begin(), kept_tags.end());
         fields.codec = installed->codec;
         fields.raw_size = installed->raw_size;

@@ -314,6 +314,9 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // recovered).
   std::uint64_t appended_at_image_ GUARDED_BY(write_mutex_) = 0;
   std::uint64_t compacted_at_image_ GUARDED_BY(write_mutex_) = 0;
+  // The records the next open would replay after the image (those an open replayed, and
+  // those appended since).
+  std::uint64_t records_since_image_ GUARDED_BY(write_mutex_) = 0;
   // The last checkpoint found too little disk space (said once, not at every pause).
   bool checkpoint_lacked_room_ GUARDED_BY(write_mutex_) = false;
   // Threads waiting for write_mutex_ (WriteLockWaiter): a checkpoint holding it gives it up.

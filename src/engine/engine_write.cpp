@@ -83,6 +83,7 @@ SegmentWriter::Appended Engine::commit_locked() {
   std::uint64_t end = writer_.end_offset();
   if (end > kSegmentHeaderSize && end + bytes.size() > options_.segment_bytes) roll_locked();
   SegmentWriter::Appended appended = writer_.append(bytes);
+  records_since_image_ += pending_.records().size();
   util::WriterLock lock(state_mutex_);
   for (auto& r : pending_.records()) {
     r.segment = appended.segment;

@@ -108,7 +108,10 @@ void Keydir::note_index_image_change(NamespaceKeys& ns, std::uint32_t id, bool e
     return;
   }
   std::optional<std::vector<std::string>> before;
-  if (existed) before = tag_sets_.tags(ns.keys.at(id).tag_set);
+  if (existed) {
+    std::vector<std::string_view> tags = tag_sets_.tags(ns.keys.at(id).tag_set);
+    before.emplace(tags.begin(), tags.end());
+  }
   image.changes.emplace(id, std::move(before));
 }
 
@@ -129,10 +132,7 @@ bool Keydir::load_index_image(const NamespaceKeys& ns) const {
   for (const auto& [id, tags] : image.changes) {
     if (tags) before.assign(tags->begin(), tags->end());
     bool live = id < ns.keys.id_limit() && ns.keys.at(id).live;
-    if (live) {
-      const std::vector<std::string>& now = tag_sets_.tags(ns.keys.at(id).tag_set);
-      after.assign(now.begin(), now.end());
-    }
+    if (live) after = tag_sets_.tags(ns.keys.at(id).tag_set);
     ns.index->on_change(id, tags ? &before : nullptr, live ? &after : nullptr);
   }
   return true;
@@ -162,7 +162,7 @@ void Keydir::build_index(const NamespaceKeys& ns) const {
   ns.keys.for_each([&](std::uint32_t id, const KeyEntry& e) { ids[next[e.tag_set]++] = id; });
   for (std::uint32_t set = 0; set + 1 < start.size(); ++set) {
     if (start[set] == start[set + 1]) continue;
-    tags.assign(tag_sets_.tags(set).begin(), tag_sets_.tags(set).end());
+    tags = tag_sets_.tags(set);
     ns.index->on_added(tags, std::span(ids).subspan(start[set], start[set + 1] - start[set]));
   }
   ns.index->optimize();
@@ -181,7 +181,10 @@ std::shared_ptr<IndexSink> Keydir::attach_index(std::string_view ns_name,
 
 RecordMeta Keydir::meta_of(const KeyEntry& e, bool with_tags) const {
   RecordMeta meta;
-  if (with_tags) meta.tags = tag_sets_.tags(e.tag_set);
+  if (with_tags) {
+    std::vector<std::string_view> tags = tag_sets_.tags(e.tag_set);
+    meta.tags.assign(tags.begin(), tags.end());
+  }
   meta.version = e.version;
   meta.created_ms = e.created_ms;
   meta.updated_ms = e.updated_ms;
@@ -276,7 +279,7 @@ std::size_t Keydir::memory_bytes() const {
 }
 
 std::size_t Keydir::private_bytes() const {
-  std::size_t bytes = 0;
+  std::size_t bytes = tag_sets_.table().heap_bytes();
   for (const auto& [name, ns] : namespaces_)
     bytes += ns->keys.heap_bytes();
   if (image_) bytes += util::copied_bytes(image_->body(), image_->size()).value_or(0);

@@ -133,6 +133,39 @@ bool KeydirImage::unsynced_before_restart() const {
   return !written_in_boot_.empty() && written_in_boot_ != util::boot_id();
 }
 
+bool KeydirImage::decode_table(util::Reader& in,
+                               const std::function<bool(std::uint64_t, std::uint64_t)>& inside,
+                               char* base, KeyTable& table) const {
+  KeyTable::Arrays arrays;
+  std::uint64_t slot_count = 0, slots_at = 0, sorted_at = 0, chunk_count = 0, free_count = 0;
+  std::uint32_t id_count = 0;
+  if (!in.fixed(id_count) || !in.fixed(arrays.size) || !in.fixed(slot_count) ||
+      !in.fixed(slots_at) || !in.fixed(sorted_at) || !in.varint(chunk_count) ||
+      chunk_count != KeyTable::chunks_for(id_count) || arrays.size > id_count || slot_count < 16 ||
+      (slot_count & (slot_count - 1)) != 0 || slot_count > (std::uint64_t{1} << 32) ||
+      arrays.size * 5 > slot_count * 4 || !inside(slots_at, slot_count * sizeof(KeyTable::Slot)) ||
+      !inside(sorted_at, arrays.size * sizeof(std::uint32_t))) {
+    return false;
+  }
+  arrays.id_count = id_count;
+  std::vector<KeyEntry*> chunks;
+  for (std::uint32_t c = 0; c < chunk_count; ++c) {
+    std::uint64_t at = 0;
+    if (!in.fixed(at) || !inside(at, KeyTable::chunk_entries(c) * sizeof(KeyEntry))) return false;
+    chunks.push_back(reinterpret_cast<KeyEntry*>(base + at));
+  }
+  std::uint64_t free_at = 0;
+  if (!in.fixed(free_at) || !in.fixed(free_count) || arrays.size + free_count != id_count ||
+      !inside(free_at, free_count * sizeof(std::uint32_t))) {
+    return false;
+  }
+  arrays.free_ids = {reinterpret_cast<const std::uint32_t*>(base + free_at), free_count};
+  arrays.slots = {reinterpret_cast<const KeyTable::Slot*>(base + slots_at), slot_count};
+  arrays.sorted = {reinterpret_cast<const std::uint32_t*>(base + sorted_at), arrays.size};
+  table.adopt(blocks_, chunks, reinterpret_cast<KeyTable::Slot*>(base + slots_at), arrays);
+  return true;
+}
+
 bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* base,
                          Keydir& keydir) {
   util::Reader in(meta);
@@ -147,48 +180,25 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* b
     if (!in.fixed(s.id) || !in.fixed(s.size) || !in.fixed(s.ends_checksum)) return false;
     segments_.push_back(s);
   }
-  if (!keydir.tag_sets_.decode(in) || !get_counts(in, keydir.dead_bytes_) ||
-      !get_counts(in, keydir.tombstone_bytes_) || !in.varint(count)) {
-    return false;
-  }
   // An array must lie inside the body, aligned for its type.
   auto inside = [&](std::uint64_t at, std::uint64_t bytes) {
     return at % 8 == 0 && at <= body_size && bytes <= body_size - at;
   };
+  auto tag_sets = std::make_unique<KeyTable>();
+  if (!decode_table(in, inside, base, *tag_sets) || !keydir.tag_sets_.adopt(std::move(tag_sets)) ||
+      !get_counts(in, keydir.dead_bytes_) || !get_counts(in, keydir.tombstone_bytes_) ||
+      !in.varint(count)) {
+    return false;
+  }
   for (std::uint64_t n = 0; n < count; ++n) {
     std::string_view name;
-    KeyTable::Arrays arrays;
-    std::uint64_t slot_count = 0, slots_at = 0, sorted_at = 0, chunk_count = 0, free_count = 0,
-                  expiry_count = 0;
-    std::uint32_t id_count = 0;
-    if (!in.length_prefixed(name) || !in.fixed(id_count) || !in.fixed(arrays.size) ||
-        !in.fixed(slot_count) || !in.fixed(slots_at) || !in.fixed(sorted_at) ||
-        !in.varint(chunk_count) || chunk_count != KeyTable::chunks_for(id_count) ||
-        arrays.size > id_count || slot_count < 16 || (slot_count & (slot_count - 1)) != 0 ||
-        slot_count > (std::uint64_t{1} << 32) || arrays.size * 5 > slot_count * 4 ||
-        !inside(slots_at, slot_count * sizeof(KeyTable::Slot)) ||
-        !inside(sorted_at, arrays.size * sizeof(std::uint32_t))) {
-      return false;
-    }
-    arrays.id_count = id_count;
-    std::vector<KeyEntry*> chunks;
-    for (std::uint32_t c = 0; c < chunk_count; ++c) {
-      std::uint64_t at = 0;
-      if (!in.fixed(at) || !inside(at, KeyTable::chunk_entries(c) * sizeof(KeyEntry))) return false;
-      chunks.push_back(reinterpret_cast<KeyEntry*>(base + at));
-    }
-    std::uint64_t free_at = 0;
-    if (!in.fixed(free_at) || !in.fixed(free_count) || arrays.size + free_count != id_count ||
-        !inside(free_at, free_count * sizeof(std::uint32_t))) {
-      return false;
-    }
-    arrays.free_ids = {reinterpret_cast<const std::uint32_t*>(base + free_at), free_count};
-    arrays.slots = {reinterpret_cast<const KeyTable::Slot*>(base + slots_at), slot_count};
-    arrays.sorted = {reinterpret_cast<const std::uint32_t*>(base + sorted_at), arrays.size};
+    std::uint64_t expiry_count = 0;
+    if (!in.length_prefixed(name)) return false;
     NamespaceKeys& ns = keydir.find_or_create(name);
-    if (ns.keys.size() != 0) return false;  // a namespace listed twice
-    ns.keys.adopt(blocks_, chunks, reinterpret_cast<KeyTable::Slot*>(base + slots_at), arrays);
-    if (!in.varint(expiry_count) || expiry_count > arrays.size) return false;
+    if (ns.keys.id_limit() != 0 || !decode_table(in, inside, base, ns.keys))
+      return false;  // a namespace listed twice, or a malformed table
+    std::uint32_t id_count = ns.keys.id_limit();
+    if (!in.varint(expiry_count) || expiry_count > ns.keys.size()) return false;
     std::int64_t previous = 0;
     for (std::uint64_t i = 0; i < expiry_count; ++i) {
       std::int64_t expires_ms = 0;

@@ -20,11 +20,12 @@
 #include "engine/keydir.hpp"
 #include "engine/verified_blocks.hpp"
 #include "util/files.hpp"
+#include "util/varint.hpp"
 
 namespace nadb::engine {
 
 inline constexpr char kKeydirImageFile[] = "KEYDIR";
-inline constexpr std::uint32_t kKeydirImageFormatVersion = 2;
+inline constexpr std::uint32_t kKeydirImageFormatVersion = 3;
 
 // A segment as an image saw it: the image covers its records before `size`.
 struct CoveredSegment {
@@ -109,6 +110,11 @@ class KeydirImage {
                                 const Keydir& keydir, const std::vector<CoveredSegment>& segments,
                                 std::uint64_t max_seq, const std::function<bool()>& give_up,
                                 std::vector<const NamespaceKeys*>& saved_built);
+  // Parses one table's shape (what the writer's put_table wrote) and gives table, which must be
+  // empty, its arrays in the body at base; false when malformed.
+  bool decode_table(util::Reader& in,
+                    const std::function<bool(std::uint64_t, std::uint64_t)>& inside, char* base,
+                    KeyTable& table) const;
   // Parses the metadata into keydir, its arrays adopted from mapping; false when malformed.
   bool decode(std::string_view meta, std::uint64_t body_size, char* body, Keydir& keydir);
   // Reads the block checksums that end the metadata into block_checksums_.

@@ -19,8 +19,8 @@ namespace {
 
 using namespace image_format;
 
-// Where one namespace's arrays lie, relative to the start of the body.
-struct NamespaceSections {
+// Where one table's arrays lie (a namespace's keys, or the tag sets), relative to the body.
+struct TableSections {
   std::vector<std::uint64_t> chunks;
   std::uint64_t slots = 0;
   std::uint64_t sorted = 0;
@@ -29,7 +29,7 @@ struct NamespaceSections {
 
 // Lays the arrays out one after another; long keys follow all of them.
 struct BodyLayout {
-  std::vector<NamespaceSections> namespaces;
+  std::vector<TableSections> tables;
   std::uint64_t keys = 0;  // start of the key region
 };
 
@@ -38,7 +38,7 @@ BodyLayout lay_out(const std::vector<KeyTable::Arrays>& tables,
   BodyLayout layout;
   std::uint64_t at = 0;
   for (std::size_t n = 0; n < tables.size(); ++n) {
-    NamespaceSections sections;
+    TableSections sections;
     for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c) {
       sections.chunks.push_back(at);
       at = align_up(at + KeyTable::chunk_entries(c) * sizeof(KeyEntry));
@@ -49,7 +49,7 @@ BodyLayout lay_out(const std::vector<KeyTable::Arrays>& tables,
     at = align_up(at + tables[n].sorted.size_bytes());
     sections.free_ids = at;
     at = align_up(at + tables[n].free_ids.size_bytes());
-    layout.namespaces.push_back(std::move(sections));
+    layout.tables.push_back(std::move(sections));
   }
   layout.keys = at;
   return layout;
@@ -105,6 +105,20 @@ void write_chunk(ImageBodyWriter& arrays, std::uint64_t at, std::span<const KeyE
       keys.clear();
     }
   }
+}
+
+// A table's place and shape: its ids, live keys, slots, sorted view, chunks and free ids.
+void put_table(std::string& meta, const KeyTable::Arrays& t, const TableSections& at) {
+  util::put_fixed<std::uint32_t>(meta, t.id_count);
+  util::put_fixed<std::uint64_t>(meta, t.size);
+  util::put_fixed<std::uint64_t>(meta, t.slots.size());
+  util::put_fixed<std::uint64_t>(meta, at.slots);
+  util::put_fixed<std::uint64_t>(meta, at.sorted);
+  util::put_varint(meta, at.chunks.size());
+  for (std::uint64_t chunk : at.chunks)
+    util::put_fixed<std::uint64_t>(meta, chunk);
+  util::put_fixed<std::uint64_t>(meta, at.free_ids);
+  util::put_fixed<std::uint64_t>(meta, t.free_ids.size());
 }
 
 void put_counts(std::string& out, const std::unordered_map<std::uint32_t, std::uint64_t>& counts) {
@@ -166,12 +180,15 @@ std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& 
     names.push_back(name);
     spaces.push_back(ns.get());
   }
-  std::vector<KeyTable::Arrays> tables;
+  // Every namespace's keys, then the tag sets (written alike; the metadata says which is which).
   std::vector<const KeyTable*> owners;
-  for (const NamespaceKeys* ns : spaces) {
-    if (!ns->keys.order_keys(give_up)) throw WriteGivenUp{};
-    tables.push_back(ns->keys.arrays());
+  for (const NamespaceKeys* ns : spaces)
     owners.push_back(&ns->keys);
+  owners.push_back(&keydir.tag_sets_.table());
+  std::vector<KeyTable::Arrays> tables;
+  for (const KeyTable* table : owners) {
+    if (!table->order_keys(give_up)) throw WriteGivenUp{};
+    tables.push_back(table->arrays());
   }
   BodyLayout layout = lay_out(tables, owners);
 
@@ -182,7 +199,7 @@ std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& 
   ImageBodyWriter arrays(out, kBodyOffset, 0), tail(out, kBodyOffset, tail_start);
   std::string keys;
   for (std::size_t n = 0; n < tables.size(); ++n) {
-    const NamespaceSections& at = layout.namespaces[n];
+    const TableSections& at = layout.tables[n];
     for (std::uint32_t c = 0; c < owners[n]->chunk_count(); ++c)
       write_chunk(arrays, at.chunks[c], owners[n]->chunk_used(c), tail, keys, give_up);
     write_asking(arrays, at.slots, bytes_of(tables[n].slots.data(), tables[n].slots.size_bytes()),
@@ -216,25 +233,14 @@ std::uint64_t KeydirImage::write_to(const std::string& temp, const std::string& 
     util::put_fixed<std::uint64_t>(meta, s.size);
     util::put_fixed<std::uint64_t>(meta, s.ends_checksum);
   }
-  keydir.tag_sets_.encode(meta);
+  put_table(meta, tables.back(), layout.tables.back());
   put_counts(meta, keydir.dead_bytes_);
   put_counts(meta, keydir.tombstone_bytes_);
   util::put_varint(meta, names.size());
   for (std::size_t n = 0; n < names.size(); ++n) {
-    const KeyTable::Arrays& t = tables[n];
-    const NamespaceSections& at = layout.namespaces[n];
     util::put_varint(meta, names[n].size());
     meta.append(names[n]);
-    util::put_fixed<std::uint32_t>(meta, t.id_count);
-    util::put_fixed<std::uint64_t>(meta, t.size);
-    util::put_fixed<std::uint64_t>(meta, t.slots.size());
-    util::put_fixed<std::uint64_t>(meta, at.slots);
-    util::put_fixed<std::uint64_t>(meta, at.sorted);
-    util::put_varint(meta, at.chunks.size());
-    for (std::uint64_t chunk : at.chunks)
-      util::put_fixed<std::uint64_t>(meta, chunk);
-    util::put_fixed<std::uint64_t>(meta, at.free_ids);
-    util::put_fixed<std::uint64_t>(meta, t.free_ids.size());
+    put_table(meta, tables[n], layout.tables[n]);
     util::put_varint(meta, spaces[n]->expiry.size());
     spaces[n]->expiry.for_each([&](std::int64_t expires_ms, std::uint32_t id) {
       util::put_fixed<std::int64_t>(meta, expires_ms);

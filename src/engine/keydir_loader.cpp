@@ -6,6 +6,7 @@ namespace nadb::engine {
 
 void KeydirLoader::operator()(const LocatedRecord& r) {
   max_seq_ = std::max(max_seq_, r.fields.seq);
+  ++records_;
   bool is_put = r.fields.type == RecordType::Put;
   std::uint64_t floor = 0;  // the newest delete of this key seen so far
   std::string id;           // built only when deletes are involved (most records are puts)

@@ -20,13 +20,15 @@ class KeydirLoader {
   // (from a segment that compaction wrote) cannot resurrect the key; records that lose are
   // counted as dead (or tombstone) bytes of their segment.
   void operator()(const LocatedRecord& record);
-  // The highest sequence number met.
+  // The highest sequence number met, and how many records were met.
   std::uint64_t max_seq() const { return max_seq_; }
+  std::uint64_t records() const { return records_; }
 
  private:
   Keydir& keydir_;
   std::unordered_map<std::string, std::uint64_t> deleted_;  // ns NUL key -> delete's seq
   std::uint64_t max_seq_ = 0;
+  std::uint64_t records_ = 0;
 };
 
 }  // namespace nadb::engine

@@ -18,8 +18,7 @@ class NamespaceReader final : public KeyIdReader {
     return KeyFacts{e.raw_size, e.created_ms, e.updated_ms, e.expires_ms};
   }
   std::vector<std::string_view> tags(std::uint32_t id) const override {
-    const auto& tags = tag_sets_.tags(ns_.keys.at(id).tag_set);
-    return {tags.begin(), tags.end()};
+    return tag_sets_.tags(ns_.keys.at(id).tag_set);
   }
   std::optional<std::uint32_t> find(std::string_view key) const override {
     std::uint32_t id = ns_.keys.find(key);

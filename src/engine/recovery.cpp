@@ -185,6 +185,7 @@ void Engine::recover() {
     segments_[id] = SegmentInfo{segment, size, hinted};
   }
   // Counters never go back: the marks cover what compaction or a restore removed.
+  records_since_image_ = recover_record.records();  // with no image, every record
   marks_ = recover_high_water(recover_record.max_seq(), ids.empty() ? 0 : ids.back());
   next_seq_ = std::max(recover_record.max_seq() + 1, marks_.seq_limit);
   next_segment_id_ =

@@ -1,18 +1,21 @@
 // TagSets: interned, reference-counted tag sets. Keys store a 4-byte set id instead of their
-// tags: most applications use few distinct combinations, so each is kept once.
+// tags: most applications use few distinct combinations, so each is kept once. The sets are a
+// KeyTable whose keys are the sets encoded (each tag length-prefixed), so a keydir image
+// holds and maps them as it does a namespace's keys: an open decodes none of them, and a db
+// whose every key has a tag of its own (an owner's id) needs no heap per set.
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "util/varint.hpp"
+#include "engine/key_table.hpp"
 
 namespace nadb::engine {
 
-// Not thread-safe: the owner's lock guards it.
+// Not thread-safe: the owner's lock guards it (const members may run in several readers at
+// once while no writer runs).
 class TagSets {
  public:
   static constexpr std::uint32_t kEmpty = 0;  // the empty set; never released
@@ -22,29 +25,22 @@ class TagSets {
   std::uint32_t acquire(const std::vector<std::string_view>& tags);
   // Drops one reference; the set is forgotten when none is left.
   void release(std::uint32_t id);
-  const std::vector<std::string>& tags(std::uint32_t id) const { return sets_[id].tags; }
+  // The set's tags, in order. They point into the table: valid until the set is released.
+  std::vector<std::string_view> tags(std::uint32_t id) const;
   // Every id in use is below this.
-  std::uint32_t id_limit() const { return static_cast<std::uint32_t>(sets_.size()); }
-  std::size_t size() const { return lookup_.size(); }
-  std::size_t memory_bytes() const;
-  // Keydir images: the sets, their ids and reference counts. decode fills a TagSets that was
-  // just constructed; false (its content then unspecified) when the bytes are malformed.
-  void encode(std::string& out) const;
-  bool decode(util::Reader& in);
+  std::uint32_t id_limit() const { return table_->id_limit(); }
+  std::size_t size() const { return table_->size() - 1; }  // the empty set not counted
+  std::size_t memory_bytes() const { return table_->memory_bytes(); }
+
+  // Keydir images: the table as written and mapped. adopt replaces the sets by a table that
+  // lies in a mapped image (KeyTable::adopt), whose id 0 must be the empty set (as every
+  // table's is); false, nothing changed, when it has no ids.
+  const KeyTable& table() const { return *table_; }
+  bool adopt(std::unique_ptr<KeyTable> table);
 
  private:
-  struct Set {
-    std::vector<std::string> tags;
-    std::string encoded;  // lookup key
-    std::uint64_t references = 0;
-  };
-  std::vector<Set> sets_;
-  std::vector<std::uint32_t> free_ids_;
-  struct EncodedHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view encoded) const;
-  };
-  std::unordered_map<std::string, std::uint32_t, EncodedHash, std::equal_to<>> lookup_;
+  // An entry's version counts the references to its set (the entries' other fields are unused).
+  std::unique_ptr<KeyTable> table_;
 };
 
 }  // namespace nadb::engine

@@ -12,7 +12,7 @@ TEST(TagSets, InternsEqualSetsOnce) {
   std::uint32_t c = sets.acquire({"red"});
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
-  EXPECT_EQ(sets.tags(a), (std::vector<std::string>{"red", "blue"}));
+  EXPECT_EQ(sets.tags(a), (std::vector<std::string_view>{"red", "blue"}));
   EXPECT_EQ(sets.size(), 2u);
 }
 
@@ -26,7 +26,7 @@ TEST(TagSets, ForgetsAfterLastReleaseAndReusesIds) {
   EXPECT_EQ(sets.size(), 0u);
   std::uint32_t b = sets.acquire({"y"});
   EXPECT_EQ(b, a);
-  EXPECT_EQ(sets.tags(b), std::vector<std::string>{"y"});
+  EXPECT_EQ(sets.tags(b), std::vector<std::string_view>{"y"});
 }
 
 TEST(TagSets, EmptySetIsIdZeroAndNeverForgotten) {
