@@ -212,7 +212,7 @@ class NadbReader : public ColdReader {
  public:
   explicit NadbReader(const std::string& dir) : store_(options_for(dir)) {}
   bool get(const std::string& key) override { return store_.get(key).has_value(); }
-  std::uint64_t count() override { return store_.get_stats().key_count; }
+  std::uint64_t count() override { return store_.count(); }
 
  private:
   static Options options_for(const std::string& dir) {
@@ -316,12 +316,12 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only
     out.phases["e_reopen"] =
-        phase(1, seconds_of([&] { final_count = store->get_stats().key_count; }));
+        phase(1, seconds_of([&] { final_count = store->count(); }));
   } else {
     out.phases["e_reopen"] = phase(1, seconds_of([&] {
                                      store.reset();
                                      store = std::make_unique<KeyValueStore>(options);
-                                     final_count = store->get_stats().key_count;
+                                     final_count = store->count();
                                    }));
   }
   out.checks["final_count"] = final_count;

@@ -1,10 +1,10 @@
-// KeyTable: the keys of one namespace in memory. Entries live in a dense array indexed by key
-// id (ids of deleted keys are reused), found by an open-addressing hash index and visited in
-// key order through a lazily merged sorted id list. About 110-120 bytes per key, key included
-// (80 for the entry, 20-40 for the hash slots, 4 for the sorted list). Its arrays hold no
-// pointers (long keys of an image are held relative to their entry), so a keydir image can
-// hand it arrays that lie in a private mapping of a file (adopt): they are read in place and
-// copied page by page only where written.
+// KeyTable: the keys of one namespace in memory (TagSets keeps the tag sets in one too). Entries
+// live in a dense array indexed by key id (ids of deleted keys are reused), found by an
+// open-addressing hash index and visited in key order through a lazily merged sorted id list. About
+// 110-120 bytes per key, key included (80 for the entry, 20-40 for the hash slots, 4 for the sorted
+// list). Its arrays hold no pointers (long keys of an image are held relative to their entry), so a
+// keydir image can hand it arrays that lie in a private mapping of a file (adopt): they are read in
+// place and copied page by page only where written.
 #pragma once
 
 #include <bit>
