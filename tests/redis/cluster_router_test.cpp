@@ -241,9 +241,15 @@ TEST(ClusterFailover, AReplicaTakesOverAndNoAcknowledgedWriteIsLost) {
     increment();
   // Redis replicates asynchronously: a master killed before its replica had these would lose
   // them whatever the client does (the store asks WAIT for that: RedisOptions). This test is
-  // about the router, so it waits for the replica first (without this it failed twice under
-  // load, the replica promoted without the 50 increments).
-  Reply replicated = RawRedis(cluster.nodes()[master]->port()).run({"WAIT", "1", "10000"});
+  // about the router, so it waits for the replica first (without this it failed under load,
+  // the replica promoted without the 50 increments). WAIT waits for the offset of its own
+  // connection's last write — a fresh connection has none, so it answered at once (the
+  // replica still at offset 0): a write on the same connection, after the increments and in
+  // their slot, gives it the offset to wait for.
+  RawRedis on_master(cluster.nodes()[master]->port());
+  Reply barrier = on_master.run({"SET", "{" + key + "}barrier", "1"});
+  ASSERT_EQ(barrier->type, REDIS_REPLY_STATUS) << backends::redis::error_text(*barrier);
+  Reply replicated = on_master.run({"WAIT", "1", "10000"});
   ASSERT_EQ(replicated->type, REDIS_REPLY_INTEGER);
   ASSERT_EQ(replicated->integer, 1) << "the replica did not confirm the increments";
   cluster.nodes()[master]->stop();
