@@ -315,8 +315,7 @@ RunOutput run_nadb(const Workload& w, const RunConfig& config, const std::string
 
   std::uint64_t final_count = 0;
   if (backend == "memory") {  // nothing to reopen: count only
-    out.phases["e_reopen"] =
-        phase(1, seconds_of([&] { final_count = store->count(); }));
+    out.phases["e_reopen"] = phase(1, seconds_of([&] { final_count = store->count(); }));
   } else {
     out.phases["e_reopen"] = phase(1, seconds_of([&] {
                                      store.reset();

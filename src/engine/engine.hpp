@@ -173,8 +173,11 @@ class Engine final : public StorageBackend, public LocalIndexing, public Physica
   // image, once the keydir holds more than half the bound. False as checkpoint(), and when
   // the image could not be mapped.
   bool run_checkpoint(bool forced);
-  // Whether keydir_memory_bytes is set and the keydir's private memory is over half of it.
-  bool over_half_memory_bound_locked() const REQUIRES_SHARED(state_mutex_);
+  // The keydir's private memory (Keydir::private_bytes, a pagemap read) when
+  // keydir_memory_bytes is set; 0 without a bound, which needs no measure.
+  std::uint64_t private_bytes_if_bounded_locked() const REQUIRES_SHARED(state_mutex_);
+  // Whether keydir_memory_bytes is set and private_bytes is over half of it.
+  bool over_half_memory_bound(std::uint64_t private_bytes) const;
   // Replaces the keydir by a load of the image just written of it (nothing changed since),
   // moving the old one to `retired` for the caller to free after the locks: what it copied
   // or grew on the heap goes (private_bytes, as measured before, is logged), and the image's

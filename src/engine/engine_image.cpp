@@ -128,7 +128,8 @@ bool Engine::run_checkpoint(bool forced) {
       util::MutexLock write_lock(write_mutex_);
       util::ReaderLock state_lock(state_mutex_);
       // Also due when the keydir holds half its memory bound: at rest it gives that back.
-      if (!checkpoint_due_locked() && !over_half_memory_bound_locked()) return true;
+      if (!checkpoint_due_locked() && !over_half_memory_bound(private_bytes_if_bounded_locked()))
+        return true;
     }
     // The image covers only what the files hold (it checksums the segments' ends): synced
     // first, outside the locks (an fsync of a busy disk may take long; writers go on).
@@ -156,9 +157,8 @@ bool Engine::run_checkpoint(bool forced) {
         return false;
       checkpoints.record(util::ticks() - started, false);
       // Measured here, not under the exclusive lock the swap takes (a pagemap read).
-      private_bytes = keydir_.private_bytes();
-      adopt = adopt || (options_.keydir_memory_bytes != 0 &&
-                        private_bytes > options_.keydir_memory_bytes / 2);
+      private_bytes = private_bytes_if_bounded_locked();
+      adopt = adopt || over_half_memory_bound(private_bytes);
     }
     return !adopt || adopt_image_locked(retired, private_bytes);
   } catch (const std::exception& e) {
@@ -169,9 +169,12 @@ bool Engine::run_checkpoint(bool forced) {
   }
 }
 
-bool Engine::over_half_memory_bound_locked() const {
-  return options_.keydir_memory_bytes != 0 &&
-         keydir_.private_bytes() > options_.keydir_memory_bytes / 2;
+std::uint64_t Engine::private_bytes_if_bounded_locked() const {
+  return options_.keydir_memory_bytes == 0 ? 0 : keydir_.private_bytes();
+}
+
+bool Engine::over_half_memory_bound(std::uint64_t private_bytes) const {
+  return private_bytes > options_.keydir_memory_bytes / 2 && options_.keydir_memory_bytes != 0;
 }
 
 bool Engine::adopt_image_locked(Keydir& retired, std::uint64_t private_bytes) {

@@ -185,8 +185,9 @@ bool KeydirImage::decode(std::string_view meta, std::uint64_t body_size, char* b
     return at % 8 == 0 && at <= body_size && bytes <= body_size - at;
   };
   auto tag_sets = std::make_unique<KeyTable>();
-  if (!decode_table(in, inside, base, *tag_sets) || !keydir.tag_sets_.adopt(std::move(tag_sets)) ||
-      !get_counts(in, keydir.dead_bytes_) || !get_counts(in, keydir.tombstone_bytes_) ||
+  if (!decode_table(in, inside, base, *tag_sets)) return false;
+  keydir.tag_sets_.adopt(std::move(tag_sets));
+  if (!get_counts(in, keydir.dead_bytes_) || !get_counts(in, keydir.tombstone_bytes_) ||
       !in.varint(count)) {
     return false;
   }

@@ -4,13 +4,16 @@
 
 namespace nadb::engine {
 
-TagSets::TagSets() : table_(std::make_unique<KeyTable>()) {
-  std::uint32_t empty = table_->insert("", {});
-  table_->at(empty).version = 1;  // held by the table itself: never released
-}
+// The empty set takes id 0 with the first set, not at construction: a keydir loaded from an
+// image replaces the table, and the first one's entry chunk would be allocated for nothing.
+TagSets::TagSets() : table_(std::make_unique<KeyTable>()) {}
 
 std::uint32_t TagSets::acquire(const std::vector<std::string_view>& tags) {
   if (tags.empty()) return kEmpty;
+  if (table_->id_limit() == 0) {
+    std::uint32_t empty = table_->insert("", {});
+    table_->at(empty).version = 1;  // held by the table itself: never released
+  }
   thread_local std::string encoded;  // reused: no allocation per write
   encoded.clear();
   for (auto tag : tags) {
@@ -30,6 +33,7 @@ void TagSets::release(std::uint32_t id) {
 
 std::vector<std::string_view> TagSets::tags(std::uint32_t id) const {
   std::vector<std::string_view> out;
+  if (id == kEmpty) return out;
   util::Reader in(table_->at(id).key.view());
   std::string_view tag;
   while (!in.at_end() && in.length_prefixed(tag))
@@ -37,12 +41,10 @@ std::vector<std::string_view> TagSets::tags(std::uint32_t id) const {
   return out;
 }
 
-bool TagSets::adopt(std::unique_ptr<KeyTable> table) {
+void TagSets::adopt(std::unique_ptr<KeyTable> table) {
   // Its id 0 is not read here: an image's pages are verified as reads first touch them, and
   // touching one at open cost a millisecond right after the image was written.
-  if (table->id_limit() == 0) return false;
   table_ = std::move(table);
-  return true;
 }
 
 }  // namespace nadb::engine

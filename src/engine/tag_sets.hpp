@@ -5,6 +5,7 @@
 // whose every key has a tag of its own (an owner's id) needs no heap per set.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -28,15 +29,16 @@ class TagSets {
   // The set's tags, in order. They point into the table: valid until the set is released.
   std::vector<std::string_view> tags(std::uint32_t id) const;
   // Every id in use is below this.
-  std::uint32_t id_limit() const { return table_->id_limit(); }
-  std::size_t size() const { return table_->size() - 1; }  // the empty set not counted
+  std::uint32_t id_limit() const { return std::max<std::uint32_t>(table_->id_limit(), 1); }
+  // The sets held, the empty one not counted (it is in the table once any other was).
+  std::size_t size() const { return table_->size() == 0 ? 0 : table_->size() - 1; }
   std::size_t memory_bytes() const { return table_->memory_bytes(); }
 
   // Keydir images: the table as written and mapped. adopt replaces the sets by a table that
-  // lies in a mapped image (KeyTable::adopt), whose id 0 must be the empty set (as every
-  // table's is); false, nothing changed, when it has no ids.
+  // lies in a mapped image (KeyTable::adopt), whose id 0, if it has ids, is the empty set (as
+  // every table's is).
   const KeyTable& table() const { return *table_; }
-  bool adopt(std::unique_ptr<KeyTable> table);
+  void adopt(std::unique_ptr<KeyTable> table);
 
  private:
   // An entry's version counts the references to its set (the entries' other fields are unused).
